@@ -1,0 +1,204 @@
+#include "app/application.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "http/openapi.h"
+#include "http/static_files.h"
+#include "storage/migrations.h"
+
+namespace tl::app {
+
+Application::~Application() { Shutdown(); }
+
+Result<std::unique_ptr<Application>> Application::Create(const Config& config, const Clock* clock) {
+  TL_RETURN_IF_ERROR(crypto::InitCrypto());
+  std::unique_ptr<Application> app(new Application(config, clock));
+  int pool = config.db_pool > 0 ? config.db_pool : std::max(2, config.workers * 2);
+  TL_ASSIGN_OR_RETURN(app->db_, storage::Open(config.database, config.data_dir, pool));
+  std::vector<storage::Migration> migrations;
+  for (auto* list : {audit::AuditLog::Migrations, admin_units::AdminUnitService::Migrations,
+                     identity::IdentityService::Migrations, procedures::ProcedureService::Migrations}) {
+    auto m = list();
+    migrations.insert(migrations.end(), m.begin(), m.end());
+  }
+  TL_ASSIGN_OR_RETURN(int applied, storage::ApplyMigrations(*app->db_, std::move(migrations)));
+  if (applied > 0) spdlog::info(R"("msg":"schema migrations applied","count":{})", applied);
+
+  app->audit_ = std::make_unique<audit::AuditLog>(app->db_.get(), clock);
+  app->read_auditor_ = std::make_unique<audit::HttpReadAuditor>(app->audit_.get());
+  app->units_ = std::make_unique<admin_units::AdminUnitService>(app->db_.get(), "01");
+  identity::IdentityOptions opts;
+  opts.password_cost =
+      config.password_cost == "minimum" ? crypto::PasswordCost::Minimum() : crypto::PasswordCost::Interactive();
+  opts.token_ttl_ms = int64_t{config.token_ttl_hours} * 3600 * 1000;
+  app->identity_ = std::make_unique<identity::IdentityService>(app->db_.get(), clock, app->audit_.get(),
+                                                               app->units_.get(), opts);
+  app->procedures_ = std::make_unique<procedures::ProcedureService>(app->db_.get(), clock, app->audit_.get());
+  return app;
+}
+
+std::string Application::merges_path() const { return config_.data_root + "/admin-units/merges-20250701.json"; }
+std::string Application::agencies_path() const { return config_.data_root + "/agencies/hanoi-city-agencies.csv"; }
+std::string Application::procedures_path() const { return config_.data_root + "/procedures/tthc-province-commune.json"; }
+
+Status Application::Seed(std::ostream& out) {
+  TL_ASSIGN_OR_RETURN(bool units_empty, units_->IsEmpty());
+  if (units_empty) {
+    TL_ASSIGN_OR_RETURN(auto r, units_->Import(merges_path(), agencies_path()));
+    spdlog::info(R"("msg":"imported administrative units","provinces":{},"communes":{},"agencies":{})", r.provinces,
+                 r.communes, r.agencies);
+  }
+  TL_ASSIGN_OR_RETURN(bool procs_empty, procedures_->IsEmpty());
+  if (procs_empty) {
+    TL_ASSIGN_OR_RETURN(auto r, procedures_->Import(procedures_path(), "system:seed"));
+    spdlog::info(R"("msg":"imported procedure catalogue","procedures":{})", r.created);
+  }
+  if (!config_.demo) return Status::Ok();
+  identity::Actor system = identity::Actor::Cli("seed");
+  system.context.actor = "system:seed";
+  TL_ASSIGN_OR_RETURN(auto existing, identity_->ListUsers(system));
+  if (!existing.empty()) return Status::Ok();
+  struct Demo {
+    const char* username;
+    const char* role;
+    const char* full_name;
+    const char* agency;
+    const char* personal_id;
+    const char* tax_code;
+  };
+  const Demo demos[] = {
+      {"admin", "city_admin", "Quản trị Thành phố", nullptr, nullptr, nullptr},
+      {"citizen", "citizen", "Nguyễn Văn An", nullptr, "001090012345", nullptr},
+      {"org", "organisation", "Công ty TNHH Thăng Long Số", nullptr, nullptr, "0101234567"},
+      {"desk", "desk_officer", "Trần Thị Bình", "UBND00004", nullptr, nullptr},
+      {"specialist", "specialist", "Lê Minh Châu", "UBND00004", nullptr, nullptr},
+      {"leader", "leader", "Phạm Quốc Dũng", "UBND00004", nullptr, nullptr},
+      {"agencyadmin", "agency_admin", "Hoàng Thu Hà", "UBND00004", nullptr, nullptr},
+      {"operator", "operator", "Vũ Đức Giang", "VP01", nullptr, nullptr},
+  };
+  out << "\nDemo accounts (password for all: " << config_.demo_password << "):\n";
+  for (const auto& d : demos) {
+    identity::NewUser u;
+    u.username = d.username;
+    u.password = config_.demo_password;
+    u.role = d.role;
+    u.full_name = d.full_name;
+    if (d.agency) u.agency_code = d.agency;
+    if (d.personal_id) u.personal_id = d.personal_id;
+    if (d.tax_code) u.tax_code = d.tax_code;
+    TL_ASSIGN_OR_RETURN(auto created, identity_->CreateUser(system, u));
+    out << "  " << created.username << std::string(14 - created.username.size(), ' ') << created.role
+        << (d.agency ? std::string(" @ ") + d.agency : std::string()) << "\n";
+  }
+  out << "These are printed only once. Start with --no-demo in production.\n\n";
+  out.flush();
+  return Status::Ok();
+}
+
+std::vector<http::Route> Application::PlatformRoutes() {
+  using http::Access;
+  using http::Method;
+  std::vector<http::Route> r;
+  r.push_back({Method::kGet, "/healthz", Access::Public(),
+               [](http::Request&) -> Result<http::Response> {
+                 return http::Response::Json(200, R"({"status":"ok"})");
+               },
+               {"Liveness: the process answers", "platform", {}, "",
+                R"({"type":"object","properties":{"status":{"type":"string"}}})"}});
+  r.push_back({Method::kGet, "/readyz", Access::Public(),
+               [this](http::Request&) -> Result<http::Response> {
+                 Status st = db_->Ping();
+                 if (!st.ok()) return Unavailable("storage is not reachable");
+                 return http::Response::Json(200, nlohmann::json{{"status", "ready"}, {"storage", db_->dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql"}}.dump());
+               },
+               {"Readiness: storage reachable", "platform", {}, "",
+                R"({"type":"object","properties":{"status":{"type":"string"},"storage":{"type":"string"}}})"}});
+  r.push_back({Method::kGet, "/metrics", Access::Public(),
+               [this](http::Request&) -> Result<http::Response> {
+                 http::Response resp;
+                 resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                 resp.body = metrics_->Render();
+                 return resp;
+               },
+               {"Prometheus metrics", "platform", {}, "", ""}});
+  r.push_back({Method::kGet, "/api/openapi.json", Access::Public(),
+               [this](http::Request&) -> Result<http::Response> { return http::Response::Json(200, openapi_); },
+               {"This OpenAPI 3.1 document", "platform", {}, "", R"({"type":"object"})"}});
+  r.push_back({Method::kGet, "/api/v1/version", Access::Public(),
+               [this](http::Request&) -> Result<http::Response> {
+                 return http::Response::Json(
+                     200, nlohmann::json{{"version", kVersion},
+                                         {"storage", db_->dialect() == storage::Dialect::kSqlite ? "sqlite" : "postgresql"},
+                                         {"started_at", FormatRfc3339(started_ms_)}}
+                              .dump());
+               },
+               {"Server version and storage backend", "platform", {}, "",
+                R"({"type":"object","properties":{"version":{"type":"string"},"storage":{"type":"string"}}})"}});
+  return r;
+}
+
+Status Application::StartServer() {
+  started_ms_ = clock_->NowMillis();
+  metrics_ = std::make_unique<http::Metrics>();
+  http::DispatcherOptions dopts;
+  dopts.max_json_body = config_.max_json_body;
+  dopts.max_upload_body = config_.max_upload_body;
+  dopts.access_log = config_.access_log;
+  dispatcher_ = std::make_unique<http::Dispatcher>(dopts, metrics_.get());
+  dispatcher_->SetAuthenticator(identity_.get());
+  dispatcher_->SetAuditor(read_auditor_.get());
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(PlatformRoutes()));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(identity::Routes(identity_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(admin_units::Routes(units_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(procedures::Routes(procedures_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(audit::Routes(audit_.get())));
+  openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
+
+  auto files = http::StaticFiles::Load(config_.web_root);
+  if (files.ok()) {
+    dispatcher_->SetStaticFiles(*files);
+  } else {
+    spdlog::warn(R"("msg":"web front end not found; serving the API only","web_root":"{}")", config_.web_root);
+  }
+
+  storage::Database* db = db_.get();
+  auto stat = [db](int64_t storage::PoolStats::*field) {
+    return [db, field] { return static_cast<double>(db->Stats().*field); };
+  };
+  metrics_->AddExternal({"thanglong_storage_connections", "Storage connections open", "gauge",
+                         stat(&storage::PoolStats::connections_total)});
+  metrics_->AddExternal({"thanglong_storage_connections_in_use", "Storage connections in use", "gauge",
+                         stat(&storage::PoolStats::connections_in_use)});
+  metrics_->AddExternal({"thanglong_storage_transactions_committed_total", "Committed transactions", "counter",
+                         stat(&storage::PoolStats::transactions_committed)});
+  metrics_->AddExternal({"thanglong_storage_transactions_rolled_back_total", "Rolled-back transactions", "counter",
+                         stat(&storage::PoolStats::transactions_rolled_back)});
+  metrics_->AddExternal({"thanglong_storage_connection_waits_total", "Waits for a free storage connection", "counter",
+                         stat(&storage::PoolStats::waits_for_connection)});
+
+  http::ServerOptions sopts;
+  TL_RETURN_IF_ERROR(http::ParseListen(config_.listen, &sopts.host, &sopts.port));
+  sopts.workers = config_.workers;
+  sopts.max_header_bytes = config_.max_header_bytes;
+  sopts.max_body_bytes = std::max(config_.max_upload_body, config_.max_json_body) + (1 << 20);
+  sopts.request_timeout = std::chrono::seconds(config_.request_timeout_s);
+  sopts.max_connections = config_.max_connections;
+  server_ = std::make_unique<http::Server>(sopts, dispatcher_.get());
+  http::Server* server = server_.get();
+  metrics_->AddExternal({"thanglong_http_open_connections", "Open HTTP connections", "gauge",
+                         [server] { return static_cast<double>(server->open_connections()); }});
+  return server_->Start();
+}
+
+void Application::Shutdown() {
+  if (server_) {
+    server_->Shutdown();
+    server_.reset();
+  }
+}
+
+}  // namespace tl::app

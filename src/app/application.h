@@ -1,0 +1,74 @@
+// Application: the one place that wires ThangLong's modules together.
+//
+// Create() opens the store (SQLite in data_dir, or PostgreSQL), applies every module's migrations
+// and builds the services. Seed() imports the reference data (units, agencies, procedures) into an
+// empty store and, with demo on, creates one demo account per role. StartServer() assembles the
+// route tables of all modules plus the platform routes (health, readiness, metrics, OpenAPI) into a
+// Dispatcher and starts the HTTP server. The CLI subcommands reach the services through accessors.
+//
+// Thread-safety: build and start from one thread; the services are then shared by the workers.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "app/config.h"
+#include "core/clock.h"
+#include "http/dispatcher.h"
+#include "http/metrics.h"
+#include "http/server.h"
+#include "modules/admin_units/admin_units.h"
+#include "modules/audit/audit_log.h"
+#include "modules/identity/identity.h"
+#include "modules/procedures/procedures.h"
+#include "storage/database.h"
+
+namespace tl::app {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+class Application {
+ public:
+  static Result<std::unique_ptr<Application>> Create(const Config& config, const Clock* clock);
+  ~Application();
+
+  // Imports reference data into an empty store; creates demo accounts when config.demo. Writes the
+  // demo credentials to `out` the first time only.
+  Status Seed(std::ostream& out);
+  Status StartServer();
+  uint16_t port() const { return server_ ? server_->port() : 0; }
+  void Shutdown();
+
+  const Config& config() const { return config_; }
+  storage::Database& db() { return *db_; }
+  audit::AuditLog& audit() { return *audit_; }
+  admin_units::AdminUnitService& units() { return *units_; }
+  identity::IdentityService& identity() { return *identity_; }
+  procedures::ProcedureService& procedures() { return *procedures_; }
+  http::Dispatcher& dispatcher() { return *dispatcher_; }
+
+  std::string merges_path() const;
+  std::string agencies_path() const;
+  std::string procedures_path() const;
+
+ private:
+  Application(Config config, const Clock* clock) : config_(std::move(config)), clock_(clock) {}
+  std::vector<http::Route> PlatformRoutes();
+
+  Config config_;
+  const Clock* clock_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<audit::HttpReadAuditor> read_auditor_;
+  std::unique_ptr<admin_units::AdminUnitService> units_;
+  std::unique_ptr<identity::IdentityService> identity_;
+  std::unique_ptr<procedures::ProcedureService> procedures_;
+  std::unique_ptr<http::Metrics> metrics_;
+  std::unique_ptr<http::Dispatcher> dispatcher_;
+  std::unique_ptr<http::Server> server_;
+  std::string openapi_;
+  int64_t started_ms_ = 0;
+};
+
+}  // namespace tl::app

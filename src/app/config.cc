@@ -1,0 +1,146 @@
+#include "app/config.h"
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <toml++/toml.h>
+
+#include "storage/postgres/postgres_database.h"
+
+#ifndef THANGLONG_WEB_ROOT
+#define THANGLONG_WEB_ROOT "web/dist"
+#endif
+#ifndef THANGLONG_DATA_ROOT
+#define THANGLONG_DATA_ROOT "data"
+#endif
+
+namespace tl::app {
+namespace {
+
+Result<long long> ParseInt(const std::string& key, const std::string& v, long long min, long long max) {
+  char* end = nullptr;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < min || n > max) {
+    return InvalidArgument("must be a whole number from " + std::to_string(min) + " to " + std::to_string(max), key);
+  }
+  return n;
+}
+
+Result<bool> ParseBool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  return InvalidArgument("must be true or false", key);
+}
+
+}  // namespace
+
+Config Config::Defaults() {
+  Config c;
+  c.web_root = THANGLONG_WEB_ROOT;
+  c.data_root = THANGLONG_DATA_ROOT;
+  c.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return c;
+}
+
+const std::vector<std::string>& Config::Keys() {
+  static const std::vector<std::string> kKeys = {
+      "listen",          "data_dir",         "database",        "web_root",       "data_root",
+      "demo",            "workers",          "db_pool",         "max_json_body",  "max_upload_body",
+      "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "password_cost",
+      "demo_password",   "log_level",        "access_log"};
+  return kKeys;
+}
+
+Status Config::Set(const std::string& key, const std::string& v) {
+  if (key == "listen") listen = v;
+  else if (key == "data_dir") data_dir = v;
+  else if (key == "database") database = v;
+  else if (key == "web_root") web_root = v;
+  else if (key == "data_root") data_root = v;
+  else if (key == "demo") { TL_ASSIGN_OR_RETURN(demo, ParseBool(key, v)); }
+  else if (key == "access_log") { TL_ASSIGN_OR_RETURN(access_log, ParseBool(key, v)); }
+  else if (key == "workers") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 256)); workers = static_cast<int>(n); }
+  else if (key == "db_pool") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 1024)); db_pool = static_cast<int>(n); }
+  else if (key == "max_json_body") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1024, 1LL << 30)); max_json_body = static_cast<size_t>(n); }
+  else if (key == "max_upload_body") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1024, 1LL << 31)); max_upload_body = static_cast<size_t>(n); }
+  else if (key == "max_header_bytes") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1024, 1 << 20)); max_header_bytes = static_cast<size_t>(n); }
+  else if (key == "request_timeout_s") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 3600)); request_timeout_s = static_cast<int>(n); }
+  else if (key == "max_connections") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 1000000)); max_connections = static_cast<size_t>(n); }
+  else if (key == "token_ttl_hours") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 24 * 365)); token_ttl_hours = static_cast<int>(n); }
+  else if (key == "password_cost") {
+    if (v != "interactive" && v != "minimum") return InvalidArgument("must be interactive or minimum", key);
+    password_cost = v;
+  } else if (key == "demo_password") {
+    if (v.size() < 10) return InvalidArgument("must be at least 10 characters", key);
+    demo_password = v;
+  } else if (key == "log_level") {
+    if (v != "debug" && v != "info" && v != "warn" && v != "error" && v != "off") {
+      return InvalidArgument("must be debug, info, warn, error or off", key);
+    }
+    log_level = v;
+  } else {
+    return InvalidArgument("unknown setting '" + key + "'", key);
+  }
+  return Status::Ok();
+}
+
+std::string Config::Describe() const {
+  nlohmann::json j = {{"listen", listen},
+                      {"data_dir", data_dir},
+                      {"database", database.empty() ? std::string("(embedded SQLite in data_dir)")
+                                                    : storage::MaskPostgresUrl(database)},
+                      {"web_root", web_root},
+                      {"data_root", data_root},
+                      {"demo", demo},
+                      {"workers", workers},
+                      {"db_pool", db_pool},
+                      {"max_json_body", max_json_body},
+                      {"max_upload_body", max_upload_body},
+                      {"max_header_bytes", max_header_bytes},
+                      {"request_timeout_s", request_timeout_s},
+                      {"max_connections", max_connections},
+                      {"token_ttl_hours", token_ttl_hours},
+                      {"password_cost", password_cost},
+                      {"demo_password", "***"},
+                      {"log_level", log_level},
+                      {"access_log", access_log}};
+  return j.dump(2);
+}
+
+Result<Config> LoadConfig(const std::optional<std::string>& config_file,
+                          const std::map<std::string, std::string>& overrides) {
+  Config c = Config::Defaults();
+  std::optional<std::string> file = config_file;
+  if (!file) {
+    if (const char* env = std::getenv("THANGLONG_CONFIG"); env && *env) file = env;
+  }
+  if (file) {
+    toml::table tbl;
+    try {
+      tbl = toml::parse_file(*file);
+    } catch (const toml::parse_error& e) {
+      return InvalidArgument(std::string("cannot read TOML configuration: ") + std::string(e.description()), *file);
+    }
+    for (const auto& [k, node] : tbl) {
+      std::string key(k.str());
+      std::string value;
+      if (auto s = node.value<std::string>(); s && node.is_string()) value = *s;
+      else if (node.is_boolean()) value = *node.value<bool>() ? "true" : "false";
+      else if (node.is_integer()) value = std::to_string(*node.value<int64_t>());
+      else return InvalidArgument("must be a string, number or boolean", key);
+      TL_RETURN_IF_ERROR(c.Set(key, value));
+    }
+  }
+  for (const auto& key : Config::Keys()) {
+    std::string env = "THANGLONG_";
+    for (char ch : key) env += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (const char* v = std::getenv(env.c_str()); v && *v) {
+      Status st = c.Set(key, v);
+      if (!st.ok()) return InvalidArgument(st.message(), env);
+    }
+  }
+  for (const auto& [k, v] : overrides) TL_RETURN_IF_ERROR(c.Set(k, v));
+  return c;
+}
+
+}  // namespace tl::app

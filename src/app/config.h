@@ -1,0 +1,52 @@
+// Effective configuration of a thanglong process.
+//
+// Sources, lowest precedence first: built-in defaults, an optional TOML file (--config or
+// THANGLONG_CONFIG), environment variables THANGLONG_<KEY> (upper-case key), then command-line flags.
+// Every setting has one key (e.g. `listen`, `data_dir`, `database`); Describe() renders the result
+// as JSON with secrets masked (for `serve --print-config`).
+//
+// Thread-safety: a value type; build it once at start-up.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace tl::app {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./var";
+  std::string database;  // postgresql://... ; empty: embedded SQLite in data_dir
+  std::string web_root;
+  std::string data_root;
+  bool demo = true;
+  int workers = 0;  // 0: one per core
+  int db_pool = 0;  // 0: 2 per worker
+  size_t max_json_body = 1 << 20;
+  size_t max_upload_body = 20 << 20;
+  size_t max_header_bytes = 16 << 10;
+  int request_timeout_s = 30;
+  size_t max_connections = 1024;
+  int token_ttl_hours = 12;
+  std::string password_cost = "interactive";  // interactive | minimum (tests only)
+  std::string demo_password = "ThangLong@2025";
+  std::string log_level = "info";
+  bool access_log = true;
+
+  static Config Defaults();
+  // Applies one setting given as text (from TOML, environment or a flag); fails naming the key.
+  Status Set(const std::string& key, const std::string& value);
+  static const std::vector<std::string>& Keys();
+  std::string Describe() const;  // JSON, secrets masked
+};
+
+// Loads defaults, then `config_file` (if set), then the environment, then `overrides` (flag values).
+Result<Config> LoadConfig(const std::optional<std::string>& config_file,
+                          const std::map<std::string, std::string>& overrides);
+
+}  // namespace tl::app

@@ -1,0 +1,306 @@
+// thanglong: the single binary of the ThangLong platform. Subcommands: serve, import, users, audit,
+// migrate, version. Every subcommand works on the same store as `serve` (--data-dir / --database),
+// also while a server is running.
+#include <CLI/CLI.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "app/application.h"
+
+namespace {
+
+using tl::app::Application;
+using tl::app::Config;
+
+void SetupLogging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("thanglong");
+  logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+      R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc));
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+int Fail(const tl::Status& st) {
+  std::cerr << "thanglong: " << st.message();
+  if (!st.field().empty()) std::cerr << " (" << st.field() << ")";
+  std::cerr << "\n";
+  return st.code() == tl::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+// Options shared by every subcommand that touches the store.
+struct StoreFlags {
+  std::optional<std::string> config_file;
+  std::map<std::string, std::string> overrides;
+  std::string data_dir, database;
+
+  void Add(CLI::App* cmd) {
+    cmd->add_option("--config", config_file, "TOML configuration file (also THANGLONG_CONFIG)");
+    cmd->add_option("--data-dir", data_dir, "Directory of the embedded store (default ./var)");
+    cmd->add_option("--database", database, "PostgreSQL URL postgresql://user@host:port/db instead of the embedded store");
+  }
+  tl::Result<Config> Load() {
+    if (!data_dir.empty()) overrides["data_dir"] = data_dir;
+    if (!database.empty()) overrides["database"] = database;
+    return tl::app::LoadConfig(config_file, overrides);
+  }
+};
+
+std::string ReadPasswordFromStdin() {
+  if (isatty(STDIN_FILENO)) std::cerr << "Password: " << std::flush;
+  std::string line;
+  std::getline(std::cin, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+tl::Result<std::unique_ptr<Application>> OpenApp(StoreFlags& flags, bool quiet_logs = true) {
+  TL_ASSIGN_OR_RETURN(Config cfg, flags.Load());
+  SetupLogging(quiet_logs ? "warn" : cfg.log_level);
+  static tl::SystemClock clock;
+  return Application::Create(cfg, &clock);
+}
+
+int Serve(StoreFlags& flags, std::map<std::string, std::string> serve_overrides, bool print_config) {
+  for (auto& [k, v] : serve_overrides) flags.overrides[k] = v;
+  auto cfg = flags.Load();
+  if (!cfg.ok()) return Fail(cfg.status());
+  if (print_config) {
+    std::cout << cfg->Describe() << "\n";
+    return 0;
+  }
+  SetupLogging(cfg->log_level);
+  // Block the shutdown signals in every thread; the main thread waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  static tl::SystemClock clock;
+  auto app = Application::Create(*cfg, &clock);
+  if (!app.ok()) return Fail(app.status());
+  tl::Status seeded = (*app)->Seed(std::cout);
+  if (!seeded.ok()) return Fail(seeded);
+  tl::Status started = (*app)->StartServer();
+  if (!started.ok()) return Fail(started);
+  spdlog::info(R"("msg":"listening","url":"http://{}","port":{},"storage":{},"workers":{})", cfg->listen,
+               (*app)->port(), nlohmann::json((*app)->db().Describe()).dump(), cfg->workers);
+  std::cout << "ThangLong is ready: http://" << cfg->listen.substr(0, cfg->listen.rfind(':')) << ":" << (*app)->port()
+            << "/" << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info(R"("msg":"shutting down","signal":{})", sig);
+  (*app)->Shutdown();
+  app->reset();
+  spdlog::info(R"("msg":"stopped cleanly")");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"ThangLong — Hà Nội's open smart-city and e-government platform"};
+  cli.require_subcommand(1);
+  int rc = 0;
+
+  // serve
+  auto* serve = cli.add_subcommand("serve", "Run the HTTP server (API and web front end)");
+  StoreFlags serve_flags;
+  serve_flags.Add(serve);
+  std::string listen, web_root, log_level;
+  int workers = 0;
+  bool no_demo = false, print_config = false;
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  serve->add_option("--web-root", web_root, "Directory of the built web front end");
+  serve->add_option("--workers", workers, "Worker threads (default: one per core)");
+  serve->add_option("--log-level", log_level, "debug, info, warn, error or off");
+  serve->add_flag("--no-demo", no_demo, "Do not create demo accounts (production)");
+  serve->add_flag("--print-config", print_config, "Print the effective configuration (secrets masked) and exit");
+  serve->callback([&] {
+    std::map<std::string, std::string> o;
+    if (!listen.empty()) o["listen"] = listen;
+    if (!web_root.empty()) o["web_root"] = web_root;
+    if (!log_level.empty()) o["log_level"] = log_level;
+    if (workers > 0) o["workers"] = std::to_string(workers);
+    if (no_demo) o["demo"] = "false";
+    rc = Serve(serve_flags, o, print_config);
+  });
+
+  // import
+  auto* import = cli.add_subcommand("import", "Import reference data into the store (idempotent)");
+  import->require_subcommand(1);
+  StoreFlags import_flags;
+  std::string import_file;
+  auto* import_units = import->add_subcommand("admin-units", "Provinces, communes, their predecessors and agencies");
+  auto* import_procs = import->add_subcommand("procedures", "The procedure catalogue (JSON)");
+  for (auto* c : {import_units, import_procs}) {
+    import_flags.Add(c);
+    c->add_option("--file", import_file, "Source file (default: the copy shipped in data/)");
+  }
+  import_units->callback([&] {
+    auto app = OpenApp(import_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto r = (*app)->units().Import(import_file.empty() ? (*app)->merges_path() : import_file, (*app)->agencies_path());
+    if (!r.ok()) { rc = Fail(r.status()); return; }
+    std::cout << "imported " << r->provinces << " provinces, " << r->communes << " communes and wards, "
+              << r->predecessors << " predecessor links, " << r->agencies << " agencies\n";
+  });
+  import_procs->callback([&] {
+    auto app = OpenApp(import_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto r = (*app)->procedures().Import(import_file.empty() ? (*app)->procedures_path() : import_file,
+                                         "cli:import");
+    if (!r.ok()) { rc = Fail(r.status()); return; }
+    std::cout << "read " << r->read << " procedures: " << r->created << " new, " << r->updated << " changed, "
+              << r->unchanged << " unchanged\n";
+  });
+
+  // users
+  auto* users = cli.add_subcommand("users", "Manage accounts (works while the server runs)");
+  users->require_subcommand(1);
+  StoreFlags user_flags;
+  std::string username, role, agency, full_name, personal_id, tax_code, phone;
+  auto* create = users->add_subcommand("create", "Create an account; the password is read from standard input");
+  user_flags.Add(create);
+  create->add_option("--username", username, "Login name (a-z, 0-9, . _ -)")->required();
+  create->add_option("--role", role,
+                     "citizen, organisation, desk_officer, specialist, leader, agency_admin, city_admin or operator")
+      ->required();
+  create->add_option("--agency", agency, "Agency code, for officials (e.g. UBND00004, STP01)");
+  create->add_option("--full-name", full_name, "Full name (default: the username)");
+  create->add_option("--personal-id", personal_id, "12-digit personal identification number (citizens)");
+  create->add_option("--tax-code", tax_code, "Tax code (organisations)");
+  create->add_option("--phone", phone, "Phone number");
+  create->callback([&] {
+    auto app = OpenApp(user_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    tl::identity::NewUser u;
+    u.username = username;
+    u.role = role;
+    u.full_name = full_name.empty() ? username : full_name;
+    if (!agency.empty()) u.agency_code = agency;
+    if (!personal_id.empty()) u.personal_id = personal_id;
+    if (!tax_code.empty()) u.tax_code = tax_code;
+    if (!phone.empty()) u.phone = phone;
+    u.password = ReadPasswordFromStdin();
+    const char* user = std::getenv("USER");
+    auto r = (*app)->identity().CreateUser(tl::identity::Actor::Cli(user ? user : "unknown"), u);
+    if (!r.ok()) { rc = Fail(r.status()); return; }
+    std::cout << "created " << r->username << " (" << r->role << (r->agency_code ? " @ " + *r->agency_code : "")
+              << ")\n";
+  });
+  auto* reset = users->add_subcommand("reset-password", "Set a new password (read from standard input)");
+  user_flags.Add(reset);
+  reset->add_option("--username", username, "Login name")->required();
+  reset->callback([&] {
+    auto app = OpenApp(user_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    const char* user = std::getenv("USER");
+    auto st = (*app)->identity().ResetPassword(tl::identity::Actor::Cli(user ? user : "unknown"), username,
+                                               ReadPasswordFromStdin());
+    if (!st.ok()) { rc = Fail(st); return; }
+    std::cout << "password of " << username << " reset; its sessions were revoked\n";
+  });
+  auto* list = users->add_subcommand("list", "List accounts");
+  user_flags.Add(list);
+  bool as_json = false;
+  list->add_flag("--json", as_json, "Print JSON lines");
+  list->callback([&] {
+    auto app = OpenApp(user_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    const char* user = std::getenv("USER");
+    auto r = (*app)->identity().ListUsers(tl::identity::Actor::Cli(user ? user : "unknown"));
+    if (!r.ok()) { rc = Fail(r.status()); return; }
+    for (const auto& u : *r) {
+      if (as_json) {
+        std::cout << nlohmann::json{{"username", u.username}, {"role", u.role},
+                                    {"agency_code", u.agency_code.value_or("")}, {"disabled", u.disabled}}
+                         .dump()
+                  << "\n";
+      } else {
+        std::cout << u.username << "\t" << u.role << "\t" << u.agency_code.value_or("-") << "\t"
+                  << (u.disabled ? "disabled" : "active") << "\t" << u.full_name << "\n";
+      }
+    }
+  });
+  for (bool disable : {true, false}) {
+    auto* cmd = users->add_subcommand(disable ? "disable" : "enable",
+                                      disable ? "Disable an account and revoke its tokens" : "Re-enable an account");
+    user_flags.Add(cmd);
+    cmd->add_option("--username", username, "Login name")->required();
+    cmd->callback([&, disable] {
+      auto app = OpenApp(user_flags);
+      if (!app.ok()) { rc = Fail(app.status()); return; }
+      const char* user = std::getenv("USER");
+      auto st = (*app)->identity().SetDisabled(tl::identity::Actor::Cli(user ? user : "unknown"), username, disable);
+      if (!st.ok()) { rc = Fail(st); return; }
+      std::cout << username << (disable ? " disabled\n" : " enabled\n");
+    });
+  }
+
+  // audit
+  auto* audit = cli.add_subcommand("audit", "Inspect the audit log");
+  audit->require_subcommand(1);
+  StoreFlags audit_flags;
+  auto* verify = audit->add_subcommand("verify", "Recompute the hash chain; exit 1 if any entry was edited or deleted");
+  audit_flags.Add(verify);
+  verify->callback([&] {
+    auto app = OpenApp(audit_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto r = (*app)->audit().Verify();
+    if (!r.ok()) { rc = Fail(r.status()); return; }
+    if (r->intact) {
+      std::cout << "audit log intact: " << r->entries << " entries verified\n";
+    } else {
+      std::cout << "audit log TAMPERED: " << r->problem << " (first bad entry " << r->first_bad_seq << ")\n";
+      rc = 1;
+    }
+  });
+  auto* tail = audit->add_subcommand("list", "Print the newest entries as JSON lines");
+  audit_flags.Add(tail);
+  int tail_n = 20;
+  tail->add_option("-n,--limit", tail_n, "How many (default 20)");
+  tail->callback([&] {
+    auto app = OpenApp(audit_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto r = (*app)->audit().List(0, tail_n);
+    if (!r.ok()) { rc = Fail(r.status()); return; }
+    for (const auto& e : *r) {
+      std::cout << nlohmann::json{{"seq", e.seq}, {"at", e.at}, {"actor", e.actor}, {"action", e.action},
+                                  {"resource", e.resource}, {"client_ip", e.client_ip}, {"request_id", e.request_id}}
+                       .dump()
+                << "\n";
+    }
+  });
+
+  // migrate, version
+  auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations and exit");
+  StoreFlags migrate_flags;
+  migrate_flags.Add(migrate);
+  migrate->callback([&] {
+    auto app = OpenApp(migrate_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    std::cout << "schema up to date on " << (*app)->db().Describe() << "\n";
+  });
+  auto* version = cli.add_subcommand("version", "Print the version");
+  version->callback([&] { std::cout << "thanglong " << tl::app::kVersion << "\n"; });
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  return rc;
+}

@@ -1,0 +1,47 @@
+#include "core/text.h"
+
+#include <gtest/gtest.h>
+
+namespace tl::text {
+namespace {
+
+TEST(TextTest, FoldsVietnameseDiacriticsAndCase) {
+  EXPECT_EQ(FoldForSearch("Đăng ký khai sinh"), "dang ky khai sinh");
+  EXPECT_EQ(FoldForSearch("dang ky khai sinh"), "dang ky khai sinh");
+  EXPECT_EQ(FoldForSearch("PHƯỜNG BA ĐÌNH"), "phuong ba dinh");
+  EXPECT_EQ(FoldForSearch("Thủy Khuê"), FoldForSearch("Thuỷ Khuê"));
+}
+
+TEST(TextTest, NormalisesToNfc) {
+  // "Hà" written as 'a' + combining grave (NFD) becomes the precomposed U+00E0.
+  std::string nfd = "Ha\xCC\x80";
+  auto nfc = NormalizeNfc(nfd);
+  ASSERT_TRUE(nfc.ok());
+  EXPECT_EQ(*nfc, "H\xC3\xA0");
+  EXPECT_EQ(*NormalizeNfc("plain ascii"), "plain ascii");
+}
+
+TEST(TextTest, RejectsInvalidUtf8NamingTheField) {
+  EXPECT_FALSE(IsValidUtf8("\xC3"));
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));      // overlong
+  EXPECT_TRUE(IsValidUtf8("Hà Nội"));
+  auto r = NormalizeNfc("bad \xFF", "full_name");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().field(), "full_name");
+  EXPECT_FALSE(NormalizeNfc(std::string("a\0b", 3)).ok());
+}
+
+TEST(TextTest, SplitsTokens) {
+  auto t = Tokens("dang ky, khai-sinh 1.000253");
+  ASSERT_EQ(t.size(), 5u);
+  EXPECT_EQ(t[0], "dang");
+  EXPECT_EQ(t[3], "sinh");
+  EXPECT_EQ(t[4], "1.000253");
+  EXPECT_EQ(Trim("  x y \n"), "x y");
+  EXPECT_EQ(CodePointCount("Hà Nội"), 6);
+}
+
+}  // namespace
+}  // namespace tl::text

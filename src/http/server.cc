@@ -1,0 +1,136 @@
+#include "http/server.h"
+
+#include <restinio/all.hpp>
+
+#include <atomic>
+#include <thread>
+
+namespace tl::http {
+namespace {
+
+struct ConnectionCounter {
+  std::atomic<int64_t> open{0};
+  void state_changed(const restinio::connection_state::notice_t& notice) noexcept {
+    const auto cause = notice.cause();
+    if (restinio::get_if<restinio::connection_state::accepted_t>(&cause)) open++;
+    else if (restinio::get_if<restinio::connection_state::closed_t>(&cause)) open--;
+  }
+};
+
+struct Traits : public restinio::default_traits_t {
+  using connection_state_listener_t = ConnectionCounter;
+  static constexpr bool use_connection_count_limiter = true;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Dispatcher* dispatcher;
+  std::shared_ptr<ConnectionCounter> connections = std::make_shared<ConnectionCounter>();
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<uint16_t> bound_port{0};
+  restinio::running_server_handle_t<Traits> handle;
+  bool stopped = false;
+
+  restinio::request_handling_status_t HandleRequest(const restinio::request_handle_t& req) {
+    in_flight++;
+    RawRequest raw;
+    raw.method = req->header().method().c_str();
+    raw.target = std::string(req->header().request_target());
+    for (const auto& f : req->header()) {
+      std::string name(f.name());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      raw.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    raw.body = std::string(req->body());
+    raw.client_ip = req->remote_endpoint().address().to_string();
+    raw.over_capacity = connections->open.load() > static_cast<int64_t>(options.max_connections);
+    Response resp = dispatcher->Handle(std::move(raw));
+
+    auto builder = req->create_response(restinio::http_status_line_t{
+        restinio::http_status_code_t{static_cast<std::uint16_t>(resp.status)}, std::string()});
+    if (!resp.content_type.empty()) builder.append_header(restinio::http_field::content_type, resp.content_type);
+    for (auto& [k, v] : resp.headers) builder.append_header(k, v);
+    if (resp.status == 503) builder.connection_close();
+    builder.set_body(std::move(resp.body));
+    builder.done();
+    in_flight--;
+    return restinio::request_accepted();
+  }
+};
+
+Server::Server(ServerOptions options, Dispatcher* dispatcher) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->dispatcher = dispatcher;
+}
+
+Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
+
+Status Server::Start() {
+  Impl* impl = impl_.get();
+  const auto& o = impl->options;
+  restinio::server_settings_t<Traits> settings;
+  settings.address(o.host)
+      .port(o.port)
+      .request_handler([impl](const restinio::request_handle_t& req) { return impl->HandleRequest(req); })
+      .read_next_http_message_timelimit(o.request_timeout)
+      .handle_request_timeout(o.request_timeout)
+      .write_http_response_timelimit(o.request_timeout)
+      .max_parallel_connections(o.max_connections * 2)
+      .connection_state_listener(impl->connections)
+      .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                    .max_url_size(o.max_url_bytes)
+                                    .max_field_name_size(1024)
+                                    .max_field_value_size(o.max_header_bytes)
+                                    .max_field_count(100)
+                                    .max_body_size(o.max_body_bytes))
+      .acceptor_post_bind_hook([impl](restinio::asio_ns::ip::tcp::acceptor& acceptor) {
+        impl->bound_port = acceptor.local_endpoint().port();
+      })
+      .cleanup_func([] {});
+  try {
+    impl->handle = restinio::run_async(restinio::own_io_context(), std::move(settings),
+                                       static_cast<std::size_t>(std::max(1, o.workers)));
+  } catch (const std::exception& e) {
+    return Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+uint16_t Server::port() const { return impl_->bound_port.load(); }
+int64_t Server::open_connections() const { return impl_->connections->open.load(); }
+
+void Server::Shutdown(std::chrono::milliseconds grace) {
+  if (!impl_ || impl_->stopped || !impl_->handle) return;
+  impl_->stopped = true;
+  impl_->dispatcher->SetDraining(true);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Let the last responses leave the socket buffers.
+  if (grace.count() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  impl_->handle->stop();
+  impl_->handle->wait();
+  impl_->handle.reset();
+}
+
+Status ParseListen(const std::string& listen, std::string* host, uint16_t* port, std::string_view field) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= listen.size()) {
+    return InvalidArgument("expected HOST:PORT, e.g. 127.0.0.1:8080", std::string(field));
+  }
+  std::string p = listen.substr(colon + 1);
+  for (char c : p) {
+    if (c < '0' || c > '9') return InvalidArgument("the port must be a number", std::string(field));
+  }
+  long v = std::stol(p);
+  if (v < 0 || v > 65535) return InvalidArgument("the port must be 0-65535", std::string(field));
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  *port = static_cast<uint16_t>(v);
+  return Status::Ok();
+}
+
+}  // namespace tl::http

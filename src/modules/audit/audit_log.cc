@@ -1,0 +1,219 @@
+#include "modules/audit/audit_log.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/crypto.h"
+
+namespace tl::audit {
+namespace {
+
+constexpr char kGenesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+std::string ChainHash(const std::string& prev, int64_t seq, const std::string& at, const Entry& e) {
+  std::string material;
+  material.reserve(256);
+  for (const std::string* part : {&prev, &at, &e.actor, &e.action, &e.resource, &e.client_ip, &e.request_id,
+                                  &e.detail}) {
+    material += *part;
+    material += '\x1f';
+  }
+  material += std::to_string(seq);
+  return crypto::Sha256Hex(material);
+}
+
+}  // namespace
+
+std::vector<storage::Migration> AuditLog::Migrations() {
+  return {{100, "audit log",
+           "CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, "
+           "action TEXT NOT NULL, resource TEXT NOT NULL, client_ip TEXT NOT NULL, request_id TEXT NOT NULL, "
+           "detail TEXT NOT NULL, hash TEXT NOT NULL);"
+           "CREATE INDEX audit_log_actor ON audit_log (actor, seq);"
+           "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL);"
+           "INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '" +
+               std::string(kGenesis) + "');"}};
+}
+
+Status AuditLog::Append(storage::Session& s, const Entry& e) const {
+  TL_ASSIGN_OR_RETURN(auto head,
+                      s.Query("UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash"));
+  if (head.empty()) return Internal("audit head row is missing");
+  int64_t seq = head.rows[0].Int(0);
+  std::string prev = head.rows[0].Text(1);
+  std::string at = FormatRfc3339(clock_->NowMillis());
+  std::string hash = ChainHash(prev, seq, at, e);
+  TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO audit_log (seq, at, actor, action, resource, client_ip, request_id, "
+                                     "detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                     {seq, at, e.actor, e.action, e.resource, e.client_ip, e.request_id, e.detail, hash}));
+  (void)n;
+  TL_ASSIGN_OR_RETURN(auto m, s.Exec("UPDATE audit_head SET last_hash = ? WHERE id = 1", {hash}));
+  (void)m;
+  return Status::Ok();
+}
+
+Status AuditLog::AppendStandalone(const Entry& e) const {
+  return db_->Write([&](storage::Session& s) { return Append(s, e); });
+}
+
+Result<VerifyReport> AuditLog::Verify() const {
+  VerifyReport report;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"));
+    if (head.empty()) {
+      report.intact = false;
+      report.problem = "the audit head row is missing";
+      return Status::Ok();
+    }
+    std::string prev = kGenesis;
+    int64_t expected = 1;
+    const int64_t kPage = 5000;
+    while (true) {
+      TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT seq, at, actor, action, resource, client_ip, request_id, detail, hash "
+                                           "FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?",
+                                           {expected, kPage}));
+      for (const auto& r : rs.rows) {
+        int64_t seq = r.Int(0);
+        if (seq != expected) {
+          report.intact = false;
+          report.first_bad_seq = expected;
+          report.problem = "entry " + std::to_string(expected) + " is missing (deleted)";
+          return Status::Ok();
+        }
+        Entry e{r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+        std::string h = ChainHash(prev, seq, r.Text(1), e);
+        if (h != r.Text(8)) {
+          report.intact = false;
+          report.first_bad_seq = seq;
+          report.problem = "entry " + std::to_string(seq) + " was altered (hash mismatch)";
+          return Status::Ok();
+        }
+        prev = h;
+        ++expected;
+        ++report.entries;
+      }
+      if (static_cast<int64_t>(rs.rows.size()) < kPage) break;
+    }
+    int64_t last_seq = head.rows[0].Int(0);
+    if (last_seq != report.entries || head.rows[0].Text(1) != prev) {
+      report.intact = false;
+      report.first_bad_seq = report.entries + 1;
+      report.problem = "the log ends at entry " + std::to_string(report.entries) + " but the head records " +
+                       std::to_string(last_seq) + " entries (tail deleted or head altered)";
+    }
+    return Status::Ok();
+  }));
+  return report;
+}
+
+Result<std::vector<StoredEntry>> AuditLog::List(int64_t before_seq, int limit, const std::string& actor) const {
+  std::vector<StoredEntry> out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    std::string sql =
+        "SELECT seq, at, actor, action, resource, client_ip, request_id, detail, hash FROM audit_log WHERE seq < ?";
+    std::vector<storage::Value> params{before_seq > 0 ? before_seq : INT64_MAX};
+    if (!actor.empty()) {
+      sql += " AND actor = ?";
+      params.emplace_back(actor);
+    }
+    sql += " ORDER BY seq DESC LIMIT ?";
+    params.emplace_back(int64_t{limit});
+    TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(sql, params));
+    for (const auto& r : rs.rows) {
+      StoredEntry e;
+      e.seq = r.Int(0);
+      e.at = r.Text(1);
+      e.actor = r.Text(2);
+      e.action = r.Text(3);
+      e.resource = r.Text(4);
+      e.client_ip = r.Text(5);
+      e.request_id = r.Text(6);
+      e.detail = r.Text(7);
+      e.hash = r.Text(8);
+      out.push_back(std::move(e));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Entry EntryFor(const http::Request& req, std::string action, std::string resource, std::string detail) {
+  Entry e;
+  e.actor = req.principal ? req.principal->username : "anonymous";
+  e.action = std::move(action);
+  e.resource = std::move(resource);
+  e.client_ip = req.client_ip;
+  e.request_id = req.request_id;
+  e.detail = std::move(detail);
+  return e;
+}
+
+Status HttpReadAuditor::RecordRead(const http::Request& req) {
+  std::string target = req.path;
+  if (!req.query.empty()) {
+    nlohmann::json q = nlohmann::json::object();
+    for (const auto& [k, v] : req.query) q[k] = v;
+    return log_->AppendStandalone(EntryFor(req, "read", target, q.dump()));
+  }
+  return log_->AppendStandalone(EntryFor(req, "read", target));
+}
+
+std::vector<http::Route> Routes(const AuditLog* log) {
+  using http::Access;
+  using http::Method;
+  std::vector<http::Route> routes;
+  routes.push_back(
+      {Method::kGet, "/api/v1/audit", Access::Roles({"city_admin"}),
+       [log](http::Request& req) -> Result<http::Response> {
+         int64_t before = 0;
+         int limit = 50;
+         if (auto b = req.Query("before")) {
+           try {
+             before = std::stoll(*b);
+           } catch (...) {
+             return InvalidArgument("must be a sequence number", "before");
+           }
+         }
+         if (auto l = req.Query("limit")) {
+           try {
+             limit = std::stoi(*l);
+           } catch (...) {
+             return InvalidArgument("must be a number 1-200", "limit");
+           }
+           if (limit < 1 || limit > 200) return InvalidArgument("must be a number 1-200", "limit");
+         }
+         TL_ASSIGN_OR_RETURN(auto entries, log->List(before, limit, req.Query("actor").value_or("")));
+         nlohmann::json items = nlohmann::json::array();
+         for (const auto& e : entries) {
+           items.push_back({{"seq", e.seq}, {"at", e.at}, {"actor", e.actor}, {"action", e.action},
+                            {"resource", e.resource}, {"client_ip", e.client_ip}, {"request_id", e.request_id},
+                            {"detail", e.detail}, {"hash", e.hash}});
+         }
+         nlohmann::json body = {{"items", items}};
+         body["next_before"] = entries.size() == static_cast<size_t>(limit) ? nlohmann::json(entries.back().seq)
+                                                                             : nlohmann::json(nullptr);
+         return http::Response::Json(200, body.dump());
+       },
+       {"Audit log entries, newest first (city admins)",
+        "audit",
+        {{"before", "query", "Sequence number to page before"},
+         {"limit", "query", "Page size 1-200", false, "integer"},
+         {"actor", "query", "Only this actor"}},
+        "",
+        R"({"type":"object","properties":{"items":{"type":"array"},"next_before":{"type":["integer","null"]}}})"}});
+  routes.back().access.PersonalData();
+  routes.push_back({Method::kGet, "/api/v1/audit/verify", Access::Roles({"city_admin"}),
+                    [log](http::Request&) -> Result<http::Response> {
+                      TL_ASSIGN_OR_RETURN(auto r, log->Verify());
+                      nlohmann::json body = {{"entries", r.entries}, {"intact", r.intact}};
+                      if (!r.intact) {
+                        body["first_bad_seq"] = r.first_bad_seq;
+                        body["problem"] = r.problem;
+                      }
+                      return http::Response::Json(200, body.dump());
+                    },
+                    {"Verify the audit log's hash chain", "audit", {}, "",
+                     R"({"type":"object","properties":{"entries":{"type":"integer"},"intact":{"type":"boolean"}}})"}});
+  return routes;
+}
+
+}  // namespace tl::audit

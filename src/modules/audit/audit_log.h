@@ -1,0 +1,83 @@
+// Audit log (nhật ký kiểm toán): every write and every read of personal data, append-only and
+// hash-chained.
+//
+// Each entry records who (actor), what (action, resource, detail), when, from where (client IP) and
+// the request id. Entry n stores hash_n = SHA-256(hash_{n-1} | n | fields...), and a one-row head
+// table holds the last sequence number and hash. Verify() recomputes the chain: an edited entry, a
+// deleted entry (a gap, or a missing tail) or a forged head is reported with the first bad sequence
+// number. Append() runs inside the caller's write transaction, so an audited write and its entry
+// commit or roll back together; the head row serialises appenders on both backends.
+//
+// Thread-safety: safe to share; all state is in the database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "http/dispatcher.h"
+#include "storage/database.h"
+#include "storage/migrations.h"
+
+namespace tl::audit {
+
+struct Entry {
+  std::string actor;      // username, or "system" / "cli:<user>"
+  std::string action;     // "user.create", "read", "auth.login", ...
+  std::string resource;   // "/api/v1/users/desk" or "user:desk"
+  std::string client_ip;
+  std::string request_id;
+  std::string detail;     // JSON object text, may be empty
+};
+
+struct StoredEntry : Entry {
+  int64_t seq = 0;
+  std::string at;
+  std::string hash;
+};
+
+struct VerifyReport {
+  int64_t entries = 0;
+  bool intact = true;
+  int64_t first_bad_seq = 0;
+  std::string problem;
+};
+
+class AuditLog {
+ public:
+  AuditLog(storage::Database* db, const Clock* clock) : db_(db), clock_(clock) {}
+
+  static std::vector<storage::Migration> Migrations();
+
+  // Appends inside the caller's transaction.
+  Status Append(storage::Session& s, const Entry& e) const;
+  // Appends in a transaction of its own.
+  Status AppendStandalone(const Entry& e) const;
+  Result<VerifyReport> Verify() const;
+  // Newest first; `before_seq` 0 for the newest page.
+  Result<std::vector<StoredEntry>> List(int64_t before_seq, int limit, const std::string& actor = {}) const;
+
+ private:
+  storage::Database* db_;
+  const Clock* clock_;
+};
+
+// Records audited reads (routes marked Access::PersonalData) for the HTTP dispatcher.
+class HttpReadAuditor final : public http::AccessAuditor {
+ public:
+  explicit HttpReadAuditor(const AuditLog* log) : log_(log) {}
+  Status RecordRead(const http::Request& req) override;
+
+ private:
+  const AuditLog* log_;
+};
+
+// Builds an Entry for a request made by an authenticated principal.
+Entry EntryFor(const http::Request& req, std::string action, std::string resource, std::string detail = {});
+
+std::vector<http::Route> Routes(const AuditLog* log);
+
+}  // namespace tl::audit

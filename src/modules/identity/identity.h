@@ -1,0 +1,123 @@
+// Identity and access: accounts, password login, bearer tokens, login throttling and the rules of
+// who may manage whom.
+//
+// Accounts are citizens (12-digit personal identification number), organisations (tax code) and
+// officials (belonging to an agency, with one role). Passwords are hashed with Argon2id. Login returns
+// an opaque bearer token of 256 random bits; only its SHA-256 is stored, with an expiry, and logout
+// revokes it. Failed logins are counted per account and per client address in the database (so every
+// server process sees them) and answered with 429 beyond the limit. IdentityService implements
+// http::Authenticator: it turns a token into a Principal carrying role and jurisdiction (the
+// official's agency, the agencies under it and the units they serve).
+//
+// Management rules: a city admin manages everyone; an agency admin manages officials of the agencies
+// in their jurisdiction (never city admins); nobody disables their own account. Every write is
+// audited in the same transaction.
+//
+// Thread-safety: stateless over the database; safe to share.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "http/dispatcher.h"
+#include "modules/admin_units/admin_units.h"
+#include "modules/audit/audit_log.h"
+#include "storage/database.h"
+#include "storage/migrations.h"
+
+namespace tl::identity {
+
+inline constexpr std::array<std::string_view, 8> kRoles = {
+    "citizen", "organisation", "desk_officer", "specialist", "leader", "agency_admin", "city_admin", "operator"};
+
+bool IsOfficialRole(std::string_view role);
+
+struct User {
+  int64_t id = 0;
+  std::string username;
+  std::string full_name;
+  std::string role;
+  std::optional<std::string> agency_code;
+  std::optional<std::string> personal_id;
+  std::optional<std::string> tax_code;
+  std::optional<std::string> phone;
+  bool disabled = false;
+  std::string created_at;
+};
+
+struct NewUser {
+  std::string username;
+  std::string password;
+  std::string role;
+  std::string full_name;
+  std::optional<std::string> agency_code;
+  std::optional<std::string> personal_id;
+  std::optional<std::string> tax_code;
+  std::optional<std::string> phone;
+};
+
+struct IdentityOptions {
+  crypto::PasswordCost password_cost = crypto::PasswordCost::Interactive();
+  int64_t token_ttl_ms = 12LL * 3600 * 1000;
+  int max_failures_per_account = 5;
+  int max_failures_per_address = 20;
+  int64_t failure_window_ms = 15LL * 60 * 1000;
+};
+
+struct LoginResult {
+  std::string token;
+  int64_t expires_at_ms = 0;
+  User user;
+};
+
+// Who is acting: a principal from a request, or the operator at the command line (full rights).
+struct Actor {
+  std::optional<http::Principal> principal;
+  audit::Entry context;  // actor, client ip, request id for the audit entries
+  static Actor Cli(const std::string& os_user);
+  static Actor FromRequest(const http::Request& req);
+};
+
+class IdentityService final : public http::Authenticator {
+ public:
+  IdentityService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit,
+                  const admin_units::AdminUnitService* units, IdentityOptions options)
+      : db_(db), clock_(clock), audit_(audit), units_(units), options_(options) {}
+
+  static std::vector<storage::Migration> Migrations();
+
+  Result<User> CreateUser(const Actor& actor, const NewUser& spec);
+  Status ResetPassword(const Actor& actor, const std::string& username, const std::string& password);
+  Status SetDisabled(const Actor& actor, const std::string& username, bool disabled);
+  Result<std::vector<User>> ListUsers(const Actor& actor) const;
+  Result<User> GetUser(const Actor& actor, const std::string& username) const;
+  Status ChangeOwnPassword(const Actor& actor, const std::string& current, const std::string& next);
+
+  Result<LoginResult> Login(const std::string& username, const std::string& password, const std::string& client_ip,
+                            const std::string& request_id);
+  Status Logout(const Actor& actor);
+  Result<http::Principal> Authenticate(std::string_view token) override;
+
+  const IdentityOptions& options() const { return options_; }
+
+ private:
+  Status CheckManage(const Actor& actor, const std::string& role, const std::optional<std::string>& agency) const;
+  Status ValidateNewUser(const NewUser& spec) const;
+  Status RecordFailure(const std::string& username, const std::string& client_ip);
+  Result<bool> Throttled(const std::string& username, const std::string& client_ip);
+
+  storage::Database* db_;
+  const Clock* clock_;
+  const audit::AuditLog* audit_;
+  const admin_units::AdminUnitService* units_;
+  IdentityOptions options_;
+};
+
+std::vector<http::Route> Routes(IdentityService* service);
+
+}  // namespace tl::identity

@@ -1,0 +1,502 @@
+#include "modules/procedures/procedures.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+#include "http/json_body.h"
+
+namespace tl::procedures {
+namespace {
+
+using nlohmann::json;
+
+std::string Clean(const std::string& raw) {
+  std::string s;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(raw[i]);
+    if (c == 0xC2 && i + 1 < raw.size() && static_cast<unsigned char>(raw[i + 1]) == 0xA0) {
+      s += ' ';
+      ++i;
+    } else {
+      s += raw[i];
+    }
+  }
+  auto nfc = text::NormalizeNfc(text::Trim(s));
+  return nfc.ok() ? *nfc : std::string(text::Trim(s));
+}
+
+std::string LevelsColumn(const json& levels) {
+  std::string out = ",";
+  for (const auto& l : levels) out += l.get<std::string>() + ",";
+  return out;
+}
+
+std::string SearchText(const json& p) {
+  return text::FoldForSearch(p.value("code", "") + " " + p.value("name", "") + " " + p.value("sector", ""));
+}
+
+json Summary(const json& p) {
+  return {{"code", p["code"]},
+          {"name", p["name"]},
+          {"sector", p["sector"]},
+          {"levels", p["levels"]},
+          {"competent_agency", p["competent_agency"]},
+          {"processing", p["processing"]},
+          {"fees_vnd", p["fees_vnd"]}};
+}
+
+// Converts a record of the national database extract into ThangLong's layout.
+json FromSource(const json& src) {
+  json p;
+  p["code"] = Clean(src.value("code", ""));
+  p["name"] = Clean(src.value("name", ""));
+  p["sector"] = Clean(src.value("sector", ""));
+  p["levels"] = src.value("levels", json::array());
+  p["applicants"] = Clean(src.value("applicants", ""));
+  p["competent_agency"] = Clean(src.value("competent_agency", ""));
+  p["decision"] = Clean(src.value("decision", ""));
+  json processing = json::array();
+  for (const char* ch : {"in_person", "online", "postal"}) {
+    if (src.contains("channels") && src["channels"].contains(ch)) {
+      const auto& c = src["channels"][ch];
+      processing.push_back({{"channel", ch}, {"duration", c.value("duration", json(nullptr))}, {"unit", c.value("unit", json(nullptr))}});
+    }
+  }
+  p["processing"] = processing;
+  p["fees_vnd"] = src.value("fees_vnd_mentioned", json::array());
+  p["result"] = Clean(src.value("result", ""));
+  p["source_url"] = src.value("source", "");
+  return p;
+}
+
+// Validates a procedure document from an admin; returns it normalised.
+Result<json> Validate(const json& in) {
+  static const std::vector<std::string> kAllowed = {"code", "name", "sector", "levels", "applicants",
+                                                    "competent_agency", "decision", "processing", "fees_vnd",
+                                                    "result", "source_url", "effective_from"};
+  for (const auto& [k, v] : in.items()) {
+    if (std::find(kAllowed.begin(), kAllowed.end(), k) == kAllowed.end()) return InvalidArgument("unknown field '" + k + "'", k);
+  }
+  json out;
+  auto str = [&](const char* f, bool required, size_t max) -> Status {
+    if (!in.contains(f) || in[f].is_null()) {
+      if (required) return InvalidArgument("is required", f);
+      out[f] = "";
+      return Status::Ok();
+    }
+    if (!in[f].is_string()) return InvalidArgument("must be a string", f);
+    TL_ASSIGN_OR_RETURN(std::string s, text::NormalizeNfc(in[f].get<std::string>(), f));
+    s = std::string(text::Trim(s));
+    if (required && s.empty()) return InvalidArgument("is required", f);
+    if (static_cast<size_t>(text::CodePointCount(s)) > max) return InvalidArgument("is too long", f);
+    out[f] = s;
+    return Status::Ok();
+  };
+  TL_RETURN_IF_ERROR(str("code", true, 40));
+  for (char c : out["code"].get<std::string>()) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-')) {
+      return InvalidArgument("may hold only letters, digits, '.' and '-'", "code");
+    }
+  }
+  TL_RETURN_IF_ERROR(str("name", true, 2000));
+  TL_RETURN_IF_ERROR(str("sector", true, 200));
+  TL_RETURN_IF_ERROR(str("applicants", false, 4000));
+  TL_RETURN_IF_ERROR(str("competent_agency", false, 2000));
+  TL_RETURN_IF_ERROR(str("decision", false, 200));
+  TL_RETURN_IF_ERROR(str("result", false, 4000));
+  TL_RETURN_IF_ERROR(str("source_url", false, 500));
+  if (!in.contains("levels") || !in["levels"].is_array() || in["levels"].empty()) {
+    return InvalidArgument("must be a non-empty array of ministry, province, commune, other", "levels");
+  }
+  out["levels"] = json::array();
+  for (const auto& l : in["levels"]) {
+    if (!l.is_string()) return InvalidArgument("must be an array of strings", "levels");
+    TL_RETURN_IF_ERROR(http::OneOf(l.get<std::string>(), {"ministry", "province", "commune", "other"}, "levels"));
+    out["levels"].push_back(l);
+  }
+  out["processing"] = json::array();
+  if (in.contains("processing")) {
+    if (!in["processing"].is_array()) return InvalidArgument("must be an array", "processing");
+    for (const auto& p : in["processing"]) {
+      if (!p.is_object()) return InvalidArgument("items must be objects", "processing");
+      if (!p.contains("channel") || !p["channel"].is_string()) return InvalidArgument("needs a channel", "processing.channel");
+      TL_RETURN_IF_ERROR(http::OneOf(p["channel"].get<std::string>(), {"in_person", "online", "postal"}, "processing.channel"));
+      json d = p.value("duration", json(nullptr));
+      if (!d.is_null() && (!d.is_number() || d.get<double>() < 0)) {
+        return InvalidArgument("must be a non-negative number or null", "processing.duration");
+      }
+      json u = p.value("unit", json(nullptr));
+      if (!u.is_null()) {
+        if (!u.is_string()) return InvalidArgument("must be a string or null", "processing.unit");
+        TL_RETURN_IF_ERROR(http::OneOf(u.get<std::string>(), {"working_day", "day", "hour", "month"}, "processing.unit"));
+      }
+      out["processing"].push_back({{"channel", p["channel"]}, {"duration", d}, {"unit", u}});
+    }
+  }
+  out["fees_vnd"] = json::array();
+  if (in.contains("fees_vnd")) {
+    if (!in["fees_vnd"].is_array()) return InvalidArgument("must be an array of amounts", "fees_vnd");
+    for (const auto& f : in["fees_vnd"]) {
+      if (!f.is_number() || f.get<double>() < 0) return InvalidArgument("must be non-negative amounts", "fees_vnd");
+      out["fees_vnd"].push_back(f);
+    }
+  }
+  return out;
+}
+
+std::string EscapeLike(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<storage::Migration> ProcedureService::Migrations() {
+  return {{400, "procedure catalogue",
+           "CREATE TABLE procedures (code TEXT PRIMARY KEY, version INTEGER NOT NULL, effective_from TEXT NOT NULL, "
+           "name TEXT NOT NULL, search_text TEXT NOT NULL, sector TEXT NOT NULL, levels TEXT NOT NULL, "
+           "data TEXT NOT NULL, summary TEXT NOT NULL, updated_at TEXT NOT NULL);"
+           "CREATE INDEX procedures_sector ON procedures (sector, code);"
+           "CREATE TABLE procedure_versions (code TEXT NOT NULL, version INTEGER NOT NULL, effective_from TEXT NOT NULL, "
+           "data TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (code, version));"
+           "CREATE INDEX procedure_versions_effective ON procedure_versions (effective_from);"}};
+}
+
+Result<bool> ProcedureService::IsEmpty() const {
+  bool empty = true;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM procedures LIMIT 1"));
+    empty = rs.empty();
+    return Status::Ok();
+  }));
+  return empty;
+}
+
+namespace {
+// Writes version `version` of `p` (already normalised) and, when in force, makes it current.
+Status StoreVersion(storage::Session& s, json p, int64_t version, const std::string& effective_from,
+                    const std::string& now, const std::string& actor, bool make_current) {
+  p["version"] = version;
+  p["effective_from"] = effective_from;
+  std::string data = p.dump();
+  std::string code = p["code"].get<std::string>();
+  TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO procedure_versions (code, version, effective_from, data, created_at, "
+                                     "created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                                     {code, version, effective_from, data, now, actor}));
+  (void)n;
+  if (!make_current) return Status::Ok();
+  TL_ASSIGN_OR_RETURN(
+      auto m, s.Exec("INSERT INTO procedures (code, version, effective_from, name, search_text, sector, levels, data, "
+                     "summary, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+                     "version = excluded.version, effective_from = excluded.effective_from, name = excluded.name, "
+                     "search_text = excluded.search_text, sector = excluded.sector, levels = excluded.levels, "
+                     "data = excluded.data, summary = excluded.summary, updated_at = excluded.updated_at",
+                     {code, version, effective_from, p["name"].get<std::string>(), SearchText(p),
+                      p["sector"].get<std::string>(), LevelsColumn(p["levels"]), data, Summary(p).dump(), now}));
+  (void)m;
+  return Status::Ok();
+}
+}  // namespace
+
+Result<ImportReport> ProcedureService::Import(const std::string& path, const std::string& actor) {
+  std::ifstream in(path);
+  if (!in) return NotFound("cannot read " + path);
+  auto doc = json::parse(in, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("procedures") || !doc["procedures"].is_array()) {
+    return InvalidArgument("not a procedures document (expected {\"procedures\": [...]})", path);
+  }
+  ImportReport report;
+  std::string today = FormatDate(clock_->NowMillis());
+  std::string now = FormatRfc3339(clock_->NowMillis());
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    for (const auto& src : doc["procedures"]) {
+      report.read++;
+      auto valid = Validate(FromSource(src));
+      if (!valid.ok()) {
+        return InvalidArgument("procedure #" + std::to_string(report.read) + " (" + src.value("code", "?") +
+                                   "): " + valid.status().field() + " " + valid.status().message(),
+                               path);
+      }
+      json p = std::move(*valid);
+      std::string code = p["code"].get<std::string>();
+      TL_ASSIGN_OR_RETURN(auto cur, s.Query("SELECT version, data FROM procedures WHERE code = ?", {code}));
+      int64_t version = 1;
+      if (!cur.empty()) {
+        json old = json::parse(cur.rows[0].Text(1));
+        old.erase("version");
+        old.erase("effective_from");
+        if (old == p) {
+          report.unchanged++;
+          continue;
+        }
+        version = cur.rows[0].Int(0) + 1;
+        report.updated++;
+      } else {
+        report.created++;
+      }
+      TL_RETURN_IF_ERROR(StoreVersion(s, p, version, today, now, actor, true));
+    }
+    audit::Entry e{actor, "procedures.import", path, "local", "",
+                   json{{"created", report.created}, {"updated", report.updated}}.dump()};
+    return audit_->Append(s, e);
+  }));
+  return report;
+}
+
+Status ProcedureService::PromoteDue() {
+  int64_t now = clock_->NowMillis();
+  int64_t last = last_promotion_check_.load();
+  if (now - last < 60'000 || !last_promotion_check_.compare_exchange_strong(last, now)) return Status::Ok();
+  std::string today = FormatDate(now);
+  bool due = false;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM procedure_versions v JOIN procedures p ON p.code = v.code "
+                                         "WHERE v.version > p.version AND v.effective_from <= ? LIMIT 1",
+                                         {today}));
+    due = !rs.empty();
+    return Status::Ok();
+  }));
+  if (!due) return Status::Ok();
+  return db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT v.code, v.version, v.effective_from, v.data FROM procedure_versions v "
+                                         "JOIN procedures p ON p.code = v.code WHERE v.version > p.version AND "
+                                         "v.effective_from <= ? ORDER BY v.code, v.version",
+                                         {today}));
+    for (const auto& r : rs.rows) {
+      json p = json::parse(r.Text(3));
+      TL_ASSIGN_OR_RETURN(
+          auto n, s.Exec("UPDATE procedures SET version = ?, effective_from = ?, name = ?, search_text = ?, sector = ?, "
+                         "levels = ?, data = ?, summary = ?, updated_at = ? WHERE code = ? AND version < ?",
+                         {r.Int(1), r.Text(2), p["name"].get<std::string>(), SearchText(p), p["sector"].get<std::string>(),
+                          LevelsColumn(p["levels"]), r.Text(3), Summary(p).dump(), FormatRfc3339(clock_->NowMillis()),
+                          r.Text(0), r.Int(1)}));
+      (void)n;
+    }
+    return Status::Ok();
+  });
+}
+
+Result<SearchPage> ProcedureService::Search(const SearchQuery& q) {
+  TL_RETURN_IF_ERROR(PromoteDue());
+  SearchPage page;
+  std::string where = " WHERE 1 = 1";
+  std::vector<storage::Value> params;
+  for (const auto& tok : text::Tokens(text::FoldForSearch(q.text))) {
+    where += " AND search_text LIKE ? ESCAPE '\\'";
+    params.emplace_back("%" + EscapeLike(tok) + "%");
+  }
+  if (q.sector) {
+    where += " AND sector = ?";
+    params.emplace_back(*q.sector);
+  }
+  if (q.level) {
+    where += " AND levels LIKE ?";
+    params.emplace_back("%," + *q.level + ",%");
+  }
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto count, s.QueryV("SELECT COUNT(*) FROM procedures" + where, params));
+    page.total = count.rows.at(0).Int(0);
+    std::vector<storage::Value> p2 = params;
+    std::string w2 = where;
+    if (q.cursor) {
+      w2 += " AND code > ?";
+      p2.emplace_back(*q.cursor);
+    }
+    p2.emplace_back(int64_t{q.limit + 1});
+    TL_ASSIGN_OR_RETURN(auto rs, s.QueryV("SELECT code, summary FROM procedures" + w2 + " ORDER BY code LIMIT ?", p2));
+    for (size_t i = 0; i < rs.rows.size() && i < static_cast<size_t>(q.limit); ++i) {
+      page.items_json.push_back(rs.rows[i].Text(1));
+    }
+    if (rs.rows.size() > static_cast<size_t>(q.limit)) page.next_cursor = rs.rows[q.limit - 1].Text(0);
+    return Status::Ok();
+  }));
+  return page;
+}
+
+Result<std::string> ProcedureService::GetJson(const std::string& code, const std::optional<std::string>& at) {
+  TL_RETURN_IF_ERROR(PromoteDue());
+  std::string out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    storage::ResultSet rs;
+    if (at) {
+      TL_ASSIGN_OR_RETURN(rs, s.Query("SELECT data FROM procedure_versions WHERE code = ? AND effective_from <= ? "
+                                      "ORDER BY version DESC LIMIT 1",
+                                      {code, *at}));
+    } else {
+      TL_ASSIGN_OR_RETURN(rs, s.Query("SELECT data FROM procedures WHERE code = ?", {code}));
+    }
+    if (rs.empty()) return NotFound(at ? "no version of procedure " + code + " in force on " + *at
+                                       : "no procedure with code " + code);
+    out = rs.rows[0].Text(0);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::string> ProcedureService::VersionsJson(const std::string& code) const {
+  json items = json::array();
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT version, effective_from, created_at, created_by FROM procedure_versions "
+                                         "WHERE code = ? ORDER BY version",
+                                         {code}));
+    if (rs.empty()) return NotFound("no procedure with code " + code);
+    for (const auto& r : rs.rows) {
+      items.push_back({{"version", r.Int(0)}, {"effective_from", r.Text(1)}, {"created_at", r.Text(2)},
+                       {"created_by", r.Text(3)}});
+    }
+    return Status::Ok();
+  }));
+  return json{{"code", code}, {"items", items}}.dump();
+}
+
+Result<std::string> ProcedureService::SectorsJson() const {
+  json items = json::array();
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT sector, COUNT(*) FROM procedures GROUP BY sector ORDER BY sector"));
+    for (const auto& r : rs.rows) items.push_back({{"name", r.Text(0)}, {"count", r.Int(1)}});
+    return Status::Ok();
+  }));
+  return json{{"items", items}}.dump();
+}
+
+Result<std::string> ProcedureService::Save(const audit::Entry& actor, const std::string& body,
+                                           const std::optional<std::string>& expected_code, bool create) {
+  auto in = json::parse(body, nullptr, false);
+  if (in.is_discarded() || !in.is_object()) return InvalidArgument("the body must be a JSON object", "body");
+  std::string today = FormatDate(clock_->NowMillis());
+  std::string effective_from = today;
+  if (in.contains("effective_from")) {
+    if (!in["effective_from"].is_string()) return InvalidArgument("must be a date YYYY-MM-DD", "effective_from");
+    effective_from = in["effective_from"].get<std::string>();
+    TL_ASSIGN_OR_RETURN(auto d, ParseDate(effective_from, "effective_from"));
+    (void)d;
+  }
+  if (expected_code && !in.contains("code")) in["code"] = *expected_code;
+  TL_ASSIGN_OR_RETURN(json p, Validate(in));
+  std::string code = p["code"].get<std::string>();
+  if (expected_code && code != *expected_code) return InvalidArgument("does not match the path", "code");
+  std::string now = FormatRfc3339(clock_->NowMillis());
+  std::string stored;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto cur, s.Query("SELECT MAX(version) FROM procedure_versions WHERE code = ?", {code}));
+    bool exists = !cur.rows.at(0).IsNull(0);
+    if (create && exists) return AlreadyExists("a procedure with code " + code + " exists", "code");
+    if (!create && !exists) return NotFound("no procedure with code " + code);
+    int64_t version = exists ? cur.rows[0].Int(0) + 1 : 1;
+    // A version becomes current at once when it is in force today; a procedure never seen before is
+    // listed from its first version even when that is dated in the future.
+    bool make_current = effective_from <= today || !exists;
+    TL_RETURN_IF_ERROR(StoreVersion(s, p, version, effective_from, now, actor.actor, make_current));
+    p["version"] = version;
+    p["effective_from"] = effective_from;
+    stored = p.dump();
+    audit::Entry e = actor;
+    e.action = create ? "procedure.create" : "procedure.update";
+    e.resource = "procedure:" + code;
+    e.detail = json{{"version", version}, {"effective_from", effective_from}}.dump();
+    return audit_->Append(s, e);
+  }));
+  return stored;
+}
+
+std::vector<http::Route> Routes(ProcedureService* svc) {
+  using http::Access;
+  using http::Method;
+  const char* kProcedureSchema =
+      R"({"type":"object","required":["code","name","sector","levels"],"properties":{"code":{"type":"string"},"name":{"type":"string"},"sector":{"type":"string"},"levels":{"type":"array","items":{"enum":["ministry","province","commune","other"]}},"applicants":{"type":"string"},"competent_agency":{"type":"string"},"decision":{"type":"string"},"processing":{"type":"array","items":{"type":"object","properties":{"channel":{"enum":["in_person","online","postal"]},"duration":{"type":["number","null"]},"unit":{"enum":["working_day","day","hour","month",null]}}}},"fees_vnd":{"type":"array","items":{"type":"number"}},"result":{"type":"string"},"source_url":{"type":"string"},"effective_from":{"type":"string","format":"date"},"version":{"type":"integer"}}})";
+  std::vector<http::Route> r;
+  r.push_back(
+      {Method::kGet, "/api/v1/procedures", Access::Public(),
+       [svc](http::Request& req) -> Result<http::Response> {
+         SearchQuery q;
+         q.text = req.Query("q").value_or("");
+         if (text::CodePointCount(q.text) > 200) return InvalidArgument("must be at most 200 characters", "q");
+         q.sector = req.Query("sector");
+         q.level = req.Query("level");
+         if (q.level) TL_RETURN_IF_ERROR(http::OneOf(*q.level, {"ministry", "province", "commune", "other"}, "level"));
+         q.cursor = req.Query("cursor");
+         if (auto l = req.Query("limit")) {
+           char* end = nullptr;
+           long v = std::strtol(l->c_str(), &end, 10);
+           if (l->empty() || *end != '\0' || v < 1 || v > 100) return InvalidArgument("must be a number 1-100", "limit");
+           q.limit = static_cast<int>(v);
+         }
+         TL_ASSIGN_OR_RETURN(auto page, svc->Search(q));
+         std::string body = "{\"items\":[";
+         for (size_t i = 0; i < page.items_json.size(); ++i) {
+           if (i) body += ',';
+           body += page.items_json[i];
+         }
+         body += "],\"next_cursor\":";
+         body += page.next_cursor ? json(*page.next_cursor).dump() : "null";
+         body += ",\"total\":" + std::to_string(page.total) + "}";
+         return http::Response::Json(200, std::move(body));
+       },
+       {"Search the catalogue (diacritics- and case-insensitive) with keyset pagination",
+        "procedures",
+        {{"q", "query", "Search text, e.g. 'dang ky khai sinh'"},
+         {"sector", "query", "Exact sector name"},
+         {"level", "query", "ministry, province, commune or other"},
+         {"limit", "query", "Page size 1-100 (default 20)", false, "integer"},
+         {"cursor", "query", "next_cursor of the previous page"}},
+        "",
+        R"({"type":"object","properties":{"items":{"type":"array"},"next_cursor":{"type":["string","null"]},"total":{"type":"integer"}}})"}});
+  r.push_back({Method::kGet, "/api/v1/procedures/sectors", Access::Public(),
+               [svc](http::Request&) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto body, svc->SectorsJson());
+                 return http::Response::Json(200, std::move(body));
+               },
+               {"Sectors with their procedure counts", "procedures", {}, "",
+                R"({"type":"object","properties":{"items":{"type":"array"}}})"}});
+  r.push_back({Method::kGet, "/api/v1/procedures/{code}", Access::Public(),
+               [svc](http::Request& req) -> Result<http::Response> {
+                 auto at = req.Query("at");
+                 if (at) {
+                   TL_ASSIGN_OR_RETURN(auto d, ParseDate(*at, "at"));
+                   (void)d;
+                 }
+                 TL_ASSIGN_OR_RETURN(auto body, svc->GetJson(req.Param("code"), at));
+                 return http::Response::Json(200, std::move(body));
+               },
+               {"One procedure: the current version, or the one in force on `at`", "procedures",
+                {{"code", "path", "Procedure code, e.g. 1.000253"}, {"at", "query", "Date YYYY-MM-DD"}}, "",
+                kProcedureSchema}});
+  r.push_back({Method::kGet, "/api/v1/procedures/{code}/versions", Access::Public(),
+               [svc](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto body, svc->VersionsJson(req.Param("code")));
+                 return http::Response::Json(200, std::move(body));
+               },
+               {"The versions of a procedure with their effective dates", "procedures", {{"code", "path", "Procedure code"}},
+                "", R"({"type":"object","properties":{"code":{"type":"string"},"items":{"type":"array"}}})"}});
+  r.push_back({Method::kPost, "/api/v1/procedures", Access::Roles({"city_admin"}),
+               [svc](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto parsed, http::JsonBody::Parse(req, {"code", "name", "sector", "levels",
+                                                                             "applicants", "competent_agency", "decision",
+                                                                             "processing", "fees_vnd", "result",
+                                                                             "source_url", "effective_from"}));
+                 (void)parsed;
+                 TL_ASSIGN_OR_RETURN(auto body, svc->Save(audit::EntryFor(req, "", ""), req.body, std::nullopt, true));
+                 return http::Response::Json(201, std::move(body));
+               },
+               {"Add a procedure (city admins)", "procedures", {}, kProcedureSchema, kProcedureSchema, 201}});
+  r.push_back({Method::kPut, "/api/v1/procedures/{code}", Access::Roles({"city_admin"}),
+               [svc](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto parsed, http::JsonBody::Parse(req, {"code", "name", "sector", "levels",
+                                                                             "applicants", "competent_agency", "decision",
+                                                                             "processing", "fees_vnd", "result",
+                                                                             "source_url", "effective_from"}));
+                 (void)parsed;
+                 TL_ASSIGN_OR_RETURN(auto body, svc->Save(audit::EntryFor(req, "", ""), req.body, req.Param("code"), false));
+                 return http::Response::Json(200, std::move(body));
+               },
+               {"Change a procedure: a new version in force from effective_from (default today)", "procedures",
+                {{"code", "path", "Procedure code"}}, kProcedureSchema, kProcedureSchema}});
+  return r;
+}
+
+}  // namespace tl::procedures

@@ -1,0 +1,80 @@
+// Procedure catalogue (danh mục thủ tục hành chính): the administrative procedures the city handles.
+//
+// Each procedure has a code, name, sector, levels (ministry, province, commune), applicants, competent
+// agency, deciding act, processing time per channel (in person, online, postal; in working days
+// where the source says so), fees and result document. Every change is a new version with an
+// effective date; the current version of each procedure is kept in `procedures` for fast reads, and
+// versions whose date arrives are promoted on the next read (any process may do it; it is idempotent).
+// Search ignores diacritics and case ("dang ky khai sinh" finds "Đăng ký khai sinh"), filters by
+// sector and level, and pages by keyset (the last code seen).
+//
+// Thread-safety: stateless over the database apart from an atomic "last promotion check" time.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "http/http.h"
+#include "modules/audit/audit_log.h"
+#include "storage/database.h"
+#include "storage/migrations.h"
+
+namespace tl::procedures {
+
+struct SearchQuery {
+  std::string text;
+  std::optional<std::string> sector;
+  std::optional<std::string> level;
+  int limit = 20;
+  std::optional<std::string> cursor;  // last code of the previous page
+};
+
+struct SearchPage {
+  std::vector<std::string> items_json;  // summaries, JSON objects
+  std::optional<std::string> next_cursor;
+  int64_t total = 0;
+};
+
+struct ImportReport {
+  int read = 0;
+  int created = 0;
+  int updated = 0;
+  int unchanged = 0;
+};
+
+class ProcedureService {
+ public:
+  ProcedureService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit)
+      : db_(db), clock_(clock), audit_(audit) {}
+
+  static std::vector<storage::Migration> Migrations();
+
+  Result<ImportReport> Import(const std::string& json_path, const std::string& actor);
+  Result<bool> IsEmpty() const;
+
+  Result<SearchPage> Search(const SearchQuery& q);
+  // The current version, or the one in force on `at` (YYYY-MM-DD).
+  Result<std::string> GetJson(const std::string& code, const std::optional<std::string>& at);
+  Result<std::string> VersionsJson(const std::string& code) const;
+  Result<std::string> SectorsJson() const;
+
+  // Creates a procedure or adds a version; `procedure_json` is validated. Returns the stored version.
+  Result<std::string> Save(const audit::Entry& actor, const std::string& procedure_json,
+                           const std::optional<std::string>& expected_code, bool create);
+
+ private:
+  Status PromoteDue();
+
+  storage::Database* db_;
+  const Clock* clock_;
+  const audit::AuditLog* audit_;
+  std::atomic<int64_t> last_promotion_check_{0};
+};
+
+std::vector<http::Route> Routes(ProcedureService* service);
+
+}  // namespace tl::procedures

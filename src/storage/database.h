@@ -1,0 +1,100 @@
+// Storage interface shared by every module: a relational database reached through SQL.
+//
+// Two backends implement it: SQLite (embedded, default; WAL, synchronous=FULL so every committed
+// transaction survives a power cut or kill -9) and PostgreSQL (scale-out; a pool of libpq
+// connections). Modules write portable SQL with `?` placeholders; the PostgreSQL backend rewrites them
+// to `$1, $2, ...`. Values are NULL, 64-bit integers, doubles or UTF-8 text; results are
+// materialised rows.
+//
+// Work happens inside Database::Write (a read-write transaction, serialised with other writers on
+// SQLite) or Database::Read (a read-only snapshot). The callback returns a Status: OK commits, anything
+// else rolls back, so a failed request never leaves a half-written record.
+//
+// Thread-safety: a Database is safe to share between threads; a Session is bound to one callback on
+// one thread and must not escape it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+
+namespace tl::storage {
+
+enum class Dialect { kSqlite, kPostgres };
+
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+
+// Helpers to build parameters: Null(), Text(s), Int(i); OptText() maps nullopt to NULL.
+inline Value Null() { return nullptr; }
+inline Value OptText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(nullptr); }
+
+class Row {
+ public:
+  Row() = default;
+  explicit Row(std::vector<std::optional<std::string>> cells) : cells_(std::move(cells)) {}
+  size_t size() const { return cells_.size(); }
+  bool IsNull(size_t i) const { return !cells_.at(i).has_value(); }
+  const std::string& Text(size_t i) const;  // "" for NULL
+  std::optional<std::string> OptText(size_t i) const { return cells_.at(i); }
+  int64_t Int(size_t i) const;               // 0 for NULL
+  double Double(size_t i) const;
+
+ private:
+  std::vector<std::optional<std::string>> cells_;
+};
+
+struct ResultSet {
+  std::vector<Row> rows;
+  bool empty() const { return rows.empty(); }
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  virtual Dialect dialect() const = 0;
+  virtual Result<ResultSet> Query(std::string_view sql, std::initializer_list<Value> params = {}) = 0;
+  virtual Result<ResultSet> QueryV(std::string_view sql, const std::vector<Value>& params) = 0;
+  // Executes a statement; returns the number of rows changed.
+  virtual Result<int64_t> Exec(std::string_view sql, std::initializer_list<Value> params = {}) = 0;
+  virtual Result<int64_t> ExecV(std::string_view sql, const std::vector<Value>& params) = 0;
+  // Runs several statements without parameters (migrations).
+  virtual Status ExecScript(std::string_view sql) = 0;
+};
+
+struct PoolStats {
+  int64_t connections_total = 0;
+  int64_t connections_in_use = 0;
+  int64_t transactions_committed = 0;
+  int64_t transactions_rolled_back = 0;
+  int64_t waits_for_connection = 0;
+};
+
+class Database {
+ public:
+  using Work = std::function<Status(Session&)>;
+  virtual ~Database() = default;
+  virtual Dialect dialect() const = 0;
+  virtual std::string Describe() const = 0;  // "sqlite:/path" or "postgresql://host/db" (no secrets)
+  virtual Status Write(const Work& work) = 0;
+  virtual Status Read(const Work& work) = 0;
+  virtual Status Ping() = 0;
+  virtual PoolStats Stats() const = 0;
+};
+
+// Opens a database from a URL: "postgresql://..." or "postgres://..." for PostgreSQL, otherwise
+// `data_dir` holds an SQLite file "thanglong.db". `pool_size` bounds the connections.
+Result<std::unique_ptr<Database>> Open(const std::string& database_url, const std::string& data_dir,
+                                       int pool_size);
+
+// True when `status` came from a uniqueness violation (mapped to AlreadyExists by the backends).
+inline bool IsUniqueViolation(const Status& s) { return s.code() == StatusCode::kAlreadyExists; }
+
+}  // namespace tl::storage

@@ -1,0 +1,30 @@
+// Numbered schema migrations, applied at start-up and recorded in `schema_migrations`.
+//
+// Each module contributes migrations with globally unique, increasing version numbers. A migration
+// holds one SQL script written for both dialects; the tokens {{ID}} (auto-increment primary key)
+// and {{NOW}} are replaced per dialect. Apply() runs pending ones in order, each in its own
+// transaction, and refuses to start when the database records a version newer than this binary
+// knows (a newer schema must not be run by an older binary).
+//
+// Thread-safety: call Apply() once, before serving.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "storage/database.h"
+
+namespace tl::storage {
+
+struct Migration {
+  int version;
+  std::string name;
+  std::string sql;
+};
+
+std::string RenderForDialect(const std::string& sql, Dialect dialect);
+
+// Applies pending `migrations` (sorted by version). Returns the number applied.
+Result<int> ApplyMigrations(Database& db, std::vector<Migration> migrations);
+
+}  // namespace tl::storage

@@ -1,0 +1,251 @@
+#include "storage/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace tl::storage {
+namespace {
+
+Status FromSqlite(sqlite3* db, int rc, std::string_view what) {
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (ext) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return AlreadyExists(msg);
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return FailedPrecondition(msg);
+    default:
+      break;
+  }
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Unavailable(msg);
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) return InvalidArgument(msg);
+  return Internal(msg);
+}
+
+class SqliteConnection final : public Session {
+ public:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  Result<ResultSet> Query(std::string_view sql, std::initializer_list<Value> params) override {
+    return Run(sql, params.begin(), params.size(), true).first;
+  }
+  Result<ResultSet> QueryV(std::string_view sql, const std::vector<Value>& params) override {
+    return Run(sql, params.data(), params.size(), true).first;
+  }
+  Result<int64_t> Exec(std::string_view sql, std::initializer_list<Value> params) override {
+    auto [rs, changes] = Run(sql, params.begin(), params.size(), false);
+    if (!rs.ok()) return rs.status();
+    return changes;
+  }
+  Result<int64_t> ExecV(std::string_view sql, const std::vector<Value>& params) override {
+    auto [rs, changes] = Run(sql, params.data(), params.size(), false);
+    if (!rs.ok()) return rs.status();
+    return changes;
+  }
+  Status ExecScript(std::string_view sql) override {
+    std::string s(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+    if (err) sqlite3_free(err);
+    if (rc != SQLITE_OK) return FromSqlite(db_, rc, "script");
+    return Status::Ok();
+  }
+
+  Status Simple(const char* sql) {
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    return rc == SQLITE_OK ? Status::Ok() : FromSqlite(db_, rc, sql);
+  }
+
+ private:
+  std::pair<Result<ResultSet>, int64_t> Run(std::string_view sql, const Value* params, size_t n, bool collect) {
+    sqlite3_stmt* stmt = nullptr;
+    std::string key(sql);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      stmt = it->second;
+    } else {
+      int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                  nullptr);
+      if (rc != SQLITE_OK) return {FromSqlite(db_, rc, "prepare"), 0};
+      cache_.emplace(std::move(key), stmt);
+    }
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{stmt};
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != n) {
+      return {Internal("parameter count mismatch for: " + std::string(sql)), 0};
+    }
+    for (size_t i = 0; i < n; ++i) {
+      int idx = static_cast<int>(i + 1);
+      int rc = SQLITE_OK;
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) rc = sqlite3_bind_null(stmt, idx);
+            else if constexpr (std::is_same_v<T, int64_t>) rc = sqlite3_bind_int64(stmt, idx, v);
+            else if constexpr (std::is_same_v<T, double>) rc = sqlite3_bind_double(stmt, idx, v);
+            else rc = sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+          },
+          params[i]);
+      if (rc != SQLITE_OK) return {FromSqlite(db_, rc, "bind"), 0};
+    }
+    ResultSet rs;
+    int cols = sqlite3_column_count(stmt);
+    while (true) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return {FromSqlite(db_, rc, "step"), 0};
+      if (!collect) continue;
+      std::vector<std::optional<std::string>> cells;
+      cells.reserve(cols);
+      for (int c = 0; c < cols; ++c) {
+        if (sqlite3_column_type(stmt, c) == SQLITE_NULL) {
+          cells.emplace_back(std::nullopt);
+        } else {
+          const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+          cells.emplace_back(std::string(t, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+        }
+      }
+      rs.rows.emplace_back(std::move(cells));
+    }
+    return {std::move(rs), sqlite3_changes64(db_)};
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+Result<std::unique_ptr<SqliteConnection>> Connect(const std::string& path, bool readonly) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  auto conn = std::make_unique<SqliteConnection>(db);  // owns db even on failure
+  if (rc != SQLITE_OK) return Unavailable("cannot open " + path + ": " + sqlite3_errstr(rc));
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_extended_result_codes(db, 1);
+  TL_RETURN_IF_ERROR(conn->Simple("PRAGMA journal_mode=WAL"));
+  TL_RETURN_IF_ERROR(conn->Simple("PRAGMA synchronous=FULL"));
+  TL_RETURN_IF_ERROR(conn->Simple("PRAGMA foreign_keys=ON"));
+  TL_RETURN_IF_ERROR(conn->Simple("PRAGMA cache_size=-16000"));
+  if (readonly) TL_RETURN_IF_ERROR(conn->Simple("PRAGMA query_only=ON"));
+  return conn;
+}
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string path, std::unique_ptr<SqliteConnection> writer,
+                 std::vector<std::unique_ptr<SqliteConnection>> readers)
+      : path_(std::move(path)), writer_(std::move(writer)), readers_(std::move(readers)) {
+    for (auto& r : readers_) idle_.push_back(r.get());
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  std::string Describe() const override { return "sqlite:" + path_; }
+
+  Status Write(const Work& work) override {
+    std::lock_guard lock(write_mu_);
+    in_use_++;
+    struct Done {
+      std::atomic<int64_t>& n;
+      ~Done() { n--; }
+    } done{in_use_};
+    TL_RETURN_IF_ERROR(writer_->Simple("BEGIN IMMEDIATE"));
+    return Finish(*writer_, work(*writer_));
+  }
+
+  Status Read(const Work& work) override {
+    SqliteConnection* conn = nullptr;
+    {
+      std::unique_lock lock(pool_mu_);
+      if (idle_.empty()) waits_++;
+      pool_cv_.wait(lock, [&] { return !idle_.empty(); });
+      conn = idle_.back();
+      idle_.pop_back();
+      in_use_++;
+    }
+    struct Release {
+      SqliteDatabase* self;
+      SqliteConnection* c;
+      ~Release() {
+        {
+          std::lock_guard lock(self->pool_mu_);
+          self->idle_.push_back(c);
+          self->in_use_--;
+        }
+        self->pool_cv_.notify_one();
+      }
+    } release{this, conn};
+    TL_RETURN_IF_ERROR(conn->Simple("BEGIN"));
+    return Finish(*conn, work(*conn));
+  }
+
+  Status Ping() override {
+    return Read([](Session& s) { return s.Query("SELECT 1").status(); });
+  }
+
+  PoolStats Stats() const override {
+    PoolStats st;
+    st.connections_total = static_cast<int64_t>(readers_.size()) + 1;
+    st.connections_in_use = in_use_.load();
+    st.transactions_committed = committed_.load();
+    st.transactions_rolled_back = rolled_back_.load();
+    st.waits_for_connection = waits_.load();
+    return st;
+  }
+
+ private:
+  Status Finish(SqliteConnection& c, Status result) {
+    if (result.ok()) {
+      Status commit = c.Simple("COMMIT");
+      if (commit.ok()) {
+        committed_++;
+        return commit;
+      }
+      result = commit;
+    }
+    c.Simple("ROLLBACK").IgnoreError();
+    rolled_back_++;
+    return result;
+  }
+
+  std::string path_;
+  std::unique_ptr<SqliteConnection> writer_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+  std::mutex write_mu_;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<SqliteConnection*> idle_;
+  std::atomic<int64_t> in_use_{0}, committed_{0}, rolled_back_{0}, waits_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int readers) {
+  TL_ASSIGN_OR_RETURN(auto writer, Connect(path, false));
+  std::vector<std::unique_ptr<SqliteConnection>> pool;
+  for (int i = 0; i < std::max(1, readers); ++i) {
+    TL_ASSIGN_OR_RETURN(auto r, Connect(path, true));
+    pool.push_back(std::move(r));
+  }
+  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(path, std::move(writer), std::move(pool)));
+}
+
+}  // namespace tl::storage

@@ -1,0 +1,102 @@
+import type { ComponentChildren } from 'preact';
+import { logout } from './auth';
+import { setLang, t, useLang } from './i18n';
+import { roleName } from './format';
+import { Link, navigate, useLocation } from './router';
+import { isAdmin, useUser } from './session';
+
+/** A nav link, highlighted on its own page and on the pages below it (/procedures/…). */
+function NavItem({ href, label }: { href: string; label: string }) {
+  const { path } = useLocation();
+  const active = href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`);
+  return (
+    <li>
+      <Link href={href} class={active ? 'active' : undefined}>
+        {label}
+      </Link>
+    </li>
+  );
+}
+
+function Header() {
+  const lang = useLang();
+  const user = useUser();
+  const onLogout = async () => {
+    await logout();
+    navigate('/');
+  };
+  return (
+    <header class="site-header">
+      <div class="topbar">
+        <div class="container topbar-inner">
+          <Link href="/" class="brand">
+            <span class="brand-mark" aria-hidden="true">
+              ★
+            </span>
+            <span class="brand-text">
+              <span class="brand-name">{t('app.name')}</span>
+              <span class="brand-sep" aria-hidden="true">
+                {' '}
+                —{' '}
+              </span>
+              <span class="brand-tagline">{t('app.tagline')}</span>
+            </span>
+          </Link>
+          <div class="account">
+            <button
+              type="button"
+              class="btn btn-ghost lang-switch"
+              lang={lang === 'vi' ? 'en' : 'vi'}
+              title={t('lang.switchLabel')}
+              onClick={() => setLang(lang === 'vi' ? 'en' : 'vi')}
+            >
+              {t('lang.switch')}
+            </button>
+            {user ? (
+              <>
+                <span class="greeting" data-testid="greeting">
+                  {t('nav.greeting', { name: user.full_name, role: roleName(user.role) })}
+                </span>
+                <button type="button" class="btn btn-ghost" onClick={onLogout}>
+                  {t('nav.logout')}
+                </button>
+              </>
+            ) : (
+              <Link href="/login" class="btn btn-ghost login-link">
+                {t('nav.login')}
+              </Link>
+            )}
+          </div>
+        </div>
+      </div>
+      <nav class="mainnav" aria-label={t('nav.main')}>
+        <ul class="container">
+          <NavItem href="/" label={t('nav.home')} />
+          <NavItem href="/procedures" label={t('nav.procedures')} />
+          <NavItem href="/units" label={t('nav.units')} />
+          {isAdmin(user) && <NavItem href="/admin/users" label={t('nav.users')} />}
+        </ul>
+      </nav>
+    </header>
+  );
+}
+
+export function Layout({ children }: { children: ComponentChildren }) {
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        {t('app.skip')}
+      </a>
+      <Header />
+      <main id="main" tabIndex={-1} class="container">
+        {children}
+      </main>
+      <footer class="site-footer">
+        <div class="container">
+          <p>{t('app.footer')}</p>
+          <p class="muted">{t('app.footerData')}</p>
+        </div>
+      </footer>
+    </>
+  );
+}

@@ -1,0 +1,42 @@
+import { render } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+import './styles.css';
+import { refreshSession } from './auth';
+import { langStore, useLang } from './i18n';
+import { Layout } from './layout';
+import { matchRoute, useLocation } from './router';
+import { Home } from './pages/Home';
+import { Login } from './pages/Login';
+import { Procedures } from './pages/Procedures';
+import { ProcedureDetail } from './pages/ProcedureDetail';
+import { Units } from './pages/Units';
+import { UnitDetail } from './pages/UnitDetail';
+import { AdminUsers } from './pages/AdminUsers';
+import { NotFound } from './pages/NotFound';
+
+const routes = [
+  { pattern: '/', render: () => <Home /> },
+  { pattern: '/login', render: () => <Login /> },
+  { pattern: '/procedures', render: () => <Procedures /> },
+  { pattern: '/procedures/:code', render: (p: Record<string, string>) => <ProcedureDetail key={p.code} code={p.code} /> },
+  { pattern: '/units', render: () => <Units /> },
+  { pattern: '/units/:code', render: (p: Record<string, string>) => <UnitDetail key={p.code} code={p.code} /> },
+  { pattern: '/admin/users', render: () => <AdminUsers /> },
+];
+
+function App() {
+  useLang(); // re-render everything when the language changes
+  const loc = useLocation();
+  const firstPath = useRef(loc.path);
+  useEffect(() => {
+    // After client-side navigation, move focus to the new page's content for screen-reader users.
+    if (loc.path === firstPath.current) return;
+    firstPath.current = '';
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [loc.path]);
+  return <Layout>{matchRoute(routes, loc.path, () => <NotFound />)}</Layout>;
+}
+
+document.documentElement.lang = langStore.get();
+render(<App />, document.getElementById('app')!);
+void refreshSession();
