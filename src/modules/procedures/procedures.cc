@@ -32,6 +32,13 @@ std::string LevelsColumn(const json& levels) {
   return out;
 }
 
+// Folded name without the "Thủ tục" prefix most names carry, for ranking exact and prefix matches.
+std::string NameKey(const std::string& name) {
+  std::string f = text::FoldForSearch(name);
+  if (f.rfind("thu tuc ", 0) == 0) f = f.substr(8);
+  return f;
+}
+
 std::string SearchText(const json& p) {
   return text::FoldForSearch(p.value("code", "") + " " + p.value("name", "") + " " + p.value("sector", ""));
 }
@@ -159,7 +166,7 @@ std::string EscapeLike(const std::string& s) {
 std::vector<storage::Migration> ProcedureService::Migrations() {
   return {{400, "procedure catalogue",
            "CREATE TABLE procedures (code TEXT PRIMARY KEY, version INTEGER NOT NULL, effective_from TEXT NOT NULL, "
-           "name TEXT NOT NULL, search_text TEXT NOT NULL, sector TEXT NOT NULL, levels TEXT NOT NULL, "
+           "name TEXT NOT NULL, name_key TEXT NOT NULL, search_text TEXT NOT NULL, sector TEXT NOT NULL, levels TEXT NOT NULL, "
            "data TEXT NOT NULL, summary TEXT NOT NULL, updated_at TEXT NOT NULL);"
            "CREATE INDEX procedures_sector ON procedures (sector, code);"
            "CREATE TABLE procedure_versions (code TEXT NOT NULL, version INTEGER NOT NULL, effective_from TEXT NOT NULL, "
@@ -191,12 +198,14 @@ Status StoreVersion(storage::Session& s, json p, int64_t version, const std::str
   (void)n;
   if (!make_current) return Status::Ok();
   TL_ASSIGN_OR_RETURN(
-      auto m, s.Exec("INSERT INTO procedures (code, version, effective_from, name, search_text, sector, levels, data, "
-                     "summary, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+      auto m, s.Exec("INSERT INTO procedures (code, version, effective_from, name, name_key, search_text, sector, levels, "
+                     "data, summary, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
                      "version = excluded.version, effective_from = excluded.effective_from, name = excluded.name, "
+                     "name_key = excluded.name_key, "
                      "search_text = excluded.search_text, sector = excluded.sector, levels = excluded.levels, "
                      "data = excluded.data, summary = excluded.summary, updated_at = excluded.updated_at",
-                     {code, version, effective_from, p["name"].get<std::string>(), SearchText(p),
+                     {code, version, effective_from, p["name"].get<std::string>(), NameKey(p["name"].get<std::string>()),
+                      SearchText(p),
                       p["sector"].get<std::string>(), LevelsColumn(p["levels"]), data, Summary(p).dump(), now}));
   (void)m;
   return Status::Ok();
@@ -270,9 +279,10 @@ Status ProcedureService::PromoteDue() {
     for (const auto& r : rs.rows) {
       json p = json::parse(r.Text(3));
       TL_ASSIGN_OR_RETURN(
-          auto n, s.Exec("UPDATE procedures SET version = ?, effective_from = ?, name = ?, search_text = ?, sector = ?, "
-                         "levels = ?, data = ?, summary = ?, updated_at = ? WHERE code = ? AND version < ?",
-                         {r.Int(1), r.Text(2), p["name"].get<std::string>(), SearchText(p), p["sector"].get<std::string>(),
+          auto n, s.Exec("UPDATE procedures SET version = ?, effective_from = ?, name = ?, name_key = ?, search_text = ?, "
+                         "sector = ?, levels = ?, data = ?, summary = ?, updated_at = ? WHERE code = ? AND version < ?",
+                         {r.Int(1), r.Text(2), p["name"].get<std::string>(), NameKey(p["name"].get<std::string>()),
+                          SearchText(p), p["sector"].get<std::string>(),
                           LevelsColumn(p["levels"]), r.Text(3), Summary(p).dump(), FormatRfc3339(clock_->NowMillis()),
                           r.Text(0), r.Int(1)}));
       (void)n;
@@ -286,9 +296,12 @@ Result<SearchPage> ProcedureService::Search(const SearchQuery& q) {
   SearchPage page;
   std::string where = " WHERE 1 = 1";
   std::vector<storage::Value> params;
-  for (const auto& tok : text::Tokens(text::FoldForSearch(q.text))) {
+  auto tokens = text::Tokens(text::FoldForSearch(q.text));
+  std::string phrase;
+  for (const auto& tok : tokens) {
     where += " AND search_text LIKE ? ESCAPE '\\'";
     params.emplace_back("%" + EscapeLike(tok) + "%");
+    phrase += (phrase.empty() ? "" : " ") + tok;
   }
   if (q.sector) {
     where += " AND sector = ?";
@@ -298,21 +311,48 @@ Result<SearchPage> ProcedureService::Search(const SearchQuery& q) {
     where += " AND levels LIKE ?";
     params.emplace_back("%," + *q.level + ",%");
   }
+  // Rank: the name itself, then names starting with the words, then names holding them in order,
+  // then the rest; keyset pagination runs over (rank, code), the cursor being "rank:code".
+  std::string rank = "0";
+  std::vector<storage::Value> rank_params;
+  if (!phrase.empty()) {
+    rank = "CASE WHEN name_key = ? THEN 0 WHEN name_key LIKE ? ESCAPE '\\' THEN 1 "
+           "WHEN name_key LIKE ? ESCAPE '\\' THEN 2 ELSE 3 END";
+    rank_params = {phrase, EscapeLike(phrase) + "%", "%" + EscapeLike(phrase) + "%"};
+  }
+  int64_t after_rank = -1;
+  std::string after_code;
+  if (q.cursor) {
+    auto colon = q.cursor->find(':');
+    char* end = nullptr;
+    long r = colon == std::string::npos ? -1 : std::strtol(q.cursor->substr(0, colon).c_str(), &end, 10);
+    if (r < 0 || r > 3 || (end && *end != '\0')) return InvalidArgument("not a cursor from a previous page", "cursor");
+    after_rank = r;
+    after_code = q.cursor->substr(colon + 1);
+  }
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto count, s.QueryV("SELECT COUNT(*) FROM procedures" + where, params));
     page.total = count.rows.at(0).Int(0);
-    std::vector<storage::Value> p2 = params;
-    std::string w2 = where;
+    std::vector<storage::Value> p2 = rank_params;
+    p2.insert(p2.end(), params.begin(), params.end());
+    std::string sql = "SELECT code, summary, rnk FROM (SELECT code, summary, " + rank + " AS rnk FROM procedures" +
+                      where + ") t";
     if (q.cursor) {
-      w2 += " AND code > ?";
-      p2.emplace_back(*q.cursor);
+      sql += " WHERE rnk > ? OR (rnk = ? AND code > ?)";
+      p2.emplace_back(after_rank);
+      p2.emplace_back(after_rank);
+      p2.emplace_back(after_code);
     }
+    sql += " ORDER BY rnk, code LIMIT ?";
     p2.emplace_back(int64_t{q.limit + 1});
-    TL_ASSIGN_OR_RETURN(auto rs, s.QueryV("SELECT code, summary FROM procedures" + w2 + " ORDER BY code LIMIT ?", p2));
+    TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(sql, p2));
     for (size_t i = 0; i < rs.rows.size() && i < static_cast<size_t>(q.limit); ++i) {
       page.items_json.push_back(rs.rows[i].Text(1));
     }
-    if (rs.rows.size() > static_cast<size_t>(q.limit)) page.next_cursor = rs.rows[q.limit - 1].Text(0);
+    if (rs.rows.size() > static_cast<size_t>(q.limit)) {
+      const auto& last = rs.rows[q.limit - 1];
+      page.next_cursor = last.Text(2) + ":" + last.Text(0);
+    }
     return Status::Ok();
   }));
   return page;
