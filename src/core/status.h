@@ -27,6 +27,7 @@ enum class StatusCode {
   kResourceExhausted,  // rate limits
   kPayloadTooLarge,
   kUnsupportedMediaType,
+  kMethodNotAllowed,
   kUnavailable,        // storage unreachable, server overloaded or shutting down
   kInternal,
 };

@@ -206,9 +206,8 @@ Response Dispatcher::Dispatch(Request& req, const RawRequest& raw, std::string* 
     return std::move(*result);
   }
   if (path_matched) {
-    Response r = problem(Status(StatusCode::kInvalidArgument, "method not allowed on this path; allowed: " + allow,
+    Response r = problem(Status(StatusCode::kMethodNotAllowed, "method not allowed on this path; allowed: " + allow,
                                 "method"));
-    r.status = 405;
     r.headers.emplace_back("Allow", allow);
     return r;
   }

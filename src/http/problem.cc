@@ -17,6 +17,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kResourceExhausted: return 429;
     case StatusCode::kPayloadTooLarge: return 413;
     case StatusCode::kUnsupportedMediaType: return 415;
+    case StatusCode::kMethodNotAllowed: return 405;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kInternal: return 500;
   }
@@ -36,6 +37,7 @@ const char* Title(StatusCode code) {
     case StatusCode::kResourceExhausted: return "Too many requests";
     case StatusCode::kPayloadTooLarge: return "Payload too large";
     case StatusCode::kUnsupportedMediaType: return "Unsupported media type";
+    case StatusCode::kMethodNotAllowed: return "Method not allowed";
     case StatusCode::kUnavailable: return "Service unavailable";
     default: return "Internal error";
   }
@@ -52,6 +54,7 @@ const char* Slug(StatusCode code) {
     case StatusCode::kResourceExhausted: return "rate-limited";
     case StatusCode::kPayloadTooLarge: return "payload-too-large";
     case StatusCode::kUnsupportedMediaType: return "unsupported-media-type";
+    case StatusCode::kMethodNotAllowed: return "method-not-allowed";
     case StatusCode::kUnavailable: return "unavailable";
     default: return "internal";
   }

@@ -48,9 +48,14 @@ std::optional<Response> StaticFiles::Serve(const std::string& path) const {
   std::string p = path == "/" ? "/index.html" : path;
   auto it = files_.find(p);
   if (it == files_.end()) {
+    // A missing file of a static type is a 404; any other path is a route of the single-page app
+    // (which may hold dots, as procedure codes do: /procedures/1.001193).
     auto slash = p.find_last_of('/');
-    bool has_ext = p.find('.', slash == std::string::npos ? 0 : slash) != std::string::npos;
-    if (has_ext) return std::nullopt;
+    auto dot = p.find_last_of('.');
+    if (dot != std::string::npos && (slash == std::string::npos || dot > slash) &&
+        ContentType(p.substr(dot)) != "application/octet-stream") {
+      return std::nullopt;
+    }
     it = files_.find("/index.html");
     if (it == files_.end()) return std::nullopt;
   }

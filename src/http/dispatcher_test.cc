@@ -1,0 +1,130 @@
+// The request pipeline without sockets: routing, limits, errors and headers.
+#include "http/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "http/json_body.h"
+#include "http/problem.h"
+
+namespace tl::http {
+namespace {
+
+class FakeAuthenticator : public Authenticator {
+ public:
+  Result<Principal> Authenticate(std::string_view token) override {
+    if (token != "good") return Unauthenticated("unknown token");
+    Principal p;
+    p.username = "tester";
+    p.role = "citizen";
+    return p;
+  }
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dispatcher_.SetAuthenticator(&auth_);
+    std::vector<Route> routes;
+    routes.push_back({Method::kGet, "/api/v1/things/{id}", Access::Public(),
+                      [](Request& r) -> Result<Response> {
+                        return Response::Json(200, nlohmann::json{{"id", r.Param("id")}, {"q", r.Query("q").value_or("")}}.dump());
+                      },
+                      {}});
+    routes.push_back({Method::kPost, "/api/v1/things", Access::Roles({"citizen"}),
+                      [](Request& r) -> Result<Response> {
+                        TL_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(r, {"name"}));
+                        TL_ASSIGN_OR_RETURN(auto name, body.String("name"));
+                        return Response::Json(201, nlohmann::json{{"name", name}}.dump());
+                      },
+                      {}});
+    routes.push_back({Method::kGet, "/api/v1/boom", Access::Public(),
+                      [](Request&) -> Result<Response> { throw std::runtime_error("secret internals"); }, {}});
+    routes.push_back({Method::kGet, "/api/v1/broken", Access::Public(),
+                      [](Request&) -> Result<Response> { return Internal("SELECT * FROM secret failed"); }, {}});
+    ASSERT_TRUE(dispatcher_.AddRoutes(std::move(routes)).ok());
+  }
+  Response Call(std::string method, std::string target, std::string body = {},
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+    RawRequest raw;
+    raw.method = std::move(method);
+    raw.target = std::move(target);
+    raw.body = std::move(body);
+    raw.headers = std::move(headers);
+    raw.client_ip = "127.0.0.1";
+    return dispatcher_.Handle(std::move(raw));
+  }
+  Metrics metrics_;
+  FakeAuthenticator auth_;
+  Dispatcher dispatcher_{DispatcherOptions{64, 1024, false}, &metrics_};
+};
+
+TEST_F(DispatcherTest, RoutesWithPathAndQueryParameters) {
+  auto r = Call("GET", "/api/v1/things/a%20b?q=H%C3%A0+N%E1%BB%99i");
+  EXPECT_EQ(r.status, 200);
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["id"], "a b");
+  EXPECT_EQ(j["q"], "Hà Nội");
+}
+
+TEST_F(DispatcherTest, AccessIsCheckedBeforeTheHandler) {
+  EXPECT_EQ(Call("POST", "/api/v1/things", R"({"name":"x"})", {{"content-type", "application/json"}}).status, 401);
+  EXPECT_EQ(Call("POST", "/api/v1/things", R"({"name":"x"})",
+                 {{"content-type", "application/json"}, {"authorization", "Bearer bad"}})
+                .status,
+            401);
+  EXPECT_EQ(Call("POST", "/api/v1/things", R"({"name":"x"})",
+                 {{"content-type", "application/json"}, {"authorization", "Bearer good"}})
+                .status,
+            201);
+}
+
+TEST_F(DispatcherTest, BodyLimitGives413) {
+  auto r = Call("POST", "/api/v1/things", R"({"name":")" + std::string(100, 'x') + "\"}",
+                {{"content-type", "application/json"}, {"authorization", "Bearer good"}});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+}
+
+TEST_F(DispatcherTest, ExceptionsAndInternalErrorsDoNotLeak) {
+  for (const char* path : {"/api/v1/boom", "/api/v1/broken"}) {
+    auto r = Call("GET", path);
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(r.body.find("secret"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("request_id"), std::string::npos);
+  }
+}
+
+TEST_F(DispatcherTest, MetricsCountByRouteAndStatus) {
+  Call("GET", "/api/v1/things/1");
+  Call("GET", "/api/v1/things/2");
+  Call("GET", "/nowhere");
+  std::string text = metrics_.Render();
+  EXPECT_NE(text.find(R"(route="/api/v1/things/{id}",status="200"} 2)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(route="unmatched",status="404"} 1)"), std::string::npos) << text;
+}
+
+TEST_F(DispatcherTest, DrainingAndOverCapacityGive503) {
+  RawRequest raw;
+  raw.method = "GET";
+  raw.target = "/api/v1/things/1";
+  raw.over_capacity = true;
+  EXPECT_EQ(dispatcher_.Handle(raw).status, 503);
+  dispatcher_.SetDraining(true);
+  EXPECT_EQ(Call("GET", "/api/v1/things/1").status, 503);
+}
+
+TEST(ProblemTest, MapsEveryStatusToAStableTypeAndCode) {
+  EXPECT_EQ(HttpStatusFor(StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 429);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kPayloadTooLarge), 413);
+  auto r = ProblemResponse(InvalidArgument("must be a string", "name"), "rid", "/x");
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["type"], "urn:thanglong:problem:invalid-request");
+  EXPECT_EQ(j["field"], "name");
+  EXPECT_EQ(j["status"], 400);
+}
+
+}  // namespace
+}  // namespace tl::http

@@ -1,0 +1,138 @@
+// The storage contract, run against every backend: transactions, rollback, uniqueness, migrations.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "storage/database.h"
+#include "storage/migrations.h"
+#include "storage/postgres/postgres_database.h"
+#include "tests/support/scratch_store.h"
+
+namespace tl::storage {
+namespace {
+
+class StorageTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    store_ = std::make_unique<testing::ScratchStore>(GetParam());
+    db_ = store_->Open();
+    ASSERT_NE(db_, nullptr);
+    auto applied = ApplyMigrations(*db_, {{1, "items", "CREATE TABLE items (id {{ID}}, name TEXT NOT NULL UNIQUE, qty INTEGER)"}});
+    ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+    ASSERT_EQ(*applied, 1);
+  }
+  std::unique_ptr<testing::ScratchStore> store_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_P(StorageTest, CommitsAndReadsBackTypedValues) {
+  ASSERT_TRUE(db_->Write([](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO items (name, qty) VALUES (?, ?)", {std::string("Hà Nội"), int64_t{42}}));
+    EXPECT_EQ(n, 1);
+    TL_ASSIGN_OR_RETURN(auto m, s.Exec("INSERT INTO items (name, qty) VALUES (?, ?)", {std::string("null qty"), Null()}));
+    (void)m;
+    return Status::Ok();
+  }).ok());
+  ASSERT_TRUE(db_->Read([](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT name, qty, id FROM items ORDER BY name"));
+    EXPECT_EQ(rs.rows.size(), 2u);
+    EXPECT_EQ(rs.rows[0].Text(0), "Hà Nội");
+    EXPECT_EQ(rs.rows[0].Int(1), 42);
+    EXPECT_GT(rs.rows[0].Int(2), 0);
+    EXPECT_TRUE(rs.rows[1].IsNull(1));
+    TL_ASSIGN_OR_RETURN(auto q, s.Query("SELECT COUNT(*) FROM items WHERE name = ? OR name = '?'", {std::string("Hà Nội")}));
+    EXPECT_EQ(q.rows[0].Int(0), 1);
+    return Status::Ok();
+  }).ok());
+}
+
+TEST_P(StorageTest, AFailedWorkRollsBackEverything) {
+  Status st = db_->Write([](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO items (name) VALUES (?)", {std::string("first")}));
+    (void)n;
+    return InvalidArgument("changed my mind", "name");
+  });
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  int64_t count = -1;
+  ASSERT_TRUE(db_->Read([&](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM items"));
+    count = rs.rows[0].Int(0);
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(count, 0);
+  EXPECT_GE(db_->Stats().transactions_rolled_back, 1);
+}
+
+TEST_P(StorageTest, UniquenessViolationsAreAlreadyExists) {
+  auto insert = [&](const std::string& name) {
+    return db_->Write([&](Session& s) { return s.Exec("INSERT INTO items (name) VALUES (?)", {name}).status(); });
+  };
+  ASSERT_TRUE(insert("dup").ok());
+  Status again = insert("dup");
+  EXPECT_TRUE(IsUniqueViolation(again)) << again.ToString();
+}
+
+TEST_P(StorageTest, MigrationsAreRecordedAndANewerSchemaIsRefused) {
+  auto again = ApplyMigrations(*db_, {{1, "items", "CREATE TABLE items (id {{ID}})"}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);  // already applied
+  auto more = ApplyMigrations(*db_, {{1, "items", ""}, {2, "more", "CREATE TABLE more_items (x TEXT)"}});
+  ASSERT_TRUE(more.ok()) << more.status().ToString();
+  EXPECT_EQ(*more, 1);
+  // An older binary that only knows version 1 must not run on this schema.
+  auto older = ApplyMigrations(*db_, {{1, "items", ""}});
+  ASSERT_FALSE(older.ok());
+  EXPECT_EQ(older.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_P(StorageTest, ConcurrentWritersAllCommit) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        Status st = db_->Write([&](Session& s) {
+          return s.Exec("INSERT INTO items (name, qty) VALUES (?, ?)", {std::to_string(t) + "-" + std::to_string(i), int64_t{i}})
+              .status();
+        });
+        if (st.ok()) ok++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 240);
+}
+
+TEST_P(StorageTest, DataSurvivesReopening) {
+  ASSERT_TRUE(db_->Write([](Session& s) { return s.Exec("INSERT INTO items (name) VALUES ('kept')").status(); }).ok());
+  db_.reset();
+  auto reopened = store_->Open();
+  ASSERT_NE(reopened, nullptr);
+  ASSERT_TRUE(reopened->Read([](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT name FROM items"));
+    EXPECT_EQ(rs.rows.size(), 1u);
+    return Status::Ok();
+  }).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::ValuesIn(testing::BackendNames()),
+                         [](const auto& info) { return info.param; });
+
+TEST(PostgresHelpersTest, RewritesPlaceholdersOutsideQuotes) {
+  EXPECT_EQ(RewritePlaceholders("SELECT ? , '?', ?"), "SELECT $1 , '?', $2");
+  EXPECT_EQ(MaskPostgresUrl("postgresql://tl:secret@db:5432/x"), "postgresql://tl:***@db:5432/x");
+  EXPECT_EQ(MaskPostgresUrl("postgresql://tl@db/x"), "postgresql://tl@db/x");
+}
+
+TEST(BackendsTest, PostgresIsPartOfTheRunUnlessExplicitlyExcluded) {
+  const char* only = std::getenv("THANGLONG_TEST_SQLITE_ONLY");
+  if (only && std::string(only) == "1") {
+    std::cout << "[ NOTE     ] THANGLONG_TEST_SQLITE_ONLY=1: PostgreSQL cases were excluded on request\n";
+    return;
+  }
+  const char* url = std::getenv("THANGLONG_TEST_POSTGRES_URL");
+  ASSERT_TRUE(url && *url) << "THANGLONG_TEST_POSTGRES_URL is not set: run scripts/test.sh";
+}
+
+}  // namespace
+}  // namespace tl::storage
