@@ -116,10 +116,12 @@ class [[nodiscard]] Result {
     if (!tl_status_.ok()) return tl_status_;  \
   } while (0)
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration ("auto x"), so it cannot be parenthesised.
 #define TL_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) return tmp.status();            \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 // `TL_ASSIGN_OR_RETURN(auto x, Fn());` binds the value or returns the error.
 #define TL_ASSIGN_OR_RETURN(lhs, expr) TL_ASSIGN_OR_RETURN_IMPL(TL_CONCAT(tl_result_, __LINE__), lhs, expr)

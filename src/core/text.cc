@@ -9,6 +9,7 @@ namespace tl::text {
 namespace {
 
 struct FreeDeleter {
+  // utf8proc allocates with malloc; this deleter hands it back. NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
   void operator()(utf8proc_uint8_t* p) const { std::free(p); }
 };
 
