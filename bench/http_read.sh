@@ -33,12 +33,22 @@ log "wrk -t$THREADS -c$CONNS -d$DURATION --latency (and -t1 -c1 for single searc
 
 rec() { record "$RESULTS" "$B" "$@"; printf 'RESULT %s %s %s %s %s\n' "$B" "$@"; }
 
+# wrk_run after waiting for the machine to be quiet; the busiest reading seen before any measurement
+# of the backend is recorded as background_busy_pct (what else was using the CPU).
+MAX_BUSY=0
+measure() {
+  wait_quiet "$1"
+  [ "$BUSY_PCT" -gt "$MAX_BUSY" ] && MAX_BUSY=$BUSY_PCT
+  wrk_run "$@"
+}
+
 check_alive() {
   tl_alive || { log "thanglong ($1) died during $2; last log lines:"; tail -n 40 "$TL_LOG" >&2; exit 1; }
 }
 
 run_backend() {
   local backend="$1" store="$BENCH_TMP/store-$1" args=()
+  MAX_BUSY=0
   log "=== backend: $backend ==="
   if [ "$backend" = postgres ]; then
     pg_start
@@ -78,7 +88,7 @@ run_backend() {
   check_alive "$backend" warm-up
 
   # (a) procedure by code
-  wrk_run "$backend-read" "$read_url" "$THREADS" "$CONNS" "$DURATION"
+  measure "$backend-read" "$read_url" "$THREADS" "$CONNS" "$DURATION"
   check_alive "$backend" "read load"
   rec "$backend" read_rps "$WRK_RPS" req/s
   rec "$backend" read_p99_ms "$WRK_P99_MS" ms
@@ -91,20 +101,20 @@ run_backend() {
   curl -s -o "$BENCH_TMP/nginx-body.json" "$NGINX_URL"
   cmp -s "$body" "$BENCH_TMP/nginx-body.json" || die "nginx does not serve the same body"
   wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$NGINX_URL" >/dev/null 2>&1
-  wrk_run "$backend-nginx" "$NGINX_URL" "$THREADS" "$CONNS" "$DURATION"
+  measure "$backend-nginx" "$NGINX_URL" "$THREADS" "$CONNS" "$DURATION"
   nginx_stop
   rec "$backend" nginx_rps "$WRK_RPS" req/s
   rec "$backend" nginx_p99_ms "$WRK_P99_MS" ms
   rec "$backend" read_ratio "$(awk -v a="$tl_rps" -v b="$WRK_RPS" 'BEGIN { printf "%.2f", a / b }')" ratio
 
   # (c) catalogue search, loaded and single-connection
-  wrk_run "$backend-search-c$CONNS" "$search_url" "$THREADS" "$CONNS" "$DURATION"
+  measure "$backend-search-c$CONNS" "$search_url" "$THREADS" "$CONNS" "$DURATION"
   check_alive "$backend" "search load"
   rec "$backend" search_rps "$WRK_RPS" req/s
   rec "$backend" search_p50_ms "$WRK_P50_MS" ms
   rec "$backend" search_p99_ms "$WRK_P99_MS" ms
   rec "$backend" search_errors "$WRK_ERRORS" count
-  wrk_run "$backend-search-c1" "$search_url" 1 1 "$DURATION"
+  measure "$backend-search-c1" "$search_url" 1 1 "$DURATION"
   check_alive "$backend" "single search"
   rec "$backend" search_c1_rps "$WRK_RPS" req/s
   rec "$backend" search_c1_p50_ms "$WRK_P50_MS" ms
@@ -118,6 +128,8 @@ run_backend() {
   local i times=()
   for i in $(seq 1 "$STARTUP_RUNS"); do
     tl_stop
+    wait_quiet "start-up $i"
+    [ "$BUSY_PCT" -gt "$MAX_BUSY" ] && MAX_BUSY=$BUSY_PCT
     tl_start "$store" "$port" "${args[@]}"
     times+=("$TL_READY_MS")
   done
@@ -129,6 +141,7 @@ run_backend() {
   tl_stop
 
   if [ "$backend" = postgres ]; then pg_stop; fi
+  rec "$backend" background_busy_pct "$MAX_BUSY" %
 
   # Anything the server logged at warn level or above during the whole run.
   local problems
@@ -146,7 +159,7 @@ for backend in $BACKENDS; do run_backend "$backend"; done
 printf '\n%-28s' "figure"; for b in $BACKENDS; do printf '%14s' "$b"; done; printf '\n'
 for f in read_rps:req/s read_p99_ms:ms nginx_rps:req/s nginx_p99_ms:ms read_ratio: \
          search_rps:req/s search_p99_ms:ms search_c1_p99_ms:ms startup_ms:ms idle_rss_mib:MiB \
-         first_start_ms:ms server_log_problems:; do
+         first_start_ms:ms server_log_problems: background_busy_pct:%; do
   printf '%-28s' "${f%%:*} ${f#*:}"
   for b in $BACKENDS; do printf '%14s' "$(lookup "$RESULTS" "$B" "$b" "${f%%:*}")"; done
   printf '\n'

@@ -109,6 +109,42 @@ stop_pid() {
   bench_untrack_pid "$pid"
 }
 
+# --- background load -----------------------------------------------------------------------------
+
+# Machine-wide CPU busy over SECONDS (default 1), as a percentage of ALL cores (100 = every core busy).
+cpu_busy_pct() {
+  local s="${1:-1}" a b
+  a=$(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat)
+  sleep "$s"
+  b=$(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; i = y[2] - x[2];
+    printf "%.0f\n", (t > 0 ? 100 * (t - i) / t : 0) }'
+}
+
+# wait_quiet LABEL -> BUSY_PCT. Benchmarks share the machine with whatever else runs (builds, tests):
+# wait for the CPU to be idle (busy below QUIET_PCT, default 10 %, over 2 s), at most QUIET_TIMEOUT
+# seconds per call (default 60) and QUIET_BUDGET seconds per script run (default 120, so a run stays
+# bounded), then go on either way, leaving the last reading in BUSY_PCT for the caller to record.
+BENCH_QUIET_SPENT=0
+wait_quiet() {
+  local label="$1" t0 left
+  t0=$(date +%s)
+  left=$(( ${QUIET_BUDGET:-120} - BENCH_QUIET_SPENT ))
+  [ "$left" -gt "${QUIET_TIMEOUT:-60}" ] && left=${QUIET_TIMEOUT:-60}
+  local deadline=$(( t0 + left )) warned=""
+  while :; do
+    BUSY_PCT=$(cpu_busy_pct 2)
+    [ "$BUSY_PCT" -lt "${QUIET_PCT:-10}" ] && break
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "warning: machine still ${BUSY_PCT}% busy with other work before $label; measuring anyway (figures will be low)"
+      break
+    fi
+    [ -z "$warned" ] && log "machine is ${BUSY_PCT}% busy with other work; waiting up to $left s before $label" && warned=1
+    sleep 3
+  done
+  BENCH_QUIET_SPENT=$(( BENCH_QUIET_SPENT + $(date +%s) - t0 ))
+}
+
 # --- ports -------------------------------------------------------------------------------------
 
 port_in_use() {

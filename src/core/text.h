@@ -30,6 +30,10 @@ std::vector<std::string> Tokens(std::string_view folded);
 
 std::string_view Trim(std::string_view s);
 
+// Tidies text from outside sources: no-break spaces become spaces, runs of whitespace collapse to one,
+// the ends are trimmed, and the result is NFC. Invalid UTF-8 is returned trimmed but otherwise as is.
+std::string CleanText(std::string_view raw);
+
 // Number of Unicode code points (for length limits); -1 for invalid UTF-8.
 long CodePointCount(std::string_view s);
 

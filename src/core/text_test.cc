@@ -41,6 +41,7 @@ TEST(TextTest, SplitsTokens) {
   EXPECT_EQ(t[4], "1.000253");
   EXPECT_EQ(Trim("  x y \n"), "x y");
   EXPECT_EQ(CodePointCount("Hà Nội"), 6);
+  EXPECT_EQ(CleanText("  Ủy ban\xC2\xA0Nhân dân\t\n xã. "), "Ủy ban Nhân dân xã.");
 }
 
 }  // namespace

@@ -58,7 +58,9 @@ TEST_P(AuthorizationTest, RoleByRouteMatrix) {
       int want = c.expected.count(caller) ? c.expected.at(caller) : c.otherwise;
       auto r = app.Call(c.method, c.target, Fill(c.body, ++n), caller == "anonymous" ? "" : tokens[caller]);
       EXPECT_EQ(r.status, want) << caller << " " << c.method << " " << c.target << " -> " << r.body.substr(0, 200);
-      if (r.status >= 400) EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+      if (r.status >= 400) {
+        EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+      }
     }
   }
 }

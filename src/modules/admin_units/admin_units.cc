@@ -23,33 +23,6 @@ std::string NameKey(const std::string& folded) {
   return folded;
 }
 
-// Replaces no-break spaces and runs of whitespace with single spaces, NFC-normalised.
-std::string CleanName(const std::string& raw) {
-  std::string s;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (static_cast<unsigned char>(raw[i]) == 0xC2 && i + 1 < raw.size() &&
-        static_cast<unsigned char>(raw[i + 1]) == 0xA0) {
-      s += ' ';
-      ++i;
-    } else {
-      s += raw[i];
-    }
-  }
-  std::string out;
-  bool space = false;
-  for (char c : text::Trim(s)) {
-    if (c == ' ' || c == '\t' || c == '\n') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  auto nfc = text::NormalizeNfc(out);
-  return nfc.ok() ? *nfc : out;
-}
-
 Unit UnitFromRow(const storage::Row& r) {
   Unit u;
   u.code = r.Text(0);
@@ -185,7 +158,7 @@ Result<ImportReport> AdminUnitService::Import(const std::string& merges_path, co
       "merge_type = excluded.merge_type";
   auto add_unit = [&](storage::Session& s, const std::string& code, const std::string& raw_name, int level,
                       const storage::Value& parent) -> Status {
-    std::string name = CleanName(raw_name);
+    std::string name = text::CleanText(raw_name);
     std::string folded = text::FoldForSearch(name);
     TL_ASSIGN_OR_RETURN(auto n, s.Exec(upsert_unit, {code, name, folded, NameKey(folded), KindFromName(name),
                                                      int64_t{level}, parent, std::string(kReformDate)}));
@@ -195,7 +168,7 @@ Result<ImportReport> AdminUnitService::Import(const std::string& merges_path, co
   auto add_preds = [&](storage::Session& s, const std::string& code, const nlohmann::json& merges) -> Status {
     if (!merges.is_array()) return Status::Ok();
     for (const auto& m : merges) {
-      std::string old_name = CleanName(m.value("name", ""));
+      std::string old_name = text::CleanText(m.value("name", ""));
       std::string folded = text::FoldForSearch(old_name);
       TL_ASSIGN_OR_RETURN(auto n, s.Exec(upsert_pred, {code, m.value("old_id", ""), old_name, folded, NameKey(folded),
                                                        m.value("type", "full")}));
@@ -227,7 +200,7 @@ Result<ImportReport> AdminUnitService::Import(const std::string& merges_path, co
     std::string root;
     for (const auto& row : agency_rows) {
       if (row[3].empty()) root = row[0];
-      TL_ASSIGN_OR_RETURN(auto n, s.Exec(upsert_agency, {row[0], CleanName(row[1]), row[2], city_code_,
+      TL_ASSIGN_OR_RETURN(auto n, s.Exec(upsert_agency, {row[0], text::CleanText(row[1]), row[2], city_code_,
                                                          row[3].empty() ? storage::Null() : storage::Value(row[3])}));
       (void)n;
       report.agencies++;

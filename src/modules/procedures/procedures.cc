@@ -11,21 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Clean(const std::string& raw) {
-  std::string s;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(raw[i]);
-    if (c == 0xC2 && i + 1 < raw.size() && static_cast<unsigned char>(raw[i + 1]) == 0xA0) {
-      s += ' ';
-      ++i;
-    } else {
-      s += raw[i];
-    }
-  }
-  auto nfc = text::NormalizeNfc(text::Trim(s));
-  return nfc.ok() ? *nfc : std::string(text::Trim(s));
-}
-
 std::string LevelsColumn(const json& levels) {
   std::string out = ",";
   for (const auto& l : levels) out += l.get<std::string>() + ",";
@@ -56,13 +41,13 @@ json Summary(const json& p) {
 // Converts a record of the national database extract into ThangLong's layout.
 json FromSource(const json& src) {
   json p;
-  p["code"] = Clean(src.value("code", ""));
-  p["name"] = Clean(src.value("name", ""));
-  p["sector"] = Clean(src.value("sector", ""));
+  p["code"] = text::CleanText(src.value("code", ""));
+  p["name"] = text::CleanText(src.value("name", ""));
+  p["sector"] = text::CleanText(src.value("sector", ""));
   p["levels"] = src.value("levels", json::array());
-  p["applicants"] = Clean(src.value("applicants", ""));
-  p["competent_agency"] = Clean(src.value("competent_agency", ""));
-  p["decision"] = Clean(src.value("decision", ""));
+  p["applicants"] = text::CleanText(src.value("applicants", ""));
+  p["competent_agency"] = text::CleanText(src.value("competent_agency", ""));
+  p["decision"] = text::CleanText(src.value("decision", ""));
   json processing = json::array();
   for (const char* ch : {"in_person", "online", "postal"}) {
     if (src.contains("channels") && src["channels"].contains(ch)) {
@@ -72,7 +57,7 @@ json FromSource(const json& src) {
   }
   p["processing"] = processing;
   p["fees_vnd"] = src.value("fees_vnd_mentioned", json::array());
-  p["result"] = Clean(src.value("result", ""));
+  p["result"] = text::CleanText(src.value("result", ""));
   p["source_url"] = src.value("source", "");
   return p;
 }
@@ -159,6 +144,13 @@ std::string EscapeLike(const std::string& s) {
     out += c;
   }
   return out;
+}
+
+// Content type, well-formedness, UTF-8 and unknown members of a procedure body; Save() validates values.
+Status CheckProcedureBody(const http::Request& req) {
+  return http::JsonBody::Parse(req, {"code", "name", "sector", "levels", "applicants", "competent_agency", "decision",
+                                     "processing", "fees_vnd", "result", "source_url", "effective_from"})
+      .status();
 }
 
 }  // namespace
@@ -515,22 +507,14 @@ std::vector<http::Route> Routes(ProcedureService* svc) {
                 "", R"({"type":"object","properties":{"code":{"type":"string"},"items":{"type":"array"}}})"}});
   r.push_back({Method::kPost, "/api/v1/procedures", Access::Roles({"city_admin"}),
                [svc](http::Request& req) -> Result<http::Response> {
-                 TL_ASSIGN_OR_RETURN(auto parsed, http::JsonBody::Parse(req, {"code", "name", "sector", "levels",
-                                                                             "applicants", "competent_agency", "decision",
-                                                                             "processing", "fees_vnd", "result",
-                                                                             "source_url", "effective_from"}));
-                 (void)parsed;
+                 TL_RETURN_IF_ERROR(CheckProcedureBody(req));
                  TL_ASSIGN_OR_RETURN(auto body, svc->Save(audit::EntryFor(req, "", ""), req.body, std::nullopt, true));
                  return http::Response::Json(201, std::move(body));
                },
                {"Add a procedure (city admins)", "procedures", {}, kProcedureSchema, kProcedureSchema, 201}});
   r.push_back({Method::kPut, "/api/v1/procedures/{code}", Access::Roles({"city_admin"}),
                [svc](http::Request& req) -> Result<http::Response> {
-                 TL_ASSIGN_OR_RETURN(auto parsed, http::JsonBody::Parse(req, {"code", "name", "sector", "levels",
-                                                                             "applicants", "competent_agency", "decision",
-                                                                             "processing", "fees_vnd", "result",
-                                                                             "source_url", "effective_from"}));
-                 (void)parsed;
+                 TL_RETURN_IF_ERROR(CheckProcedureBody(req));
                  TL_ASSIGN_OR_RETURN(auto body, svc->Save(audit::EntryFor(req, "", ""), req.body, req.Param("code"), false));
                  return http::Response::Json(200, std::move(body));
                },
