@@ -203,7 +203,38 @@ try {
     return `scrollWidth ${width}`;
   });
 
-  // 9. Console
+  // 9. User management by the city admin
+  await check('admin creates an official and disables the account', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(url('/login'), { waitUntil: 'networkidle' });
+    await page.getByLabel('Tên đăng nhập').fill('admin');
+    await page.getByLabel('Mật khẩu').fill('ThangLong@2025');
+    await page.locator('main').getByRole('button', { name: 'Đăng nhập' }).click();
+    await header.getByTestId('greeting').waitFor();
+    await page.goto(url('/admin/users'), { waitUntil: 'networkidle' });
+    await page.getByRole('heading', { level: 1, name: 'Quản lý người dùng' }).waitFor();
+    await page.getByLabel('Tên đăng nhập').fill('e2e.lan');
+    await page.getByLabel('Họ và tên').fill('Đỗ Thị Lan');
+    await page.getByLabel('Vai trò').selectOption('desk_officer');
+    await page.getByLabel('Mã cơ quan').fill('UBND00008');
+    await page.getByLabel('Mật khẩu').fill('Một mật khẩu dài 2025');
+    await page.getByRole('button', { name: 'Tạo tài khoản' }).click();
+    const row = page.locator('tr').filter({ hasText: 'e2e.lan' });
+    await row.waitFor();
+    assert((await row.innerText()).includes('Đỗ Thị Lan'), 'new row lacks the full name');
+    await shot(page, '09-admin-users');
+    await row.getByRole('button', { name: 'Vô hiệu hoá' }).click();
+    await row.getByText('Đã vô hiệu hoá').waitFor();
+    // The server agrees: the disabled account cannot log in.
+    const res = await page.request.post(url('/api/v1/auth/login'), {
+      data: { username: 'e2e.lan', password: 'Một mật khẩu dài 2025' },
+    });
+    assert(res.status() === 401, `disabled account login gave ${res.status()}`);
+    await header.getByRole('button', { name: 'Đăng xuất' }).click();
+    await header.getByRole('link', { name: 'Đăng nhập' }).waitFor();
+  });
+
+  // 10. Console
   await check('no console errors (incl. CSP violations)', async () => {
     assert(consoleErrors.length === 0, `${consoleErrors.length}: ${consoleErrors.slice(0, 3).join(' | ')}`);
   });
