@@ -7,7 +7,8 @@
 // materialised rows.
 //
 // Work happens inside Database::Write (a read-write transaction, serialised with other writers on
-// SQLite) or Database::Read (a read-only snapshot). The callback returns a Status: OK commits, anything
+// SQLite) or Database::Read (reads only: a snapshot on SQLite; on PostgreSQL, at READ COMMITTED, each
+// statement sees the latest committed data, as it would inside a transaction). The callback returns a Status: OK commits, anything
 // else rolls back, so a failed request never leaves a half-written record.
 //
 // Thread-safety: a Database is safe to share between threads; a Session is bound to one callback on

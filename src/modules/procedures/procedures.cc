@@ -1,5 +1,6 @@
 #include "modules/procedures/procedures.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -137,15 +138,6 @@ Result<json> Validate(const json& in) {
   return out;
 }
 
-std::string EscapeLike(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 // Content type, well-formedness, UTF-8 and unknown members of a procedure body; Save() validates values.
 Status CheckProcedureBody(const http::Request& req) {
   return http::JsonBody::Parse(req, {"code", "name", "sector", "levels", "applicants", "competent_agency", "decision",
@@ -163,7 +155,9 @@ std::vector<storage::Migration> ProcedureService::Migrations() {
            "CREATE INDEX procedures_sector ON procedures (sector, code);"
            "CREATE TABLE procedure_versions (code TEXT NOT NULL, version INTEGER NOT NULL, effective_from TEXT NOT NULL, "
            "data TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (code, version));"
-           "CREATE INDEX procedure_versions_effective ON procedure_versions (effective_from);"}};
+           "CREATE INDEX procedure_versions_effective ON procedure_versions (effective_from);"
+           "CREATE TABLE procedure_catalogue_revision (id INTEGER PRIMARY KEY, revision BIGINT NOT NULL);"
+           "INSERT INTO procedure_catalogue_revision (id, revision) VALUES (1, 0);"}};
 }
 
 Result<bool> ProcedureService::IsEmpty() const {
@@ -177,6 +171,11 @@ Result<bool> ProcedureService::IsEmpty() const {
 }
 
 namespace {
+// Every change of the current catalogue bumps its revision, in the same transaction.
+Status BumpRevision(storage::Session& s) {
+  return s.Exec("UPDATE procedure_catalogue_revision SET revision = revision + 1 WHERE id = 1").status();
+}
+
 // Writes version `version` of `p` (already normalised) and, when in force, makes it current.
 Status StoreVersion(storage::Session& s, json p, int64_t version, const std::string& effective_from,
                     const std::string& now, const std::string& actor, bool make_current) {
@@ -200,7 +199,7 @@ Status StoreVersion(storage::Session& s, json p, int64_t version, const std::str
                       SearchText(p),
                       p["sector"].get<std::string>(), LevelsColumn(p["levels"]), data, Summary(p).dump(), now}));
   (void)m;
-  return Status::Ok();
+  return BumpRevision(s);
 }
 }  // namespace
 
@@ -279,74 +278,114 @@ Status ProcedureService::PromoteDue() {
                           r.Text(0), r.Int(1)}));
       (void)n;
     }
-    return Status::Ok();
+    return BumpRevision(s);
   });
+}
+
+struct ProcedureService::SearchIndex {
+  struct Entry {
+    std::string code;
+    std::string name_key;
+    std::string search_text;
+    std::string sector;
+    std::string levels;  // ",province,commune,"
+    std::string summary;
+  };
+  int64_t revision = -1;
+  std::vector<Entry> entries;  // by code
+};
+
+Result<std::shared_ptr<const ProcedureService::SearchIndex>> ProcedureService::CurrentIndex() {
+  std::shared_ptr<const SearchIndex> current;
+  {
+    std::lock_guard lock(index_mu_);
+    current = index_;
+  }
+  std::shared_ptr<SearchIndex> fresh;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rev, s.Query("SELECT revision FROM procedure_catalogue_revision WHERE id = 1"));
+    int64_t revision = rev.rows.at(0).Int(0);
+    if (current && current->revision == revision) return Status::Ok();
+    fresh = std::make_shared<SearchIndex>();
+    fresh->revision = revision;
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT code, name_key, search_text, sector, levels, summary FROM procedures "
+                                         "ORDER BY code"));
+    fresh->entries.reserve(rs.rows.size());
+    for (const auto& r : rs.rows) {
+      fresh->entries.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5)});
+    }
+    // Byte order, whatever the database's collation, so cursors compare the same way.
+    std::sort(fresh->entries.begin(), fresh->entries.end(),
+              [](const auto& a, const auto& b) { return a.code < b.code; });
+    return Status::Ok();
+  }));
+  if (!fresh) return current;
+  std::lock_guard lock(index_mu_);
+  if (!index_ || index_->revision < fresh->revision) index_ = fresh;
+  return std::shared_ptr<const SearchIndex>(fresh);
 }
 
 Result<SearchPage> ProcedureService::Search(const SearchQuery& q) {
   TL_RETURN_IF_ERROR(PromoteDue());
-  SearchPage page;
-  std::string where = " WHERE 1 = 1";
-  std::vector<storage::Value> params;
   auto tokens = text::Tokens(text::FoldForSearch(q.text));
   std::string phrase;
-  for (const auto& tok : tokens) {
-    where += " AND search_text LIKE ? ESCAPE '\\'";
-    params.emplace_back("%" + EscapeLike(tok) + "%");
-    phrase += (phrase.empty() ? "" : " ") + tok;
-  }
-  if (q.sector) {
-    where += " AND sector = ?";
-    params.emplace_back(*q.sector);
-  }
-  if (q.level) {
-    where += " AND levels LIKE ?";
-    params.emplace_back("%," + *q.level + ",%");
-  }
-  // Rank: the name itself, then names starting with the words, then names holding them in order,
-  // then the rest; keyset pagination runs over (rank, code), the cursor being "rank:code".
-  std::string rank = "0";
-  std::vector<storage::Value> rank_params;
-  if (!phrase.empty()) {
-    rank = "CASE WHEN name_key = ? THEN 0 WHEN name_key LIKE ? ESCAPE '\\' THEN 1 "
-           "WHEN name_key LIKE ? ESCAPE '\\' THEN 2 ELSE 3 END";
-    rank_params = {phrase, EscapeLike(phrase) + "%", "%" + EscapeLike(phrase) + "%"};
-  }
-  int64_t after_rank = -1;
+  for (const auto& tok : tokens) phrase += (phrase.empty() ? "" : " ") + tok;
+  int after_rank = -1;
   std::string after_code;
   if (q.cursor) {
     auto colon = q.cursor->find(':');
     char* end = nullptr;
     long r = colon == std::string::npos ? -1 : std::strtol(q.cursor->substr(0, colon).c_str(), &end, 10);
     if (r < 0 || r > 3 || (end && *end != '\0')) return InvalidArgument("not a cursor from a previous page", "cursor");
-    after_rank = r;
+    after_rank = static_cast<int>(r);
     after_code = q.cursor->substr(colon + 1);
   }
-  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto count, s.QueryV("SELECT COUNT(*) FROM procedures" + where, params));
-    page.total = count.rows.at(0).Int(0);
-    std::vector<storage::Value> p2 = rank_params;
-    p2.insert(p2.end(), params.begin(), params.end());
-    std::string sql = "SELECT code, summary, rnk FROM (SELECT code, summary, " + rank + " AS rnk FROM procedures" +
-                      where + ") t";
-    if (q.cursor) {
-      sql += " WHERE rnk > ? OR (rnk = ? AND code > ?)";
-      p2.emplace_back(after_rank);
-      p2.emplace_back(after_rank);
-      p2.emplace_back(after_code);
+  std::string level_tag = q.level ? "," + *q.level + "," : "";
+  TL_ASSIGN_OR_RETURN(auto index, CurrentIndex());
+
+  // Rank: the name itself, then names starting with the words, then names holding them in order,
+  // then names holding every word somewhere; pages run over (rank, code), the cursor being "rank:code".
+  struct Hit {
+    int rank;
+    const SearchIndex::Entry* entry;
+  };
+  std::vector<Hit> hits;
+  for (const auto& e : index->entries) {
+    if (q.sector && e.sector != *q.sector) continue;
+    if (q.level && e.levels.find(level_tag) == std::string::npos) continue;
+    bool all = true;
+    for (const auto& tok : tokens) {
+      if (e.search_text.find(tok) == std::string::npos) {
+        all = false;
+        break;
+      }
     }
-    sql += " ORDER BY rnk, code LIMIT ?";
-    p2.emplace_back(int64_t{q.limit + 1});
-    TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(sql, p2));
-    for (size_t i = 0; i < rs.rows.size() && i < static_cast<size_t>(q.limit); ++i) {
-      page.items_json.push_back(rs.rows[i].Text(1));
+    if (!all) continue;
+    int rank = 0;
+    if (!phrase.empty()) {
+      if (e.name_key == phrase) rank = 0;
+      else if (e.name_key.rfind(phrase, 0) == 0) rank = 1;
+      else if (e.name_key.find(phrase) != std::string::npos) rank = 2;
+      else rank = 3;
     }
-    if (rs.rows.size() > static_cast<size_t>(q.limit)) {
-      const auto& last = rs.rows[q.limit - 1];
-      page.next_cursor = last.Text(2) + ":" + last.Text(0);
+    hits.push_back({rank, &e});
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.rank < b.rank; });
+  SearchPage page;
+  page.total = static_cast<int64_t>(hits.size());
+  size_t i = 0;
+  if (q.cursor) {
+    while (i < hits.size() &&
+           (hits[i].rank < after_rank || (hits[i].rank == after_rank && hits[i].entry->code <= after_code))) {
+      ++i;
     }
-    return Status::Ok();
-  }));
+  }
+  for (; i < hits.size() && page.items_json.size() < static_cast<size_t>(q.limit); ++i) {
+    page.items_json.push_back(hits[i].entry->summary);
+  }
+  if (i < hits.size() && !page.items_json.empty()) {
+    page.next_cursor = std::to_string(hits[i - 1].rank) + ":" + hits[i - 1].entry->code;
+  }
   return page;
 }
 

@@ -6,12 +6,19 @@
 // effective date; the current version of each procedure is kept in `procedures` for fast reads, and
 // versions whose date arrives are promoted on the next read (any process may do it; it is idempotent).
 // Search ignores diacritics and case ("dang ky khai sinh" finds "Đăng ký khai sinh"), filters by
-// sector and level, and pages by keyset (the last code seen).
+// sector and level, and pages by keyset over (rank, code).
 //
-// Thread-safety: stateless over the database apart from an atomic "last promotion check" time.
+// Search runs over an in-memory copy of the current catalogue (codes, folded names, summaries),
+// derived from the database and tagged with the catalogue's revision, a counter every change bumps in
+// the same transaction. Each search reads the revision (one indexed row) and reloads the copy when it
+// moved, so a change made through any server process is seen by every other one at its next search.
+//
+// Thread-safety: safe to share; the search copy is an immutable snapshot swapped under a mutex.
 #pragma once
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,12 +74,16 @@ class ProcedureService {
                            const std::optional<std::string>& expected_code, bool create);
 
  private:
+  struct SearchIndex;
   Status PromoteDue();
+  Result<std::shared_ptr<const SearchIndex>> CurrentIndex();
 
   storage::Database* db_;
   const Clock* clock_;
   const audit::AuditLog* audit_;
   std::atomic<int64_t> last_promotion_check_{0};
+  std::mutex index_mu_;
+  std::shared_ptr<const SearchIndex> index_;
 };
 
 std::vector<http::Route> Routes(ProcedureService* service);

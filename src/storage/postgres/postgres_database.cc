@@ -175,7 +175,9 @@ class PostgresDatabase final : public Database {
   std::string Describe() const override { return MaskPostgresUrl(url_); }
 
   Status Write(const Work& work) override { return Run(work, "BEGIN"); }
-  Status Read(const Work& work) override { return Run(work, "BEGIN READ ONLY"); }
+  // At READ COMMITTED every statement takes its own snapshot, inside a transaction or not, so reads
+  // run as single statements and save the BEGIN and COMMIT round trips.
+  Status Read(const Work& work) override { return Run(work, nullptr); }
   Status Ping() override {
     return Read([](Session& s) { return s.Query("SELECT 1").status(); });
   }
@@ -241,8 +243,15 @@ class PostgresDatabase final : public Database {
     cv_.notify_one();
   }
 
+  // Runs `work` on a pooled connection, inside a transaction opened with `begin` (nullptr: none).
   Status Run(const Work& work, const char* begin) {
     TL_ASSIGN_OR_RETURN(auto conn, Acquire());
+    if (!conn->healthy()) conn->Reset();
+    if (!begin) {
+      Status st = work(*conn);
+      Release(std::move(conn));
+      return st;
+    }
     Status st = conn->Simple(begin);
     if (!st.ok() && !conn->healthy()) {
       conn->Reset();
