@@ -73,6 +73,10 @@ run_backend() {
   local body_bytes; body_bytes=$(wc -c <"$body")
   status=$(curl -s -o "$BENCH_TMP/search-$backend.json" -w '%{http_code}' "$search_url")
   [ "$status" = 200 ] || die "GET $SEARCH_PATH answered $status"
+  grep -q "\"code\":\"$CODE\"" "$BENCH_TMP/search-$backend.json" \
+    || die "the search for 'dang ky khai sinh' did not find procedure $CODE"
+  grep -q "^{\"items\":\[{\"code\":\"$CODE\"" "$BENCH_TMP/search-$backend.json" \
+    || log "warning: the search for 'dang ky khai sinh' does not rank procedure $CODE first"
   local search_bytes; search_bytes=$(wc -c <"$BENCH_TMP/search-$backend.json")
   log "read body $body_bytes B; search body $search_bytes B"
   rec "$backend" read_body_bytes "$body_bytes" B
@@ -145,7 +149,7 @@ run_backend() {
 
   # Anything the server logged at warn level or above during the whole run.
   local problems
-  problems=$(cat "$BENCH_TMP"/thanglong-"$port".log | grep -ciE 'warn|error|fatal|crit|abort|exception' || true)
+  problems=$(grep -ciE 'warn|error|fatal|crit|abort|exception' "$BENCH_TMP/thanglong-$port.log" || true)
   rec "$backend" server_log_problems "$problems" lines
   if [ "$problems" -gt 0 ]; then
     log "server log lines at warn level or above ($backend):"

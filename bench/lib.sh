@@ -12,6 +12,7 @@
 # Everything listens on 127.0.0.1 only. Requires: bash, curl, wrk, nginx, PostgreSQL 15 binaries
 # (for pg_start), runuser (util-linux) when running as root, awk, sort, mktemp.
 
+# shellcheck disable=SC2034  # sets globals (TL_PID, PG_URL, WRK_*...) for the scripts that source it
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -121,6 +122,28 @@ cpu_busy_pct() {
     printf "%.0f\n", (t > 0 ? 100 * (t - i) / t : 0) }'
 }
 
+# "PID TICKS COMM" (utime + stime) for every process.
+proc_ticks() {
+  local f line pid comm rest
+  for f in /proc/[0-9]*/stat; do
+    { read -r line <"$f"; } 2>/dev/null || continue
+    pid=${line%% *}; comm=${line#*(}; comm=${comm%)*}; rest=${line##*) }
+    # shellcheck disable=SC2086  # split the fields on purpose
+    set -- $rest
+    echo "$pid $(( ${12} + ${13} )) ${comm// /_}"
+  done
+}
+
+# The three busiest processes over the next second, as "comm(pid) N%", so a warning about a busy
+# machine says what was busy.
+top_cpu_users() {
+  local a b
+  a=$(proc_ticks); sleep 1; b=$(proc_ticks)
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { t[$1] = $2; next }
+    ($1 in t) && $2 > t[$1] { printf "%d %s(%s)\n", 100 * ($2 - t[$1]) / hz, $3, $1 }' <(echo "$a") <(echo "$b") |
+    sort -rn | head -n 3 | awk '{ printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1 } END { print "" }'
+}
+
 # wait_quiet LABEL -> BUSY_PCT. Benchmarks share the machine with whatever else runs (builds, tests):
 # wait for the CPU to be idle (busy below QUIET_PCT, default 10 %, over 2 s), at most QUIET_TIMEOUT
 # seconds per call (default 60) and QUIET_BUDGET seconds per script run (default 120, so a run stays
@@ -137,9 +160,14 @@ wait_quiet() {
     [ "$BUSY_PCT" -lt "${QUIET_PCT:-10}" ] && break
     if [ "$(date +%s)" -ge "$deadline" ]; then
       log "warning: machine still ${BUSY_PCT}% busy with other work before $label; measuring anyway (figures will be low)"
+      log "busiest processes: $(top_cpu_users)"
       break
     fi
-    [ -z "$warned" ] && log "machine is ${BUSY_PCT}% busy with other work; waiting up to $left s before $label" && warned=1
+    if [ -z "$warned" ]; then
+      log "machine is ${BUSY_PCT}% busy with other work; waiting up to $left s before $label"
+      log "busiest processes: $(top_cpu_users)"
+      warned=1
+    fi
     sleep 3
   done
   BENCH_QUIET_SPENT=$(( BENCH_QUIET_SPENT + $(date +%s) - t0 ))
@@ -339,10 +367,12 @@ to_ms() {
 # wrk_run NAME URL THREADS CONNS DURATION  -> WRK_RPS, WRK_P99_MS, WRK_P50_MS, WRK_ERRORS, WRK_REQUESTS
 # Raw output is kept in $BENCH_TMP/wrk-NAME.txt (and echoed to stderr when BENCH_VERBOSE is set).
 # WRK_ERRORS counts socket errors plus non-2xx/3xx responses; any error is reported by the caller.
+# WRK_NICE=N runs wrk at that niceness (default: same priority as the server), to see how much of
+# the tail latency comes from wrk and the server competing for the same cores.
 wrk_run() {
   local name="$1" url="$2" threads="$3" conns="$4" duration="$5"
   local out="$BENCH_TMP/wrk-$name.txt"
-  wrk -t"$threads" -c"$conns" -d"$duration" --timeout 10s --latency "$url" >"$out" 2>&1 \
+  ${WRK_NICE:+nice -n "$WRK_NICE"} wrk -t"$threads" -c"$conns" -d"$duration" --timeout 10s --latency "$url" >"$out" 2>&1 \
     || { cat "$out" >&2; die "wrk failed for $name"; }
   [ -n "${BENCH_VERBOSE:-}" ] && cat "$out" >&2
   WRK_RPS=$(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$out")

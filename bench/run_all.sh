@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every ThangLong benchmark and rewrites docs/benchmarks.md from the figures of this run.
 #
-#   bench/run_all.sh            # ~3 min on 2 cores (plus any wait for the machine to be idle)
+#   bench/run_all.sh                 # ~2.5 min on 2 cores (plus any wait for the machine to be idle)
+#   bench/run_all.sh --render-only   # rewrite the page from bench/results/latest.* without measuring
 #
 # Environment settings are passed through to the benchmarks (see bench/http_read.sh). The figures
 # also go to bench/results/latest.tsv (one tab-separated line per figure) and the full log of the
@@ -22,16 +23,26 @@ COMMAND="bench/run_all.sh"
 START_UTC="$(date -u '+%Y-%m-%d %H:%M UTC')"
 T0=$(date +%s)
 
-export RESULTS
-bench/http_read.sh 2>&1 | tee "$LOG"
-ELAPSED=$(( $(date +%s) - T0 ))
-
-cp "$LOG" "$RES_DIR/latest.log"
-# Keep figures of other benchmarks already in latest.tsv; replace this run's.
-touch "$RES_DIR/latest.tsv"
-{ awk -F'\t' 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$RESULTS" "$RES_DIR/latest.tsv"; cat "$RESULTS"; } \
-  >"$RUN_TMP/merged.tsv"
-mv "$RUN_TMP/merged.tsv" "$RES_DIR/latest.tsv"
+if [ "${1:-}" = "--render-only" ]; then
+  # Rewrite the page from the last run's figures (bench/results/latest.*) without measuring again.
+  cp "$RES_DIR/latest.tsv" "$RESULTS"; cp "$RES_DIR/latest.log" "$LOG"
+  START_UTC=$(awk '/^# started / { sub(/^# started /, ""); print }' "$LOG")
+  ELAPSED=$(awk '/^# elapsed / { print $3 }' "$LOG")
+else
+  export RESULTS
+  BIN="${THANGLONG_BIN:-$REPO/build-check/src/app/thanglong}"
+  { echo "# started $START_UTC"; echo "# command $COMMAND"
+    echo "# binary $BIN, modified $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo unknown)"; } >"$LOG"
+  bench/http_read.sh 2>&1 | tee -a "$LOG"
+  ELAPSED=$(( $(date +%s) - T0 ))
+  echo "# elapsed $ELAPSED s" >>"$LOG"
+  cp "$LOG" "$RES_DIR/latest.log"
+  # Keep figures of other benchmarks already in latest.tsv; replace this run's.
+  touch "$RES_DIR/latest.tsv"
+  { awk -F'\t' 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$RESULTS" "$RES_DIR/latest.tsv"; cat "$RESULTS"; } \
+    >"$RUN_TMP/merged.tsv"
+  mv "$RUN_TMP/merged.tsv" "$RES_DIR/latest.tsv"
+fi
 
 # --- render docs/benchmarks.md -------------------------------------------------------------------
 source bench/lib.sh   # for lookup(); defines functions only
@@ -42,7 +53,7 @@ check() {
   awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
     ok = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 <= l + 0); print ok ? "met" : "**not met**" }'
 }
-fmt_int() { [ -n "$1" ] && printf "%'d" "$1" 2>/dev/null || echo "${1:-n/a}"; }
+fmt_int() { if [ -n "$1" ]; then echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; else echo n/a; fi; }
 
 BACKENDS_RUN=$(cut -f2 "$RESULTS" | awk '!seen[$0]++' | tr '\n' ' ')
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -51,17 +62,28 @@ KERNEL=$(uname -r)
 OS=$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null || echo unknown)
 GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$( [ -n "$(git status --porcelain -- src 2>/dev/null)" ] && echo " (with uncommitted changes in src/)" || true)
+BIN_INFO=$(awk '/^# binary / { sub(/^# binary /, ""); print; exit }' "$LOG")
 TL_VERSION=$(awk '/server binary:/ { sub(/.*\(/, ""); sub(/\); results.*/, ""); print; exit }' "$LOG")
-WRK_VERSION=$(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')
+WRK_VERSION=$( (wrk -v 2>&1 || true) | awk 'NR == 1 { print $2 }')
 NGINX_VERSION=$(nginx -v 2>&1 | sed 's/.*nginx\///')
 PG_VERSION=$(/usr/lib/postgresql/15/bin/postgres --version 2>/dev/null | awk '{ print $3 }')
 SQLITE_VERSION=$(sqlite3 --version 2>/dev/null | awk '{ print $1 }')
 THREADS="${THREADS:-2}"; CONNS="${CONNS:-64}"; DURATION="${DURATION:-10s}"
 
+MAX_BG=$(awk -F'\t' '$3 == "background_busy_pct" && $4 + 0 > m { m = $4 + 0 } END { print m + 0 }' "$RESULTS")
+BANNER=""
+if [ "$MAX_BG" -ge "${QUIET_PCT:-10}" ]; then
+  BANNER="> **Caution: other work was using up to $MAX_BG % of the CPU during this run** (a build or a test
+> suite, not part of the benchmark), so the figures below understate the server and are noisy.
+> Rerun \`bench/run_all.sh\` on an idle machine before drawing conclusions from them.
+"
+fi
+
 {
 cat <<EOF
 # Benchmarks
 
+$BANNER
 Figures of the last run of \`$COMMAND\`: $START_UTC, $ELAPSED s in all. Regenerate this page with
 that command (see [How to reproduce](#how-to-reproduce)); every figure below comes from that one run,
 on one machine. Machine-readable figures: \`bench/results/latest.tsv\`; full log: \`bench/results/latest.log\`.
@@ -73,7 +95,7 @@ on one machine. Machine-readable figures: \`bench/results/latest.tsv\`; full log
 | CPU | $(nproc) cores, $CPU_MODEL |
 | Memory | $MEM_GIB GiB |
 | OS | $OS, Linux $KERNEL |
-| Server | \`thanglong\` $TL_VERSION, commit $GIT_REV$GIT_DIRTY, default workers (one per core) |
+| Server | \`$TL_VERSION\` (\`${BIN_INFO:-unknown}\`; tree at commit $GIT_REV$GIT_DIRTY), default workers (one per core) |
 | Tools | wrk $WRK_VERSION, nginx $NGINX_VERSION, PostgreSQL $PG_VERSION, SQLite $SQLITE_VERSION |
 | Load generator | wrk on the same machine: \`wrk -t$THREADS -c$CONNS -d$DURATION --latency\`; single search \`wrk -t1 -c1 -d$DURATION --latency\` |
 
@@ -108,7 +130,7 @@ for b in $BACKENDS_RUN; do
 | Idle RSS after the load (VmRSS) | $rss MiB | ≤ 100 MiB | $(check "$rss" "<=" 100) |
 
 Also measured: first start on an empty store (imports 34 provinces, 3,321 communes, 1,601 procedures)
-$first ms; RSS right after a restart $frss MiB; wrk socket errors or non-2xx answers: $rerr (read),
+$(fmt_int "$first") ms; RSS right after a restart $frss MiB; wrk socket errors or non-2xx answers: $rerr (read),
 $serr (search); server log lines at warn level or above: $probs; other work on the machine before
 the measurements: at most $busy % of the CPU (the script waits for < 10 %).
 
@@ -159,8 +181,13 @@ cat <<EOF
   includes up to ~15 ms of polling); five times, median reported.
 - **Idle RSS**: \`VmRSS\` of the server process from \`/proc/PID/status\`, 3 s after the last load.
 - **Other work on the machine.** Before each measurement the script samples \`/proc/stat\` for 2 s and
-  waits (up to 3 min) until the CPU is less than 10 % busy; the highest reading is reported above.
-  Figures taken while something else ran (a build, a test suite) are low and noisy.
+  waits until the CPU is less than 10 % busy (at most 60 s per measurement, 2 min per run, so a
+  run stays bounded); the highest reading is reported above. Figures taken while something else
+  ran (a build, a test suite) are low and noisy.
+- **Tail latency and the shared cores.** At equal priority, wrk and the server preempt each other;
+  the p99 of a CPU-bound request at $CONNS connections (the search) is very sensitive to this.
+  \`WRK_NICE=19 bench/run_all.sh\` runs wrk at the lowest priority to show how much of the tail is
+  that competition. This run: $( [ -n "${WRK_NICE:-}" ] && echo "wrk at niceness $WRK_NICE" || echo "wrk and server at equal priority").
 
 ## How to reproduce
 

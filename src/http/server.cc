@@ -22,6 +22,29 @@ struct Traits : public restinio::default_traits_t {
   static constexpr bool use_connection_count_limiter = true;
 };
 
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "";
+  }
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -49,7 +72,7 @@ struct Server::Impl {
     Response resp = dispatcher->Handle(std::move(raw));
 
     auto builder = req->create_response(restinio::http_status_line_t{
-        restinio::http_status_code_t{static_cast<std::uint16_t>(resp.status)}, std::string()});
+        restinio::http_status_code_t{static_cast<std::uint16_t>(resp.status)}, ReasonPhrase(resp.status)});
     if (!resp.content_type.empty()) builder.append_header(restinio::http_field::content_type, resp.content_type);
     for (auto& [k, v] : resp.headers) builder.append_header(k, v);
     if (resp.status == 503) builder.connection_close();

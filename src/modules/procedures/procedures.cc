@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
@@ -293,6 +294,31 @@ struct ProcedureService::SearchIndex {
   };
   int64_t revision = -1;
   std::vector<Entry> entries;  // by code
+  // Inverted index: every word of every entry's folded text, sorted, with the entries holding it.
+  std::vector<std::pair<std::string, std::vector<uint32_t>>> words;
+
+  void BuildWords() {
+    std::map<std::string, std::vector<uint32_t>> by_word;
+    for (uint32_t i = 0; i < entries.size(); ++i) {
+      for (auto& w : text::Tokens(entries[i].search_text)) {
+        auto& postings = by_word[std::move(w)];
+        if (postings.empty() || postings.back() != i) postings.push_back(i);
+      }
+    }
+    words.assign(std::make_move_iterator(by_word.begin()), std::make_move_iterator(by_word.end()));
+  }
+
+  // Marks, in `marks`, the entries already matching `round` tokens that hold a word starting with
+  // `token`, advancing them to round + 1.
+  void MatchPrefix(const std::string& token, uint8_t round, std::vector<uint8_t>& marks) const {
+    auto it = std::lower_bound(words.begin(), words.end(), token,
+                               [](const auto& w, const std::string& t) { return w.first < t; });
+    for (; it != words.end() && it->first.compare(0, token.size(), token) == 0; ++it) {
+      for (uint32_t i : it->second) {
+        if (marks[i] == round) marks[i] = round + 1;
+      }
+    }
+  }
 };
 
 Result<std::shared_ptr<const ProcedureService::SearchIndex>> ProcedureService::CurrentIndex() {
@@ -317,6 +343,7 @@ Result<std::shared_ptr<const ProcedureService::SearchIndex>> ProcedureService::C
     // Byte order, whatever the database's collation, so cursors compare the same way.
     std::sort(fresh->entries.begin(), fresh->entries.end(),
               [](const auto& a, const auto& b) { return a.code < b.code; });
+    fresh->BuildWords();
     return Status::Ok();
   }));
   if (!fresh) return current;
@@ -349,18 +376,20 @@ Result<SearchPage> ProcedureService::Search(const SearchQuery& q) {
     int rank;
     const SearchIndex::Entry* entry;
   };
+  // Each word of the query must begin a word of the procedure's code, name or sector.
+  std::vector<uint8_t> marks(index->entries.size(), 0);
+  uint8_t round = 0;
+  for (const auto& tok : tokens) {
+    if (round == 255) break;
+    index->MatchPrefix(tok, round, marks);
+    ++round;
+  }
   std::vector<Hit> hits;
-  for (const auto& e : index->entries) {
+  for (size_t i = 0; i < index->entries.size(); ++i) {
+    if (marks[i] != round) continue;
+    const auto& e = index->entries[i];
     if (q.sector && e.sector != *q.sector) continue;
     if (q.level && e.levels.find(level_tag) == std::string::npos) continue;
-    bool all = true;
-    for (const auto& tok : tokens) {
-      if (e.search_text.find(tok) == std::string::npos) {
-        all = false;
-        break;
-      }
-    }
-    if (!all) continue;
     int rank = 0;
     if (!phrase.empty()) {
       if (e.name_key == phrase) rank = 0;

@@ -5,7 +5,8 @@
 // where the source says so), fees and result document. Every change is a new version with an
 // effective date; the current version of each procedure is kept in `procedures` for fast reads, and
 // versions whose date arrives are promoted on the next read (any process may do it; it is idempotent).
-// Search ignores diacritics and case ("dang ky khai sinh" finds "Đăng ký khai sinh"), filters by
+// Search ignores diacritics and case ("dang ky khai sinh" finds "Đăng ký khai sinh"); each word of the
+// query must begin a word of the code, name or sector ("khai s" finds "khai sinh"). It filters by
 // sector and level, and pages by keyset over (rank, code).
 //
 // Search runs over an in-memory copy of the current catalogue (codes, folded names, summaries),
