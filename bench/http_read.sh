@@ -8,7 +8,7 @@
 #
 # Settings (environment): BACKENDS ("sqlite postgres"), DURATION (10s), THREADS (2), CONNS (64),
 # WARMUP (2s), STARTUP_RUNS (5), RESULTS (bench/results/latest.tsv), THANGLONG_BIN
-# (build-check/src/app/thanglong), BENCH_VERBOSE=1 to echo raw wrk output, BENCH_KEEP_TMP=1.
+# (build/src/app/thanglong), BENCH_VERBOSE=1 to echo raw wrk output, BENCH_KEEP_TMP=1.
 #
 # wrk and the server (and PostgreSQL) share the machine's cores: wrk runs with -t$THREADS at
 # -c$CONNS and -t1 at -c1; the server runs with its default workers (one per core).

@@ -17,7 +17,7 @@ set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
-THANGLONG_BIN="${THANGLONG_BIN:-$REPO_DIR/build-check/src/app/thanglong}"
+THANGLONG_BIN="${THANGLONG_BIN:-$REPO_DIR/build/src/app/thanglong}"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 PG_USER="${PG_USER:-postgres}"     # unprivileged OS account PostgreSQL runs as when we are root
 
@@ -45,11 +45,11 @@ bench_init() {
   bench_copy_binary
 }
 
-# Copy the server binary into the temp dir so a rebuild of build-check/ mid-run cannot change it.
+# Copy the server binary into the temp dir so a rebuild of build/ mid-run cannot change it.
 bench_copy_binary() {
   local waited=0
   while [ ! -x "$THANGLONG_BIN" ]; do
-    [ "$waited" -ge 180 ] && die "no server binary at $THANGLONG_BIN (set THANGLONG_BIN or build it)"
+    [ "$waited" -ge 180 ] && die "no server binary at $THANGLONG_BIN (run scripts/build.sh, or set THANGLONG_BIN)"
     log "waiting for $THANGLONG_BIN to appear (being rebuilt?)"
     sleep 10; waited=$((waited + 10))
   done

@@ -30,7 +30,7 @@ if [ "${1:-}" = "--render-only" ]; then
   ELAPSED=$(awk '/^# elapsed / { print $3 }' "$LOG")
 else
   export RESULTS
-  BIN="${THANGLONG_BIN:-$REPO/build-check/src/app/thanglong}"
+  BIN="${THANGLONG_BIN:-$REPO/build/src/app/thanglong}"
   { echo "# started $START_UTC"; echo "# command $COMMAND"
     echo "# binary $BIN, modified $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo unknown)"; } >"$LOG"
   bench/http_read.sh 2>&1 | tee -a "$LOG"
@@ -193,7 +193,7 @@ cat <<EOF
 
 \`\`\`sh
 cmake --preset release && cmake --build build --target thanglong   # or use an existing build
-THANGLONG_BIN=build/src/app/thanglong bench/run_all.sh               # default: build-check/src/app/thanglong
+THANGLONG_BIN=/path/to/thanglong bench/run_all.sh               # default: build/src/app/thanglong
 \`\`\`
 
 Needs \`wrk\`, \`nginx\` (nginx-light is enough), PostgreSQL 15 server binaries in
