@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "app/calendar_deadlines.h"
 #include "http/openapi.h"
 #include "http/static_files.h"
 #include "storage/migrations.h"
@@ -21,7 +22,8 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   TL_ASSIGN_OR_RETURN(app->db_, storage::Open(config.database, config.data_dir, pool));
   std::vector<storage::Migration> migrations;
   for (auto* list : {audit::AuditLog::Migrations, admin_units::AdminUnitService::Migrations,
-                     identity::IdentityService::Migrations, procedures::ProcedureService::Migrations}) {
+                     identity::IdentityService::Migrations, procedures::ProcedureService::Migrations,
+                     dossiers::DossierService::Migrations}) {
     auto m = list();
     migrations.insert(migrations.end(), m.begin(), m.end());
   }
@@ -38,6 +40,18 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   app->identity_ = std::make_unique<identity::IdentityService>(app->db_.get(), clock, app->audit_.get(),
                                                                app->units_.get(), opts);
   app->procedures_ = std::make_unique<procedures::ProcedureService>(app->db_.get(), clock, app->audit_.get());
+
+  TL_ASSIGN_OR_RETURN(auto schedule, LoadScheduleFile(config.data_root + "/calendar/official-schedules.json"));
+  TL_ASSIGN_OR_RETURN(auto calendar, WorkingCalendar::Create(std::move(schedule)));
+  app->calendar_ = std::make_unique<WorkingCalendar>(std::move(calendar));
+  app->deadlines_ = std::make_unique<CalendarDeadlines>(app->calendar_.get());
+  TL_ASSIGN_OR_RETURN(auto rules, dossiers::LifecycleRules::Load(config.data_root + "/rules/dossier-lifecycle.json"));
+  app->lifecycle_rules_ = std::make_unique<dossiers::LifecycleRules>(std::move(rules));
+  TL_ASSIGN_OR_RETURN(auto routing, dossiers::RoutingRules::Load(config.data_root + "/rules/sector-departments.json"));
+  app->dossiers_ = std::make_unique<dossiers::DossierService>(app->db_.get(), clock, app->audit_.get(),
+                                                              app->procedures_.get(), app->units_.get(),
+                                                              app->lifecycle_rules_.get(), app->deadlines_.get(),
+                                                              std::move(routing));
   return app;
 }
 
@@ -156,6 +170,7 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(admin_units::Routes(units_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(procedures::Routes(procedures_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(audit::Routes(audit_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(dossiers::Routes(dossiers_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
 
   auto files = http::StaticFiles::Load(config_.web_root);

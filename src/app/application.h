@@ -19,7 +19,9 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "modules/admin_units/admin_units.h"
+#include "core/working_calendar.h"
 #include "modules/audit/audit_log.h"
+#include "modules/dossiers/dossiers.h"
 #include "modules/identity/identity.h"
 #include "modules/procedures/procedures.h"
 #include "storage/database.h"
@@ -46,6 +48,8 @@ class Application {
   admin_units::AdminUnitService& units() { return *units_; }
   identity::IdentityService& identity() { return *identity_; }
   procedures::ProcedureService& procedures() { return *procedures_; }
+  dossiers::DossierService& dossiers() { return *dossiers_; }
+  const WorkingCalendar& calendar() const { return *calendar_; }
   http::Dispatcher& dispatcher() { return *dispatcher_; }
 
   std::string merges_path() const;
@@ -64,6 +68,10 @@ class Application {
   std::unique_ptr<admin_units::AdminUnitService> units_;
   std::unique_ptr<identity::IdentityService> identity_;
   std::unique_ptr<procedures::ProcedureService> procedures_;
+  std::unique_ptr<WorkingCalendar> calendar_;
+  std::unique_ptr<dossiers::Deadlines> deadlines_;
+  std::unique_ptr<dossiers::LifecycleRules> lifecycle_rules_;
+  std::unique_ptr<dossiers::DossierService> dossiers_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
   std::unique_ptr<http::Server> server_;

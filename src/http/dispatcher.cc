@@ -166,14 +166,20 @@ Response Dispatcher::Dispatch(Request& req, const RawRequest& raw, std::string* 
     req.principal = std::move(*principal);
   }
 
+  // The route whose pattern matches with the most literal segments wins, so "/dossiers/counts" beats
+  // "/dossiers/{code}" whatever the order of the tables.
   auto segs = SplitPath(req.path);
   bool path_matched = false;
   std::string allow;
+  int best = -1;
+  int best_literals = -1;
+  std::map<std::string, std::string> best_params;
   for (size_t r = 0; r < routes_.size(); ++r) {
     const auto& pat = segments_[r];
     if (pat.size() != segs.size()) continue;
     std::map<std::string, std::string> params;
     bool match = true;
+    int literals = 0;
     for (size_t i = 0; i < pat.size() && match; ++i) {
       const auto& p = pat[i];
       if (p.size() >= 2 && p.front() == '{' && p.back() == '}') {
@@ -181,19 +187,30 @@ Response Dispatcher::Dispatch(Request& req, const RawRequest& raw, std::string* 
         else params[p.substr(1, p.size() - 2)] = segs[i];
       } else if (p != segs[i]) {
         match = false;
+      } else {
+        ++literals;
       }
     }
     if (!match) continue;
     path_matched = true;
     if (routes_[r].method != req.method) {
-      if (!allow.empty()) allow += ", ";
-      allow += MethodName(routes_[r].method);
+      if (allow.find(MethodName(routes_[r].method)) == std::string::npos) {
+        if (!allow.empty()) allow += ", ";
+        allow += MethodName(routes_[r].method);
+      }
       continue;
     }
-    const Route& route = routes_[r];
+    if (literals > best_literals) {
+      best = static_cast<int>(r);
+      best_literals = literals;
+      best_params = std::move(params);
+    }
+  }
+  if (best >= 0) {
+    const Route& route = routes_[best];
     *route_label = route.pattern;
     req.route_pattern = route.pattern;
-    req.path_params = std::move(params);
+    req.path_params = std::move(best_params);
     auto result = RunRoute(route, req);
     if (!result.ok()) {
       if (result.status().code() == StatusCode::kInternal) {

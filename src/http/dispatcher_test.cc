@@ -68,6 +68,22 @@ TEST_F(DispatcherTest, RoutesWithPathAndQueryParameters) {
   EXPECT_EQ(j["q"], "Hà Nội");
 }
 
+TEST(DispatcherRoutingTest, LiteralSegmentsWinOverParametersWhateverTheOrder) {
+  Metrics metrics;
+  Dispatcher d(DispatcherOptions{}, &metrics);
+  auto route = [](const char* pattern, const char* tag) {
+    return Route{Method::kGet, pattern, Access::Public(),
+                 [tag](Request&) -> Result<Response> { return Response::Json(200, tag); }, {}};
+  };
+  ASSERT_TRUE(d.AddRoutes({route("/x/{id}", "param"), route("/x/counts", "literal")}).ok());
+  RawRequest a;
+  a.method = "GET";
+  a.target = "/x/counts";
+  EXPECT_EQ(d.Handle(a).body, "literal");
+  a.target = "/x/42";
+  EXPECT_EQ(d.Handle(a).body, "param");
+}
+
 TEST_F(DispatcherTest, AccessIsCheckedBeforeTheHandler) {
   EXPECT_EQ(Call("POST", "/api/v1/things", R"({"name":"x"})", {{"content-type", "application/json"}}).status, 401);
   EXPECT_EQ(Call("POST", "/api/v1/things", R"({"name":"x"})",

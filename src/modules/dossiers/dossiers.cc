@@ -1,0 +1,737 @@
+#include "modules/dossiers/dossiers.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "core/crypto.h"
+#include "core/personal_id.h"
+#include "core/text.h"
+
+namespace tl::dossiers {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kHanoiOffsetMs = 7LL * 3600 * 1000;
+constexpr int64_t kDayMs = 86400000;
+constexpr int64_t kNoDue = 9'000'000'000'000'000;  // sorts after every real due time
+
+constexpr const char* kColumns =
+    "code, procedure_code, procedure_name, receiving_agency, competent_agency, handling_agency, unit_code, channel, "
+    "delivery, status, version, applicant_user_id, applicant_name, applicant_id_number, applicant_phone, "
+    "applicant_email, applicant_address, form, components, assignee, working_days, submitted_at, received_at, "
+    "due_at, paused_at, finished_at, returned_at, on_time, apologies, rating, updated_at";
+enum Col {
+  kCode, kProcCode, kProcName, kReceiving, kCompetent, kHandling, kUnit, kChannel, kDelivery, kStatus, kVersion,
+  kApplicantUser, kApplicantName, kApplicantId, kApplicantPhone, kApplicantEmail, kApplicantAddress, kForm,
+  kComponents, kAssignee, kWorkingDays, kSubmittedAt, kReceivedAt, kDueAt, kPausedAt, kFinishedAt, kReturnedAt,
+  kOnTime, kApologies, kRating, kUpdatedAt
+};
+
+json OptTime(const storage::Row& r, int col) {
+  return r.IsNull(col) ? json(nullptr) : json(FormatRfc3339(r.Int(col)));
+}
+json OptText(const storage::Row& r, int col) { return r.IsNull(col) ? json(nullptr) : json(r.Text(col)); }
+
+// "UBND00004-261122-0001": the receiving agency, the Hà Nội date, the sequence of the day.
+std::string HanoiYymmdd(int64_t ms) {
+  std::string d = FormatDate(ms + kHanoiOffsetMs);  // YYYY-MM-DD
+  return d.substr(2, 2) + d.substr(5, 2) + d.substr(8, 2);
+}
+
+std::string MaskId(const std::string& id) {
+  if (id.size() <= 4) return id;
+  return std::string(id.size() - 4, '*') + id.substr(id.size() - 4);
+}
+
+// Working days of a procedure for a channel; hours and months converted; unknown: 10 working days.
+double WorkingDaysFor(const json& procedure, const std::string& channel) {
+  std::string wanted = channel == "online" ? "online" : (channel == "postal" ? "postal" : "in_person");
+  const json processing = procedure.value("processing", json::array());
+  const json* chosen = nullptr;
+  for (const auto& p : processing) {
+    if (p.value("channel", "") == wanted) chosen = &p;
+  }
+  if (!chosen) {
+    for (const auto& p : processing) {
+      if (p.value("channel", "") == "in_person") chosen = &p;
+    }
+  }
+  if (!chosen || !(*chosen)["duration"].is_number()) return 10;
+  double d = (*chosen)["duration"].get<double>();
+  std::string unit = (*chosen)["unit"].is_string() ? (*chosen)["unit"].get<std::string>() : "working_day";
+  if (unit == "hour") return d / 8.0;
+  if (unit == "month") return d * 22.0;
+  return d;  // working days; "day" in the catalogue is read as working days, as the portals do
+}
+
+Status RequireText(const std::string& value, const char* field) {
+  if (text::Trim(value).empty()) return InvalidArgument("is required", field);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<RoutingRules> RoutingRules::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("cannot read routing rules at " + path);
+  auto j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("routing rules are not a JSON object", path);
+  RoutingRules r;
+  r.receiving_agency = j.value("receiving_agency", r.receiving_agency);
+  r.default_handling_agency = j.value("default_handling_agency", r.default_handling_agency);
+  const json sectors = j.value("sectors", json::object());
+  for (const auto& [sector, agency] : sectors.items()) {
+    if (!agency.is_string()) return InvalidArgument("the agency of sector " + sector + " must be a code", path);
+    r.sector_agency[sector] = agency.get<std::string>();
+  }
+  return r;
+}
+
+std::vector<storage::Migration> DossierService::Migrations() {
+  return {{500, "one-stop shop dossiers",
+           "CREATE TABLE dossiers (code TEXT PRIMARY KEY, procedure_code TEXT NOT NULL, procedure_name TEXT NOT NULL, "
+           "receiving_agency TEXT NOT NULL REFERENCES agencies(code), competent_agency TEXT NOT NULL REFERENCES agencies(code), "
+           "handling_agency TEXT NOT NULL REFERENCES agencies(code), unit_code TEXT NOT NULL, channel TEXT NOT NULL, "
+           "delivery TEXT NOT NULL, status TEXT NOT NULL, version BIGINT NOT NULL, applicant_user_id BIGINT, "
+           "applicant_name TEXT NOT NULL, applicant_name_folded TEXT NOT NULL, applicant_id_number TEXT, "
+           "applicant_phone TEXT, applicant_email TEXT, applicant_address TEXT NOT NULL, form TEXT NOT NULL, "
+           "components TEXT NOT NULL, assignee TEXT, working_days DOUBLE PRECISION NOT NULL, submitted_at BIGINT NOT NULL, "
+           "received_at BIGINT, due_at BIGINT, paused_at BIGINT, finished_at BIGINT, returned_at BIGINT, on_time INTEGER, "
+           "apologies INTEGER NOT NULL DEFAULT 0, rating INTEGER, queue_key BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+           "CREATE INDEX dossiers_handling ON dossiers (handling_agency, queue_key, code);"
+           "CREATE INDEX dossiers_receiving ON dossiers (receiving_agency, status, queue_key);"
+           "CREATE INDEX dossiers_assignee ON dossiers (assignee, queue_key, code);"
+           "CREATE INDEX dossiers_applicant ON dossiers (applicant_user_id, submitted_at);"
+           "CREATE INDEX dossiers_unit_time ON dossiers (unit_code, submitted_at);"
+           "CREATE INDEX dossiers_status ON dossiers (status);"
+           "CREATE TABLE dossier_events (dossier_code TEXT NOT NULL REFERENCES dossiers(code), seq INTEGER NOT NULL, "
+           "action TEXT NOT NULL, from_status TEXT, to_status TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL, "
+           "agency TEXT, at BIGINT NOT NULL, note TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (dossier_code, seq));"
+           "CREATE TABLE dossier_sequences (agency_code TEXT NOT NULL, day TEXT NOT NULL, last_value BIGINT NOT NULL, "
+           "PRIMARY KEY (agency_code, day));"
+           "CREATE TABLE notifications (id {{ID}}, user_id BIGINT NOT NULL, dossier_code TEXT, kind TEXT NOT NULL, "
+           "title TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL, read_at BIGINT);"
+           "CREATE INDEX notifications_user ON notifications (user_id, id);"
+           "CREATE TABLE public_lookup_throttle (throttle_key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, "
+           "failures INTEGER NOT NULL);"}};
+}
+
+Result<std::vector<std::string>> DossierService::Routing(const json& procedure, const std::optional<std::string>& unit,
+                                                         const http::Principal& who, const std::string& channel) {
+  // Returns {receiving, competent, unit}.
+  std::vector<std::string> levels = procedure.value("levels", std::vector<std::string>{});
+  bool commune = std::find(levels.begin(), levels.end(), "commune") != levels.end();
+  bool province = std::find(levels.begin(), levels.end(), "province") != levels.end();
+  std::string receiving;
+  if (channel != "online") {
+    if (!who.agency) return PermissionDenied("only an official of a receiving agency records desk submissions");
+    receiving = *who.agency;
+  }
+  if (commune && (unit || !province)) {
+    if (!unit) return InvalidArgument("choose the commune or ward that will handle the dossier", "unit_code");
+    TL_ASSIGN_OR_RETURN(auto agencies, units_->ListAgencies(*unit, std::string("commune_committee")));
+    if (agencies.empty()) return InvalidArgument("no commune of the city has this code", "unit_code");
+    std::string competent = agencies[0].code;
+    if (receiving.empty()) receiving = competent;
+    return std::vector<std::string>{receiving, competent, *unit};
+  }
+  std::string sector = procedure.value("sector", "");
+  auto it = routing_.sector_agency.find(sector);
+  std::string competent = it == routing_.sector_agency.end() ? routing_.default_handling_agency : it->second;
+  if (receiving.empty()) receiving = routing_.receiving_agency;
+  return std::vector<std::string>{receiving, competent, units_->city_code()};
+}
+
+Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequest& req, const audit::Entry& ctx) {
+  bool applicant_self = who.role == "citizen" || who.role == "organisation";
+  bool desk = who.role == "desk_officer";
+  if (!applicant_self && !desk) return PermissionDenied("citizens, organisations and desk officers submit dossiers");
+  std::string channel = req.channel.empty() ? (applicant_self ? "online" : "desk") : req.channel;
+  if (applicant_self && channel != "online") return InvalidArgument("applicants submit online", "channel");
+  if (desk && channel != "desk" && channel != "postal") {
+    return InvalidArgument("a desk officer records desk or postal submissions", "channel");
+  }
+  std::string delivery = req.delivery.empty() ? (channel == "online" ? "online" : "desk") : req.delivery;
+  if (delivery != "desk" && delivery != "online" && delivery != "post") {
+    return InvalidArgument("must be desk, online or post", "delivery");
+  }
+  TL_RETURN_IF_ERROR(RequireText(req.procedure_code, "procedure_code"));
+  TL_RETURN_IF_ERROR(RequireText(req.applicant.full_name, "applicant.full_name"));
+  if (!req.applicant.phone && !req.applicant.email) {
+    return InvalidArgument("give a phone number or an e-mail address to be reached at", "applicant.phone");
+  }
+  if (req.applicant.phone) TL_RETURN_IF_ERROR(ValidatePhone(*req.applicant.phone, "applicant.phone"));
+  if (req.applicant.email && req.applicant.email->find('@') == std::string::npos) {
+    return InvalidArgument("is not an e-mail address", "applicant.email");
+  }
+  int year = std::stoi(FormatDate(clock_->NowMillis()).substr(0, 4));
+  if (req.applicant.personal_id) {
+    TL_ASSIGN_OR_RETURN(auto info, ValidatePersonalId(*req.applicant.personal_id, year, "applicant.personal_id"));
+    (void)info;
+  }
+  if (req.applicant.tax_code) TL_RETURN_IF_ERROR(ValidateTaxCode(*req.applicant.tax_code, "applicant.tax_code"));
+  if (req.components.size() > 50) return InvalidArgument("at most 50 components", "components");
+
+  auto proc_text = procedures_->GetJson(req.procedure_code, std::nullopt);
+  if (!proc_text.ok()) {
+    if (proc_text.status().code() == StatusCode::kNotFound) {
+      return InvalidArgument("no procedure with this code", "procedure_code");
+    }
+    return proc_text.status();
+  }
+  json procedure = json::parse(*proc_text);
+  TL_ASSIGN_OR_RETURN(auto route, Routing(procedure, req.unit_code, who, channel));
+  const std::string& receiving = route[0];
+  const std::string& competent = route[1];
+  const std::string& unit = route[2];
+  if (desk && !who.CoversAgency(receiving)) return PermissionDenied("you record submissions only for your agency");
+  double working_days = WorkingDaysFor(procedure, channel);
+  int64_t now = clock_->NowMillis();
+  bool received_now = channel != "online";
+  std::optional<int64_t> due;
+  if (received_now) {
+    TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->DueTime(now, working_days));
+    due = d;
+  }
+  std::string status = received_now ? "received" : "submitted";
+  json components = req.components;
+  json result;
+  std::optional<int64_t> applicant_user;
+  if (applicant_self) applicant_user = who.user_id;
+  std::string id_number = req.applicant.personal_id.value_or(req.applicant.tax_code.value_or(""));
+
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    std::string day = HanoiYymmdd(now);
+    TL_ASSIGN_OR_RETURN(auto seq, s.Query("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, 1) "
+                                          "ON CONFLICT (agency_code, day) DO UPDATE SET last_value = "
+                                          "dossier_sequences.last_value + 1 RETURNING last_value",
+                                          {receiving, day}));
+    int64_t n = seq.rows.at(0).Int(0);
+    std::string number = std::to_string(n);
+    if (number.size() < 4) number = std::string(4 - number.size(), '0') + number;
+    std::string code = receiving + "-" + day + "-" + number;
+    std::vector<storage::Value> v = {
+        code, req.procedure_code, procedure.value("name", ""), receiving, competent, competent, unit, channel, delivery,
+        status, int64_t{1},
+        applicant_user ? storage::Value(*applicant_user) : storage::Null(), req.applicant.full_name,
+        text::FoldForSearch(req.applicant.full_name), id_number.empty() ? storage::Null() : storage::Value(id_number),
+        storage::OptText(req.applicant.phone), storage::OptText(req.applicant.email), req.applicant.address,
+        req.form.dump(), components.dump(), working_days, now,
+        received_now ? storage::Value(now) : storage::Null(), due ? storage::Value(*due) : storage::Null(),
+        due.value_or(kNoDue), now};
+    TL_ASSIGN_OR_RETURN(
+        auto ins, s.ExecV("INSERT INTO dossiers (code, procedure_code, procedure_name, receiving_agency, competent_agency, "
+                          "handling_agency, unit_code, channel, delivery, status, version, applicant_user_id, "
+                          "applicant_name, applicant_name_folded, applicant_id_number, applicant_phone, applicant_email, "
+                          "applicant_address, form, components, working_days, submitted_at, received_at, due_at, "
+                          "queue_key, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                          "?, ?, ?, ?, ?)",
+                          v));
+    (void)ins;
+    json detail = {{"channel", channel}, {"working_days", working_days}};
+    if (due) detail["due_at"] = FormatRfc3339(*due);
+    TL_ASSIGN_OR_RETURN(auto ev, s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
+                                        "actor, actor_role, agency, at, note, detail) VALUES (?, 1, ?, NULL, ?, ?, ?, ?, ?, "
+                                        "'', ?)",
+                                        {code, std::string(received_now ? "receive" : "submit"), status, who.username,
+                                         who.role, storage::OptText(who.agency), now, detail.dump()}));
+    (void)ev;
+    if (applicant_user) {
+      TL_ASSIGN_OR_RETURN(auto nn, s.Exec("INSERT INTO notifications (user_id, dossier_code, kind, title, body, created_at) "
+                                          "VALUES (?, ?, 'submit', ?, ?, ?)",
+                                          {*applicant_user, code, "Đã nộp hồ sơ " + code,
+                                           "Hồ sơ " + procedure.value("name", "") + " đã được nộp trực tuyến và đang chờ "
+                                           "tiếp nhận.",
+                                           now}));
+      (void)nn;
+    }
+    audit::Entry e = ctx;
+    e.action = "dossier.submit";
+    e.resource = "dossier:" + code;
+    e.detail = json{{"procedure", req.procedure_code}, {"channel", channel}}.dump();
+    TL_RETURN_IF_ERROR(audit_->Append(s, e));
+    result = {{"code", code}};
+    return Status::Ok();
+  }));
+  return Load(who, result["code"].get<std::string>(), false);
+}
+
+bool DossierService::MayView(const http::Principal& who, const storage::Row& r) const {
+  if (!r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id) return true;
+  if (!who.IsOfficial() && !who.city_wide) return false;
+  return who.CoversAgency(r.Text(kHandling)) || who.CoversAgency(r.Text(kReceiving)) ||
+         who.CoversAgency(r.Text(kCompetent));
+}
+
+namespace {
+
+json DossierJson(const storage::Row& r, int64_t now, const LifecycleRules& rules) {
+  std::string status = r.Text(kStatus);
+  const StateRule* st = rules.State(status);
+  bool open = st ? st->open : false;
+  json j = {{"code", r.Text(kCode)},
+            {"procedure", {{"code", r.Text(kProcCode)}, {"name", r.Text(kProcName)}}},
+            {"receiving_agency", r.Text(kReceiving)},
+            {"competent_agency", r.Text(kCompetent)},
+            {"handling_agency", r.Text(kHandling)},
+            {"unit_code", r.Text(kUnit)},
+            {"channel", r.Text(kChannel)},
+            {"delivery", r.Text(kDelivery)},
+            {"status", status},
+            {"status_label", st ? st->label_vi : status},
+            {"open", open},
+            {"version", r.Int(kVersion)},
+            {"applicant",
+             {{"full_name", r.Text(kApplicantName)},
+              {"id_number", OptText(r, kApplicantId)},
+              {"phone", OptText(r, kApplicantPhone)},
+              {"email", OptText(r, kApplicantEmail)},
+              {"address", r.Text(kApplicantAddress)},
+              {"account", !r.IsNull(kApplicantUser)}}},
+            {"form", json::parse(r.Text(kForm), nullptr, false)},
+            {"components", json::parse(r.Text(kComponents), nullptr, false)},
+            {"assignee", OptText(r, kAssignee)},
+            {"working_days", r.Double(kWorkingDays)},
+            {"submitted_at", OptTime(r, kSubmittedAt)},
+            {"received_at", OptTime(r, kReceivedAt)},
+            {"due_at", OptTime(r, kDueAt)},
+            {"paused", !r.IsNull(kPausedAt)},
+            {"finished_at", OptTime(r, kFinishedAt)},
+            {"returned_at", OptTime(r, kReturnedAt)},
+            {"on_time", r.IsNull(kOnTime) ? json(nullptr) : json(r.Int(kOnTime) != 0)},
+            {"apologies", r.Int(kApologies)},
+            {"rating", r.IsNull(kRating) ? json(nullptr) : json(r.Int(kRating))},
+            {"updated_at", OptTime(r, kUpdatedAt)}};
+  bool counting = open && !r.IsNull(kDueAt) && r.IsNull(kPausedAt) && r.IsNull(kFinishedAt);
+  j["overdue"] = counting && now > r.Int(kDueAt);
+  j["due_soon"] = counting && now <= r.Int(kDueAt) && r.Int(kDueAt) - now < kDayMs;
+  return j;
+}
+
+json QueueItemJson(const storage::Row& r, int64_t now, const LifecycleRules& rules) {
+  json full = DossierJson(r, now, rules);
+  return {{"code", full["code"]},         {"procedure", full["procedure"]}, {"status", full["status"]},
+          {"status_label", full["status_label"]}, {"channel", full["channel"]}, {"applicant_name", r.Text(kApplicantName)},
+          {"handling_agency", full["handling_agency"]}, {"assignee", full["assignee"]}, {"submitted_at", full["submitted_at"]},
+          {"due_at", full["due_at"]},     {"overdue", full["overdue"]},   {"due_soon", full["due_soon"]},
+          {"paused", full["paused"]},     {"version", full["version"]}};
+}
+
+}  // namespace
+
+Result<json> DossierService::Get(const http::Principal& who, const std::string& code) { return Load(who, code, true); }
+
+Result<json> DossierService::Load(const http::Principal& who, const std::string& code, bool check_view) {
+  json out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
+    if (rs.empty() || (check_view && !MayView(who, rs.rows[0]))) {
+      return NotFound("no dossier " + code + " that you may see");
+    }
+    const auto& r = rs.rows[0];
+    out = DossierJson(r, clock_->NowMillis(), *rules_);
+    TL_ASSIGN_OR_RETURN(auto ev, s.Query("SELECT seq, action, from_status, to_status, actor, actor_role, agency, at, note, "
+                                         "detail FROM dossier_events WHERE dossier_code = ? ORDER BY seq",
+                                         {code}));
+    json timeline = json::array();
+    for (const auto& e : ev.rows) {
+      const StateRule* to = rules_->State(e.Text(3));
+      timeline.push_back({{"seq", e.Int(0)}, {"action", e.Text(1)}, {"from_status", OptText(e, 2)},
+                          {"to_status", e.Text(3)}, {"to_label", to ? to->label_vi : e.Text(3)}, {"actor", e.Text(4)},
+                          {"actor_role", e.Text(5)}, {"agency", OptText(e, 6)}, {"at", FormatRfc3339(e.Int(7))},
+                          {"note", e.Text(8)}, {"detail", json::parse(e.Text(9), nullptr, false)}});
+    }
+    out["timeline"] = timeline;
+    // What this caller may do next, by the rules and their role and jurisdiction.
+    json allowed = json::array();
+    bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
+    for (const auto& name : rules_->ActionsFrom(r.Text(kStatus))) {
+      const ActionRule* a = rules_->Action(name);
+      bool by_role = a->AllowsRole(who.role) &&
+                     (who.CoversAgency(r.Text(kHandling)) || (a->desk && who.CoversAgency(r.Text(kReceiving))));
+      bool by_applicant = is_applicant && a->AllowsRole("applicant");
+      if (by_role || by_applicant) allowed.push_back(name);
+    }
+    out["allowed_actions"] = allowed;
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<json> DossierService::Act(const http::Principal& who, const std::string& code, const std::string& action,
+                                 const ActionRequest& req, const audit::Entry& ctx) {
+  const ActionRule* rule = rules_->Action(action);
+  if (!rule) return NotFound("no action '" + action + "'");
+  if (rule->note_required && text::Trim(req.note).empty()) return InvalidArgument("this action needs a note", "note");
+  if (rule->needs == "assignee" && !req.assignee) return InvalidArgument("name the official to assign", "assignee");
+  if (rule->needs == "agency" && !req.agency) return InvalidArgument("name the agency to transfer to", "agency");
+  if (rule->needs == "new_due_date" && !req.new_due_date) {
+    return InvalidArgument("give the new appointment date", "new_due_date");
+  }
+  int64_t now = clock_->NowMillis();
+  std::optional<int64_t> new_due;
+  if (req.new_due_date) {
+    TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->CloseOfDay(*req.new_due_date));
+    if (d <= now) return InvalidArgument("the new appointment must be in the future", "new_due_date");
+    new_due = d;
+  }
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
+    if (rs.empty() || !MayView(who, rs.rows[0])) return NotFound("no dossier " + code + " that you may see");
+    const auto& r = rs.rows[0];
+    std::string from = r.Text(kStatus);
+    bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
+    bool by_role = rule->AllowsRole(who.role) &&
+                   (who.CoversAgency(r.Text(kHandling)) || (rule->desk && who.CoversAgency(r.Text(kReceiving))));
+    bool by_applicant = is_applicant && rule->AllowsRole("applicant");
+    if (!by_role && !by_applicant) {
+      return PermissionDenied("your role or jurisdiction does not allow '" + action + "' on this dossier");
+    }
+    if (r.Int(kVersion) != req.version) {
+      return Conflict("the dossier changed since you loaded it (you had version " + std::to_string(req.version) +
+                      ", it is now " + std::to_string(r.Int(kVersion)) + "); reload and try again");
+    }
+    if (!rule->AllowsFrom(from)) {
+      return Conflict("'" + action + "' is not possible while the dossier is " + from);
+    }
+    std::string to = rule->to.value_or(from);
+    std::string handling = r.Text(kHandling);
+    std::optional<std::string> assignee = r.OptText(kAssignee);
+    std::optional<int64_t> received_at = r.IsNull(kReceivedAt) ? std::nullopt : std::optional<int64_t>(r.Int(kReceivedAt));
+    std::optional<int64_t> due = r.IsNull(kDueAt) ? std::nullopt : std::optional<int64_t>(r.Int(kDueAt));
+    std::optional<int64_t> paused = r.IsNull(kPausedAt) ? std::nullopt : std::optional<int64_t>(r.Int(kPausedAt));
+    std::optional<int64_t> finished = r.IsNull(kFinishedAt) ? std::nullopt : std::optional<int64_t>(r.Int(kFinishedAt));
+    std::optional<int64_t> returned = r.IsNull(kReturnedAt) ? std::nullopt : std::optional<int64_t>(r.Int(kReturnedAt));
+    std::optional<int64_t> on_time = r.IsNull(kOnTime) ? std::nullopt : std::optional<int64_t>(r.Int(kOnTime));
+    int64_t apologies = r.Int(kApologies);
+    json detail = json::object();
+
+    if (rule->needs == "assignee") {
+      TL_ASSIGN_OR_RETURN(auto off, s.Query("SELECT role, agency_code, disabled FROM users WHERE username = ?",
+                                            {*req.assignee}));
+      if (off.empty() || off.rows[0].Int(2) != 0) return InvalidArgument("no active official by that name", "assignee");
+      std::string role = off.rows[0].Text(0);
+      if (role != "specialist" && role != "leader" && role != "desk_officer") {
+        return InvalidArgument("dossiers are assigned to specialists, leaders or desk officers", "assignee");
+      }
+      if (off.rows[0].Text(1) != handling) {
+        return InvalidArgument("the official does not belong to the handling agency " + handling, "assignee");
+      }
+      assignee = *req.assignee;
+      detail["assignee"] = *req.assignee;
+    }
+    if (rule->needs == "agency") {
+      TL_ASSIGN_OR_RETURN(auto ag, s.Query("SELECT 1 FROM agencies WHERE code = ?", {*req.agency}));
+      if (ag.empty()) return InvalidArgument("no agency with this code", "agency");
+      if (*req.agency == handling) return InvalidArgument("the dossier is already with this agency", "agency");
+      detail["from_agency"] = handling;
+      detail["to_agency"] = *req.agency;
+      handling = *req.agency;
+      assignee.reset();
+      // Back at the competent agency: the inter-agency leg (liên thông) is over.
+      if (handling == r.Text(kCompetent)) to = "in_progress";
+    }
+    switch (rule->clock) {
+      case ClockEffect::kStart: {
+        received_at = now;
+        TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->DueTime(now, r.Double(kWorkingDays)));
+        due = d;
+        detail["due_at"] = FormatRfc3339(d);
+        break;
+      }
+      case ClockEffect::kPause:
+        paused = now;
+        break;
+      case ClockEffect::kResume:
+        if (paused && due) {
+          int64_t left = *due > *paused ? deadlines_->WorkingMillisBetween(*paused, *due) : 0;
+          TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->AddWorkingMillis(now, left));
+          due = d;
+          detail["due_at"] = FormatRfc3339(d);
+        }
+        paused.reset();
+        break;
+      case ClockEffect::kStop:
+        finished = now;
+        paused.reset();
+        on_time = (!due || now <= *due) ? 1 : 0;
+        break;
+      case ClockEffect::kNone:
+        break;
+    }
+    if (new_due) {
+      detail["previous_due_at"] = due ? json(FormatRfc3339(*due)) : json(nullptr);
+      detail["due_at"] = FormatRfc3339(*new_due);
+      due = new_due;
+      apologies++;
+    }
+    if (action == "return") returned = now;
+    const StateRule* to_state = rules_->State(to);
+    bool open = to_state ? to_state->open : false;
+    int64_t queue_key = (open && due) ? *due : kNoDue;
+    TL_ASSIGN_OR_RETURN(
+        auto n, s.ExecV("UPDATE dossiers SET status = ?, version = version + 1, handling_agency = ?, assignee = ?, "
+                        "received_at = ?, due_at = ?, paused_at = ?, finished_at = ?, returned_at = ?, on_time = ?, "
+                        "apologies = ?, queue_key = ?, updated_at = ? WHERE code = ? AND version = ?",
+                        {to, handling, storage::OptText(assignee), received_at ? storage::Value(*received_at) : storage::Null(),
+                         due ? storage::Value(*due) : storage::Null(), paused ? storage::Value(*paused) : storage::Null(),
+                         finished ? storage::Value(*finished) : storage::Null(),
+                         returned ? storage::Value(*returned) : storage::Null(),
+                         on_time ? storage::Value(*on_time) : storage::Null(), apologies, queue_key, now, code,
+                         req.version}));
+    if (n != 1) return Conflict("the dossier changed meanwhile; reload and try again");
+    TL_ASSIGN_OR_RETURN(auto seq, s.Query("SELECT MAX(seq) FROM dossier_events WHERE dossier_code = ?", {code}));
+    TL_ASSIGN_OR_RETURN(auto ev, s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
+                                        "actor, actor_role, agency, at, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                        {code, seq.rows.at(0).Int(0) + 1, action, from, to, who.username,
+                                         is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role,
+                                         storage::OptText(who.agency), now, req.note, detail.dump()}));
+    (void)ev;
+    if (!r.IsNull(kApplicantUser)) {
+      const StateRule* label = rules_->State(to);
+      std::string title = "Hồ sơ " + code + ": " + (label ? label->label_vi : to);
+      std::string body = req.note.empty() ? title : req.note;
+      TL_ASSIGN_OR_RETURN(auto nn, s.Exec("INSERT INTO notifications (user_id, dossier_code, kind, title, body, created_at) "
+                                          "VALUES (?, ?, ?, ?, ?, ?)",
+                                          {r.Int(kApplicantUser), code, action, title, body, now}));
+      (void)nn;
+    }
+    audit::Entry e = ctx;
+    e.action = "dossier." + action;
+    e.resource = "dossier:" + code;
+    e.detail = json{{"from", from}, {"to", to}}.dump();
+    return audit_->Append(s, e);
+  }));
+  // The caller sees the outcome of their own action, even when it sent the dossier out of their reach.
+  return Load(who, code, false);
+}
+
+Result<json> DossierService::Queue(const http::Principal& who, const QueueQuery& q) {
+  if (!who.IsOfficial() && !who.city_wide) return PermissionDenied("queues are for officials");
+  std::string where = " WHERE 1 = 1";
+  std::vector<storage::Value> params;
+  if (q.scope == "mine") {
+    where += " AND assignee = ?";
+    params.emplace_back(who.username);
+  } else if (!who.city_wide) {
+    std::string list;
+    for (size_t i = 0; i < who.agencies_in_jurisdiction.size(); ++i) list += i ? ", ?" : "?";
+    if (list.empty()) return json{{"items", json::array()}, {"next_cursor", nullptr}};
+    where += " AND (handling_agency IN (" + list + ") OR (receiving_agency IN (" + list +
+             ") AND status IN ('submitted', 'result_issued', 'supplement_requested')))";
+    for (int k = 0; k < 2; ++k) {
+      for (const auto& a : who.agencies_in_jurisdiction) params.emplace_back(a);
+    }
+  }
+  if (q.status) {
+    where += " AND status = ?";
+    params.emplace_back(*q.status);
+  } else {
+    where += " AND status NOT IN ('returned', 'refused', 'withdrawn', 'stopped')";
+  }
+  if (q.procedure) {
+    where += " AND procedure_code = ?";
+    params.emplace_back(*q.procedure);
+  }
+  if (q.channel) {
+    where += " AND channel = ?";
+    params.emplace_back(*q.channel);
+  }
+  if (q.applicant) {
+    where += " AND applicant_name_folded LIKE ?";
+    params.emplace_back("%" + text::FoldForSearch(*q.applicant) + "%");
+  }
+  if (q.from) {
+    TL_ASSIGN_OR_RETURN(int64_t f, ParseDate(*q.from, "from"));
+    where += " AND submitted_at >= ?";
+    params.emplace_back(f - kHanoiOffsetMs);
+  }
+  if (q.to) {
+    TL_ASSIGN_OR_RETURN(int64_t t, ParseDate(*q.to, "to"));
+    where += " AND submitted_at < ?";
+    params.emplace_back(t + kDayMs - kHanoiOffsetMs);
+  }
+  int64_t now = clock_->NowMillis();
+  if (q.overdue_only) {
+    where += " AND due_at IS NOT NULL AND due_at < ? AND paused_at IS NULL";
+    params.emplace_back(now);
+  }
+  if (q.cursor) {
+    auto colon = q.cursor->find(':');
+    if (colon == std::string::npos) return InvalidArgument("not a cursor from a previous page", "cursor");
+    char* end = nullptr;
+    long long key = std::strtoll(q.cursor->substr(0, colon).c_str(), &end, 10);
+    if (*end != '\0') return InvalidArgument("not a cursor from a previous page", "cursor");
+    where += " AND (queue_key > ? OR (queue_key = ? AND code > ?))";
+    params.emplace_back(static_cast<int64_t>(key));
+    params.emplace_back(static_cast<int64_t>(key));
+    params.emplace_back(q.cursor->substr(colon + 1));
+  }
+  params.emplace_back(int64_t{q.limit + 1});
+  json items = json::array();
+  json next = nullptr;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(std::string("SELECT ") + kColumns + ", queue_key FROM dossiers" + where +
+                                              " ORDER BY queue_key, code LIMIT ?",
+                                          params));
+    for (size_t i = 0; i < rs.rows.size() && i < static_cast<size_t>(q.limit); ++i) {
+      items.push_back(QueueItemJson(rs.rows[i], now, *rules_));
+    }
+    if (rs.rows.size() > static_cast<size_t>(q.limit)) {
+      const auto& last = rs.rows[q.limit - 1];
+      next = last.Text(kUpdatedAt + 1) + ":" + last.Text(kCode);
+    }
+    return Status::Ok();
+  }));
+  return json{{"items", items}, {"next_cursor", next}};
+}
+
+Result<json> DossierService::Counts(const http::Principal& who, const std::string& scope) {
+  if (!who.IsOfficial() && !who.city_wide) return PermissionDenied("queues are for officials");
+  std::string where = " WHERE 1 = 1";
+  std::vector<storage::Value> params;
+  if (scope == "mine") {
+    where += " AND assignee = ?";
+    params.emplace_back(who.username);
+  } else if (!who.city_wide) {
+    std::string list;
+    for (size_t i = 0; i < who.agencies_in_jurisdiction.size(); ++i) list += i ? ", ?" : "?";
+    where += " AND handling_agency IN (" + list + ")";
+    for (const auto& a : who.agencies_in_jurisdiction) params.emplace_back(a);
+  }
+  json counts = json::object();
+  int64_t overdue = 0;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.QueryV("SELECT status, COUNT(*) FROM dossiers" + where + " GROUP BY status", params));
+    for (const auto& r : rs.rows) counts[r.Text(0)] = r.Int(1);
+    auto p2 = params;
+    p2.emplace_back(clock_->NowMillis());
+    TL_ASSIGN_OR_RETURN(auto od, s.QueryV("SELECT COUNT(*) FROM dossiers" + where +
+                                              " AND finished_at IS NULL AND paused_at IS NULL AND due_at < ?",
+                                          p2));
+    overdue = od.rows.at(0).Int(0);
+    return Status::Ok();
+  }));
+  return json{{"by_status", counts}, {"overdue", overdue}};
+}
+
+Result<json> DossierService::MyDossiers(const http::Principal& who, const std::optional<std::string>& cursor, int limit) {
+  json items = json::array();
+  json next = nullptr;
+  int64_t now = clock_->NowMillis();
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    std::string sql = std::string("SELECT ") + kColumns + " FROM dossiers WHERE applicant_user_id = ?";
+    std::vector<storage::Value> params{who.user_id};
+    if (cursor) {
+      sql += " AND code < ?";
+      params.emplace_back(*cursor);
+    }
+    sql += " ORDER BY code DESC LIMIT ?";
+    params.emplace_back(int64_t{limit + 1});
+    TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(sql, params));
+    for (size_t i = 0; i < rs.rows.size() && i < static_cast<size_t>(limit); ++i) {
+      items.push_back(QueueItemJson(rs.rows[i], now, *rules_));
+    }
+    if (rs.rows.size() > static_cast<size_t>(limit)) next = rs.rows[limit - 1].Text(kCode);
+    return Status::Ok();
+  }));
+  return json{{"items", items}, {"next_cursor", next}};
+}
+
+Result<json> DossierService::PublicStatus(const std::string& code, const std::string& check,
+                                          const std::string& client_ip) {
+  const int kMaxFailures = 10;
+  const int64_t kWindow = 15LL * 60 * 1000;
+  int64_t now = clock_->NowMillis();
+  std::string key = "ip:" + client_ip;
+  bool throttled = false;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT window_start, failures FROM public_lookup_throttle WHERE throttle_key = ?",
+                                         {key}));
+    throttled = !rs.empty() && now - rs.rows[0].Int(0) <= kWindow && rs.rows[0].Int(1) >= kMaxFailures;
+    return Status::Ok();
+  }));
+  if (throttled) return ResourceExhausted("too many unsuccessful look-ups from this address; wait 15 minutes");
+  std::optional<json> found;
+  bool valid_check = check.size() == 4 && std::all_of(check.begin(), check.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (valid_check) {
+    TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+      TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
+      if (rs.empty()) return Status::Ok();
+      const auto& r = rs.rows[0];
+      auto last4 = [](const std::string& v) { return v.size() >= 4 ? v.substr(v.size() - 4) : std::string(); };
+      std::string id = r.Text(kApplicantId), phone = r.Text(kApplicantPhone);
+      bool ok = (!id.empty() && crypto::ConstantTimeEquals(last4(id), check)) ||
+                (!phone.empty() && crypto::ConstantTimeEquals(last4(phone), check));
+      if (!ok) return Status::Ok();
+      json full = DossierJson(r, now, *rules_);
+      found = json{{"code", full["code"]},           {"procedure", full["procedure"]["name"]},
+                   {"status", full["status"]},       {"status_label", full["status_label"]},
+                   {"submitted_at", full["submitted_at"]}, {"received_at", full["received_at"]},
+                   {"due_at", full["due_at"]},       {"finished_at", full["finished_at"]},
+                   {"returned_at", full["returned_at"]}, {"overdue", full["overdue"]}};
+      return Status::Ok();
+    }));
+  }
+  if (found) return *found;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    return s.Exec("INSERT INTO public_lookup_throttle (throttle_key, window_start, failures) VALUES (?, ?, 1) "
+                  "ON CONFLICT (throttle_key) DO UPDATE SET "
+                  "failures = CASE WHEN ? - public_lookup_throttle.window_start > ? THEN 1 ELSE public_lookup_throttle.failures + 1 END, "
+                  "window_start = CASE WHEN ? - public_lookup_throttle.window_start > ? THEN ? ELSE public_lookup_throttle.window_start END",
+                  {key, now, now, kWindow, now, kWindow, now})
+        .status();
+  }));
+  return NotFound("no dossier matches this code and check digits");
+}
+
+Result<json> DossierService::Notifications(const http::Principal& who, bool unread_only) {
+  json items = json::array();
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    std::string sql = "SELECT id, dossier_code, kind, title, body, created_at, read_at FROM notifications WHERE user_id = ?";
+    if (unread_only) sql += " AND read_at IS NULL";
+    sql += " ORDER BY id DESC LIMIT 100";
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(sql, {who.user_id}));
+    for (const auto& r : rs.rows) {
+      items.push_back({{"id", r.Int(0)}, {"dossier_code", OptText(r, 1)}, {"kind", r.Text(2)}, {"title", r.Text(3)},
+                       {"body", r.Text(4)}, {"created_at", FormatRfc3339(r.Int(5))}, {"read", !r.IsNull(6)}});
+    }
+    return Status::Ok();
+  }));
+  return json{{"items", items}};
+}
+
+Status DossierService::MarkNotificationRead(const http::Principal& who, int64_t id) {
+  return db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL",
+                                       {clock_->NowMillis(), id, who.user_id}));
+    (void)n;
+    return Status::Ok();
+  });
+}
+
+Result<json> DossierService::Rate(const http::Principal& who, const std::string& code, int rating,
+                                  const std::string& comment, const audit::Entry& ctx) {
+  if (rating < 1 || rating > 5) return InvalidArgument("must be 1 to 5", "rating");
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT applicant_user_id, status, rating FROM dossiers WHERE code = ?", {code}));
+    if (rs.empty() || rs.rows[0].IsNull(0) || rs.rows[0].Int(0) != who.user_id) {
+      return NotFound("no dossier " + code + " of yours");
+    }
+    if (rs.rows[0].Text(1) != "returned") return Conflict("you can rate the service once the result is returned");
+    if (!rs.rows[0].IsNull(2)) return Conflict("this dossier is already rated");
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE dossiers SET rating = ?, version = version + 1 WHERE code = ?",
+                                       {int64_t{rating}, code}));
+    (void)n;
+    audit::Entry e = ctx;
+    e.action = "dossier.rate";
+    e.resource = "dossier:" + code;
+    e.detail = json{{"rating", rating}, {"comment", comment}}.dump();
+    return audit_->Append(s, e);
+  }));
+  return Get(who, code);
+}
+
+}  // namespace tl::dossiers

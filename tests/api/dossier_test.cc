@@ -1,0 +1,291 @@
+// The one-stop shop end to end through the HTTP API, on both backends.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/api/test_app.h"
+
+namespace tl::testing {
+namespace {
+
+using nlohmann::json;
+
+class DossierTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    app_ = std::make_unique<TestApp>(GetParam());
+    citizen_ = app_->Login("citizen");
+    desk_ = app_->Login("desk");
+    specialist_ = app_->Login("specialist");
+    leader_ = app_->Login("leader");
+    admin_ = app_->Login("admin");
+  }
+  json Submit(const std::string& procedure = "1.001193", const std::string& unit = "00004") {
+    json body = {{"procedure_code", procedure},
+                 {"unit_code", unit},
+                 {"delivery", "online"},
+                 {"applicant", {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}},
+                 {"form", {{"child_name", "Nguyễn Minh Khôi"}, {"child_birth_date", "2026-11-10"}}},
+                 {"components", {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"}}};
+    auto r = app_->Post("/api/v1/dossiers", body.dump(), citizen_);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Json(r);
+  }
+  json Act(const std::string& token, const json& d, const std::string& action, json extra = json::object(),
+           int expect = 200) {
+    extra["version"] = d["version"];
+    auto r = app_->Post("/api/v1/dossiers/" + d["code"].get<std::string>() + "/actions/" + action, extra.dump(), token);
+    EXPECT_EQ(r.status, expect) << action << ": " << r.body;
+    return Json(r);
+  }
+  std::string MakeOfficial(const std::string& username, const std::string& role, const std::string& agency) {
+    auto r = app_->Post("/api/v1/users",
+                        json{{"username", username}, {"password", "Mật khẩu dài 2025"}, {"role", role},
+                             {"full_name", "Cán bộ " + username}, {"agency_code", agency}}
+                            .dump(),
+                        admin_);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return app_->Login(username, "Mật khẩu dài 2025");
+  }
+  std::unique_ptr<TestApp> app_;
+  std::string citizen_, desk_, specialist_, leader_, admin_;
+};
+
+TEST_P(DossierTest, FullHappyPathFromOnlineSubmissionToRating) {
+  json d = Submit();
+  std::string code = d["code"];
+  EXPECT_EQ(code, "UBND00004-261118-0001");  // receiving agency, Hà Nội date, sequence
+  EXPECT_EQ(d["status"], "submitted");
+  EXPECT_TRUE(d["due_at"].is_null());  // the clock starts at reception
+  EXPECT_EQ(d["handling_agency"], "UBND00004");
+  EXPECT_EQ(d["allowed_actions"], json::array({"withdraw"}));
+
+  d = Act(desk_, d, "receive");
+  EXPECT_EQ(d["status"], "received");
+  ASSERT_TRUE(d["due_at"].is_string());
+  d = Act(desk_, d, "assign", {{"assignee", "specialist"}});
+  EXPECT_EQ(d["status"], "in_progress");
+  EXPECT_EQ(d["assignee"], "specialist");
+  d = Act(specialist_, d, "propose", {{"note", "Hồ sơ hợp lệ, đề nghị phê duyệt"}});
+  EXPECT_EQ(d["status"], "awaiting_approval");
+  d = Act(leader_, d, "approve");
+  d = Act(specialist_, d, "issue-result");
+  EXPECT_EQ(d["status"], "result_issued");
+  EXPECT_EQ(d["on_time"], true);
+  d = Act(desk_, d, "return");
+  EXPECT_EQ(d["status"], "returned");
+  EXPECT_EQ(d["open"], false);
+  ASSERT_EQ(d["timeline"].size(), 7u);
+  EXPECT_EQ(d["timeline"][0]["action"], "submit");
+  EXPECT_EQ(d["timeline"][6]["action"], "return");
+  EXPECT_EQ(d["timeline"][3]["note"], "Hồ sơ hợp lệ, đề nghị phê duyệt");
+
+  auto rated = app_->Post("/api/v1/dossiers/" + code + "/rating", R"({"rating":5,"comment":"Nhanh"})", citizen_);
+  EXPECT_EQ(rated.status, 200) << rated.body;
+  EXPECT_EQ(Json(rated)["rating"], 5);
+  auto mine = Json(app_->Get("/api/v1/me/dossiers", citizen_));
+  ASSERT_EQ(mine["items"].size(), 1u);
+  auto inbox = Json(app_->Get("/api/v1/me/notifications", citizen_));
+  EXPECT_GE(inbox["items"].size(), 7u);
+  EXPECT_NE(inbox["items"][0]["title"].get<std::string>().find(code), std::string::npos);
+}
+
+TEST_P(DossierTest, SupplementPausesAndResumesTheClock) {
+  json d = Submit();
+  d = Act(desk_, d, "receive");
+  std::string due_before = d["due_at"];
+  d = Act(desk_, d, "request-supplement", {{"note", "Bổ sung bản sao giấy chứng sinh"}});
+  EXPECT_EQ(d["status"], "supplement_requested");
+  EXPECT_EQ(d["paused"], true);
+  EXPECT_EQ(Json(app_->Get("/api/v1/me/notifications?unread=true", citizen_))["items"][0]["body"],
+            "Bổ sung bản sao giấy chứng sinh");
+  app_->clock().Advance(7LL * 86400 * 1000);  // a week passes while the applicant gathers papers
+  citizen_ = app_->Login("citizen");           // (the old token expired meanwhile)
+  d = Act(citizen_, d, "supplement", {{"note", "Đã bổ sung"}});
+  EXPECT_EQ(d["status"], "in_progress");
+  EXPECT_EQ(d["paused"], false);
+  EXPECT_GT(d["due_at"].get<std::string>(), due_before);  // the paused week is not counted
+  EXPECT_EQ(d["timeline"].back()["actor_role"], "applicant");
+}
+
+TEST_P(DossierTest, InvalidTransitionsStaleVersionsAndWrongRolesAreRefused) {
+  json d = Submit();
+  auto r = app_->Post("/api/v1/dossiers/" + d["code"].get<std::string>() + "/actions/approve",
+                      json{{"version", d["version"]}}.dump(), leader_);
+  EXPECT_EQ(r.status, 409) << r.body;  // not awaiting approval
+  json received = Act(desk_, d, "receive");
+  Act(desk_, d, "assign", {{"assignee", "specialist"}}, 409);  // stale: version 1 is gone
+  Act(citizen_, received, "approve", json::object(), 403);      // not the citizen's to approve
+  Act(desk_, received, "refuse", json::object(), 400);          // a note is required...
+  auto bad = app_->Post("/api/v1/dossiers/" + d["code"].get<std::string>() + "/actions/fly",
+                        json{{"version", received["version"]}}.dump(), desk_);
+  EXPECT_EQ(bad.status, 404);
+  // Another ward's desk officer cannot touch it, nor even see it.
+  std::string other_desk = MakeOfficial("desk.ngocha", "desk_officer", "UBND00008");
+  Act(other_desk, received, "assign", {{"assignee", "specialist"}}, 404);
+  EXPECT_EQ(app_->Get("/api/v1/dossiers/" + d["code"].get<std::string>(), other_desk).status, 404);
+  // Another citizen neither.
+  auto reg = app_->Post("/api/v1/auth/register", json{{"username", "binh"}, {"password", "một mật khẩu dài"},
+                                                      {"full_name", "Trần Bình"}, {"personal_id", "001085000111"}}
+                                                     .dump());
+  ASSERT_EQ(reg.status, 201);
+  EXPECT_EQ(app_->Get("/api/v1/dossiers/" + d["code"].get<std::string>(), app_->Login("binh", "một mật khẩu dài")).status,
+            404);
+}
+
+TEST_P(DossierTest, ConcurrentActionsOnOneDossierExactlyOneWins) {
+  json d = Act(desk_, Submit(), "receive");
+  std::atomic<int> ok{0}, conflict{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto r = app_->Post("/api/v1/dossiers/" + d["code"].get<std::string>() + "/actions/assign",
+                          json{{"version", d["version"]}, {"assignee", "specialist"}}.dump(), desk_);
+      if (r.status == 200) ok++;
+      else if (r.status == 409) conflict++;
+      else other++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(conflict.load(), 7);
+  EXPECT_EQ(other.load(), 0);
+  auto final_state = Json(app_->Get("/api/v1/dossiers/" + d["code"].get<std::string>(), desk_));
+  EXPECT_EQ(final_state["timeline"].size(), 3u);  // submit, receive, one assign
+}
+
+TEST_P(DossierTest, DeskSubmissionStartsTheClockAtOnce) {
+  json body = {{"procedure_code", "1.001193"},
+               {"unit_code", "00004"},
+               {"channel", "desk"},
+               {"applicant", {{"full_name", "Lê Thị Hoa"}, {"personal_id", "001185000222"}, {"phone", "0987654321"}}}};
+  auto r = app_->Post("/api/v1/dossiers", body.dump(), desk_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto d = Json(r);
+  EXPECT_EQ(d["status"], "received");
+  EXPECT_EQ(d["channel"], "desk");
+  EXPECT_TRUE(d["due_at"].is_string());
+  EXPECT_EQ(d["applicant"]["account"], false);
+  body["channel"] = "online";
+  EXPECT_EQ(app_->Post("/api/v1/dossiers", body.dump(), desk_).status, 400);
+  EXPECT_EQ(app_->Post("/api/v1/dossiers", body.dump(), leader_).status, 403);
+}
+
+TEST_P(DossierTest, CityLevelProceduresGoToTheServiceCenterAndTheirDepartment) {
+  // 1.000931: entry permits for foreigners (immigration) -> received by the Service Center, handled by
+  // the city police.
+  json body = {{"procedure_code", "1.000931"},
+               {"applicant", {{"full_name", "Công ty TNHH ABC"}, {"tax_code", "0101234567"}, {"phone", "0243123456"}}}};
+  auto r = app_->Post("/api/v1/dossiers", body.dump(), citizen_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto d = Json(r);
+  EXPECT_EQ(d["receiving_agency"], "TTPVHCC01");
+  EXPECT_EQ(d["handling_agency"], "CATP01");
+  EXPECT_EQ(d["code"].get<std::string>().rfind("TTPVHCC01-", 0), 0u);
+}
+
+TEST_P(DossierTest, TransferToAnotherAgencyAndBack) {
+  json d = Act(desk_, Submit(), "receive");
+  d = Act(desk_, d, "assign", {{"assignee", "specialist"}});
+  d = Act(specialist_, d, "transfer", {{"agency", "STP01"}, {"note", "Xin ý kiến Sở Tư pháp"}});
+  EXPECT_EQ(d["status"], "transferred");
+  EXPECT_EQ(d["handling_agency"], "STP01");
+  std::string justice = MakeOfficial("stp.chuyenvien", "specialist", "STP01");
+  auto seen = app_->Get("/api/v1/dossiers?scope=agency", justice);
+  ASSERT_EQ(seen.status, 200);
+  ASSERT_EQ(Json(seen)["items"].size(), 1u);
+  d = Act(justice, d, "transfer", {{"agency", "UBND00004"}, {"note", "Đã có ý kiến"}});
+  EXPECT_EQ(d["status"], "in_progress");
+  EXPECT_EQ(d["handling_agency"], "UBND00004");
+}
+
+TEST_P(DossierTest, PublicStatusNeedsTheCheckDigitsAndIsRateLimited) {
+  json d = Submit();
+  std::string code = d["code"];
+  auto ok = app_->Get("/api/v1/public/dossiers/" + code + "?check=2345");  // last 4 of the personal ID
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  auto j = Json(ok);
+  EXPECT_EQ(j["status"], "submitted");
+  EXPECT_FALSE(j.contains("applicant"));
+  EXPECT_EQ(ok.body.find("Nguyễn"), std::string::npos);
+  EXPECT_EQ(app_->Get("/api/v1/public/dossiers/" + code + "?check=5678").status, 200);  // phone
+  auto wrong = app_->Get("/api/v1/public/dossiers/" + code + "?check=0000");
+  auto missing = app_->Get("/api/v1/public/dossiers/UBND00004-000000-9999?check=2345");
+  EXPECT_EQ(wrong.status, 404);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(Json(wrong)["detail"], Json(missing)["detail"]);  // a wrong guess reveals nothing
+  for (int i = 0; i < 10; ++i) app_->Get("/api/v1/public/dossiers/" + code + "?check=1111");
+  EXPECT_EQ(app_->Get("/api/v1/public/dossiers/" + code + "?check=2345").status, 429);
+}
+
+TEST_P(DossierTest, QueuesCountsAndLateness) {
+  json a = Submit();
+  json b = Act(desk_, Submit(), "receive");
+  auto q = Json(app_->Get("/api/v1/dossiers?scope=agency", desk_));
+  ASSERT_EQ(q["items"].size(), 2u);
+  EXPECT_EQ(q["items"][0]["code"], b["code"]);  // the one with a deadline first
+  auto counts = Json(app_->Get("/api/v1/dossiers/counts", desk_));
+  EXPECT_EQ(counts["by_status"]["submitted"], 1);
+  EXPECT_EQ(counts["by_status"]["received"], 1);
+  EXPECT_EQ(counts["overdue"], 0);
+  app_->clock().Advance(40LL * 86400 * 1000);
+  desk_ = app_->Login("desk");
+  citizen_ = app_->Login("citizen");
+  auto late = Json(app_->Get("/api/v1/dossiers?overdue=true", desk_));
+  ASSERT_EQ(late["items"].size(), 1u);
+  EXPECT_EQ(late["items"][0]["overdue"], true);
+  // The official apologises and sets a new appointment.
+  json now = Json(app_->Get("/api/v1/dossiers/" + b["code"].get<std::string>(), desk_));
+  json after = Act(desk_, now, "apologise", {{"note", "Xin lỗi vì chậm trễ"}, {"new_due_date", "2027-01-08"}});
+  EXPECT_EQ(after["apologies"], 1);
+  EXPECT_EQ(after["overdue"], false);
+  EXPECT_EQ(Json(app_->Get("/api/v1/dossiers/counts", desk_))["overdue"], 0);
+  EXPECT_EQ(app_->Get("/api/v1/dossiers", citizen_).status, 403);
+  (void)a;
+}
+
+TEST_P(DossierTest, ApplicantWithdraws) {
+  json d = Act(desk_, Submit(), "receive");
+  d = Act(citizen_, d, "withdraw", {{"note", "Nộp nhầm thủ tục"}});
+  EXPECT_EQ(d["status"], "withdrawn");
+  EXPECT_EQ(d["open"], false);
+  EXPECT_EQ(d["allowed_actions"], json::array());
+}
+
+TEST_P(DossierTest, BadSubmissionsNameTheField) {
+  auto post = [&](json body) { return app_->Post("/api/v1/dossiers", body.dump(), citizen_); };
+  json good = {{"procedure_code", "1.001193"}, {"unit_code", "00004"},
+               {"applicant", {{"full_name", "An"}, {"phone", "0912345678"}}}};
+  auto field = [](const HttpResult& r) { return Json(r).value("field", ""); };
+  json b = good;
+  b["procedure_code"] = "9.999999";
+  EXPECT_EQ(field(post(b)), "procedure_code");
+  b = good;
+  b["unit_code"] = "77777";
+  EXPECT_EQ(field(post(b)), "unit_code");
+  b = good;
+  b.erase("unit_code");
+  EXPECT_EQ(field(post(b)), "unit_code");
+  b = good;
+  b["applicant"]["phone"] = "123";
+  EXPECT_EQ(field(post(b)), "applicant.phone");
+  b = good;
+  b["applicant"]["personal_id"] = "999999999999";
+  EXPECT_EQ(field(post(b)), "applicant.personal_id");
+  b = good;
+  b["applicant"]["shoe_size"] = 42;
+  EXPECT_EQ(field(post(b)), "applicant.shoe_size");
+  b = good;
+  b["channel"] = "desk";
+  EXPECT_EQ(field(post(b)), "channel");
+  b = good;
+  b["form"] = "not an object";
+  EXPECT_EQ(field(post(b)), "form");
+  EXPECT_TRUE(Json(app_->Get("/api/v1/me/dossiers", citizen_))["items"].empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DossierTest, ::testing::ValuesIn(BackendNames()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace tl::testing
