@@ -103,6 +103,35 @@ TEST_P(StorageTest, ConcurrentWritersAllCommit) {
   EXPECT_EQ(ok.load(), 240);
 }
 
+TEST_P(StorageTest, AFailingWriterDoesNotTakeConcurrentWritersDownWithIt) {
+  // On SQLite concurrent writes are committed in groups; each work must still stand or fall alone.
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, failed{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        bool fail = (t + i) % 2 == 1;
+        Status st = db_->Write([&](Session& s) -> Status {
+          TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO items (name, qty) VALUES (?, ?)",
+                                             {std::to_string(t) + ":" + std::to_string(i), int64_t{fail ? 1 : 0}}));
+          (void)n;
+          return fail ? InvalidArgument("refused after writing", "x") : Status::Ok();
+        });
+        (st.ok() ? ok : failed)++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 120);
+  EXPECT_EQ(failed.load(), 120);
+  ASSERT_TRUE(db_->Read([](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*), COALESCE(SUM(qty), 0) FROM items"));
+    EXPECT_EQ(rs.rows[0].Int(0), 120);  // only the successful works
+    EXPECT_EQ(rs.rows[0].Int(1), 0);    // none of the failed ones
+    return Status::Ok();
+  }).ok());
+}
+
 TEST_P(StorageTest, DataSurvivesReopening) {
   ASSERT_TRUE(db_->Write([](Session& s) { return s.Exec("INSERT INTO items (name) VALUES ('kept')").status(); }).ok());
   db_.reset();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -160,15 +161,33 @@ class SqliteDatabase final : public Database {
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string Describe() const override { return "sqlite:" + path_; }
 
+  // Group commit: concurrent writers queue their work; whichever finds no batch running becomes the
+  // leader, runs every queued work in one transaction, each inside its own savepoint (so a failing
+  // work rolls back alone), and commits once: one fsync for the whole batch. Each caller returns only
+  // after the commit that made its work durable.
   Status Write(const Work& work) override {
-    std::lock_guard lock(write_mu_);
-    in_use_++;
-    struct Done {
-      std::atomic<int64_t>& n;
-      ~Done() { n--; }
-    } done{in_use_};
-    TL_RETURN_IF_ERROR(writer_->Simple("BEGIN IMMEDIATE"));
-    return Finish(*writer_, work(*writer_));
+    Pending self{&work};
+    std::unique_lock lock(queue_mu_);
+    queue_.push_back(&self);
+    while (!self.done) {
+      if (leader_active_) {
+        queue_cv_.wait(lock);
+        continue;
+      }
+      leader_active_ = true;
+      std::vector<Pending*> batch;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lock.unlock();
+      RunBatch(batch);
+      lock.lock();
+      for (Pending* p : batch) p->done = true;
+      leader_active_ = false;
+      queue_cv_.notify_all();
+    }
+    return self.result;
   }
 
   Status Read(const Work& work) override {
@@ -226,10 +245,70 @@ class SqliteDatabase final : public Database {
     return result;
   }
 
+  struct Pending {
+    const Work* work;
+    Status result;
+    bool done = false;
+  };
+  static constexpr size_t kMaxBatch = 512;
+
+  void RunBatch(const std::vector<Pending*>& batch) {
+    std::lock_guard lock(write_mu_);
+    in_use_++;
+    batches_++;
+    Status begin = writer_->Simple("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (Pending* p : batch) p->result = begin;
+      in_use_--;
+      return;
+    }
+    int succeeded = 0;
+    for (Pending* p : batch) {
+      Status sp = writer_->Simple("SAVEPOINT work");
+      if (!sp.ok()) {
+        p->result = sp;
+        continue;
+      }
+      Status st;
+      try {
+        st = (*p->work)(*writer_);
+      } catch (const std::exception& e) {
+        st = Internal(std::string("storage work threw: ") + e.what());
+      }
+      if (st.ok()) {
+        st = writer_->Simple("RELEASE work");
+        if (st.ok()) succeeded++;
+      } else {
+        writer_->Simple("ROLLBACK TO work").IgnoreError();
+        writer_->Simple("RELEASE work").IgnoreError();
+        rolled_back_++;
+      }
+      p->result = st;
+    }
+    Status commit = writer_->Simple("COMMIT");
+    if (!commit.ok()) {
+      writer_->Simple("ROLLBACK").IgnoreError();
+      for (Pending* p : batch) {
+        if (p->result.ok()) {
+          p->result = commit;
+          rolled_back_++;
+        }
+      }
+    } else {
+      committed_ += succeeded;
+    }
+    in_use_--;
+  }
+
   std::string path_;
   std::unique_ptr<SqliteConnection> writer_;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::mutex write_mu_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending*> queue_;
+  bool leader_active_ = false;
+  std::atomic<int64_t> batches_{0};
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<SqliteConnection*> idle_;
