@@ -52,6 +52,9 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
                                                               app->procedures_.get(), app->units_.get(),
                                                               app->lifecycle_rules_.get(), app->deadlines_.get(),
                                                               std::move(routing));
+  TL_ASSIGN_OR_RETURN(auto indicators,
+                      dossiers::ServiceIndex::LoadRules(config.data_root + "/rules/service-index-766.json"));
+  app->service_index_ = std::make_unique<dossiers::ServiceIndex>(app->db_.get(), clock, std::move(indicators), "01");
   return app;
 }
 
@@ -171,6 +174,7 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(procedures::Routes(procedures_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(audit::Routes(audit_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(dossiers::Routes(dossiers_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(dossiers::ServiceIndexRoutes(service_index_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
 
   auto files = http::StaticFiles::Load(config_.web_root);

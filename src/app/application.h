@@ -22,6 +22,7 @@
 #include "core/working_calendar.h"
 #include "modules/audit/audit_log.h"
 #include "modules/dossiers/dossiers.h"
+#include "modules/dossiers/service_index.h"
 #include "modules/identity/identity.h"
 #include "modules/procedures/procedures.h"
 #include "storage/database.h"
@@ -72,6 +73,7 @@ class Application {
   std::unique_ptr<dossiers::Deadlines> deadlines_;
   std::unique_ptr<dossiers::LifecycleRules> lifecycle_rules_;
   std::unique_ptr<dossiers::DossierService> dossiers_;
+  std::unique_ptr<dossiers::ServiceIndex> service_index_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
   std::unique_ptr<http::Server> server_;

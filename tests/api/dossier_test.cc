@@ -284,6 +284,44 @@ TEST_P(DossierTest, BadSubmissionsNameTheField) {
   EXPECT_TRUE(Json(app_->Get("/api/v1/me/dossiers", citizen_))["items"].empty());
 }
 
+TEST_P(DossierTest, ServiceIndexScoresTheCommuneAndTheCity) {
+  // One dossier carried to the end on time and rated 5; one online dossier still waiting, another
+  // received and then left to run late.
+  json d = Act(desk_, Submit(), "receive");
+  d = Act(desk_, d, "assign", {{"assignee", "specialist"}});
+  d = Act(specialist_, d, "propose");
+  d = Act(leader_, d, "approve");
+  d = Act(specialist_, d, "issue-result");
+  d = Act(desk_, d, "return");
+  ASSERT_EQ(app_->Post("/api/v1/dossiers/" + d["code"].get<std::string>() + "/rating", R"({"rating":5})", citizen_).status,
+            200);
+  Submit();
+  Act(desk_, Submit(), "receive");
+  auto r = app_->Get("/api/v1/stats/service-index?unit=00004&from=2026-11-01&to=2026-11-30");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto idx = Json(r);
+  EXPECT_EQ(idx["received"], 3);
+  EXPECT_EQ(idx["resolved"], 1);
+  std::map<std::string, json> by_key;
+  for (const auto& i : idx["indicators"]) by_key[i["key"]] = i;
+  EXPECT_EQ(by_key["progress.on_time"]["numerator"], 1);
+  EXPECT_EQ(by_key["progress.on_time"]["denominator"], 1);
+  EXPECT_EQ(by_key["progress.on_time"]["score"], 12.0);
+  EXPECT_EQ(by_key["online.received_online"]["rate"], 1.0);
+  EXPECT_EQ(by_key["satisfaction.rating"]["numerator"], 1);
+  EXPECT_TRUE(by_key["payment.paid_online"]["rate"].is_null());  // not measured yet: no score
+  EXPECT_GT(idx["score_100"].get<double>(), 50.0);
+  // The city sees the same dossiers; an empty period has nothing.
+  EXPECT_EQ(Json(app_->Get("/api/v1/stats/service-index?unit=01&from=2026-11-01&to=2026-11-30"))["received"], 3);
+  EXPECT_EQ(Json(app_->Get("/api/v1/stats/service-index?unit=01&from=2025-01-01&to=2025-01-31"))["received"], 0);
+  auto ranking = Json(app_->Get("/api/v1/stats/service-index/ranking?from=2026-11-01&to=2026-11-30"));
+  ASSERT_EQ(ranking["items"].size(), 1u);
+  EXPECT_EQ(ranking["items"][0]["unit"], "00004");
+  EXPECT_EQ(ranking["items"][0]["rank"], 1);
+  EXPECT_EQ(Json(app_->Get("/api/v1/stats/service-index?from=2026-11-31&to=2026-12-01"))["field"], "from");
+  EXPECT_EQ(Json(app_->Get("/api/v1/stats/service-index?from=2026-11-01"))["field"], "to");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DossierTest, ::testing::ValuesIn(BackendNames()),
                          [](const auto& info) { return info.param; });
 
