@@ -18,7 +18,7 @@ Application::~Application() { Shutdown(); }
 Result<std::unique_ptr<Application>> Application::Create(const Config& config, const Clock* clock) {
   TL_RETURN_IF_ERROR(crypto::InitCrypto());
   std::unique_ptr<Application> app(new Application(config, clock));
-  int pool = config.db_pool > 0 ? config.db_pool : std::max(2, config.workers * 2);
+  int pool = config.db_pool > 0 ? config.db_pool : std::max(4, config.handler_threads / 2);
   TL_ASSIGN_OR_RETURN(app->db_, storage::Open(config.database, config.data_dir, pool));
   std::vector<storage::Migration> migrations;
   for (auto* list : {audit::AuditLog::Migrations, admin_units::AdminUnitService::Migrations,
@@ -202,6 +202,7 @@ Status Application::StartServer() {
   http::ServerOptions sopts;
   TL_RETURN_IF_ERROR(http::ParseListen(config_.listen, &sopts.host, &sopts.port));
   sopts.workers = config_.workers;
+  sopts.handler_threads = config_.handler_threads;
   sopts.max_header_bytes = config_.max_header_bytes;
   sopts.max_body_bytes = std::max(config_.max_upload_body, config_.max_json_body) + (1 << 20);
   sopts.request_timeout = std::chrono::seconds(config_.request_timeout_s);

@@ -25,8 +25,9 @@ struct Config {
   std::string web_root;
   std::string data_root;
   bool demo = true;
-  int workers = 0;  // 0: one per core
-  int db_pool = 0;  // 0: 2 per worker
+  int workers = 0;           // HTTP I/O threads; 0: one per core
+  int handler_threads = 32;  // threads running handlers (they block on storage)
+  int db_pool = 0;           // storage connections; 0: half the handler threads (at least 4)
   size_t max_json_body = 1 << 20;
   size_t max_upload_body = 20 << 20;
   size_t max_header_bytes = 16 << 10;

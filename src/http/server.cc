@@ -3,7 +3,12 @@
 #include <restinio/all.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace tl::http {
 namespace {
@@ -47,17 +52,70 @@ const char* ReasonPhrase(int status) {
 
 }  // namespace
 
+// Handlers block on storage (a durable commit waits for fsync), so they do not run on the I/O threads:
+// RESTinio's threads (one per core) parse and write, and hand each request to this pool, whose
+// threads run the Dispatcher and complete the response. More handlers than cores let group commit
+// gather many writes into one fsync.
+class HandlerPool {
+ public:
+  explicit HandlerPool(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) workers_.emplace_back([this] { Loop(); });
+  }
+  ~HandlerPool() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  void Post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
 struct Server::Impl {
   ServerOptions options;
   Dispatcher* dispatcher;
   std::shared_ptr<ConnectionCounter> connections = std::make_shared<ConnectionCounter>();
   std::atomic<int64_t> in_flight{0};
   std::atomic<uint16_t> bound_port{0};
+  std::unique_ptr<HandlerPool> pool;
   restinio::running_server_handle_t<Traits> handle;
   bool stopped = false;
 
-  restinio::request_handling_status_t HandleRequest(const restinio::request_handle_t& req) {
+  restinio::request_handling_status_t HandleRequest(restinio::request_handle_t req) {
     in_flight++;
+    bool over_capacity = connections->open.load() > static_cast<int64_t>(options.max_connections);
+    pool->Post([this, req = std::move(req), over_capacity] { Respond(req, over_capacity); });
+    return restinio::request_accepted();
+  }
+
+  void Respond(const restinio::request_handle_t& req, bool over_capacity) {
     RawRequest raw;
     raw.method = req->header().method().c_str();
     raw.target = std::string(req->header().request_target());
@@ -68,7 +126,7 @@ struct Server::Impl {
     }
     raw.body = std::string(req->body());
     raw.client_ip = req->remote_endpoint().address().to_string();
-    raw.over_capacity = connections->open.load() > static_cast<int64_t>(options.max_connections);
+    raw.over_capacity = over_capacity;
     Response resp = dispatcher->Handle(std::move(raw));
 
     auto builder = req->create_response(restinio::http_status_line_t{
@@ -79,7 +137,6 @@ struct Server::Impl {
     builder.set_body(std::move(resp.body));
     builder.done();
     in_flight--;
-    return restinio::request_accepted();
   }
 };
 
@@ -96,7 +153,7 @@ Status Server::Start() {
   restinio::server_settings_t<Traits> settings;
   settings.address(o.host)
       .port(o.port)
-      .request_handler([impl](const restinio::request_handle_t& req) { return impl->HandleRequest(req); })
+      .request_handler([impl](restinio::request_handle_t req) { return impl->HandleRequest(std::move(req)); })
       .read_next_http_message_timelimit(o.request_timeout)
       .handle_request_timeout(o.request_timeout)
       .write_http_response_timelimit(o.request_timeout)
@@ -112,6 +169,7 @@ Status Server::Start() {
         impl->bound_port = acceptor.local_endpoint().port();
       })
       .cleanup_func([] {});
+  impl->pool = std::make_unique<HandlerPool>(o.handler_threads);
   try {
     impl->handle = restinio::run_async(restinio::own_io_context(), std::move(settings),
                                        static_cast<std::size_t>(std::max(1, o.workers)));
@@ -137,6 +195,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   impl_->handle->stop();
   impl_->handle->wait();
   impl_->handle.reset();
+  impl_->pool.reset();  // joins the handler threads once their last jobs are done
 }
 
 Status ParseListen(const std::string& listen, std::string* host, uint16_t* port, std::string_view field) {

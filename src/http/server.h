@@ -1,4 +1,6 @@
-// The HTTP server: RESTinio on Asio, a pool of worker threads, feeding every request to a Dispatcher.
+// The HTTP server: RESTinio on Asio with one I/O thread per core, handing every request to a pool of
+// handler threads (handlers block on storage: a durable commit waits for its fsync) that run the
+// Dispatcher and complete the response.
 //
 // Limits: header fields and URL size (RESTinio closes the connection beyond them), body size (the
 // Dispatcher answers 413 per route; RESTinio's own hard cap is the upload limit plus 1 MiB), idle and
@@ -23,7 +25,8 @@ namespace tl::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
-  int workers = 2;
+  int workers = 2;           // I/O threads (one per core)
+  int handler_threads = 32;  // threads running handlers, which block on storage
   size_t max_header_bytes = 16 * 1024;
   size_t max_url_bytes = 8 * 1024;
   size_t max_body_bytes = 21 << 20;
