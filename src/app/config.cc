@@ -45,7 +45,7 @@ Config Config::Defaults() {
 const std::vector<std::string>& Config::Keys() {
   static const std::vector<std::string> kKeys = {
       "listen",          "data_dir",         "database",        "web_root",       "data_root",
-      "demo",            "workers",          "handler_threads", "db_pool",         "max_json_body",  "max_upload_body",
+      "demo",            "demo_dossiers",    "workers",          "handler_threads", "db_pool",         "max_json_body",  "max_upload_body",
       "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "password_cost",
       "demo_password",   "log_level",        "access_log"};
   return kKeys;
@@ -60,6 +60,7 @@ Status Config::Set(const std::string& key, const std::string& v) {
   else if (key == "demo") { TL_ASSIGN_OR_RETURN(demo, ParseBool(key, v)); }
   else if (key == "access_log") { TL_ASSIGN_OR_RETURN(access_log, ParseBool(key, v)); }
   else if (key == "workers") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 256)); workers = static_cast<int>(n); }
+  else if (key == "demo_dossiers") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 10000000)); demo_dossiers = static_cast<int>(n); }
   else if (key == "handler_threads") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 1024)); handler_threads = static_cast<int>(n); }
   else if (key == "db_pool") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 1024)); db_pool = static_cast<int>(n); }
   else if (key == "max_json_body") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1024, 1LL << 30)); max_json_body = static_cast<size_t>(n); }
@@ -93,6 +94,7 @@ std::string Config::Describe() const {
                       {"web_root", web_root},
                       {"data_root", data_root},
                       {"demo", demo},
+                      {"demo_dossiers", demo_dossiers},
                       {"workers", workers},
                       {"handler_threads", handler_threads},
                       {"db_pool", db_pool},

@@ -25,6 +25,7 @@ struct Config {
   std::string web_root;
   std::string data_root;
   bool demo = true;
+  int demo_dossiers = 600;  // simulated dossiers of the last 60 days seeded with the demo data
   int workers = 0;           // HTTP I/O threads; 0: one per core
   int handler_threads = 32;  // threads running handlers (they block on storage)
   int db_pool = 0;           // storage connections; 0: half the handler threads (at least 4)

@@ -18,7 +18,7 @@ check() {  # check NAME COMMAND...
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT="$(free_port)"
 DATA="$WORK/var"
-export THANGLONG_PASSWORD_COST=minimum THANGLONG_DATA_ROOT="$ROOT/data" THANGLONG_WEB_ROOT="$ROOT/web/dist"
+export THANGLONG_PASSWORD_COST=minimum THANGLONG_DATA_ROOT="$ROOT/data" THANGLONG_WEB_ROOT="$ROOT/web/dist" THANGLONG_DEMO_DOSSIERS=40
 
 start_server() {
   "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$WORK/serve.out" 2>"$WORK/serve.err" &
@@ -45,6 +45,10 @@ check "a bad setting is named" bash -c "! THANGLONG_WORKERS=lots '$BIN' serve --
 
 start_server || { echo "FAIL first start"; cat "$WORK/serve.err"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 check "serve starts with demo data and prints the demo accounts" grep -q 'agencyadmin' "$WORK/serve.out"
+check "the demo data includes simulated traffic of the last 60 days" grep -Eq 'Demo traffic: (3[0-9]|40) simulated dossiers' "$WORK/serve.out"
+check "simulate dossiers plays a slice of a year through the services" bash -c "
+  '$BIN' simulate dossiers --data-dir '$WORK/sim' --year 2025 --scale 0.00002 > '$WORK/sim.out' 2>&1
+  grep -q 'simulated 80 dossiers' '$WORK/sim.out' && grep -q ' 0 failed' '$WORK/sim.out'"
 kill -TERM "$PID"; wait "$PID"; PID=""
 start_server || { echo "FAIL server did not start"; cat "$WORK/serve.err"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 check "a restart does not print the demo accounts again" bash -c "! grep -q 'Demo accounts' '$WORK/serve.out'"

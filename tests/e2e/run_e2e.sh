@@ -6,7 +6,7 @@ BIN="${1:?path to thanglong}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="$(mktemp -d /tmp/thanglong-e2e.XXXXXX)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-THANGLONG_PASSWORD_COST=minimum THANGLONG_ACCESS_LOG=false "$BIN" serve --data-dir "$WORK/var" --listen "127.0.0.1:$PORT" \
+THANGLONG_PASSWORD_COST=minimum THANGLONG_ACCESS_LOG=false THANGLONG_DEMO_DOSSIERS=0 "$BIN" serve --data-dir "$WORK/var" --listen "127.0.0.1:$PORT" \
   --web-root "$ROOT/web/dist" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -44,7 +44,7 @@ def free_port():
 
 PORT = free_port()
 BASE = f"http://127.0.0.1:{PORT}"
-ENV = dict(os.environ, THANGLONG_PASSWORD_COST="minimum", THANGLONG_ACCESS_LOG="false",
+ENV = dict(os.environ, THANGLONG_PASSWORD_COST="minimum", THANGLONG_ACCESS_LOG="false", THANGLONG_DEMO_DOSSIERS="0",
            THANGLONG_DATA_ROOT=os.path.join(ROOT, "data"), THANGLONG_WEB_ROOT=os.path.join(ROOT, "web", "dist"))
 
 

@@ -687,6 +687,16 @@ Result<json> DossierService::PublicStatus(const std::string& code, const std::st
   return NotFound("no dossier matches this code and check digits");
 }
 
+Result<int64_t> DossierService::Total() const {
+  int64_t n = 0;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM dossiers"));
+    n = rs.rows.at(0).Int(0);
+    return Status::Ok();
+  }));
+  return n;
+}
+
 Result<json> DossierService::Notifications(const http::Principal& who, bool unread_only) {
   json items = json::array();
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {

@@ -110,6 +110,7 @@ class DossierService {
   Result<nlohmann::json> MyDossiers(const http::Principal& who, const std::optional<std::string>& cursor, int limit);
   Result<nlohmann::json> PublicStatus(const std::string& code, const std::string& check, const std::string& client_ip);
   Result<nlohmann::json> Notifications(const http::Principal& who, bool unread_only);
+  Result<int64_t> Total() const;
   Status MarkNotificationRead(const http::Principal& who, int64_t id);
   Result<nlohmann::json> Rate(const http::Principal& who, const std::string& code, int rating, const std::string& comment,
                               const audit::Entry& ctx);

@@ -1,0 +1,301 @@
+#include "app/simulation.h"
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <ostream>
+#include <random>
+#include <set>
+
+namespace tl::app {
+namespace {
+
+using nlohmann::json;
+constexpr int64_t kHour = 3600 * 1000;
+
+const std::vector<std::pair<const char*, double>> kFamilyNames = {
+    {"Nguyễn", 38}, {"Trần", 11}, {"Lê", 9.5}, {"Phạm", 7.1}, {"Hoàng", 5.1}, {"Phan", 4.5}, {"Vũ", 3.9},
+    {"Đặng", 2.1},  {"Bùi", 2},   {"Đỗ", 1.4}, {"Hồ", 1.3},   {"Ngô", 1.3},   {"Dương", 1}, {"Lý", 0.5}};
+const std::vector<const char*> kMiddleMale = {"Văn", "Đức", "Minh", "Hữu", "Quang", "Thanh", "Công", "Xuân"};
+const std::vector<const char*> kMiddleFemale = {"Thị", "Ngọc", "Thu", "Thanh", "Minh", "Phương", "Hồng", "Mai"};
+const std::vector<const char*> kGivenMale = {"An", "Bình", "Dũng", "Hải", "Hùng", "Khánh", "Long", "Minh",
+                                             "Nam", "Quân", "Sơn", "Tuấn", "Việt", "Thắng", "Phong", "Đạt"};
+const std::vector<const char*> kGivenFemale = {"Anh", "Châu", "Giang", "Hà", "Hương", "Lan", "Linh", "Mai",
+                                               "Ngọc", "Phương", "Tâm", "Thảo", "Trang", "Vy", "Yến", "Hạnh"};
+
+class Sim {
+ public:
+  Sim(Application& app, ManualClock& clock, const SimulationOptions& o, std::ostream& log)
+      : app_(app), clock_(clock), o_(o), rng_(o.seed), log_(log) {}
+
+  Status Prepare() {
+    // Procedures by popularity: commune-level ones are most of the traffic.
+    for (const char* level : {"commune", "province"}) {
+      std::optional<std::string> cursor;
+      do {
+        procedures::SearchQuery q;
+        q.level = level;
+        q.limit = 100;
+        q.cursor = cursor;
+        TL_ASSIGN_OR_RETURN(auto page, app_.procedures().Search(q));
+        for (const auto& item : page.items_json) {
+          auto j = json::parse(item);
+          auto& list = std::string(level) == "commune" ? commune_procs_ : city_procs_;
+          list.push_back(j["code"]);
+        }
+        cursor = page.next_cursor;
+      } while (cursor);
+    }
+    if (commune_procs_.empty()) return FailedPrecondition("the catalogue is empty; import procedures first");
+    std::shuffle(commune_procs_.begin(), commune_procs_.end(), rng_);
+    std::shuffle(city_procs_.begin(), city_procs_.end(), rng_);
+    TL_ASSIGN_OR_RETURN(auto units, app_.units().List(std::string("01")));
+    for (const auto& u : units) {
+      units_.push_back(u.code);
+      unit_weight_.push_back(std::lognormal_distribution<double>(0.0, 0.5)(rng_));
+    }
+    // One simulated citizen account is the online applicant of every simulated dossier.
+    identity::Actor system = identity::Actor::Cli("simulate");
+    identity::NewUser citizen;
+    citizen.username = "sim.citizen";
+    citizen.password = crypto::RandomToken(24);
+    citizen.role = "citizen";
+    citizen.full_name = "Công dân mô phỏng";
+    citizen.personal_id = "001099999999";
+    auto created = app_.identity().CreateUser(system, citizen);
+    if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
+    TL_ASSIGN_OR_RETURN(auto user, app_.identity().GetUser(system, "sim.citizen"));
+    citizen_.user_id = user.id;
+    citizen_.username = user.username;
+    citizen_.role = "citizen";
+    return Status::Ok();
+  }
+
+  Result<std::string> Specialist(const std::string& agency) {
+    std::string name = "sim.cv." + agency;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (specialists_.count(agency)) return name;
+    identity::NewUser u;
+    u.username = name;
+    u.password = crypto::RandomToken(24);
+    u.role = "specialist";
+    u.full_name = "Chuyên viên mô phỏng " + agency;
+    u.agency_code = agency;
+    auto created = app_.identity().CreateUser(identity::Actor::Cli("simulate"), u);
+    if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
+    specialists_.insert(agency);
+    return name;
+  }
+
+  http::Principal Official(const std::string& role, const std::string& agency) {
+    http::Principal p;
+    p.username = "sim." + std::string(role == "desk_officer" ? "mc" : role == "leader" ? "ld" : "cv") + "." + agency;
+    for (auto& c : p.username) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    p.role = role;
+    p.agency = agency;
+    p.agencies_in_jurisdiction = {agency};
+    p.city_wide = true;  // the simulation acts everywhere; the timeline still names the agency's official
+    return p;
+  }
+
+  std::string Pick(const std::vector<std::string>& list) {
+    // Zipf-like popularity: the i-th procedure (after a fixed shuffle) weighs 1 / (i + 1)^1.1.
+    if (zipf_.empty() || zipf_.size() != list.size()) {
+      zipf_.clear();
+      double acc = 0;
+      for (size_t i = 0; i < list.size(); ++i) zipf_.push_back(acc += 1.0 / std::pow(static_cast<double>(i + 1), 1.1));
+    }
+    double r = std::uniform_real_distribution<double>(0, zipf_.back())(rng_);
+    size_t i = static_cast<size_t>(std::lower_bound(zipf_.begin(), zipf_.end(), r) - zipf_.begin());
+    return list[std::min(i, list.size() - 1)];
+  }
+
+  std::string PickUnit() {
+    std::discrete_distribution<size_t> d(unit_weight_.begin(), unit_weight_.end());
+    return units_[d(rng_)];
+  }
+
+  dossiers::Applicant Person() {
+    double total = 0;
+    for (const auto& f : kFamilyNames) total += f.second;
+    double r = std::uniform_real_distribution<double>(0, total)(rng_);
+    std::string family = kFamilyNames.back().first;
+    for (const auto& f : kFamilyNames) {
+      if ((r -= f.second) <= 0) {
+        family = f.first;
+        break;
+      }
+    }
+    bool female = Chance(0.5);
+    auto pick = [&](const std::vector<const char*>& v) { return std::string(v[Uniform(0, static_cast<int>(v.size()) - 1)]); };
+    dossiers::Applicant a;
+    a.full_name = family + " " + pick(female ? kMiddleFemale : kMiddleMale) + " " + pick(female ? kGivenFemale : kGivenMale);
+    int year = Uniform(1950, 2007);
+    int digit = (year >= 2000 ? 2 : 0) + (female ? 1 : 0);
+    char id[13];
+    std::snprintf(id, sizeof id, "001%d%02d%06d", digit, year % 100, Uniform(0, 999999));
+    a.personal_id = id;
+    char phone[11];
+    std::snprintf(phone, sizeof phone, "09%08d", Uniform(0, 99999999));
+    a.phone = phone;
+    a.address = "Hà Nội";
+    return a;
+  }
+
+  bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  int Uniform(int a, int b) { return std::uniform_int_distribution<int>(a, b)(rng_); }
+
+  // Plays one dossier's life up to `until`; returns false if a step failed unexpectedly.
+  bool Play(int64_t t_submit, SimulationReport& report) {
+    bool city = !city_procs_.empty() && Chance(0.12);
+    std::string procedure = Pick(city ? city_procs_ : commune_procs_);
+    std::string unit = PickUnit();
+    bool online = Chance(0.6);
+    dossiers::SubmitRequest req;
+    req.procedure_code = procedure;
+    if (!city) req.unit_code = unit;
+    req.channel = online ? "online" : "desk";
+    req.delivery = Chance(0.3) ? "online" : (Chance(0.2) ? "post" : "desk");
+    req.applicant = Person();
+    req.components = {"Tờ khai", "Giấy tờ tùy thân"};
+    audit::Entry ctx{"simulate", "", "", "sim", "", ""};
+    clock_.Set(t_submit);
+    http::Principal submitter = citizen_;
+    if (!online) {
+      std::string desk_agency = city ? "TTPVHCC01" : "UBND" + unit;
+      submitter = Official("desk_officer", desk_agency);
+    }
+    auto d = app_.dossiers().Submit(submitter, req, ctx);
+    if (!d.ok()) {
+      if (report.failed++ < 5) log_ << "simulation: submit failed: " << d.status().ToString() << "\n";
+      return false;
+    }
+    report.submitted++;
+    json cur = *d;
+    std::string code = cur["code"];
+    std::string receiving = cur["receiving_agency"], handling = cur["handling_agency"];
+    int64_t t = t_submit;
+    auto act = [&](const std::string& action, const http::Principal& who, int64_t at, dossiers::ActionRequest a) {
+      if (at > o_.until_ms) return false;
+      clock_.Set(at);
+      a.version = cur["version"];
+      auto r = app_.dossiers().Act(who, code, action, a, ctx);
+      if (!r.ok()) {
+        if (report.failed++ < 5) {
+          log_ << "simulation: " << action << " on " << code << " failed: " << r.status().ToString() << "\n";
+        }
+        return false;
+      }
+      report.actions++;
+      cur = *r;
+      return true;
+    };
+    auto wait_hours = [&](double lo, double hi) {
+      return static_cast<int64_t>(std::uniform_real_distribution<double>(lo, hi)(rng_) * kHour);
+    };
+    auto note = [](const char* n) {
+      dossiers::ActionRequest a;
+      a.note = n;
+      return a;
+    };
+    if (online) {
+      t += wait_hours(0.2, 20);
+      if (Chance(0.02)) return act("refuse", Official("desk_officer", receiving), t, note("Hồ sơ không thuộc thẩm quyền"));
+      if (!act("receive", Official("desk_officer", receiving), t, {})) return true;
+    }
+    if (online && Chance(0.015)) {
+      act("withdraw", citizen_, t + wait_hours(1, 48), note("Công dân xin rút hồ sơ"));
+      return true;
+    }
+    auto specialist = Specialist(handling);
+    if (!specialist.ok()) return false;
+    dossiers::ActionRequest assign;
+    assign.assignee = *specialist;
+    t += wait_hours(0.1, 3);
+    if (!act("assign", Official("desk_officer", receiving), t, assign)) return true;
+    int64_t received = t;
+    if (Chance(0.10)) {
+      t += wait_hours(2, 24);
+      if (!act("request-supplement", Official("specialist", handling), t, note("Đề nghị bổ sung giấy tờ"))) return true;
+      t += wait_hours(24, 120);
+      if (!act("supplement", online ? citizen_ : Official("desk_officer", receiving), t, note("Đã bổ sung"))) return true;
+    }
+    if (Chance(0.03)) {
+      dossiers::ActionRequest tr = note("Lấy ý kiến cơ quan liên quan");
+      tr.agency = "STP01";
+      t += wait_hours(2, 24);
+      if (!act("transfer", Official("specialist", handling), t, tr)) return true;
+      dossiers::ActionRequest back = note("Đã có ý kiến");
+      back.agency = handling;
+      t += wait_hours(8, 48);
+      if (!act("transfer", Official("specialist", "STP01"), t, back)) return true;
+    }
+    // Most dossiers finish well inside their time; about 3% run late.
+    double working_days = cur.value("working_days", 5.0);
+    double span_hours = std::max(1.0, working_days * 24.0 * 7.0 / 5.0);
+    double fraction = Chance(0.03) ? std::uniform_real_distribution<double>(1.05, 1.6)(rng_)
+                                   : std::uniform_real_distribution<double>(0.2, 0.85)(rng_);
+    t = std::max(t, received) + static_cast<int64_t>(span_hours * fraction * kHour * 0.5);
+    if (!act("propose", Official("specialist", handling), t, note("Đề nghị phê duyệt"))) return true;
+    bool approve = !Chance(0.04);
+    t += wait_hours(0.5, 8);
+    if (!act(approve ? "approve" : "reject", Official("leader", handling), t,
+             approve ? dossiers::ActionRequest{} : note("Không đủ điều kiện")))
+      return true;
+    t += wait_hours(0.5, 4);
+    if (!act("issue-result", Official("specialist", handling), t, {})) return true;
+    t += wait_hours(1, 72);
+    if (!act("return", Official("desk_officer", receiving), t, {})) return true;
+    report.returned++;
+    if (online && Chance(0.3)) {
+      clock_.Set(std::min(o_.until_ms, t + wait_hours(1, 24)));
+      auto rated = app_.dossiers().Rate(citizen_, code, Chance(0.8) ? 5 : Uniform(2, 4), "", ctx);
+      if (!rated.ok() && report.failed++ < 5) log_ << "simulation: rating failed: " << rated.status().ToString() << "\n";
+    }
+    return true;
+  }
+
+ private:
+  Application& app_;
+  ManualClock& clock_;
+  SimulationOptions o_;
+  std::mt19937_64 rng_;
+  std::vector<std::string> commune_procs_, city_procs_, units_;
+  std::vector<double> unit_weight_, zipf_;
+  std::set<std::string> specialists_;
+  http::Principal citizen_;
+  std::ostream& log_;
+};
+
+}  // namespace
+
+Result<SimulationReport> SimulateDossiers(Application& app, ManualClock& clock, const SimulationOptions& o,
+                                          std::ostream& log) {
+  if (o.dossiers <= 0) return InvalidArgument("must be positive", "dossiers");
+  if (o.until_ms <= o.from_ms) return InvalidArgument("the period is empty", "until");
+  auto started = std::chrono::steady_clock::now();
+  Sim sim(app, clock, o, log);
+  TL_RETURN_IF_ERROR(sim.Prepare());
+  SimulationReport report;
+  const auto& cal = app.calendar();
+  double step = static_cast<double>(o.until_ms - o.from_ms) / static_cast<double>(o.dossiers);
+  std::mt19937_64 jitter(o.seed + 1);
+  for (int64_t i = 0; i < o.dossiers; ++i) {
+    int64_t t = o.from_ms + static_cast<int64_t>(step * (static_cast<double>(i) + 0.5));
+    // Submissions happen in office hours on working days, mostly; online ones also at night.
+    auto start = cal.CountingStart(t);
+    if (start.ok()) t = *start + static_cast<int64_t>(std::uniform_real_distribution<double>(0, 8)(jitter) * kHour);
+    if (t > o.until_ms) break;
+    sim.Play(t, report);
+    if (o.progress && (i + 1) % 500 == 0) {
+      log << "\rsimulated " << (i + 1) << " / " << o.dossiers << " dossiers" << std::flush;
+    }
+  }
+  if (o.progress) log << "\n";
+  clock.Set(o.until_ms);
+  report.open = report.submitted - report.returned;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace tl::app
