@@ -166,6 +166,13 @@ class Sim {
       submitter = Official("desk_officer", desk_agency);
     }
     auto d = app_.dossiers().Submit(submitter, req, ctx);
+    if (!d.ok() && online && d.status().code() == StatusCode::kFailedPrecondition) {
+      // Not offered online: the applicant goes to the desk instead.
+      online = false;
+      req.channel = "desk";
+      submitter = Official("desk_officer", city ? "TTPVHCC01" : "UBND" + unit);
+      d = app_.dossiers().Submit(submitter, req, ctx);
+    }
     if (!d.ok()) {
       if (report.failed++ < 5) log_ << "simulation: submit failed: " << d.status().ToString() << "\n";
       return false;

@@ -166,15 +166,20 @@ TEST_P(DossierTest, DeskSubmissionStartsTheClockAtOnce) {
   EXPECT_EQ(d["channel"], "desk");
   EXPECT_TRUE(d["due_at"].is_string());
   EXPECT_EQ(d["applicant"]["account"], false);
+  // Without a commune, a commune's desk records for its own commune.
+  body.erase("unit_code");
+  auto own = app_->Post("/api/v1/dossiers", body.dump(), desk_);
+  ASSERT_EQ(own.status, 201) << own.body;
+  EXPECT_EQ(Json(own)["handling_agency"], "UBND00004");
   body["channel"] = "online";
   EXPECT_EQ(app_->Post("/api/v1/dossiers", body.dump(), desk_).status, 400);
   EXPECT_EQ(app_->Post("/api/v1/dossiers", body.dump(), leader_).status, 403);
 }
 
 TEST_P(DossierTest, CityLevelProceduresGoToTheServiceCenterAndTheirDepartment) {
-  // 1.000931: entry permits for foreigners (immigration) -> received by the Service Center, handled by
-  // the city police.
-  json body = {{"procedure_code", "1.000931"},
+  // 1.001146: extending a foreigner's temporary residence (immigration, offered online) -> received by
+  // the Service Center, handled by the city police.
+  json body = {{"procedure_code", "1.001146"},
                {"applicant", {{"full_name", "Công ty TNHH ABC"}, {"tax_code", "0101234567"}, {"phone", "0243123456"}}}};
   auto r = app_->Post("/api/v1/dossiers", body.dump(), citizen_);
   ASSERT_EQ(r.status, 201) << r.body;
@@ -281,6 +286,9 @@ TEST_P(DossierTest, BadSubmissionsNameTheField) {
   b = good;
   b["form"] = "not an object";
   EXPECT_EQ(field(post(b)), "form");
+  b = good;
+  b["procedure_code"] = "1.000016";  // not offered online
+  EXPECT_EQ(post(b).status, 422);
   EXPECT_TRUE(Json(app_->Get("/api/v1/me/dossiers", citizen_))["items"].empty());
 }
 

@@ -10,6 +10,6 @@ THANGLONG_PASSWORD_COST=minimum THANGLONG_ACCESS_LOG=false THANGLONG_DEMO_DOSSIE
   --web-root "$ROOT/web/dist" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 1 1200); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
 THANGLONG_BASE_URL="http://127.0.0.1:$PORT" THANGLONG_SCREENSHOT_DIR="${THANGLONG_SCREENSHOT_DIR:-$ROOT/build/e2e-screenshots}" \
   node "$ROOT/tests/e2e/foundation.e2e.mjs"

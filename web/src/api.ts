@@ -44,6 +44,9 @@ export interface User {
   full_name: string;
   role: Role | string;
   agency_code: string | null;
+  personal_id?: string | null;
+  phone?: string | null;
+  tax_code?: string | null;
 }
 
 export interface ManagedUser extends User {
@@ -121,6 +124,152 @@ export interface ResolveResponse {
   matches: { unit: AdminUnit; via: Predecessor | null }[];
 }
 
+// One-stop shop (một cửa) dossiers.
+export type DossierChannel = 'online' | 'desk' | 'postal';
+export type Delivery = 'desk' | 'online' | 'post';
+
+export interface Applicant {
+  full_name: string;
+  personal_id?: string;
+  tax_code?: string;
+  phone?: string;
+  email?: string;
+  address?: string;
+}
+
+export interface SubmitDossier {
+  procedure_code: string;
+  unit_code?: string;
+  channel?: DossierChannel;
+  delivery: Delivery;
+  applicant: Applicant;
+  form: Record<string, string>;
+  components: string[];
+}
+
+export interface TimelineEvent {
+  seq: number;
+  action: string;
+  from_status: string | null;
+  to_status: string;
+  to_label: string;
+  actor: string;
+  actor_role: string;
+  agency: string | null;
+  at: string;
+  note: string;
+  detail?: Record<string, unknown> | null;
+}
+
+export interface Dossier {
+  code: string;
+  status: string;
+  status_label: string;
+  version: number;
+  open?: boolean;
+  channel: DossierChannel | string;
+  delivery: Delivery | string;
+  procedure: { code: string; name: string };
+  unit_code?: string | null;
+  receiving_agency: string;
+  competent_agency?: string;
+  handling_agency: string;
+  applicant: {
+    full_name: string;
+    id_number?: string | null;
+    personal_id?: string | null;
+    tax_code?: string | null;
+    phone?: string | null;
+    email?: string | null;
+    address?: string | null;
+    account?: boolean;
+  };
+  form: Record<string, unknown> | null;
+  components: string[] | null;
+  assignee: string | null;
+  working_days?: number | null;
+  submitted_at: string | null;
+  received_at: string | null;
+  due_at: string | null;
+  finished_at?: string | null;
+  returned_at?: string | null;
+  on_time?: boolean | null;
+  overdue: boolean;
+  due_soon: boolean;
+  paused: boolean;
+  apologies?: number;
+  rating?: number | null;
+  timeline: TimelineEvent[];
+  allowed_actions: string[];
+}
+
+export interface DossierSummary {
+  code: string;
+  procedure: { code: string; name: string };
+  status: string;
+  status_label: string;
+  channel: string;
+  applicant_name: string;
+  handling_agency: string;
+  assignee: string | null;
+  submitted_at: string | null;
+  due_at: string | null;
+  overdue: boolean;
+  due_soon: boolean;
+  paused: boolean;
+  version: number;
+}
+
+export interface DossierCounts {
+  by_status: Record<string, number>;
+  overdue: number;
+}
+
+export interface ActionBody {
+  version: number;
+  note?: string;
+  assignee?: string;
+  agency?: string;
+  new_due_date?: string;
+}
+
+export interface DossierRules {
+  version?: string;
+  states: Record<string, { label_vi: string; open: boolean }>;
+  actions: Record<string, { from: string[]; to: string | null; roles: string[]; needs: string; note_required: boolean }>;
+}
+
+export interface PublicDossier {
+  code: string;
+  procedure: string;
+  status: string;
+  status_label: string;
+  submitted_at: string | null;
+  received_at: string | null;
+  due_at: string | null;
+  finished_at?: string | null;
+  returned_at?: string | null;
+  overdue: boolean;
+}
+
+export interface Notification {
+  id: number;
+  kind: string;
+  title: string;
+  body: string;
+  dossier_code: string | null;
+  created_at: string;
+  read: boolean;
+}
+
+export interface Agency {
+  code: string;
+  name: string;
+  kind: string;
+  parent_code: string | null;
+  unit_code: string | null;
+}
+
 const BASE = '/api/v1';
 
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -183,6 +332,32 @@ export const api = {
     request<AdminUnitDetail>('GET', `/admin-units/${enc(code)}`, undefined, signal),
   resolve: (name: string, signal?: AbortSignal) =>
     request<ResolveResponse>('GET', '/admin-units/resolve' + qs({ name }), undefined, signal),
+
+  agencies: (p: { unit?: string; kind?: string } = {}, signal?: AbortSignal) =>
+    request<{ items: Agency[] }>('GET', '/agencies' + qs(p), undefined, signal),
+  agency: (code: string, signal?: AbortSignal) => request<Agency>('GET', `/agencies/${enc(code)}`, undefined, signal),
+
+  submitDossier: (body: SubmitDossier) => request<Dossier>('POST', '/dossiers', body),
+  dossier: (code: string, signal?: AbortSignal) =>
+    request<Dossier>('GET', `/dossiers/${enc(code)}`, undefined, signal),
+  act: (code: string, action: string, body: ActionBody) =>
+    request<Dossier>('POST', `/dossiers/${enc(code)}/actions/${enc(action)}`, body),
+  rate: (code: string, rating: number, comment: string) =>
+    request<Dossier>('POST', `/dossiers/${enc(code)}/rating`, { rating, comment }),
+  queue: (
+    p: { scope?: string; status?: string; overdue?: string; applicant?: string; cursor?: string | null; limit?: number },
+    signal?: AbortSignal,
+  ) => request<Page<DossierSummary>>('GET', '/dossiers' + qs(p), undefined, signal),
+  counts: (scope: string, signal?: AbortSignal) =>
+    request<DossierCounts>('GET', '/dossiers/counts' + qs({ scope }), undefined, signal),
+  myDossiers: (cursor?: string | null, signal?: AbortSignal) =>
+    request<Page<DossierSummary>>('GET', '/me/dossiers' + qs({ cursor, limit: 20 }), undefined, signal),
+  dossierRules: (signal?: AbortSignal) => request<DossierRules>('GET', '/dossier-rules', undefined, signal),
+  publicDossier: (code: string, check: string, signal?: AbortSignal) =>
+    request<PublicDossier>('GET', `/public/dossiers/${enc(code)}` + qs({ check }), undefined, signal),
+  notifications: (unread?: boolean, signal?: AbortSignal) =>
+    request<{ items: Notification[] }>('GET', '/me/notifications' + qs({ unread: unread ? 'true' : undefined }), undefined, signal),
+  markRead: (id: number) => request<void>('POST', `/me/notifications/${enc(String(id))}/read`),
 
   users: () => request<{ items: ManagedUser[] }>('GET', '/users'),
   createUser: (u: { username: string; password: string; role: string; full_name: string; agency_code?: string }) =>

@@ -65,3 +65,19 @@ export function dateText(iso: string | null | undefined): string {
   if (Number.isNaN(d.getTime())) return iso;
   return new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'Asia/Ho_Chi_Minh' }).format(d);
 }
+
+/** "17:00 23/11/2026" in Hà Nội time, whatever the browser's time zone. */
+export function dateTimeText(iso: string | null | undefined): string {
+  if (!iso) return t('common.unknown');
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale(), {
+    timeZone: 'Asia/Ho_Chi_Minh',
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(d);
+}

@@ -4,17 +4,34 @@ import { setLang, t, useLang } from './i18n';
 import { roleName } from './format';
 import { Link, navigate, useLocation } from './router';
 import { isAdmin, useUser } from './session';
+import { isApplicant, isDesk, isOfficial, useUnread } from './dossier';
 
 /** A nav link, highlighted on its own page and on the pages below it (/procedures/…). */
-function NavItem({ href, label }: { href: string; label: string }) {
+function NavItem({ href, label, children }: { href: string; label: string; children?: ComponentChildren }) {
   const { path } = useLocation();
   const active = href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`);
   return (
     <li>
       <Link href={href} class={active ? 'active' : undefined}>
         {label}
+        {children}
       </Link>
     </li>
+  );
+}
+
+/** "Thông báo" with the unread count; the count is part of the link's accessible name. */
+function NotificationsItem() {
+  const unread = useUnread();
+  return (
+    <NavItem href="/me/notifications" label={t('nav.notifications')}>
+      {unread > 0 && (
+        <span class="badge" data-testid="unread-badge">
+          <span aria-hidden="true">{unread}</span>
+          <span class="visually-hidden">, {t('nav.unread', { n: unread })}</span>
+        </span>
+      )}
+    </NavItem>
   );
 }
 
@@ -74,6 +91,11 @@ function Header() {
           <NavItem href="/" label={t('nav.home')} />
           <NavItem href="/procedures" label={t('nav.procedures')} />
           <NavItem href="/units" label={t('nav.units')} />
+          <NavItem href="/tra-cuu-ho-so" label={t('nav.track')} />
+          {isApplicant(user) && <NavItem href="/me/dossiers" label={t('nav.myDossiers')} />}
+          {isOfficial(user) && <NavItem href="/queue" label={t('nav.queue')} />}
+          {isDesk(user) && <NavItem href="/desk/new" label={t('nav.desk')} />}
+          {user && <NotificationsItem />}
           {isAdmin(user) && <NavItem href="/admin/users" label={t('nav.users')} />}
         </ul>
       </nav>

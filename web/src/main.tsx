@@ -13,6 +13,15 @@ import { Units } from './pages/Units';
 import { UnitDetail } from './pages/UnitDetail';
 import { AdminUsers } from './pages/AdminUsers';
 import { NotFound } from './pages/NotFound';
+import { DossierNew } from './pages/DossierNew';
+import { DossierReceipt } from './pages/DossierReceipt';
+import { DossierDetail } from './pages/DossierDetail';
+import { MyDossiers } from './pages/MyDossiers';
+import { Notifications } from './pages/Notifications';
+import { Track } from './pages/Track';
+import { Queue } from './pages/Queue';
+import { DeskNew } from './pages/DeskNew';
+import { startUnreadPolling } from './dossier';
 
 const routes = [
   { pattern: '/', render: () => <Home /> },
@@ -22,6 +31,16 @@ const routes = [
   { pattern: '/units', render: () => <Units /> },
   { pattern: '/units/:code', render: (p: Record<string, string>) => <UnitDetail key={p.code} code={p.code} /> },
   { pattern: '/admin/users', render: () => <AdminUsers /> },
+  // One-stop shop (một cửa). Literal segments come before ":code".
+  { pattern: '/dossiers/new', render: () => <DossierNew /> },
+  { pattern: '/dossiers/:code/receipt', render: (p: Record<string, string>) => <DossierReceipt key={p.code} code={p.code} /> },
+  { pattern: '/dossiers/:code', render: (p: Record<string, string>) => <DossierDetail key={p.code} code={p.code} /> },
+  { pattern: '/me/dossiers', render: () => <MyDossiers /> },
+  { pattern: '/me/notifications', render: () => <Notifications /> },
+  { pattern: '/tra-cuu-ho-so', render: () => <Track /> },
+  { pattern: '/track', render: () => <Track /> },
+  { pattern: '/queue', render: () => <Queue /> },
+  { pattern: '/desk/new', render: () => <DeskNew /> },
 ];
 
 function App() {
@@ -40,3 +59,4 @@ function App() {
 document.documentElement.lang = langStore.get();
 render(<App />, document.getElementById('app')!);
 void refreshSession();
+startUnreadPolling();

@@ -129,13 +129,20 @@ Result<std::vector<std::string>> DossierService::Routing(const json& procedure, 
     if (!who.agency) return PermissionDenied("only an official of a receiving agency records desk submissions");
     receiving = *who.agency;
   }
-  if (commune && (unit || !province)) {
-    if (!unit) return InvalidArgument("choose the commune or ward that will handle the dossier", "unit_code");
-    TL_ASSIGN_OR_RETURN(auto agencies, units_->ListAgencies(*unit, std::string("commune_committee")));
+  std::optional<std::string> chosen = unit;
+  if (!chosen && commune && channel != "online" && who.agency) {
+    // A desk officer of a commune records for their own commune unless they say otherwise.
+    auto agency = units_->GetAgency(*who.agency);
+    if (agency.ok() && agency->kind == "commune_committee") chosen = agency->unit_code;
+  }
+  if (commune && (chosen || !province)) {
+    if (!chosen) return InvalidArgument("choose the commune or ward that will handle the dossier", "unit_code");
+    const std::string* unit_ptr = &*chosen;
+    TL_ASSIGN_OR_RETURN(auto agencies, units_->ListAgencies(*unit_ptr, std::string("commune_committee")));
     if (agencies.empty()) return InvalidArgument("no commune of the city has this code", "unit_code");
     std::string competent = agencies[0].code;
     if (receiving.empty()) receiving = competent;
-    return std::vector<std::string>{receiving, competent, *unit};
+    return std::vector<std::string>{receiving, competent, *unit_ptr};
   }
   std::string sector = procedure.value("sector", "");
   auto it = routing_.sector_agency.find(sector);
@@ -182,6 +189,13 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
     return proc_text.status();
   }
   json procedure = json::parse(*proc_text);
+  if (channel == "online") {
+    bool offered = false;
+    for (const auto& p : procedure.value("processing", json::array())) offered = offered || p.value("channel", "") == "online";
+    if (!offered) {
+      return FailedPrecondition("this procedure is not offered online; submit it at a one-stop-shop desk or by post");
+    }
+  }
   TL_ASSIGN_OR_RETURN(auto route, Routing(procedure, req.unit_code, who, channel));
   const std::string& receiving = route[0];
   const std::string& competent = route[1];

@@ -2,6 +2,7 @@ import { t } from '../i18n';
 import { roleName } from '../format';
 import { Link } from '../router';
 import { isAdmin, useUser } from '../session';
+import { isApplicant, isDesk, isOfficial } from '../dossier';
 import { useTitle } from '../ui';
 
 export function Home() {
@@ -33,6 +34,36 @@ export function Home() {
             </h3>
             <p>{t('home.unitsDesc')}</p>
           </li>
+          <li class="card">
+            <h3>
+              <Link href="/tra-cuu-ho-so">{t('home.track')}</Link>
+            </h3>
+            <p>{t('home.trackDesc')}</p>
+          </li>
+          {isApplicant(user) && (
+            <li class="card">
+              <h3>
+                <Link href="/me/dossiers">{t('home.mine')}</Link>
+              </h3>
+              <p>{t('home.mineDesc')}</p>
+            </li>
+          )}
+          {isOfficial(user) && (
+            <li class="card">
+              <h3>
+                <Link href="/queue">{t('home.queue')}</Link>
+              </h3>
+              <p>{t('home.queueDesc')}</p>
+            </li>
+          )}
+          {isDesk(user) && (
+            <li class="card">
+              <h3>
+                <Link href="/desk/new">{t('home.desk')}</Link>
+              </h3>
+              <p>{t('home.deskDesc')}</p>
+            </li>
+          )}
           {!user && (
             <li class="card">
               <h3>

@@ -2,13 +2,15 @@ import { useState } from 'preact/hooks';
 import { ApiError } from '../api';
 import { login } from '../auth';
 import { t } from '../i18n';
-import { navigate } from '../router';
+import { navigate, useLocation } from '../router';
+import { safeNext } from '../dossier';
 import { useUser } from '../session';
 import { errorMessage, Field, useTitle } from '../ui';
 
 export function Login() {
   useTitle(t('login.title'));
   const user = useUser();
+  const next = safeNext(useLocation().search.get('next'));
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -26,7 +28,7 @@ export function Login() {
     try {
       await login(username.trim(), password);
       setPassword('');
-      navigate('/');
+      navigate(next ?? '/');
     } catch (err) {
       // Prefer the server's problem `detail`; fall back to our own wording.
       if (err instanceof ApiError && !err.problem.detail) {

@@ -2,7 +2,9 @@ import type { ComponentChildren } from 'preact';
 import { api, ApiError, type Procedure } from '../api';
 import { t, tOr } from '../i18n';
 import { channelName, dateText, durationText, feeText, levelsText } from '../format';
-import { Link } from '../router';
+import { Link, withQuery } from '../router';
+import { useUser } from '../session';
+import { isApplicant } from '../dossier';
 import { ErrorBox, Loading, useAsync, useTitle } from '../ui';
 
 function Row({ label, children }: { label: string; children: ComponentChildren }) {
@@ -44,6 +46,31 @@ function Decision({ d }: { d: Procedure['decision'] }) {
   );
 }
 
+/** "Nộp hồ sơ trực tuyến" for citizens and organisations; anonymous visitors are asked to log in first. */
+function ApplyButton({ code }: { code: string }) {
+  const user = useUser();
+  const target = withQuery('/dossiers/new', { procedure: code });
+  if (isApplicant(user)) {
+    return (
+      <p class="apply">
+        <Link class="btn btn-primary" href={target} data-testid="apply-online">
+          {t('dnew.button')}
+        </Link>
+      </p>
+    );
+  }
+  if (!user) {
+    return (
+      <p class="apply">
+        <Link class="btn btn-secondary" href={withQuery('/login', { next: target })}>
+          {t('dnew.loginToApply')}
+        </Link>
+      </p>
+    );
+  }
+  return null;
+}
+
 export function ProcedureDetail({ code }: { code: string }) {
   const { data: p, error, loading, reload } = useAsync((signal) => api.procedure(code, signal), [code]);
   useTitle(p ? p.name : t('proc.title'));
@@ -75,6 +102,7 @@ export function ProcedureDetail({ code }: { code: string }) {
           <p class="code-badge" data-testid="procedure-code">
             {t('proc.code')}: <strong>{p.code}</strong>
           </p>
+          <ApplyButton code={p.code} />
           <dl class="fields">
             <Row label={t('proc.sector')}>{p.sector}</Row>
             <Row label={t('proc.levels')}>{levelsText(p.levels)}</Row>

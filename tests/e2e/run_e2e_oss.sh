@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the one-stop shop browser end-to-end test (headless Chromium via playwright-core) against a
+# real thanglong server with demo data on a fresh embedded store.
+set -uo pipefail
+BIN="${1:?path to thanglong}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+WORK="$(mktemp -d /tmp/thanglong-e2e-oss.XXXXXX)"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+THANGLONG_PASSWORD_COST=minimum THANGLONG_ACCESS_LOG=false THANGLONG_DEMO_DOSSIERS=150 "$BIN" serve --data-dir "$WORK/var" --listen "127.0.0.1:$PORT" \
+  --web-root "$ROOT/web/dist" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 1200); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+THANGLONG_BASE_URL="http://127.0.0.1:$PORT" THANGLONG_SCREENSHOT_DIR="${THANGLONG_SCREENSHOT_DIR:-$ROOT/build/e2e-screenshots}" \
+  node "$ROOT/tests/e2e/one_stop_shop.e2e.mjs"

@@ -1,0 +1,381 @@
+// The application form shared by online submission (citizens, organisations) and desk reception.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type Applicant, type Delivery, type Dossier, type Procedure, type SubmitDossier } from '../api';
+import { t, type MsgKey } from '../i18n';
+import { deliveryLabel } from '../dossier';
+import { errorMessage, Field, useAsync } from '../ui';
+
+const DELIVERIES: Delivery[] = ['desk', 'online', 'post'];
+/** Hà Nội: the commune picker lists its wards and communes. */
+const CITY = '01';
+
+/** API field (problem+json `field`) → [input id, label]. */
+const FIELDS: Record<string, [string, MsgKey]> = {
+  unit_code: ['df-unit', 'dnew.unit'],
+  delivery: ['df-delivery-desk', 'dnew.delivery'],
+  'applicant.full_name': ['df-name', 'dnew.fullName'],
+  'applicant.personal_id': ['df-pid', 'dnew.personalId'],
+  'applicant.tax_code': ['df-tax', 'dnew.taxCode'],
+  'applicant.phone': ['df-phone', 'dnew.phone'],
+  'applicant.email': ['df-email', 'dnew.email'],
+  'applicant.address': ['df-address', 'dnew.address'],
+  form: ['df-key-0', 'dnew.formTitle'],
+  components: ['df-comp-new', 'dnew.components'],
+};
+
+interface KV {
+  id: number;
+  key: string;
+  value: string;
+}
+
+interface Component {
+  id: number;
+  name: string;
+  checked: boolean;
+}
+
+type ApplicantForm = Required<Applicant>;
+
+function emptyApplicant(a: Applicant): ApplicantForm {
+  return {
+    full_name: a.full_name ?? '',
+    personal_id: a.personal_id ?? '',
+    tax_code: a.tax_code ?? '',
+    phone: a.phone ?? '',
+    email: a.email ?? '',
+    address: a.address ?? '',
+  };
+}
+
+export function DossierForm({
+  procedure,
+  applicant: initial,
+  defaultUnit,
+  defaultDelivery,
+  extra,
+  submitLabel,
+  onSubmitted,
+}: {
+  procedure: Procedure;
+  applicant: Applicant;
+  defaultUnit?: string;
+  defaultDelivery: Delivery;
+  /** Extra request fields (the desk's channel). */
+  extra?: Partial<SubmitDossier>;
+  submitLabel: string;
+  onSubmitted: (d: Dossier) => void;
+}) {
+  const levels = procedure.levels ?? [];
+  const needsUnit = levels.includes('commune');
+  const unitRequired = needsUnit && !levels.includes('province');
+  const communes = useAsync(
+    (signal) => (needsUnit ? api.communes(CITY, signal) : Promise.resolve({ items: [] })),
+    [needsUnit],
+  ).data?.items;
+  const [unit, setUnit] = useState(defaultUnit ?? '');
+  useEffect(() => {
+    if (defaultUnit && !unit) setUnit(defaultUnit);
+  }, [defaultUnit]);
+  const [delivery, setDelivery] = useState<Delivery>(defaultDelivery);
+  const [app, setApp] = useState<ApplicantForm>(emptyApplicant(initial));
+  useEffect(() => {
+    // The profile (GET /me) may arrive after the first render: fill only what is still empty.
+    setApp((cur) => {
+      const next = { ...cur };
+      for (const [k, v] of Object.entries(emptyApplicant(initial)) as [keyof ApplicantForm, string][]) {
+        if (!next[k] && v) next[k] = v;
+      }
+      return next;
+    });
+  }, [initial.full_name, initial.personal_id, initial.phone, initial.email, initial.tax_code]);
+
+  const nextId = useRef(1);
+  const [kvs, setKvs] = useState<KV[]>([{ id: 0, key: '', value: '' }]);
+  const [components, setComponents] = useState<Component[]>([]);
+  const [newComponent, setNewComponent] = useState('');
+  const [error, setError] = useState<{ message: string; field?: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    // Move focus to the offending input so keyboard and screen-reader users land on it.
+    const id = error?.field ? FIELDS[error.field]?.[0] : undefined;
+    if (id) document.getElementById(id)?.focus();
+  }, [error]);
+
+  const invalid = (field: string) => (error?.field === field ? true : undefined);
+  const described = (field: string, hint?: string) =>
+    [hint, error?.field === field ? 'df-error' : undefined].filter(Boolean).join(' ') || undefined;
+  const setA = (k: keyof ApplicantForm) => (e: { currentTarget: HTMLInputElement }) =>
+    setApp({ ...app, [k]: e.currentTarget.value });
+
+  const addComponent = () => {
+    const name = newComponent.trim().normalize('NFC');
+    if (!name) return;
+    setComponents([...components, { id: nextId.current++, name, checked: true }]);
+    setNewComponent('');
+  };
+
+  const onSubmit = async (e: Event) => {
+    e.preventDefault();
+    if (busy) return;
+    if (!app.full_name.trim()) {
+      setError({ message: t('dnew.nameRequired'), field: 'applicant.full_name' });
+      return;
+    }
+    const applicant: Applicant = { full_name: app.full_name.trim().normalize('NFC') };
+    for (const k of ['personal_id', 'tax_code', 'phone', 'email', 'address'] as const) {
+      const v = app[k].trim().normalize('NFC');
+      if (v) applicant[k] = v;
+    }
+    const form: Record<string, string> = {};
+    for (const kv of kvs) {
+      const k = kv.key.trim().normalize('NFC');
+      if (k) form[k] = kv.value.trim().normalize('NFC');
+    }
+    const body: SubmitDossier = {
+      procedure_code: procedure.code,
+      delivery,
+      applicant,
+      form,
+      components: components.filter((c) => c.checked).map((c) => c.name),
+      ...(needsUnit && unit ? { unit_code: unit } : {}),
+      ...extra,
+    };
+    setBusy(true);
+    setError(null);
+    try {
+      onSubmitted(await api.submitDossier(body));
+    } catch (err) {
+      const field = err instanceof ApiError ? err.problem.field : undefined;
+      const label = field && FIELDS[field] ? t(FIELDS[field][1]) : '';
+      const message = label ? t('dnew.errorIn', { field: label, detail: errorMessage(err) }) : errorMessage(err);
+      setError({ message, field });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="form dossier-form" onSubmit={onSubmit} noValidate>
+      <fieldset class="panel">
+        <legend>{t('dnew.where')}</legend>
+        {needsUnit && (
+          <Field id="df-unit" label={t('dnew.unit')} hint={unitRequired ? t('dnew.unitHint') : t('dnew.unitOptional')}>
+            <select
+              id="df-unit"
+              name="unit_code"
+              value={unit}
+              required={unitRequired}
+              aria-invalid={invalid('unit_code')}
+              aria-describedby={described('unit_code', 'df-unit-hint')}
+              onChange={(e) => setUnit(e.currentTarget.value)}
+            >
+              <option value="">{t('dnew.unitChoose')}</option>
+              {unit && !communes?.some((c) => c.code === unit) && <option value={unit}>{unit}</option>}
+              {communes?.map((c) => (
+                <option key={c.code} value={c.code}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
+        <fieldset class="choices" aria-invalid={invalid('delivery')}>
+          <legend>{t('dnew.delivery')}</legend>
+          {DELIVERIES.map((d) => (
+            <label key={d} class="choice">
+              <input
+                type="radio"
+                id={`df-delivery-${d}`}
+                name="delivery"
+                value={d}
+                checked={delivery === d}
+                onChange={() => setDelivery(d)}
+              />
+              <span>{deliveryLabel(d)}</span>
+            </label>
+          ))}
+        </fieldset>
+      </fieldset>
+
+      <fieldset class="panel grid-form">
+        <legend>{t('dnew.applicant')}</legend>
+        <Field id="df-name" label={t('dnew.fullName')}>
+          <input
+            id="df-name"
+            name="full_name"
+            autocomplete="name"
+            required
+            value={app.full_name}
+            onInput={setA('full_name')}
+            aria-invalid={invalid('applicant.full_name')}
+            aria-describedby={described('applicant.full_name')}
+          />
+        </Field>
+        <Field id="df-pid" label={t('dnew.personalId')} hint={t('dnew.personalIdHint')}>
+          <input
+            id="df-pid"
+            name="personal_id"
+            inputMode="numeric"
+            autocomplete="off"
+            value={app.personal_id}
+            onInput={setA('personal_id')}
+            aria-invalid={invalid('applicant.personal_id')}
+            aria-describedby={described('applicant.personal_id', 'df-pid-hint')}
+          />
+        </Field>
+        <Field id="df-phone" label={t('dnew.phone')} hint={t('dnew.phoneHint')}>
+          <input
+            id="df-phone"
+            name="phone"
+            type="tel"
+            autocomplete="tel"
+            value={app.phone}
+            onInput={setA('phone')}
+            aria-invalid={invalid('applicant.phone')}
+            aria-describedby={described('applicant.phone', 'df-phone-hint')}
+          />
+        </Field>
+        <Field id="df-email" label={t('dnew.email')}>
+          <input
+            id="df-email"
+            name="email"
+            type="email"
+            autocomplete="email"
+            value={app.email}
+            onInput={setA('email')}
+            aria-invalid={invalid('applicant.email')}
+            aria-describedby={described('applicant.email')}
+          />
+        </Field>
+        <Field id="df-tax" label={t('dnew.taxCode')}>
+          <input
+            id="df-tax"
+            name="tax_code"
+            inputMode="numeric"
+            autocomplete="off"
+            value={app.tax_code}
+            onInput={setA('tax_code')}
+            aria-invalid={invalid('applicant.tax_code')}
+            aria-describedby={described('applicant.tax_code')}
+          />
+        </Field>
+        <Field id="df-address" label={t('dnew.address')}>
+          <input
+            id="df-address"
+            name="address"
+            autocomplete="street-address"
+            value={app.address}
+            onInput={setA('address')}
+            aria-invalid={invalid('applicant.address')}
+            aria-describedby={described('applicant.address')}
+          />
+        </Field>
+      </fieldset>
+
+      <fieldset class="panel">
+        <legend>{t('dnew.formTitle')}</legend>
+        <p class="hint">{t('dnew.formHint')}</p>
+        <ul class="kv-list">
+          {kvs.map((kv, i) => (
+            <li key={kv.id} class="kv-row">
+              <div class="field">
+                <label for={`df-key-${i}`}>{t('dnew.fieldKey', { n: i + 1 })}</label>
+                <input
+                  id={`df-key-${i}`}
+                  autocomplete="off"
+                  value={kv.key}
+                  aria-invalid={i === 0 ? invalid('form') : undefined}
+                  onInput={(e) => setKvs(kvs.map((x) => (x.id === kv.id ? { ...x, key: e.currentTarget.value } : x)))}
+                />
+              </div>
+              <div class="field">
+                <label for={`df-value-${i}`}>{t('dnew.fieldValue', { n: i + 1 })}</label>
+                <input
+                  id={`df-value-${i}`}
+                  autocomplete="off"
+                  value={kv.value}
+                  onInput={(e) => setKvs(kvs.map((x) => (x.id === kv.id ? { ...x, value: e.currentTarget.value } : x)))}
+                />
+              </div>
+              <button
+                type="button"
+                class="btn btn-danger btn-small"
+                aria-label={t('dnew.removeField', { n: i + 1 })}
+                onClick={() => setKvs(kvs.filter((x) => x.id !== kv.id))}
+              >
+                {t('dnew.remove')}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <button
+          type="button"
+          class="btn btn-secondary btn-small"
+          onClick={() => setKvs([...kvs, { id: nextId.current++, key: '', value: '' }])}
+        >
+          {t('dnew.addField')}
+        </button>
+      </fieldset>
+
+      <fieldset class="panel">
+        <legend>{t('dnew.components')}</legend>
+        <p class="hint" id="df-comp-hint">
+          {t('dnew.componentsHint')}
+        </p>
+        {components.length === 0 ? (
+          <p class="empty">{t('dnew.noComponents')}</p>
+        ) : (
+          <ul class="checklist" data-testid="components">
+            {components.map((c) => (
+              <li key={c.id}>
+                <label class="choice">
+                  <input
+                    type="checkbox"
+                    checked={c.checked}
+                    onChange={(e) =>
+                      setComponents(
+                        components.map((x) => (x.id === c.id ? { ...x, checked: e.currentTarget.checked } : x)),
+                      )
+                    }
+                  />
+                  <span>{c.name}</span>
+                </label>
+              </li>
+            ))}
+          </ul>
+        )}
+        <div class="field">
+          <label for="df-comp-new">{t('dnew.componentNew')}</label>
+          <div class="search-row">
+            <input
+              id="df-comp-new"
+              autocomplete="off"
+              value={newComponent}
+              aria-describedby={described('components', 'df-comp-hint')}
+              aria-invalid={invalid('components')}
+              onInput={(e) => setNewComponent(e.currentTarget.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') {
+                  e.preventDefault();
+                  addComponent();
+                }
+              }}
+            />
+            <button type="button" class="btn btn-secondary" onClick={addComponent}>
+              {t('dnew.addComponent')}
+            </button>
+          </div>
+        </div>
+      </fieldset>
+
+      <div id="df-error" class="form-error" role="alert" aria-live="assertive">
+        {error?.message}
+      </div>
+      <button type="submit" class="btn btn-primary" disabled={busy}>
+        {busy ? t('dnew.submitting') : submitLabel}
+      </button>
+    </form>
+  );
+}
