@@ -7,6 +7,8 @@
 #include <ostream>
 
 #include "app/calendar_deadlines.h"
+#include "modules/calendar/calendar.h"
+#include "modules/documents/documents.h"
 #include "http/openapi.h"
 #include "http/static_files.h"
 #include "storage/migrations.h"
@@ -175,6 +177,8 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(audit::Routes(audit_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(dossiers::Routes(dossiers_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(dossiers::ServiceIndexRoutes(service_index_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(documents::Routes(dossiers_.get(), units_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(calendar::Routes(calendar_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
 
   auto files = http::StaticFiles::Load(config_.web_root);

@@ -327,25 +327,19 @@ Result<Agency> AdminUnitService::GetAgency(const std::string& code) const {
 
 Result<Jurisdiction> AdminUnitService::JurisdictionOf(storage::Session& s, const std::string& agency_code) const {
   Jurisdiction j;
-  TL_ASSIGN_OR_RETURN(auto all, s.Query("SELECT code, kind, unit_code, parent_code FROM agencies"));
-  std::multimap<std::string, size_t> children;
-  std::map<std::string, size_t> by_code;
-  for (size_t i = 0; i < all.rows.size(); ++i) {
-    by_code[all.rows[i].Text(0)] = i;
-    if (!all.rows[i].IsNull(3)) children.emplace(all.rows[i].Text(3), i);
-  }
-  auto it = by_code.find(agency_code);
-  if (it == by_code.end()) return NotFound("no agency with code " + agency_code);
-  if (all.rows[it->second].Text(1) == "city_committee") j.city_wide = true;
-  std::deque<size_t> queue{it->second};
+  // The agency and every agency under it, walked down the parent links by the database.
+  TL_ASSIGN_OR_RETURN(auto tree, s.Query("WITH RECURSIVE sub (code, unit_code, kind, depth) AS ("
+                                         "SELECT code, unit_code, kind, 0 FROM agencies WHERE code = ? "
+                                         "UNION ALL SELECT a.code, a.unit_code, a.kind, sub.depth + 1 FROM agencies a "
+                                         "JOIN sub ON a.parent_code = sub.code) "
+                                         "SELECT code, unit_code, kind FROM sub ORDER BY depth, code",
+                                         {agency_code}));
+  if (tree.empty()) return NotFound("no agency with code " + agency_code);
+  if (tree.rows[0].Text(2) == "city_committee") j.city_wide = true;
   std::vector<std::string> unit_roots;
-  while (!queue.empty()) {
-    size_t i = queue.front();
-    queue.pop_front();
-    j.agencies.push_back(all.rows[i].Text(0));
-    unit_roots.push_back(all.rows[i].Text(2));
-    auto [b, e] = children.equal_range(all.rows[i].Text(0));
-    for (auto c = b; c != e; ++c) queue.push_back(c->second);
+  for (const auto& r : tree.rows) {
+    j.agencies.push_back(r.Text(0));
+    unit_roots.push_back(r.Text(1));
   }
   std::sort(unit_roots.begin(), unit_roots.end());
   unit_roots.erase(std::unique(unit_roots.begin(), unit_roots.end()), unit_roots.end());

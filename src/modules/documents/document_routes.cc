@@ -11,9 +11,15 @@ constexpr const char* kStylesheetPath = "/api/v1/documents/print.css";
 
 using FormBuilder = Result<Printable> (*)(const DossierFacts&, const std::string& tracking_url);
 
-Result<Printable> Receipt(const DossierFacts& d, const std::string& url) { return ReceiptForm(d, url); }
-Result<Printable> Apology(const DossierFacts& d, const std::string&) { return ApologyForm(d); }
-Result<Printable> ControlSheet(const DossierFacts& d, const std::string&) { return ControlSheetForm(d); }
+Result<Printable> Receipt(const DossierFacts& d, const std::string& url) {
+  return ReceiptForm(d, url);
+}
+Result<Printable> Apology(const DossierFacts& d, const std::string&) {
+  return ApologyForm(d);
+}
+Result<Printable> ControlSheet(const DossierFacts& d, const std::string&) {
+  return ControlSheetForm(d);
+}
 
 // The printed name of an agency and of the body above it. Committees head their own level, so their
 // letterhead has no governing body; a centre or department prints its committee above its name.
@@ -41,8 +47,8 @@ AgencyLookup LookupIn(const admin_units::AdminUnitService* units) {
 std::string SafeFileName(const std::string& s) {
   std::string out;
   for (char c : s) {
-    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                c == '.';
+    bool keep =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     out += keep ? c : '_';
   }
   return out;
@@ -97,7 +103,9 @@ std::vector<http::Route> Routes(dossiers::DossierService* dossiers, const admin_
                             "quyết), A5, from the latest apology; 404 when there is none"));
   r.push_back(DocumentRoute(dossiers, units, "control-sheet", ControlSheet,
                             "Form 06: control sheet (Phiếu kiểm soát quá trình giải quyết hồ sơ), A4: the timeline"));
-  r.push_back({http::Method::kGet, kStylesheetPath, http::Access::Public(),
+  r.push_back({http::Method::kGet,
+               kStylesheetPath,
+               http::Access::Public(),
                [](http::Request&) -> Result<http::Response> {
                  http::Response resp;
                  resp.content_type = "text/css; charset=utf-8";

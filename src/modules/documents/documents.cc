@@ -41,7 +41,7 @@ Result<std::optional<int64_t>> OptTime(const json& j, const char* key) {
 }
 
 std::string TwoDigits(int v) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%02d", v);
   return buf;
 }
@@ -55,8 +55,8 @@ std::pair<CivilDate, int> LocalDateAndMinute(int64_t unix_ms) {
 }
 
 std::string_view WeekdayName(CivilDate d) {
-  static constexpr std::string_view kNames[] = {"thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy",
-                                                "Chủ nhật"};
+  static constexpr std::string_view kNames[] = {"thứ Hai", "thứ Ba",  "thứ Tư",  "thứ Năm",
+                                                "thứ Sáu", "thứ Bảy", "Chủ nhật"};
   return kNames[IsoWeekday(d) - 1];
 }
 
@@ -117,18 +117,31 @@ std::string WorkingDaysText(double days) {
   return s;
 }
 
-std::string AgencyName(const AgencyLabel& a) { return a.name.empty() ? a.code : a.name; }
+std::string AgencyName(const AgencyLabel& a) {
+  return a.name.empty() ? a.code : a.name;
+}
 
-Letterhead LetterheadOf(const AgencyLabel& agency, std::string place_date) {
+// A People's Committee is printed on two lines, "ỦY BAN NHÂN DÂN" over the unit ("PHƯỜNG BA ĐÌNH").
+std::string CommitteeOnTwoLines(std::string name) {
+  static const std::string kCommittee = "Ủy ban nhân dân ";
+  if (name.rfind(kCommittee, 0) == 0) name[kCommittee.size() - 1] = '\n';
+  return name;
+}
+
+Letterhead LetterheadOf(const AgencyLabel& agency, const std::string& place_date) {
   Letterhead h;
   h.parent = Upper(agency.parent_name);
-  h.issuer = Upper(AgencyName(agency));
+  h.issuer = Upper(CommitteeOnTwoLines(AgencyName(agency)));
   if (!place_date.empty()) h.place_date = "Hà Nội, " + place_date;
   return h;
 }
 
-Paragraph PR(std::vector<Run> runs, ParagraphStyle style = ParagraphStyle::kBody) { return {style, std::move(runs)}; }
-Paragraph P(std::string text, ParagraphStyle style = ParagraphStyle::kBody) { return {style, {{std::move(text)}}}; }
+Paragraph PR(std::vector<Run> runs, ParagraphStyle style = ParagraphStyle::kBody) {
+  return {style, std::move(runs)};
+}
+Paragraph P(std::string text, ParagraphStyle style = ParagraphStyle::kBody) {
+  return {style, {{std::move(text)}}};
+}
 
 std::string_view DeliveryLabel(const std::string& delivery) {
   if (delivery == "desk") return "Nhận trực tiếp tại Bộ phận Một cửa";
@@ -161,9 +174,15 @@ std::string_view ActionLabel(const std::string& action) {
 
 std::string_view RoleLabel(const std::string& role) {
   static const std::map<std::string, std::string_view, std::less<>> kLabels = {
-      {"applicant", "Người nộp hồ sơ"},  {"citizen", "Công dân"},           {"organisation", "Tổ chức"},
-      {"desk_officer", "Cán bộ một cửa"}, {"specialist", "Chuyên viên"},     {"leader", "Lãnh đạo"},
-      {"agency_admin", "Quản trị cơ quan"}, {"city_admin", "Quản trị thành phố"}, {"operator", "Vận hành"},
+      {"applicant", "Người nộp hồ sơ"},
+      {"citizen", "Công dân"},
+      {"organisation", "Tổ chức"},
+      {"desk_officer", "Cán bộ một cửa"},
+      {"specialist", "Chuyên viên"},
+      {"leader", "Lãnh đạo"},
+      {"agency_admin", "Quản trị cơ quan"},
+      {"city_admin", "Quản trị thành phố"},
+      {"operator", "Vận hành"},
   };
   auto it = kLabels.find(role);
   return it == kLabels.end() ? std::string_view(role) : it->second;
@@ -197,7 +216,9 @@ std::string DetailText(const TimelineStep& step) {
 }  // namespace
 
 Result<int64_t> ParseUtcTimestamp(std::string_view s, std::string_view field) {
-  auto bad = [&] { return InvalidArgument("not an RFC 3339 UTC timestamp: '" + std::string(s) + "'", std::string(field)); };
+  auto bad = [&] {
+    return InvalidArgument("not an RFC 3339 UTC timestamp: '" + std::string(s) + "'", std::string(field));
+  };
   // YYYY-MM-DDTHH:MM:SS[.f+]Z
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' ||
       (s.back() != 'Z' && s.back() != 'z')) {
@@ -328,27 +349,30 @@ Result<Printable> ReceiptForm(const DossierFacts& d, const std::string& tracking
   b.push_back(PR({{"Mã hồ sơ: "}, {d.code, true}}, ParagraphStyle::kCentered));
   b.push_back(P(desk + " tiếp nhận hồ sơ của:"));
   b.push_back(PR({{"Ông/bà: "}, {d.applicant_name, true}}, ParagraphStyle::kListItem));
-  if (!d.applicant_id_number.empty()) {
-    b.push_back(P("Số định danh cá nhân / mã số thuế: " + d.applicant_id_number, ParagraphStyle::kListItem));
-  }
-  if (!d.applicant_phone.empty()) b.push_back(P("Số điện thoại: " + d.applicant_phone, ParagraphStyle::kListItem));
-  if (!d.applicant_email.empty()) b.push_back(P("Thư điện tử: " + d.applicant_email, ParagraphStyle::kListItem));
+  std::string contact;
+  auto add = [&contact](const std::string& label, const std::string& value) {
+    if (!value.empty()) contact += (contact.empty() ? "" : "; ") + label + value;
+  };
+  add("Số định danh / mã số thuế: ", d.applicant_id_number);
+  add("Điện thoại: ", d.applicant_phone);
+  add("Thư điện tử: ", d.applicant_email);
+  if (!contact.empty()) b.push_back(P(contact + ".", ParagraphStyle::kListItem));
   if (!d.applicant_address.empty()) b.push_back(P("Địa chỉ: " + d.applicant_address, ParagraphStyle::kListItem));
   b.push_back(PR({{"Nội dung yêu cầu giải quyết: "},
-                 {d.procedure_name, true},
-                 {d.procedure_code.empty() ? "" : " (mã thủ tục " + d.procedure_code + ")"}}));
+                  {d.procedure_name, true},
+                  {d.procedure_code.empty() ? "" : " (mã thủ tục " + d.procedure_code + ")"}}));
   b.push_back(P("1. Thành phần hồ sơ nộp gồm:"));
   if (d.components.empty()) b.push_back(P("(không kê khai thành phần)", ParagraphStyle::kListItem));
   for (size_t i = 0; i < d.components.size(); ++i) {
     b.push_back(P(std::to_string(i + 1) + ") " + d.components[i], ParagraphStyle::kListItem));
   }
   b.push_back(P("2. Số lượng hồ sơ: 01 (bộ)."));
-  b.push_back(P("3. Thời gian giải quyết hồ sơ theo quy định: " + WorkingDaysText(d.working_days) +
-                " ngày làm việc."));
+  b.push_back(P("3. Thời gian giải quyết hồ sơ theo quy định: " + WorkingDaysText(d.working_days) + " ngày làm việc."));
   b.push_back(P("4. Thời gian nhận hồ sơ: " + LongDateTime(d.received_at_ms) + "."));
   b.push_back(PR({{"5. Thời gian trả kết quả giải quyết hồ sơ: "}, {LongDateTime(d.due_at_ms), true}, {"."}}));
   b.push_back(P("6. Hình thức nhận kết quả: " + std::string(DeliveryLabel(d.delivery)) + "."));
-  if (d.delivery == "desk") b.push_back(P("Nơi trả kết quả: Bộ phận Một cửa, " + desk + ".", ParagraphStyle::kListItem));
+  if (d.delivery == "desk")
+    b.push_back(P("Nơi trả kết quả: Bộ phận Một cửa, " + desk + ".", ParagraphStyle::kListItem));
   b.push_back(P("Người nộp hồ sơ mang theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả này khi đến nhận kết quả.",
                 ParagraphStyle::kNote));
   b.push_back(Signatures{{{"NGƯỜI NỘP HỒ SƠ", "(Ký và ghi rõ họ tên)", d.applicant_name},
@@ -392,8 +416,8 @@ Result<Printable> ApologyForm(const DossierFacts& d) {
                 d.code + "."));
   b.push_back(P("Thời hạn trả kết quả giải quyết hồ sơ ghi trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả: " +
                 LongDateTime(previous_due) + "."));
-  b.push_back(P("Tuy nhiên, đến nay " + agency +
-                " chưa thể trả kết quả giải quyết hồ sơ của Ông/bà đúng thời hạn nêu trên."));
+  b.push_back(
+      P("Tuy nhiên, đến nay " + agency + " chưa thể trả kết quả giải quyết hồ sơ của Ông/bà đúng thời hạn nêu trên."));
   b.push_back(PR({{"Lý do: "}, {step.note.empty() ? "(không ghi)" : step.note, false, true}}));
   b.push_back(P("Sự chậm trễ này đã gây phiền hà, tốn kém thời gian và chi phí đi lại của Ông/bà. " + agency +
                 " xin lỗi Ông/bà và đề nghị gia hạn thời gian trả kết quả giải quyết hồ sơ đến:"));
@@ -411,8 +435,8 @@ Result<Printable> ControlSheetForm(const DossierFacts& d) {
   auto& b = doc.blocks;
   b.push_back(LetterheadOf(d.receiving_agency, ""));
   b.push_back(P("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ", ParagraphStyle::kTitle));
-  b.push_back(P("(Kèm theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả, mã hồ sơ " + d.code + ")",
-                ParagraphStyle::kSubtitle));
+  b.push_back(
+      P("(Kèm theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả, mã hồ sơ " + d.code + ")", ParagraphStyle::kSubtitle));
   b.push_back(PR({{"Mã hồ sơ: "}, {d.code, true}}));
   b.push_back(PR({{"Thủ tục: "}, {d.procedure_name}, {d.procedure_code.empty() ? "" : " (" + d.procedure_code + ")"}}));
   b.push_back(PR({{"Người nộp hồ sơ: "}, {d.applicant_name}}));
@@ -423,7 +447,7 @@ Result<Printable> ControlSheetForm(const DossierFacts& d) {
   b.push_back(PR({{"Tình trạng hiện tại: "}, {d.status_label}}));
   Table t;
   t.header = {"STT", "Bước xử lý", "Người thực hiện", "Vai trò", "Cơ quan", "Thời điểm tiếp nhận", "Ghi chú"};
-  t.widths = {0.55, 2.1, 1.45, 1.35, 2.1, 1.45, 2.6};
+  t.widths = {0.75, 2.1, 1.45, 1.35, 2.05, 1.45, 2.5};
   for (size_t i = 0; i < d.timeline.size(); ++i) {
     const TimelineStep& s = d.timeline[i];
     std::string step(ActionLabel(s.action));
@@ -448,8 +472,8 @@ Result<std::string> PublicBaseUrl(const http::Request& req) {
   bool ok = h.size() <= 255;
   bool bracket = !h.empty() && h[0] == '[';
   for (char c : h) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                 c == '-' || c == ':';
+    bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':';
     if (!plain && !(bracket && (c == '[' || c == ']'))) ok = false;
   }
   if (!ok || h.front() == '.' || h.front() == '-' || h.front() == ':') {
@@ -458,8 +482,8 @@ Result<std::string> PublicBaseUrl(const http::Request& req) {
   std::string scheme = "http";
   if (auto proto = req.Header("x-forwarded-proto")) {
     std::string_view p = text::Trim(proto->substr(0, proto->find(',')));
-    if (p.size() == 5 && (p[0] | 0x20) == 'h' && (p[1] | 0x20) == 't' && (p[2] | 0x20) == 't' &&
-        (p[3] | 0x20) == 'p' && (p[4] | 0x20) == 's') {
+    if (p.size() == 5 && (p[0] | 0x20) == 'h' && (p[1] | 0x20) == 't' && (p[2] | 0x20) == 't' && (p[3] | 0x20) == 'p' &&
+        (p[4] | 0x20) == 's') {
       scheme = "https";
     }
   }

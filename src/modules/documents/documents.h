@@ -54,7 +54,7 @@ struct TimelineStep {
   std::string to_label;  // the state it led to, in Vietnamese
   std::string actor;
   std::string actor_role;
-  AgencyLabel agency;    // empty code for an applicant's own action
+  AgencyLabel agency;  // empty code for an applicant's own action
   int64_t at_ms = 0;
   std::string note;
   nlohmann::json detail = nlohmann::json::object();

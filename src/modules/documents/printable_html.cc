@@ -23,10 +23,11 @@ std::string TextHtml(std::string_view s) {
 std::string RunsHtml(const std::vector<Run>& runs) {
   std::string out;
   for (const auto& r : runs) {
-    std::string t = TextHtml(r.text);
-    if (r.italic) t = "<em>" + t + "</em>";
-    if (r.bold) t = "<strong>" + t + "</strong>";
-    out += t;
+    if (r.bold) out += "<strong>";
+    if (r.italic) out += "<em>";
+    out += TextHtml(r.text);
+    if (r.italic) out += "</em>";
+    if (r.bold) out += "</strong>";
   }
   return out;
 }
@@ -39,8 +40,9 @@ struct HtmlWriter {
     if (!h.parent.empty()) out += "<p class=\"parent\">" + TextHtml(h.parent) + "</p>";
     if (!h.issuer.empty()) out += "<p class=\"issuer\">" + TextHtml(h.issuer) + "</p>";
     if (!h.number.empty()) out += "<p class=\"number\">" + TextHtml(h.number) + "</p>";
-    out += "</div><div class=\"nation-col\"><p class=\"nation\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</p>"
-           "<p class=\"motto\">Độc lập - Tự do - Hạnh phúc</p>";
+    out +=
+        "</div><div class=\"nation-col\"><p class=\"nation\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</p>"
+        "<p class=\"motto\">Độc lập - Tự do - Hạnh phúc</p>";
     if (!h.place_date.empty()) out += "<p class=\"place-date\">" + TextHtml(h.place_date) + "</p>";
     out += "</div></header>\n";
   }
@@ -48,12 +50,24 @@ struct HtmlWriter {
   void operator()(const Paragraph& p) {
     std::string body = RunsHtml(p.runs);
     switch (p.style) {
-      case ParagraphStyle::kTitle: out += "<h1 class=\"title\">" + body + "</h1>\n"; return;
-      case ParagraphStyle::kSubtitle: out += "<p class=\"subtitle\">" + body + "</p>\n"; return;
-      case ParagraphStyle::kCentered: out += "<p class=\"centered\">" + body + "</p>\n"; return;
-      case ParagraphStyle::kNote: out += "<p class=\"note\">" + body + "</p>\n"; return;
-      case ParagraphStyle::kListItem: out += "<p class=\"item\">" + body + "</p>\n"; return;
-      case ParagraphStyle::kBody: out += "<p>" + body + "</p>\n"; return;
+      case ParagraphStyle::kTitle:
+        out += "<h1 class=\"title\">" + body + "</h1>\n";
+        return;
+      case ParagraphStyle::kSubtitle:
+        out += "<p class=\"subtitle\">" + body + "</p>\n";
+        return;
+      case ParagraphStyle::kCentered:
+        out += "<p class=\"centered\">" + body + "</p>\n";
+        return;
+      case ParagraphStyle::kNote:
+        out += "<p class=\"note\">" + body + "</p>\n";
+        return;
+      case ParagraphStyle::kListItem:
+        out += "<p class=\"item\">" + body + "</p>\n";
+        return;
+      case ParagraphStyle::kBody:
+        out += "<p>" + body + "</p>\n";
+        return;
     }
   }
 
@@ -88,17 +102,20 @@ struct HtmlWriter {
 };
 
 constexpr std::string_view kPrintCss = R"css(/* ThangLong printable documents (Circular 03/2025/TT-VPCP forms). */
-@page { size: A5 portrait; margin: 12mm 10mm 12mm 18mm; }
+@page { size: A5 portrait; margin: 10mm 10mm 10mm 15mm; }
 @page a4 { size: A4 portrait; margin: 20mm 15mm 20mm 25mm; }
 :root { color: #000; background: #d9dde3; }
-body { margin: 0; font-family: "Times New Roman", "DejaVu Serif", "Noto Serif", serif; font-size: 11pt; line-height: 1.35; }
+body {
+  margin: 0; font-family: "Times New Roman", "DejaVu Serif", "Noto Serif", serif; font-size: 11pt; line-height: 1.35;
+}
 .sheet { box-sizing: border-box; background: #fff; margin: 16px auto; box-shadow: 0 1px 6px rgba(0, 0, 0, 0.35); }
-.sheet.a5 { width: 148mm; min-height: 210mm; padding: 12mm 10mm 12mm 18mm; }
+.sheet.a5 { width: 148mm; min-height: 210mm; padding: 10mm 10mm 10mm 15mm; font-size: 9.5pt; line-height: 1.3; }
 .sheet.a4 { width: 210mm; min-height: 297mm; padding: 20mm 15mm 20mm 25mm; page: a4; font-size: 11.5pt; }
 p { margin: 0 0 1.2mm; }
-.letterhead { display: flex; gap: 4mm; text-align: center; font-size: 0.85em; line-height: 1.25; margin-bottom: 5mm; }
+.a5 p { margin-bottom: 0.8mm; }
+.letterhead { display: flex; gap: 2mm; text-align: center; font-size: 0.8em; line-height: 1.25; margin-bottom: 4mm; }
 .letterhead p { margin: 0; }
-.issuer-col { flex: 0 0 42%; }
+.issuer-col { flex: 0 0 40%; }
 .nation-col { flex: 1 1 auto; }
 .issuer, .nation, .motto { font-weight: bold; }
 .issuer::after, .motto::after { content: ""; display: block; border-top: 0.6pt solid #000; margin: 1mm auto 1.5mm; }
@@ -115,13 +132,17 @@ table.grid th, table.grid td { border: 0.5pt solid #000; padding: 1mm 1.5mm; ver
 table.grid th { background: #ececec; text-align: center; }
 table.grid thead { display: table-header-group; }
 table.grid tr { break-inside: avoid; }
-.signatures { display: flex; justify-content: space-around; gap: 4mm; text-align: center; margin-top: 5mm; break-inside: avoid; }
+.signatures {
+  display: flex; justify-content: space-around; gap: 4mm; text-align: center; margin-top: 5mm; break-inside: avoid;
+}
 .signature { flex: 1 1 0; }
 .sig-title { font-weight: bold; margin: 0; }
 .sig-hint { font-style: italic; font-size: 0.9em; margin: 0; }
 .sig-name { font-weight: bold; margin-top: 18mm; min-height: 1em; }
+.a5 .sig-name { margin-top: 14mm; }
 .qr-block { display: flex; align-items: center; gap: 4mm; margin: 5mm 0 0; break-inside: avoid; }
 svg.qr { width: 26mm; height: 26mm; flex: none; }
+.a5 svg.qr { width: 20mm; height: 20mm; }
 .qr-block figcaption { font-size: 0.85em; overflow-wrap: anywhere; }
 @media print {
   :root { background: none; }
@@ -136,12 +157,23 @@ std::string EscapeHtml(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -149,15 +181,18 @@ std::string EscapeHtml(std::string_view s) {
 
 std::string RenderHtml(const Printable& doc, std::string_view stylesheet_url) {
   HtmlWriter w;
-  w.out = "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
-          EscapeHtml(doc.title) + "</title>\n<link rel=\"stylesheet\" href=\"" + EscapeHtml(stylesheet_url) +
-          "\">\n</head>\n<body>\n<main class=\"sheet " + (doc.paper == Paper::kA4 ? "a4" : "a5") + "\">\n";
+  w.out =
+      "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
+      EscapeHtml(doc.title) + "</title>\n<link rel=\"stylesheet\" href=\"" + EscapeHtml(stylesheet_url) +
+      "\">\n</head>\n<body>\n<main class=\"sheet " + (doc.paper == Paper::kA4 ? "a4" : "a5") + "\">\n";
   for (const auto& block : doc.blocks) std::visit(w, block);
   w.out += "</main>\n</body>\n</html>\n";
   return std::move(w.out);
 }
 
-std::string_view PrintCss() { return kPrintCss; }
+std::string_view PrintCss() {
+  return kPrintCss;
+}
 
 }  // namespace tl::documents

@@ -50,14 +50,18 @@ struct Geometry {
   double width, height;
   double top, right, bottom, left;
   double body_pt, small_pt, title_pt, head_pt, table_pt;
+  double paragraph_gap;    // space after a paragraph
+  double signature_space;  // room for a signature
   double qr_side;
 };
 
 Geometry GeometryOf(Paper paper) {
   if (paper == Paper::kA4) {
-    return {210 * kMm, 297 * kMm, 20 * kMm, 15 * kMm, 20 * kMm, 25 * kMm, 11, 9.5, 13, 9.5, 8.5, 28 * kMm};
+    return {210 * kMm, 297 * kMm, 20 * kMm, 15 * kMm, 20 * kMm,  25 * kMm, 11,
+            9.5,       13,        9.5,      8.5,      1.2 * kMm, 18 * kMm, 26 * kMm};
   }
-  return {148 * kMm, 210 * kMm, 12 * kMm, 10 * kMm, 12 * kMm, 18 * kMm, 9.5, 8.5, 11.5, 7.5, 8, 24 * kMm};
+  // A5 is small: tighter type and spacing keep a receipt on one sheet.
+  return {148 * kMm, 210 * kMm, 10 * kMm, 10 * kMm, 10 * kMm, 15 * kMm, 9, 8, 11, 7, 8, 0.9 * kMm, 14 * kMm, 20 * kMm};
 }
 
 struct TextStyle {
@@ -83,8 +87,8 @@ class PdfWriter {
 
   void operator()(const Letterhead& h) {
     double w = ContentWidth();
-    double gap = 3 * kMm;
-    double lw = w * 0.42, rw = w - lw - gap;
+    double gap = 2 * kMm;
+    double lw = w * 0.4, rw = w - lw - gap;
     TextStyle plain{g_.head_pt, false, false, PANGO_ALIGN_CENTER};
     TextStyle bold{g_.head_pt, true, false, PANGO_ALIGN_CENTER};
     TextStyle italic{g_.head_pt, false, true, PANGO_ALIGN_CENTER};
@@ -101,23 +105,32 @@ class PdfWriter {
     EnsureRoom(height);
     DrawColumn(left, g_.left, lw);
     DrawColumn(right, g_.left + lw + gap, rw);
-    y_ += height + 5 * kMm;
+    y_ += height + 3 * kMm;
   }
 
   void operator()(const Paragraph& p) {
     TextStyle st{g_.body_pt};
-    double indent = 0, before = 0, after = 1.2 * kMm;
+    double indent = 0, before = 0, after = g_.paragraph_gap;
     switch (p.style) {
       case ParagraphStyle::kTitle:
         st = {g_.title_pt, true, false, PANGO_ALIGN_CENTER};
-        before = 3 * kMm;
+        before = 2 * kMm;
         after = 0.8 * kMm;
         break;
-      case ParagraphStyle::kSubtitle: st = {g_.body_pt, false, true, PANGO_ALIGN_CENTER}; break;
-      case ParagraphStyle::kCentered: st.align = PANGO_ALIGN_CENTER; break;
-      case ParagraphStyle::kNote: st = {g_.small_pt, false, true, PANGO_ALIGN_LEFT}; break;
-      case ParagraphStyle::kListItem: indent = 6 * kMm; break;
-      case ParagraphStyle::kBody: break;
+      case ParagraphStyle::kSubtitle:
+        st = {g_.body_pt, false, true, PANGO_ALIGN_CENTER};
+        break;
+      case ParagraphStyle::kCentered:
+        st.align = PANGO_ALIGN_CENTER;
+        break;
+      case ParagraphStyle::kNote:
+        st = {g_.small_pt, false, true, PANGO_ALIGN_LEFT};
+        break;
+      case ParagraphStyle::kListItem:
+        indent = 6 * kMm;
+        break;
+      case ParagraphStyle::kBody:
+        break;
     }
     y_ += before;
     LayoutPtr layout = MakeLayout(p.runs, ContentWidth() - indent, st);
@@ -132,7 +145,8 @@ class PdfWriter {
     rel.resize(n, 1.0);
     double total = std::accumulate(rel.begin(), rel.end(), 0.0);
     std::vector<double> x(n + 1, g_.left);
-    for (size_t i = 0; i < n; ++i) x[i + 1] = x[i] + ContentWidth() * (total > 0 ? rel[i] / total : 1.0 / n);
+    for (size_t i = 0; i < n; ++i)
+      x[i + 1] = x[i] + ContentWidth() * (total > 0 ? rel[i] / total : 1.0 / static_cast<double>(n));
     const double pad = 1.2 * kMm;
     TextStyle head{g_.table_pt, true, false, PANGO_ALIGN_CENTER};
     TextStyle body{g_.table_pt, false, false, PANGO_ALIGN_LEFT};
@@ -192,7 +206,7 @@ class PdfWriter {
     double cw = ContentWidth() / static_cast<double>(s.columns.size());
     TextStyle title{g_.body_pt, true, false, PANGO_ALIGN_CENTER};
     TextStyle hint{g_.small_pt, false, true, PANGO_ALIGN_CENTER};
-    const double space = 18 * kMm;
+    const double space = g_.signature_space;
     struct Column {
       LayoutPtr title, hint, name;
     };
@@ -201,12 +215,12 @@ class PdfWriter {
     for (const auto& c : s.columns) {
       Column col{MakeLayout(c.title, cw, title), c.hint.empty() ? nullptr : MakeLayout(c.hint, cw, hint),
                  MakeLayout(c.name, cw, title)};
-      double h = HeightOf(col.title.get()) + (col.hint ? HeightOf(col.hint.get()) : 0) + space +
-                 HeightOf(col.name.get());
+      double h =
+          HeightOf(col.title.get()) + (col.hint ? HeightOf(col.hint.get()) : 0) + space + HeightOf(col.name.get());
       height = std::max(height, h);
       cols.push_back(std::move(col));
     }
-    y_ += 4 * kMm;
+    y_ += 3 * kMm;
     EnsureRoom(height);
     for (size_t i = 0; i < cols.size(); ++i) {
       double x = g_.left + cw * static_cast<double>(i);
@@ -227,7 +241,7 @@ class PdfWriter {
     const double gap = 4 * kMm;
     LayoutPtr caption = MakeLayout(q.caption, ContentWidth() - side - gap, TextStyle{g_.small_pt});
     double height = std::max(side, HeightOf(caption.get()));
-    y_ += 4 * kMm;
+    y_ += 3 * kMm;
     EnsureRoom(height);
     double top = y_ + (height - side) / 2;
     double module = side / static_cast<double>(q.code.size + 2 * kQrQuietZone);

@@ -24,8 +24,8 @@ namespace tl::documents {
 
 // The modules of a QR code, without the quiet zone.
 struct QrCode {
-  int size = 0;                // modules per side (21 for version 1, +4 per version)
-  std::vector<uint8_t> dark;   // size * size, row-major; 1 = dark module
+  int size = 0;               // modules per side (21 for version 1, +4 per version)
+  std::vector<uint8_t> dark;  // size * size, row-major; 1 = dark module
 
   bool Dark(int x, int y) const { return dark[static_cast<size_t>(y) * size + x] != 0; }
 };
