@@ -3,8 +3,8 @@
 // Two backends implement it: SQLite (embedded, default; WAL, synchronous=FULL so every committed
 // transaction survives a power cut or kill -9) and PostgreSQL (scale-out; a pool of libpq
 // connections). Modules write portable SQL with `?` placeholders; the PostgreSQL backend rewrites them
-// to `$1, $2, ...`. Values are NULL, 64-bit integers, doubles or UTF-8 text; results are
-// materialised rows.
+// to `$1, $2, ...`. Values are NULL, 64-bit integers, doubles, UTF-8 text or blobs; results are
+// materialised rows (a blob column's cell holds its raw bytes).
 //
 // Work happens inside Database::Write (a read-write transaction, serialised with other writers on
 // SQLite) or Database::Read (reads only: a snapshot on SQLite; on PostgreSQL, at READ COMMITTED, each
@@ -31,7 +31,12 @@ namespace tl::storage {
 
 enum class Dialect { kSqlite, kPostgres };
 
-using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+// Binary data (BLOB on SQLite, BYTEA on PostgreSQL); `bytes` holds raw octets.
+struct Blob {
+  std::string bytes;
+};
+
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
 
 // Helpers to build parameters: Null(), Text(s), Int(i); OptText() maps nullopt to NULL.
 inline Value Null() { return nullptr; }

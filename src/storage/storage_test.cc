@@ -132,6 +132,20 @@ TEST_P(StorageTest, AFailingWriterDoesNotTakeConcurrentWritersDownWithIt) {
   }).ok());
 }
 
+TEST_P(StorageTest, BlobsRoundTripEveryByte) {
+  auto m = ApplyMigrations(*db_, {{1, "items", ""}, {2, "blobs", "CREATE TABLE blobs (k TEXT PRIMARY KEY, b {{BLOB}})"}});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  bytes += std::string("\0\0\x89PNG", 7);
+  ASSERT_TRUE(db_->Write([&](Session& s) { return s.Exec("INSERT INTO blobs (k, b) VALUES (?, ?)", {std::string("x"), Blob{bytes}}).status(); }).ok());
+  ASSERT_TRUE(db_->Read([&](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT b FROM blobs WHERE k = 'x'"));
+    EXPECT_EQ(rs.rows.at(0).Text(0), bytes);
+    return Status::Ok();
+  }).ok());
+}
+
 TEST_P(StorageTest, DataSurvivesReopening) {
   ASSERT_TRUE(db_->Write([](Session& s) { return s.Exec("INSERT INTO items (name) VALUES ('kept')").status(); }).ok());
   db_.reset();

@@ -330,6 +330,42 @@ TEST_P(DossierTest, ServiceIndexScoresTheCommuneAndTheCity) {
   EXPECT_EQ(Json(app_->Get("/api/v1/stats/service-index?from=2026-11-01"))["field"], "to");
 }
 
+TEST_P(DossierTest, AttachmentsAreStoredByContentAndReadableOnlyByThoseWhoMaySeeTheDossier) {
+  std::string pdf = "%PDF-1.4\n% giấy chứng sinh\n" + std::string(2000, 'x') + "\n%%EOF\n";
+  auto up = HttpRequest(app_->port(), "POST", "/api/v1/attachments", pdf,
+                        {{"Authorization", "Bearer " + citizen_}, {"Content-Type", "application/pdf"}});
+  ASSERT_EQ(up.status, 201) << up.body;
+  std::string sha = Json(up)["sha256"];
+  EXPECT_EQ(sha.size(), 64u);
+  // The same content uploaded again is the same file.
+  auto again = HttpRequest(app_->port(), "POST", "/api/v1/attachments", pdf,
+                           {{"Authorization", "Bearer " + citizen_}, {"Content-Type", "application/pdf"}});
+  EXPECT_EQ(Json(again)["sha256"], sha);
+  // A file that is not what it claims, or of another type, is refused.
+  EXPECT_EQ(HttpRequest(app_->port(), "POST", "/api/v1/attachments", "not a pdf",
+                        {{"Authorization", "Bearer " + citizen_}, {"Content-Type", "application/pdf"}}).status, 400);
+  EXPECT_EQ(HttpRequest(app_->port(), "POST", "/api/v1/attachments", "<script>",
+                        {{"Authorization", "Bearer " + citizen_}, {"Content-Type", "text/html"}}).status, 415);
+  json body = {{"procedure_code", "1.001193"}, {"unit_code", "00004"},
+               {"applicant", {{"full_name", "Nguyễn Văn An"}, {"phone", "0912345678"}}},
+               {"attachments", {{{"sha256", sha}, {"name", "Giấy chứng sinh.pdf"}}}}};
+  auto r = app_->Post("/api/v1/dossiers", body.dump(), citizen_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto d = Json(r);
+  ASSERT_EQ(d["attachments"].size(), 1u);
+  EXPECT_EQ(d["attachments"][0]["name"], "Giấy chứng sinh.pdf");
+  auto got = app_->Get("/api/v1/attachments/" + sha, desk_);  // the desk sees the dossier, so the file
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, pdf);
+  EXPECT_EQ(got.Header("content-type"), "application/pdf");
+  EXPECT_NE(got.Header("content-disposition").find("attachment"), std::string::npos);
+  std::string other_desk = MakeOfficial("desk.other", "desk_officer", "UBND00008");
+  EXPECT_EQ(app_->Get("/api/v1/attachments/" + sha, other_desk).status, 404);
+  // Someone else's file cannot be cited.
+  body["attachments"] = {{{"sha256", sha}}};
+  EXPECT_EQ(app_->Post("/api/v1/dossiers", body.dump(), desk_).status, 400);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DossierTest, ::testing::ValuesIn(BackendNames()),
                          [](const auto& info) { return info.param; });
 

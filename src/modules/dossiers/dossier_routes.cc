@@ -29,9 +29,23 @@ Result<std::optional<std::string>> OptionalStringMember(const json& obj, const c
 }
 
 Result<SubmitRequest> ParseSubmit(const http::Request& req) {
-  TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"procedure_code", "unit_code", "channel", "delivery",
-                                                             "applicant", "form", "components"}));
   SubmitRequest s;
+  TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"procedure_code", "unit_code", "channel", "delivery",
+                                                             "applicant", "form", "components", "attachments"}));
+  if (const json* files = body.Raw("attachments"); files && !files->is_null()) {
+    if (!files->is_array()) return InvalidArgument("must be an array of {sha256, name}", "attachments");
+    for (const auto& f : *files) {
+      if (!f.is_object() || !f.contains("sha256") || !f["sha256"].is_string()) {
+        return InvalidArgument("each attachment needs the sha256 of an uploaded file", "attachments");
+      }
+      std::string sha = f["sha256"];
+      if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        return InvalidArgument("not a SHA-256 (64 lower-case hex digits)", "attachments");
+      }
+      TL_ASSIGN_OR_RETURN(auto name, OptionalStringMember(f, "name", "attachments.", 200));
+      s.attachments.push_back({sha, name.value_or(sha.substr(0, 12))});
+    }
+  }
   TL_ASSIGN_OR_RETURN(s.procedure_code, body.String("procedure_code", 40));
   TL_ASSIGN_OR_RETURN(s.unit_code, body.OptionalString("unit_code", 10));
   TL_ASSIGN_OR_RETURN(auto channel, body.OptionalString("channel", 10));
@@ -69,7 +83,7 @@ Result<SubmitRequest> ParseSubmit(const http::Request& req) {
 const char* kDossierSchema =
     R"({"type":"object","properties":{"code":{"type":"string"},"procedure":{"type":"object"},"status":{"type":"string"},"status_label":{"type":"string"},"version":{"type":"integer"},"due_at":{"type":["string","null"]},"overdue":{"type":"boolean"},"timeline":{"type":"array"},"allowed_actions":{"type":"array","items":{"type":"string"}}}})";
 const char* kSubmitSchema =
-    R"({"type":"object","required":["procedure_code","applicant"],"additionalProperties":false,"properties":{"procedure_code":{"type":"string"},"unit_code":{"type":"string","description":"commune/ward that handles a commune-level procedure"},"channel":{"enum":["online","desk","postal"]},"delivery":{"enum":["desk","online","post"]},"applicant":{"type":"object","required":["full_name"],"properties":{"full_name":{"type":"string"},"personal_id":{"type":"string"},"tax_code":{"type":"string"},"phone":{"type":"string"},"email":{"type":"string"},"address":{"type":"string"}}},"form":{"type":"object"},"components":{"type":"array","items":{"type":"string"}}}})";
+    R"({"type":"object","required":["procedure_code","applicant"],"additionalProperties":false,"properties":{"procedure_code":{"type":"string"},"unit_code":{"type":"string","description":"commune/ward that handles a commune-level procedure"},"channel":{"enum":["online","desk","postal"]},"delivery":{"enum":["desk","online","post"]},"applicant":{"type":"object","required":["full_name"],"properties":{"full_name":{"type":"string"},"personal_id":{"type":"string"},"tax_code":{"type":"string"},"phone":{"type":"string"},"email":{"type":"string"},"address":{"type":"string"}}},"form":{"type":"object"},"components":{"type":"array","items":{"type":"string"}},"attachments":{"type":"array","items":{"type":"object","required":["sha256"],"properties":{"sha256":{"type":"string"},"name":{"type":"string"}}}}}})";
 const char* kActionSchema =
     R"({"type":"object","required":["version"],"additionalProperties":false,"properties":{"version":{"type":"integer","description":"the dossier version the action is based on"},"note":{"type":"string"},"assignee":{"type":"string"},"agency":{"type":"string"},"new_due_date":{"type":"string","format":"date"}}})";
 const char* kListSchema =
@@ -203,6 +217,32 @@ std::vector<http::Route> Routes(DossierService* svc) {
                  return http::Response::NoContent();
                },
                {"Mark a notification read", "notifications", {{"id", "path", "Notification id"}}, "", "", 204}});
+  http::Route upload{Method::kPost, "/api/v1/attachments", Access::Authenticated(),
+                     [svc](http::Request& req) -> Result<http::Response> {
+                       std::string type(req.Header("content-type").value_or(""));
+                       TL_ASSIGN_OR_RETURN(auto f, svc->Upload(*req.principal, type, req.body, audit::EntryFor(req, "", "")));
+                       return http::Response::Json(201, f.dump());
+                     },
+                     {"Upload a file (PDF, PNG or JPEG, raw body up to the upload limit) to attach to a dossier; "
+                      "stored once by its SHA-256",
+                      "dossiers", {}, "",
+                      R"({"type":"object","properties":{"sha256":{"type":"string"},"size":{"type":"integer"},"content_type":{"type":"string"}}})",
+                      201}};
+  upload.max_body = 20 << 20;
+  r.push_back(std::move(upload));
+  r.push_back({Method::kGet, "/api/v1/attachments/{sha256}", Access::Authenticated().PersonalData(),
+               [svc](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto f, svc->Download(*req.principal, req.Param("sha256")));
+                 http::Response resp;
+                 resp.content_type = f.content_type;
+                 resp.body = std::move(f.bytes);
+                 std::string ext = f.content_type == "application/pdf" ? ".pdf" : f.content_type == "image/png" ? ".png" : ".jpg";
+                 resp.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + f.sha256.substr(0, 16) + ext + "\"");
+                 resp.headers.emplace_back("Content-Security-Policy", "sandbox");
+                 return resp;
+               },
+               {"Download an attached file (its owner, or whoever may see a dossier citing it)", "dossiers",
+                {{"sha256", "path", "The file's SHA-256"}}, "", ""}});
   r.push_back({Method::kGet, "/api/v1/dossier-rules", Access::Public(),
                [svc](http::Request&) -> Result<http::Response> {
                  json states = json::object();

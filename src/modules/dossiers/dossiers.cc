@@ -115,7 +115,15 @@ std::vector<storage::Migration> DossierService::Migrations() {
            "title TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL, read_at BIGINT);"
            "CREATE INDEX notifications_user ON notifications (user_id, id);"
            "CREATE TABLE public_lookup_throttle (throttle_key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, "
-           "failures INTEGER NOT NULL);"}};
+           "failures INTEGER NOT NULL);"},
+          {501, "dossier attachments",
+           "CREATE TABLE dossier_files (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, size BIGINT NOT NULL, "
+           "data {{BLOB}} NOT NULL, created_at BIGINT NOT NULL);"
+           "CREATE TABLE dossier_file_owners (sha256 TEXT NOT NULL REFERENCES dossier_files(sha256), "
+           "user_id BIGINT NOT NULL, PRIMARY KEY (sha256, user_id));"
+           "CREATE TABLE dossier_attachments (dossier_code TEXT NOT NULL REFERENCES dossiers(code), "
+           "sha256 TEXT NOT NULL REFERENCES dossier_files(sha256), name TEXT NOT NULL, PRIMARY KEY (dossier_code, sha256));"
+           "CREATE INDEX dossier_attachments_file ON dossier_attachments (sha256);"}};
 }
 
 Result<std::vector<std::string>> DossierService::Routing(const json& procedure, const std::optional<std::string>& unit,
@@ -180,6 +188,7 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
   }
   if (req.applicant.tax_code) TL_RETURN_IF_ERROR(ValidateTaxCode(*req.applicant.tax_code, "applicant.tax_code"));
   if (req.components.size() > 50) return InvalidArgument("at most 50 components", "components");
+  if (req.attachments.size() > 30) return InvalidArgument("at most 30 attachments", "attachments");
 
   auto proc_text = procedures_->GetJson(req.procedure_code, std::nullopt);
   if (!proc_text.ok()) {
@@ -244,6 +253,15 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
                           "?, ?, ?, ?, ?)",
                           v));
     (void)ins;
+    for (const auto& a : req.attachments) {
+      TL_ASSIGN_OR_RETURN(auto own, s.Query("SELECT 1 FROM dossier_file_owners WHERE sha256 = ? AND user_id = ?",
+                                            {a.sha256, who.user_id}));
+      if (own.empty()) return InvalidArgument("no file " + a.sha256 + " uploaded by you", "attachments");
+      TL_ASSIGN_OR_RETURN(auto at, s.Exec("INSERT INTO dossier_attachments (dossier_code, sha256, name) VALUES (?, ?, ?) "
+                                          "ON CONFLICT (dossier_code, sha256) DO NOTHING",
+                                          {code, a.sha256, a.name}));
+      (void)at;
+    }
     json detail = {{"channel", channel}, {"working_days", working_days}};
     if (due) detail["due_at"] = FormatRfc3339(*due);
     TL_ASSIGN_OR_RETURN(auto ev, s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
@@ -358,6 +376,16 @@ Result<json> DossierService::Load(const http::Principal& who, const std::string&
                           {"note", e.Text(8)}, {"detail", json::parse(e.Text(9), nullptr, false)}});
     }
     out["timeline"] = timeline;
+    TL_ASSIGN_OR_RETURN(auto files, s.Query("SELECT a.sha256, a.name, f.content_type, f.size FROM dossier_attachments a "
+                                            "JOIN dossier_files f ON f.sha256 = a.sha256 WHERE a.dossier_code = ? "
+                                            "ORDER BY a.name",
+                                            {code}));
+    json attachments = json::array();
+    for (const auto& f : files.rows) {
+      attachments.push_back({{"sha256", f.Text(0)}, {"name", f.Text(1)}, {"content_type", f.Text(2)}, {"size", f.Int(3)},
+                             {"url", "/api/v1/attachments/" + f.Text(0)}});
+    }
+    out["attachments"] = attachments;
     // What this caller may do next, by the rules and their role and jurisdiction.
     json allowed = json::array();
     bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
@@ -699,6 +727,62 @@ Result<json> DossierService::PublicStatus(const std::string& code, const std::st
         .status();
   }));
   return NotFound("no dossier matches this code and check digits");
+}
+
+Result<json> DossierService::Upload(const http::Principal& who, const std::string& content_type,
+                                    const std::string& body, const audit::Entry& ctx) {
+  std::string type = content_type.substr(0, content_type.find(';'));
+  bool signature_ok = (type == "application/pdf" && body.rfind("%PDF-", 0) == 0) ||
+                      (type == "image/png" && body.rfind("\x89PNG\r\n\x1a\n", 0) == 0) ||
+                      (type == "image/jpeg" && body.rfind("\xFF\xD8\xFF", 0) == 0);
+  if (type != "application/pdf" && type != "image/png" && type != "image/jpeg") {
+    return Status(StatusCode::kUnsupportedMediaType, "attachments are PDF, PNG or JPEG files", "Content-Type");
+  }
+  if (body.empty()) return InvalidArgument("the file is empty", "body");
+  if (!signature_ok) return InvalidArgument("the file's content is not a " + type + " file", "body");
+  std::string sha = crypto::Sha256Hex(body);
+  int64_t now = clock_->NowMillis();
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto f, s.Exec("INSERT INTO dossier_files (sha256, content_type, size, data, created_at) "
+                                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                                       {sha, type, static_cast<int64_t>(body.size()), storage::Blob{body}, now}));
+    (void)f;
+    TL_ASSIGN_OR_RETURN(auto o, s.Exec("INSERT INTO dossier_file_owners (sha256, user_id) VALUES (?, ?) "
+                                       "ON CONFLICT (sha256, user_id) DO NOTHING",
+                                       {sha, who.user_id}));
+    (void)o;
+    audit::Entry e = ctx;
+    e.action = "attachment.upload";
+    e.resource = "file:" + sha;
+    e.detail = json{{"content_type", type}, {"size", body.size()}}.dump();
+    return audit_->Append(s, e);
+  }));
+  return json{{"sha256", sha}, {"content_type", type}, {"size", body.size()}, {"url", "/api/v1/attachments/" + sha}};
+}
+
+Result<StoredFile> DossierService::Download(const http::Principal& who, const std::string& sha256) {
+  StoredFile out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto own, s.Query("SELECT 1 FROM dossier_file_owners WHERE sha256 = ? AND user_id = ?",
+                                          {sha256, who.user_id}));
+    bool allowed = !own.empty();
+    if (!allowed) {
+      TL_ASSIGN_OR_RETURN(auto cited, s.Query(std::string("SELECT ") + kColumns +
+                                                  " FROM dossiers WHERE code IN (SELECT dossier_code FROM "
+                                                  "dossier_attachments WHERE sha256 = ?)",
+                                              {sha256}));
+      for (const auto& r : cited.rows) allowed = allowed || MayView(who, r);
+    }
+    if (!allowed) return NotFound("no file " + sha256 + " that you may see");
+    TL_ASSIGN_OR_RETURN(auto f, s.Query("SELECT content_type, size, data FROM dossier_files WHERE sha256 = ?", {sha256}));
+    if (f.empty()) return NotFound("no file " + sha256 + " that you may see");
+    out.sha256 = sha256;
+    out.content_type = f.rows[0].Text(0);
+    out.size = f.rows[0].Int(1);
+    out.bytes = f.rows[0].Text(2);
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Result<int64_t> DossierService::Total() const {

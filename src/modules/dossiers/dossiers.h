@@ -65,6 +65,18 @@ struct Applicant {
   std::string address;
 };
 
+struct AttachmentRef {
+  std::string sha256;
+  std::string name;
+};
+
+struct StoredFile {
+  std::string sha256;
+  std::string content_type;
+  int64_t size = 0;
+  std::string bytes;
+};
+
 struct SubmitRequest {
   std::string procedure_code;
   std::optional<std::string> unit_code;  // the commune chosen (commune-level procedures)
@@ -73,6 +85,7 @@ struct SubmitRequest {
   Applicant applicant;
   nlohmann::json form = nlohmann::json::object();
   std::vector<std::string> components;
+  std::vector<AttachmentRef> attachments;  // files uploaded beforehand (POST /api/v1/attachments)
 };
 
 struct ActionRequest {
@@ -111,6 +124,12 @@ class DossierService {
   Result<nlohmann::json> PublicStatus(const std::string& code, const std::string& check, const std::string& client_ip);
   Result<nlohmann::json> Notifications(const http::Principal& who, bool unread_only);
   Result<int64_t> Total() const;
+
+  // Attachments: stored once by content (SHA-256), PDF, JPEG or PNG (checked by their signature), owned
+  // by whoever uploaded them; readable by their owners and by whoever may see a dossier citing them.
+  Result<nlohmann::json> Upload(const http::Principal& who, const std::string& content_type, const std::string& body,
+                                const audit::Entry& ctx);
+  Result<StoredFile> Download(const http::Principal& who, const std::string& sha256);
   Status MarkNotificationRead(const http::Principal& who, int64_t id);
   Result<nlohmann::json> Rate(const http::Principal& who, const std::string& code, int rating, const std::string& comment,
                               const audit::Entry& ctx);

@@ -55,6 +55,18 @@ Status FromResult(PGconn* conn, PGresult* res, std::string_view what) {
   return Internal(msg);
 }
 
+constexpr Oid kByteaOid = 17;
+
+// BYTEA in text results is "\x" followed by two hex digits per byte.
+std::string DecodeByteaHex(const char* p, int len) {
+  std::string out;
+  if (len < 2 || p[0] != '\\' || p[1] != 'x') return std::string(p, static_cast<size_t>(len));
+  out.reserve(static_cast<size_t>(len - 2) / 2);
+  auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  for (int i = 2; i + 1 < len; i += 2) out.push_back(static_cast<char>(hex(p[i]) * 16 + hex(p[i + 1])));
+  return out;
+}
+
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
 };
@@ -116,6 +128,7 @@ class PgConnection final : public Session {
     }
     std::vector<std::string> storage(n);
     std::vector<const char*> values(n, nullptr);
+    std::vector<int> lengths(n, 0), formats(n, 0);
     for (size_t i = 0; i < n; ++i) {
       std::visit(
           [&](const auto& v) {
@@ -124,6 +137,10 @@ class PgConnection final : public Session {
               values[i] = nullptr;
             } else if constexpr (std::is_same_v<T, std::string>) {
               values[i] = v.c_str();
+            } else if constexpr (std::is_same_v<T, Blob>) {
+              values[i] = v.bytes.data();
+              lengths[i] = static_cast<int>(v.bytes.size());
+              formats[i] = 1;  // binary
             } else {
               storage[i] = std::to_string(v);
               values[i] = storage[i].c_str();
@@ -131,7 +148,8 @@ class PgConnection final : public Session {
           },
           params[i]);
     }
-    ResultPtr res(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(n), values.data(), nullptr, nullptr, 0));
+    ResultPtr res(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(n), values.data(), lengths.data(),
+                                 formats.data(), 0));
     auto st = PQresultStatus(res.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return {FromResult(conn_, res.get(), "query"), 0};
     ResultSet rs;
@@ -144,6 +162,8 @@ class PgConnection final : public Session {
       for (int c = 0; c < cols; ++c) {
         if (PQgetisnull(res.get(), r, c)) {
           cells.emplace_back(std::nullopt);
+        } else if (PQftype(res.get(), c) == kByteaOid) {
+          cells.emplace_back(DecodeByteaHex(PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c)));
         } else {
           cells.emplace_back(std::string(PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c)));
         }

@@ -103,6 +103,8 @@ class SqliteConnection final : public Session {
             if constexpr (std::is_same_v<T, std::nullptr_t>) rc = sqlite3_bind_null(stmt, idx);
             else if constexpr (std::is_same_v<T, int64_t>) rc = sqlite3_bind_int64(stmt, idx, v);
             else if constexpr (std::is_same_v<T, double>) rc = sqlite3_bind_double(stmt, idx, v);
+            else if constexpr (std::is_same_v<T, Blob>)
+              rc = sqlite3_bind_blob64(stmt, idx, v.bytes.data(), v.bytes.size(), SQLITE_STATIC);
             else rc = sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
           },
           params[i]);
@@ -118,8 +120,12 @@ class SqliteConnection final : public Session {
       std::vector<std::optional<std::string>> cells;
       cells.reserve(cols);
       for (int c = 0; c < cols; ++c) {
-        if (sqlite3_column_type(stmt, c) == SQLITE_NULL) {
+        int type = sqlite3_column_type(stmt, c);
+        if (type == SQLITE_NULL) {
           cells.emplace_back(std::nullopt);
+        } else if (type == SQLITE_BLOB) {
+          const auto* b = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+          cells.emplace_back(std::string(b, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
         } else {
           const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
           cells.emplace_back(std::string(t, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
