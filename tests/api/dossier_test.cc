@@ -80,13 +80,21 @@ TEST_P(DossierTest, FullHappyPathFromOnlineSubmissionToRating) {
   EXPECT_EQ(d["timeline"][6]["action"], "return");
   EXPECT_EQ(d["timeline"][3]["note"], "Hồ sơ hợp lệ, đề nghị phê duyệt");
 
+  EXPECT_EQ(Json(app_->Get("/api/v1/dossiers/" + code, citizen_))["can_rate"], true);
+  EXPECT_EQ(Json(app_->Get("/api/v1/dossiers/" + code, desk_))["can_rate"], false);
+  EXPECT_EQ(d["timeline"][0]["actor_role"], "applicant");
   auto rated = app_->Post("/api/v1/dossiers/" + code + "/rating", R"({"rating":5,"comment":"Nhanh"})", citizen_);
   EXPECT_EQ(rated.status, 200) << rated.body;
   EXPECT_EQ(Json(rated)["rating"], 5);
   auto mine = Json(app_->Get("/api/v1/me/dossiers", citizen_));
   ASSERT_EQ(mine["items"].size(), 1u);
+  EXPECT_EQ(Json(rated)["can_rate"], false);
   auto inbox = Json(app_->Get("/api/v1/me/notifications", citizen_));
   EXPECT_GE(inbox["items"].size(), 7u);
+  EXPECT_EQ(inbox["unread"], inbox["items"].size());
+  auto first = inbox["items"][0]["id"].get<int64_t>();
+  EXPECT_EQ(app_->Post("/api/v1/me/notifications/" + std::to_string(first) + "/read", "", citizen_).status, 204);
+  EXPECT_EQ(Json(app_->Get("/api/v1/me/notifications", citizen_))["unread"], inbox["items"].size() - 1);
   EXPECT_NE(inbox["items"][0]["title"].get<std::string>().find(code), std::string::npos);
 }
 

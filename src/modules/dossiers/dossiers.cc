@@ -268,7 +268,8 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
                                         "actor, actor_role, agency, at, note, detail) VALUES (?, 1, ?, NULL, ?, ?, ?, ?, ?, "
                                         "'', ?)",
                                         {code, std::string(received_now ? "receive" : "submit"), status, who.username,
-                                         who.role, storage::OptText(who.agency), now, detail.dump()}));
+                                         applicant_self ? std::string("applicant") : who.role,
+                                         storage::OptText(who.agency), now, detail.dump()}));
     (void)ev;
     if (applicant_user) {
       TL_ASSIGN_OR_RETURN(auto nn, s.Exec("INSERT INTO notifications (user_id, dossier_code, kind, title, body, created_at) "
@@ -397,6 +398,8 @@ Result<json> DossierService::Load(const http::Principal& who, const std::string&
       if (by_role || by_applicant) allowed.push_back(name);
     }
     out["allowed_actions"] = allowed;
+    // Rating the service is not a lifecycle action; the applicant may do it once, after return.
+    out["can_rate"] = is_applicant && r.Text(kStatus) == "returned" && r.IsNull(kRating);
     return Status::Ok();
   }));
   return out;
@@ -797,7 +800,11 @@ Result<int64_t> DossierService::Total() const {
 
 Result<json> DossierService::Notifications(const http::Principal& who, bool unread_only) {
   json items = json::array();
+  int64_t unread = 0;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto count, s.Query("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL",
+                                            {who.user_id}));
+    unread = count.rows.at(0).Int(0);
     std::string sql = "SELECT id, dossier_code, kind, title, body, created_at, read_at FROM notifications WHERE user_id = ?";
     if (unread_only) sql += " AND read_at IS NULL";
     sql += " ORDER BY id DESC LIMIT 100";
@@ -808,7 +815,7 @@ Result<json> DossierService::Notifications(const http::Principal& who, bool unre
     }
     return Status::Ok();
   }));
-  return json{{"items", items}};
+  return json{{"items", items}, {"unread", unread}};
 }
 
 Status DossierService::MarkNotificationRead(const http::Principal& who, int64_t id) {
