@@ -7,56 +7,27 @@
 //      THANGLONG_CHROMIUM (default /usr/bin/chromium).
 // Needs `npm ci` in web/ (playwright-core) and Debian's chromium. Prints one line per check and
 // ends with "N passed, M failed"; exits non-zero on any failure.
-import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  assert,
+  check,
+  chromium,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  failSetup,
+  finish,
+  screenshotPath,
+  startWatchdog,
+  TIMEOUT,
+  url,
+} from './harness.mjs';
 
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
-
-const BASE = (process.env.THANGLONG_BASE_URL ?? '').replace(/\/+$/, '');
-if (!BASE) {
-  console.error('THANGLONG_BASE_URL is not set (e.g. THANGLONG_BASE_URL=http://127.0.0.1:8080)');
-  console.log('0 passed, 1 failed');
-  process.exit(2);
-}
-const SHOTS = process.env.THANGLONG_SCREENSHOT_DIR
-  ? resolve(process.env.THANGLONG_SCREENSHOT_DIR)
-  : fileURLToPath(new URL('./out/', import.meta.url));
-const CHROMIUM = process.env.THANGLONG_CHROMIUM ?? '/usr/bin/chromium';
 const USER = { username: 'citizen', password: 'ThangLong@2025' };
-const TIMEOUT = 15_000;
-mkdirSync(SHOTS, { recursive: true });
+const shot = (page, name) => page.screenshot({ path: screenshotPath(name) });
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    const note = await fn();
-    passed++;
-    console.log(`PASS ${name}${note ? ` (${note})` : ''}`);
-    return true;
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${String(e?.message ?? e).split('\n')[0]}`);
-    return false;
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-const shot = (page, name) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
-const url = (path) => BASE + path;
-
-// A hard stop so a hung browser never blocks CI.
-const watchdog = setTimeout(() => {
-  console.log('FAIL watchdog: the test did not finish within 180 s');
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-}, 180_000);
-watchdog.unref();
+startWatchdog(180);
 
 const profile = mkdtempSync(join(tmpdir(), 'thanglong-e2e-'));
 let context;
@@ -65,16 +36,7 @@ try {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 900 },
     locale: 'vi-VN',
     timezoneId: 'Asia/Ho_Chi_Minh',
@@ -239,13 +201,10 @@ try {
     assert(consoleErrors.length === 0, `${consoleErrors.length}: ${consoleErrors.slice(0, 3).join(' | ')}`);
   });
 } catch (e) {
-  failed++;
-  console.log(`FAIL setup: ${String(e?.message ?? e).split('\n')[0]}`);
+  failSetup(e);
 } finally {
   await context?.close().catch(() => {});
   rmSync(profile, { recursive: true, force: true });
 }
 
-console.log(`screenshots in ${SHOTS}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

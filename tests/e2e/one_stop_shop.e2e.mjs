@@ -12,59 +12,28 @@
 // Needs `npm ci` in web/ (playwright-core) and Debian's chromium. Prints one line per check and
 // ends with "N passed, M failed"; exits non-zero on any failure. Each user has their own
 // browser context (separate sessionStorage). Later steps depend on earlier ones.
-import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  assert,
+  check,
+  chromium,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  failSetup,
+  finish,
+  screenshotPath,
+  startWatchdog,
+  TIMEOUT,
+  url,
+} from './harness.mjs';
 
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
-
-const BASE = (process.env.THANGLONG_BASE_URL ?? '').replace(/\/+$/, '');
-if (!BASE) {
-  console.error('THANGLONG_BASE_URL is not set (e.g. THANGLONG_BASE_URL=http://127.0.0.1:8080)');
-  console.log('0 passed, 1 failed');
-  process.exit(2);
-}
-const SHOTS = process.env.THANGLONG_SCREENSHOT_DIR
-  ? resolve(process.env.THANGLONG_SCREENSHOT_DIR)
-  : fileURLToPath(new URL('./out/', import.meta.url));
-const CHROMIUM = process.env.THANGLONG_CHROMIUM ?? '/usr/bin/chromium';
 const PASSWORD = 'ThangLong@2025';
 const PROCEDURE = '1.001193'; // Thủ tục đăng ký khai sinh (commune level)
 const COMMUNE = '00004'; // Phường Ba Đình — the demo desk, specialist and leader work at UBND00004
 const CITIZEN_ID_LAST4 = '2345'; // the demo citizen's personal ID is 001090012345
-const TIMEOUT = 15_000;
-mkdirSync(SHOTS, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    const note = await fn();
-    passed++;
-    console.log(`PASS ${name}${note ? ` (${note})` : ''}`);
-    return true;
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${String(e?.message ?? e).split('\n')[0]}`);
-    return false;
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-const shot = (page, name) => page.screenshot({ path: join(SHOTS, `oss-${name}.png`), fullPage: true });
-const url = (path) => BASE + path;
+const shot = (page, name) => page.screenshot({ path: screenshotPath(`oss-${name}`), fullPage: true });
 const exact = (s) => new RegExp(`^\\s*${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 
-// A hard stop so a hung browser never blocks CI.
-const watchdog = setTimeout(() => {
-  console.log('FAIL watchdog: the test did not finish within 300 s');
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-}, 300_000);
-watchdog.unref();
+startWatchdog(300);
 
 const consoleErrors = [];
 let browser;
@@ -147,16 +116,7 @@ try {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   const citizen = await newUserPage('citizen');
   const desk = await newUserPage('desk');
@@ -456,12 +416,9 @@ try {
     assert(consoleErrors.length === 0, `${consoleErrors.length}: ${consoleErrors.slice(0, 3).join(' | ')}`);
   });
 } catch (e) {
-  failed++;
-  console.log(`FAIL setup: ${String(e?.message ?? e).split('\n')[0]}`);
+  failSetup(e);
 } finally {
   await browser?.close().catch(() => {});
 }
 
-console.log(`screenshots in ${SHOTS}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
