@@ -87,3 +87,25 @@ export function Field({
     </div>
   );
 }
+
+/** The "load more" button of a keyset-paged list: shown while there is a next page. */
+export function LoadMore({
+  next,
+  loading,
+  onMore,
+  label = t('q.more'),
+}: {
+  next: string | null | undefined;
+  loading: boolean;
+  onMore: (cursor: string) => void;
+  label?: string;
+}) {
+  if (!next) return null;
+  return (
+    <p class="more">
+      <button type="button" class="btn btn-secondary" disabled={loading} onClick={() => onMore(next)}>
+        {loading ? t('proc.loadingMore') : label}
+      </button>
+    </p>
+  );
+}

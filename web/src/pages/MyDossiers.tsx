@@ -4,7 +4,7 @@ import { t } from '../i18n';
 import { isApplicant } from '../dossier';
 import { Link } from '../router';
 import { useUser } from '../session';
-import { ErrorBox, useTitle } from '../ui';
+import { ErrorBox, LoadMore, useTitle } from '../ui';
 import { NeedLogin, NoPermission } from './DossierNew';
 import { DossierTable } from './dossierTable';
 
@@ -45,13 +45,7 @@ function List() {
         </div>
       )}
       {items && items.length > 0 && <DossierTable items={items} official={false} />}
-      {next && (
-        <p class="more">
-          <button type="button" class="btn btn-secondary" disabled={loading} onClick={() => void load(next)}>
-            {loading ? t('proc.loadingMore') : t('q.more')}
-          </button>
-        </p>
-      )}
+      <LoadMore next={next} loading={loading} onMore={(c) => void load(c)} />
     </>
   );
 }

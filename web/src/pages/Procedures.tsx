@@ -3,7 +3,7 @@ import { api, type ProcedureSummary } from '../api';
 import { t } from '../i18n';
 import { levelsText, processingText } from '../format';
 import { Link, locationStore, navigate, useLocation, withQuery } from '../router';
-import { ErrorBox, Field, useAsync, useTitle } from '../ui';
+import { ErrorBox, Field, LoadMore, useAsync, useTitle } from '../ui';
 
 const PAGE_SIZE = 20;
 const LEVELS = ['province', 'commune'] as const;
@@ -176,18 +176,7 @@ export function Procedures() {
             ))}
           </ol>
         )}
-        {results?.next && (
-          <p class="more">
-            <button
-              type="button"
-              class="btn btn-secondary"
-              disabled={loading}
-              onClick={() => void load(results.next)}
-            >
-              {loading ? t('proc.loadingMore') : t('proc.more')}
-            </button>
-          </p>
-        )}
+        <LoadMore next={results?.next} loading={loading} onMore={(c) => void load(c)} label={t('proc.more')} />
       </section>
     </>
   );

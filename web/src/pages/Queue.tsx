@@ -4,7 +4,7 @@ import { t } from '../i18n';
 import { isDesk, isOfficial, statusLabel, useRules } from '../dossier';
 import { Link, navigate, useLocation, withQuery } from '../router';
 import { useUser } from '../session';
-import { ErrorBox, Field, useAsync, useTitle } from '../ui';
+import { ErrorBox, Field, LoadMore, useAsync, useTitle } from '../ui';
 import { NeedLogin, NoPermission } from './DossierNew';
 import { DossierTable } from './dossierTable';
 
@@ -227,13 +227,7 @@ function Board() {
         {error !== null && <ErrorBox error={error} onRetry={() => setTick((n) => n + 1)} />}
         {items && items.length === 0 && <p class="empty">{t('queue.none')}</p>}
         {items && items.length > 0 && <DossierTable items={items} official />}
-        {next && (
-          <p class="more">
-            <button type="button" class="btn btn-secondary" disabled={loading} onClick={() => void load(next)}>
-              {loading ? t('proc.loadingMore') : t('q.more')}
-            </button>
-          </p>
-        )}
+        <LoadMore next={next} loading={loading} onMore={(c) => void load(c)} />
       </section>
     </>
   );
