@@ -146,7 +146,13 @@ int Http(int port, int clients, int seconds) {
           {"procedure_code", "1.001193"},
           {"unit_code", "00004"},
           {"applicant", {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}},
-          {"components", {"Tờ khai", "Giấy chứng sinh"}}}.dump();
+          // What the birth registration form (data/procedures/forms/) requires.
+          {"form",
+           {{"relationship", "Cha"},
+            {"child", {{"full_name", "Nguyễn Minh Khôi"}, {"date_of_birth", "2026-01-10"}, {"sex", "Nam"},
+                       {"place_of_birth", "Bệnh viện Phụ sản Hà Nội"}}},
+            {"mother", {{"full_name", "Trần Thị Bình"}}}}},
+          {"components", {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"}}}.dump();
       while (!stop.load()) {
         auto t0 = Clock::now();
         auto [st, body] = c.Request("POST", "/api/v1/dossiers", submit, tok["citizen"]);

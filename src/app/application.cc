@@ -25,7 +25,8 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   std::vector<storage::Migration> migrations;
   for (auto* list : {audit::AuditLog::Migrations, admin_units::AdminUnitService::Migrations,
                      identity::IdentityService::Migrations, procedures::ProcedureService::Migrations,
-                     dossiers::DossierService::Migrations}) {
+                     dossiers::DossierService::Migrations, calendar::CalendarProvider::Migrations,
+                     mail::Outbox::Migrations}) {
     auto m = list();
     migrations.insert(migrations.end(), m.begin(), m.end());
   }
@@ -42,10 +43,23 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   app->identity_ = std::make_unique<identity::IdentityService>(app->db_.get(), clock, app->audit_.get(),
                                                                app->units_.get(), opts);
   app->procedures_ = std::make_unique<procedures::ProcedureService>(app->db_.get(), clock, app->audit_.get());
+  // E-mail: the outbox always exists (the CLI inspects it); dossiers queue mail only when SMTP is configured.
+  app->outbox_ = std::make_unique<mail::Outbox>(app->db_.get(), clock);
+  dossiers::MailOptions mail;
+  if (!config.smtp_host.empty()) {
+    TL_RETURN_IF_ERROR(mail::ValidateSettings(app->mail_options().smtp));
+    mail.outbox = app->outbox_.get();
+    mail.public_url = config.public_url.empty() ? "http://" + config.listen : config.public_url;
+  }
 
-  TL_ASSIGN_OR_RETURN(auto schedule, LoadScheduleFile(config.data_root + "/calendar/official-schedules.json"));
-  TL_ASSIGN_OR_RETURN(auto calendar, WorkingCalendar::Create(std::move(schedule)));
-  app->calendar_ = std::make_unique<WorkingCalendar>(std::move(calendar));
+  // The official schedule lives in the database; the data file only seeds it on the first start.
+  app->calendar_ = std::make_unique<calendar::CalendarProvider>(app->db_.get(), clock, app->audit_.get());
+  const std::string schedule_path = config.data_root + "/calendar/official-schedules.json";
+  TL_ASSIGN_OR_RETURN(int seeded, app->calendar_->SeedIfNeverSeeded(
+                                      [&schedule_path] { return LoadScheduleFile(schedule_path); }, "system:seed"));
+  if (seeded > 0) spdlog::info(R"("msg":"seeded the official holiday schedule","entries":{})", seeded);
+  TL_ASSIGN_OR_RETURN(auto loaded, app->calendar_->Current());
+  (void)loaded;
   app->deadlines_ = std::make_unique<CalendarDeadlines>(app->calendar_.get());
   TL_ASSIGN_OR_RETURN(auto rules, dossiers::LifecycleRules::Load(config.data_root + "/rules/dossier-lifecycle.json"));
   app->lifecycle_rules_ = std::make_unique<dossiers::LifecycleRules>(std::move(rules));
@@ -53,7 +67,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   app->dossiers_ = std::make_unique<dossiers::DossierService>(app->db_.get(), clock, app->audit_.get(),
                                                               app->procedures_.get(), app->units_.get(),
                                                               app->lifecycle_rules_.get(), app->deadlines_.get(),
-                                                              std::move(routing));
+                                                              std::move(routing), std::move(mail));
   TL_ASSIGN_OR_RETURN(auto indicators,
                       dossiers::ServiceIndex::LoadRules(config.data_root + "/rules/service-index-766.json"));
   app->service_index_ = std::make_unique<dossiers::ServiceIndex>(app->db_.get(), clock, std::move(indicators), "01");
@@ -180,6 +194,11 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(documents::Routes(dossiers_.get(), units_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(calendar::Routes(calendar_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
+  // Other processes may edit the official schedule: check its revision every second, so that due dates
+  // computed inside dossier transactions (which must not wait on the database) follow within a second.
+  calendar_->StartRefresher(std::chrono::seconds(1), [](const Status& st) {
+    spdlog::warn(R"("msg":"cannot refresh the official holiday schedule","error":"{}")", st.message());
+  });
 
   auto files = http::StaticFiles::Load(config_.web_root);
   if (files.ok()) {
@@ -215,10 +234,47 @@ Status Application::StartServer() {
   http::Server* server = server_.get();
   metrics_->AddExternal({"thanglong_http_open_connections", "Open HTTP connections", "gauge",
                          [server] { return static_cast<double>(server->open_connections()); }});
-  return server_->Start();
+  if (!config_.smtp_host.empty()) {
+    mail_sender_ = std::make_unique<mail::Sender>(outbox_.get(), clock_, mail_options());
+    mail::Sender* sender = mail_sender_.get();
+    mail::Outbox* outbox = outbox_.get();
+    metrics_->AddExternal({"thanglong_mail_sent_total", "E-mails this process handed to the SMTP server", "counter",
+                           [sender] { return static_cast<double>(sender->sent_total()); }});
+    metrics_->AddExternal({"thanglong_mail_retried_total", "E-mail attempts that failed and were rescheduled", "counter",
+                           [sender] { return static_cast<double>(sender->retried_total()); }});
+    metrics_->AddExternal({"thanglong_mail_failed_total", "E-mails given up (5xx reply or too many attempts)", "counter",
+                           [sender] { return static_cast<double>(sender->failed_total()); }});
+    metrics_->AddExternal({"thanglong_mail_outbox_pending", "E-mails waiting in the outbox (all processes)", "gauge",
+                           [outbox] {
+                             auto n = outbox->PendingCount();
+                             return n.ok() ? static_cast<double>(*n) : -1.0;
+                           }});
+  }
+  TL_RETURN_IF_ERROR(server_->Start());
+  if (mail_sender_) mail_sender_->Start();  // only `serve` starts servers, so only `serve` sends mail
+  return Status::Ok();
+}
+
+mail::SenderOptions Application::mail_options() const {
+  mail::SenderOptions o;
+  o.smtp.host = config_.smtp_host;
+  o.smtp.port = config_.smtp_port;
+  o.smtp.from = config_.smtp_from;
+  o.smtp.from_name = "Một cửa điện tử Hà Nội";
+  o.smtp.user = config_.smtp_user;
+  o.smtp.password = config_.smtp_password;
+  o.smtp.tls = config_.smtp_tls;
+  o.smtp.ca_file = config_.smtp_ca_file;
+  o.max_attempts = config_.mail_max_attempts;
+  return o;
 }
 
 void Application::Shutdown() {
+  if (mail_sender_) {
+    mail_sender_->Stop();  // prompt: interrupts a waiting SMTP conversation and gives its claims back
+    mail_sender_.reset();
+  }
+  if (calendar_) calendar_->StopRefresher();
   if (server_) {
     server_->Shutdown();
     server_.reset();

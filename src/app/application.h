@@ -21,9 +21,11 @@
 #include "modules/admin_units/admin_units.h"
 #include "core/working_calendar.h"
 #include "modules/audit/audit_log.h"
+#include "modules/calendar/schedule.h"
 #include "modules/dossiers/dossiers.h"
 #include "modules/dossiers/service_index.h"
 #include "modules/identity/identity.h"
+#include "modules/mail/mail.h"
 #include "modules/procedures/procedures.h"
 #include "storage/database.h"
 
@@ -50,7 +52,14 @@ class Application {
   identity::IdentityService& identity() { return *identity_; }
   procedures::ProcedureService& procedures() { return *procedures_; }
   dossiers::DossierService& dossiers() { return *dossiers_; }
-  const WorkingCalendar& calendar() const { return *calendar_; }
+  const dossiers::ServiceIndex& service_index() const { return *service_index_; }
+  mail::Outbox& outbox() { return *outbox_; }
+  // The SMTP settings and sender policy from the configuration (smtp_*, mail_max_attempts).
+  mail::SenderOptions mail_options() const;
+  mail::Sender* mail_sender() { return mail_sender_.get(); }  // running in `serve` with smtp_host; else null
+  // The working calendar of the official schedule as last loaded (see calendar::CalendarProvider).
+  std::shared_ptr<const WorkingCalendar> calendar() const { return calendar_->Snapshot(); }
+  calendar::CalendarProvider& calendar_provider() { return *calendar_; }
   http::Dispatcher& dispatcher() { return *dispatcher_; }
 
   std::string merges_path() const;
@@ -69,7 +78,9 @@ class Application {
   std::unique_ptr<admin_units::AdminUnitService> units_;
   std::unique_ptr<identity::IdentityService> identity_;
   std::unique_ptr<procedures::ProcedureService> procedures_;
-  std::unique_ptr<WorkingCalendar> calendar_;
+  std::unique_ptr<mail::Outbox> outbox_;
+  std::unique_ptr<mail::Sender> mail_sender_;
+  std::unique_ptr<calendar::CalendarProvider> calendar_;
   std::unique_ptr<dossiers::Deadlines> deadlines_;
   std::unique_ptr<dossiers::LifecycleRules> lifecycle_rules_;
   std::unique_ptr<dossiers::DossierService> dossiers_;

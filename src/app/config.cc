@@ -47,7 +47,8 @@ const std::vector<std::string>& Config::Keys() {
       "listen",          "data_dir",         "database",        "web_root",       "data_root",
       "demo",            "demo_dossiers",    "workers",          "handler_threads", "db_pool",         "max_json_body",  "max_upload_body",
       "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "password_cost",
-      "demo_password",   "log_level",        "access_log"};
+      "demo_password",   "log_level",        "access_log",      "public_url",      "smtp_host",      "smtp_port",
+      "smtp_from",       "smtp_user",        "smtp_password",   "smtp_tls",        "smtp_ca_file",   "mail_max_attempts"};
   return kKeys;
 }
 
@@ -75,6 +76,20 @@ Status Config::Set(const std::string& key, const std::string& v) {
   } else if (key == "demo_password") {
     if (v.size() < 10) return InvalidArgument("must be at least 10 characters", key);
     demo_password = v;
+  } else if (key == "public_url") {
+    if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) return InvalidArgument("must start with http:// or https://", key);
+    public_url = v;
+    while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  } else if (key == "smtp_host") smtp_host = v;
+  else if (key == "smtp_port") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 65535)); smtp_port = static_cast<int>(n); }
+  else if (key == "smtp_from") smtp_from = v;
+  else if (key == "smtp_user") smtp_user = v;
+  else if (key == "smtp_password") smtp_password = v;
+  else if (key == "smtp_ca_file") smtp_ca_file = v;
+  else if (key == "mail_max_attempts") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 100)); mail_max_attempts = static_cast<int>(n); }
+  else if (key == "smtp_tls") {
+    if (v != "auto" && v != "starttls" && v != "tls" && v != "off") return InvalidArgument("must be auto, starttls, tls or off", key);
+    smtp_tls = v;
   } else if (key == "log_level") {
     if (v != "debug" && v != "info" && v != "warn" && v != "error" && v != "off") {
       return InvalidArgument("must be debug, info, warn, error or off", key);
@@ -107,7 +122,16 @@ std::string Config::Describe() const {
                       {"password_cost", password_cost},
                       {"demo_password", "***"},
                       {"log_level", log_level},
-                      {"access_log", access_log}};
+                      {"access_log", access_log},
+                      {"public_url", public_url},
+                      {"smtp_host", smtp_host},
+                      {"smtp_port", smtp_port},
+                      {"smtp_from", smtp_from},
+                      {"smtp_user", smtp_user},
+                      {"smtp_password", smtp_password.empty() ? "" : "***"},
+                      {"smtp_tls", smtp_tls},
+                      {"smtp_ca_file", smtp_ca_file},
+                      {"mail_max_attempts", mail_max_attempts}};
   return j.dump(2);
 }
 

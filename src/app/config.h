@@ -39,6 +39,16 @@ struct Config {
   std::string demo_password = "ThangLong@2025";
   std::string log_level = "info";
   bool access_log = true;
+  // E-mail to applicants (the mail module); off while smtp_host is empty.
+  std::string public_url;          // base of links in e-mails, e.g. https://motcua.hanoi.gov.vn; empty: http://<listen>
+  std::string smtp_host;
+  int smtp_port = 25;
+  std::string smtp_from;           // sender address, required with smtp_host
+  std::string smtp_user;           // AUTH PLAIN when set
+  std::string smtp_password;
+  std::string smtp_tls = "auto";   // auto (STARTTLS when offered) | starttls | tls (implicit, port 465) | off
+  std::string smtp_ca_file;        // extra trusted CA certificates (PEM)
+  int mail_max_attempts = 8;
 
   static Config Defaults();
   // Applies one setting given as text (from TOML, environment or a flag); fails naming the key.

@@ -1,6 +1,6 @@
 // thanglong: the single binary of the ThangLong platform. Subcommands: serve, import, users, audit,
-// migrate, version. Every subcommand works on the same store as `serve` (--data-dir / --database),
-// also while a server is running.
+// simulate, mail, migrate, version. Every subcommand works on the same store as `serve` (--data-dir /
+// --database), also while a server is running.
 #include <CLI/CLI.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "app/application.h"
+#include "core/crypto.h"
 #include "app/simulation.h"
 
 namespace {
@@ -318,6 +319,10 @@ int main(int argc, char** argv) {
   sim_dossiers->add_option("--year", sim_year, "Calendar year to simulate (default 2025)");
   sim_dossiers->add_option("--scale", sim_scale, "Share of Hà Nội's 4 million dossiers a year (default 0.001)");
   sim_dossiers->add_option("--seed", sim_seed, "Random seed");
+  bool sim_bulk = false;
+  sim_dossiers->add_flag("--bulk", sim_bulk,
+                         "Decide each dossier's life in memory and load the histories in batches (same rules and "
+                         "calendar, no per-action notifications or audit entries): a full year in minutes");
   sim_dossiers->callback([&] {
     auto cfg = sim_flags.Load();
     if (!cfg.ok()) { rc = Fail(cfg.status()); return; }
@@ -336,12 +341,99 @@ int main(int argc, char** argv) {
     o.until_ms = *until - 7LL * 3600 * 1000;
     o.dossiers = static_cast<int64_t>(4'000'000 * sim_scale);
     o.seed = sim_seed;
+    o.bulk = sim_bulk;
     auto report = tl::app::SimulateDossiers(**app, sim_clock, o, std::cerr);
     if (!report.ok()) { rc = Fail(report.status()); return; }
     std::cout << "simulated " << report->submitted << " dossiers (" << report->actions << " actions, "
               << report->returned << " returned, " << report->open << " open, " << report->failed << " failed) in "
               << report->seconds << " s\n";
     if (report->failed > 0) rc = 1;
+  });
+
+  // mail
+  auto* mail = cli.add_subcommand("mail", "E-mail notifications: test the SMTP settings, inspect the outbox");
+  mail->require_subcommand(1);
+  StoreFlags mail_flags;
+  std::string mail_to, mail_which = "failed";
+  int64_t mail_id = 0;
+  int mail_limit = 20;
+  auto* send_test = mail->add_subcommand(
+      "send-test", "Send one e-mail now with the smtp_* settings (not through the outbox); print the server's answer");
+  mail_flags.Add(send_test);
+  send_test->add_option("--to", mail_to, "Recipient address")->required();
+  send_test->callback([&] {
+    auto app = OpenApp(mail_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    tl::mail::SenderOptions o = (*app)->mail_options();
+    tl::Status valid = tl::mail::ValidateSettings(o.smtp);
+    if (!valid.ok()) { rc = Fail(valid); return; }
+    valid = tl::mail::Outbox::ValidateAddress(mail_to);
+    if (!valid.ok()) { rc = Fail(valid); return; }
+    tl::SystemClock clock;
+    tl::mail::OutgoingMessage m{mail_to, "Thư thử nghiệm của ThangLong — một cửa điện tử",
+                                "Đây là thư thử nghiệm gửi bằng `thanglong mail send-test`.\n"
+                                "Nếu bạn đọc được dòng này với đầy đủ dấu tiếng Việt, cấu hình SMTP đã đúng.\n",
+                                "<test-" + tl::crypto::RandomToken(12) + "@" + o.smtp.from.substr(o.smtp.from.rfind('@') + 1) + ">",
+                                clock.NowMillis()};
+    tl::mail::SmtpSession session(o.smtp);
+    tl::mail::SendResult r = session.Open();
+    if (r.ok()) r = session.Send(m);
+    bool tls = session.encrypted();
+    session.Quit();
+    if (!r.ok()) {
+      std::cerr << "thanglong: not sent (" << (r.outcome == tl::mail::Outcome::kPermanent ? "permanent" : "temporary")
+                << " failure): " << r.detail << "\n";
+      rc = 1;
+      return;
+    }
+    std::cout << "sent to " << mail_to << " via " << o.smtp.host << ":" << o.smtp.port << (tls ? " (TLS)" : " (no TLS)")
+              << ": " << r.detail << "\n";
+  });
+  auto* mail_status = mail->add_subcommand("status", "Counts of pending, retrying and given-up e-mails in the outbox");
+  mail_flags.Add(mail_status);
+  mail_status->callback([&] {
+    auto app = OpenApp(mail_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto c = (*app)->outbox().Counts();
+    if (!c.ok()) { rc = Fail(c.status()); return; }
+    std::cout << nlohmann::json{{"pending", c->pending}, {"retrying", c->retrying}, {"failed", c->failed},
+                                {"oldest_pending_created_at", c->oldest_pending_created_at
+                                                                  ? nlohmann::json(tl::FormatRfc3339(*c->oldest_pending_created_at))
+                                                                  : nlohmann::json(nullptr)}}
+                     .dump()
+              << "\n";
+  });
+  auto* mail_list = mail->add_subcommand("list", "Print outbox e-mails as JSON lines, newest first (default: given up)");
+  mail_flags.Add(mail_list);
+  mail_list->add_option("--which", mail_which, "failed, pending or sent")->check(CLI::IsMember({"failed", "pending", "sent"}));
+  mail_list->add_option("-n,--limit", mail_limit, "How many (default 20)");
+  mail_list->callback([&] {
+    auto app = OpenApp(mail_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto list = (*app)->outbox().List(mail_which, mail_limit);
+    if (!list.ok()) { rc = Fail(list.status()); return; }
+    auto time = [](const std::optional<int64_t>& t) {
+      return t ? nlohmann::json(tl::FormatRfc3339(*t)) : nlohmann::json(nullptr);
+    };
+    for (const auto& m : *list) {
+      std::cout << nlohmann::json{{"id", m.id}, {"to", m.recipient}, {"subject", m.subject},
+                                  {"created_at", tl::FormatRfc3339(m.created_at)}, {"attempts", m.attempts},
+                                  {"next_attempt_at", time(m.next_attempt_at)}, {"sent_at", time(m.sent_at)},
+                                  {"failed_at", time(m.failed_at)}, {"last_error", m.last_error.value_or("")}}
+                       .dump()
+                << "\n";
+    }
+  });
+  auto* mail_retry = mail->add_subcommand("retry", "Put a given-up e-mail back in the queue (attempts reset)");
+  mail_flags.Add(mail_retry);
+  mail_retry->add_option("--id", mail_id, "The e-mail's id (from mail list)")->required();
+  mail_retry->callback([&] {
+    auto app = OpenApp(mail_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto r = (*app)->outbox().Retry(mail_id);
+    if (!r.ok()) { rc = Fail(r.status()); return; }
+    if (!*r) { rc = Fail(tl::NotFound("no given-up e-mail " + std::to_string(mail_id))); return; }
+    std::cout << "e-mail " << mail_id << " queued again\n";
   });
 
   // migrate, version

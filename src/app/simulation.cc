@@ -158,6 +158,14 @@ class Sim {
     req.delivery = Chance(0.3) ? "online" : (Chance(0.2) ? "post" : "desk");
     req.applicant = Person();
     req.components = {"Tờ khai", "Giấy tờ tùy thân"};
+    // A procedure with its own form (data/procedures/forms/) is filled in as its schema's example.
+    if (auto detail = app_.procedures().DetailJson(procedure, std::nullopt); detail.ok()) {
+      json example = json::parse(*detail)["form_schema"].value("examples", json::array());
+      if (!example.empty()) {
+        req.form = example[0].value("form", json::object());
+        req.components = example[0].value("components", std::vector<std::string>{});
+      }
+    }
     audit::Entry ctx{"simulate", "", "", "sim", "", ""};
     clock_.Set(t_submit);
     http::Principal submitter = citizen_;
@@ -262,7 +270,118 @@ class Sim {
     return true;
   }
 
+  // The same life as Play(), decided in memory for the bulk loader (DossierService::ImportHistory):
+  // the same shares of online submission, refusal, withdrawal, supplements, transfers, lateness,
+  // rejection and ratings; actions after `until` are left out, so recent dossiers stay open.
+  Result<dossiers::HistoricalDossier> Plan(int64_t t_submit) {
+    bool city = !city_procs_.empty() && Chance(0.12);
+    std::string procedure = Pick(city ? city_procs_ : commune_procs_);
+    std::string unit = PickUnit();
+    TL_ASSIGN_OR_RETURN(const ProcedureFacts* facts, Facts(procedure));
+    bool online = Chance(0.6) && facts->online;
+    dossiers::HistoricalDossier h;
+    h.submitted_at = t_submit;
+    h.req.procedure_code = procedure;
+    if (!city) h.req.unit_code = unit;
+    h.req.channel = online ? "online" : "desk";
+    h.req.delivery = Chance(0.3) ? "online" : (Chance(0.2) ? "post" : "desk");
+    h.req.applicant = Person();
+    h.req.components = facts->components;
+    h.req.form = facts->form;
+    h.submitter = online ? citizen_ : Official("desk_officer", city ? "TTPVHCC01" : "UBND" + unit);
+    TL_ASSIGN_OR_RETURN(auto route, app_.dossiers().Route(facts->json, h.req.unit_code, h.submitter, h.req.channel));
+    std::string receiving = route[0], handling = route[1];
+    double working_days = dossiers::DossierService::WorkingDaysOf(facts->json, h.req.channel);
+    int64_t t = t_submit;
+    bool cut = false;
+    auto act = [&](const std::string& action, const http::Principal& who, int64_t at, const char* note = "",
+                   std::optional<std::string> assignee = std::nullopt,
+                   std::optional<std::string> to_agency = std::nullopt) {
+      if (cut || at > o_.until_ms) {
+        cut = true;
+        return false;
+      }
+      h.actions.push_back({action, at, who.username, who.role, who.agency, note, std::move(assignee),
+                           std::move(to_agency)});
+      return true;
+    };
+    auto wait_hours = [&](double lo, double hi) {
+      return static_cast<int64_t>(std::uniform_real_distribution<double>(lo, hi)(rng_) * kHour);
+    };
+    if (online) {
+      t += wait_hours(0.2, 20);
+      if (Chance(0.02)) {
+        act("refuse", Official("desk_officer", receiving), t, "Hồ sơ không thuộc thẩm quyền");
+        return h;
+      }
+      if (!act("receive", Official("desk_officer", receiving), t)) return h;
+    }
+    if (online && Chance(0.015)) {
+      act("withdraw", citizen_, t + wait_hours(1, 48), "Công dân xin rút hồ sơ");
+      return h;
+    }
+    TL_ASSIGN_OR_RETURN(auto specialist, Specialist(handling));
+    t += wait_hours(0.1, 3);
+    if (!act("assign", Official("desk_officer", receiving), t, "", specialist)) return h;
+    int64_t received = t;
+    if (Chance(0.10)) {
+      t += wait_hours(2, 24);
+      if (!act("request-supplement", Official("specialist", handling), t, "Đề nghị bổ sung giấy tờ")) return h;
+      t += wait_hours(24, 120);
+      if (!act("supplement", online ? citizen_ : Official("desk_officer", receiving), t, "Đã bổ sung")) return h;
+    }
+    if (Chance(0.03)) {
+      t += wait_hours(2, 24);
+      if (!act("transfer", Official("specialist", handling), t, "Lấy ý kiến cơ quan liên quan", std::nullopt,
+               std::string("STP01")))
+        return h;
+      t += wait_hours(8, 48);
+      if (!act("transfer", Official("specialist", "STP01"), t, "Đã có ý kiến", std::nullopt, handling)) return h;
+    }
+    double span_hours = std::max(1.0, working_days * 24.0 * 7.0 / 5.0);
+    double fraction = Chance(0.03) ? std::uniform_real_distribution<double>(1.05, 1.6)(rng_)
+                                   : std::uniform_real_distribution<double>(0.2, 0.85)(rng_);
+    t = std::max(t, received) + static_cast<int64_t>(span_hours * fraction * kHour * 0.5);
+    if (!act("propose", Official("specialist", handling), t, "Đề nghị phê duyệt")) return h;
+    bool approve = !Chance(0.04);
+    t += wait_hours(0.5, 8);
+    if (!act(approve ? "approve" : "reject", Official("leader", handling), t, approve ? "" : "Không đủ điều kiện")) {
+      return h;
+    }
+    t += wait_hours(0.5, 4);
+    if (!act("issue-result", Official("specialist", handling), t)) return h;
+    t += wait_hours(1, 72);
+    if (!act("return", Official("desk_officer", receiving), t)) return h;
+    if (online && Chance(0.3)) h.rating = Chance(0.8) ? 5 : Uniform(2, 4);
+    return h;
+  }
+
  private:
+  struct ProcedureFacts {
+    nlohmann::json json;
+    bool online = false;
+    std::vector<std::string> components{"Tờ khai", "Giấy tờ tùy thân"};
+    nlohmann::json form = nlohmann::json::object();
+  };
+  // A procedure's catalogue entry and form example, read once.
+  Result<const ProcedureFacts*> Facts(const std::string& code) {
+    auto it = facts_.find(code);
+    if (it != facts_.end()) return &it->second;
+    TL_ASSIGN_OR_RETURN(auto detail, app_.procedures().DetailJson(code, std::nullopt));
+    ProcedureFacts f;
+    f.json = json::parse(detail);
+    for (const auto& p : f.json.value("processing", json::array())) f.online = f.online || p.value("channel", "") == "online";
+    if (f.json.contains("form_schema") && f.json["form_schema"].is_object()) {
+      json example = f.json["form_schema"].value("examples", json::array());
+      if (!example.empty()) {
+        f.form = example[0].value("form", json::object());
+        f.components = example[0].value("components", std::vector<std::string>{});
+      }
+    }
+    return &facts_.emplace(code, std::move(f)).first->second;
+  }
+
+  std::map<std::string, ProcedureFacts> facts_;
   Application& app_;
   ManualClock& clock_;
   SimulationOptions o_;
@@ -284,20 +403,41 @@ Result<SimulationReport> SimulateDossiers(Application& app, ManualClock& clock, 
   Sim sim(app, clock, o, log);
   TL_RETURN_IF_ERROR(sim.Prepare());
   SimulationReport report;
-  const auto& cal = app.calendar();
+  const auto cal = app.calendar();
   double step = static_cast<double>(o.until_ms - o.from_ms) / static_cast<double>(o.dossiers);
   std::mt19937_64 jitter(o.seed + 1);
+  std::vector<dossiers::HistoricalDossier> batch;
+  audit::Entry bulk_ctx{"simulate", "", "", "sim", "", ""};
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    TL_ASSIGN_OR_RETURN(auto r, app.dossiers().ImportHistory(batch, bulk_ctx));
+    report.submitted += r.dossiers;
+    report.actions += r.events - r.dossiers;
+    report.failed += r.actions_refused;
+    for (const auto& h : batch) {
+      if (!h.actions.empty() && h.actions.back().action == "return") report.returned++;
+    }
+    batch.clear();
+    return Status::Ok();
+  };
   for (int64_t i = 0; i < o.dossiers; ++i) {
     int64_t t = o.from_ms + static_cast<int64_t>(step * (static_cast<double>(i) + 0.5));
     // Submissions happen in office hours on working days, mostly; online ones also at night.
-    auto start = cal.CountingStart(t);
+    auto start = cal->CountingStart(t);
     if (start.ok()) t = *start + static_cast<int64_t>(std::uniform_real_distribution<double>(0, 8)(jitter) * kHour);
     if (t > o.until_ms) break;
-    sim.Play(t, report);
-    if (o.progress && (i + 1) % 500 == 0) {
+    if (o.bulk) {
+      TL_ASSIGN_OR_RETURN(auto h, sim.Plan(t));
+      batch.push_back(std::move(h));
+      if (batch.size() >= 5000) TL_RETURN_IF_ERROR(flush());
+    } else {
+      sim.Play(t, report);
+    }
+    if (o.progress && (i + 1) % (o.bulk ? 50000 : 500) == 0) {
       log << "\rsimulated " << (i + 1) << " / " << o.dossiers << " dossiers" << std::flush;
     }
   }
+  TL_RETURN_IF_ERROR(flush());
   if (o.progress) log << "\n";
   clock.Set(o.until_ms);
   report.open = report.submitted - report.returned;

@@ -27,6 +27,10 @@ struct SimulationOptions {
   int64_t dossiers = 0;   // how many to submit
   uint64_t seed = 2025;
   bool progress = true;
+  // Decide each dossier's life in memory and load the histories in batches through
+  // DossierService::ImportHistory (same rules and calendar; no per-action notifications or audit
+  // entries): a simulated year of four million dossiers in minutes instead of hours.
+  bool bulk = false;
 };
 
 struct SimulationReport {

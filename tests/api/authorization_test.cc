@@ -51,6 +51,12 @@ TEST_P(AuthorizationTest, RoleByRouteMatrix) {
       {"POST", "/api/v1/procedures", new_procedure, {{"anonymous", 401}, {"admin", 201}}, 403},
       {"GET", "/api/v1/audit", "", {{"anonymous", 401}, {"admin", 200}}, 403},
       {"GET", "/api/v1/audit/verify", "", {{"anonymous", 401}, {"admin", 200}}, 403},
+      // The official holiday schedule: public to read, city admins edit (Monday 4 January 2027 is a plain weekday).
+      {"GET", "/api/v1/calendar/schedules/2026", "", {}, 200},
+      {"PUT", "/api/v1/calendar/schedules/2027",
+       R"({"entries":[{"date":"2027-01-04","kind":"day_off","reason":"Nghỉ thử {n}"}]})",
+       {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"DELETE", "/api/v1/calendar/schedules/2027", "", {{"anonymous", 401}, {"admin", 204}}, 403},
   };
   int n = 0;
   for (const auto& c : cases) {

@@ -23,6 +23,12 @@ class DocumentsApiTest : public ::testing::TestWithParam<std::string> {
         {"unit_code", "00004"},
         {"delivery", "desk"},
         {"applicant", {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}},
+        // What the birth registration form (data/procedures/forms/) requires.
+        {"form",
+         {{"relationship", "Cha"},
+          {"child", {{"full_name", "Nguyễn Minh Khôi"}, {"date_of_birth", "2026-11-10"}, {"sex", "Nam"},
+                     {"place_of_birth", "Bệnh viện Phụ sản Hà Nội"}}},
+          {"mother", {{"full_name", "Trần Thị Bình"}}}}},
         {"components", {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"}}};
     auto r = app_->Post("/api/v1/dossiers", body.dump(), citizen_);
     EXPECT_EQ(r.status, 201) << r.body;

@@ -1,6 +1,7 @@
 // The one-stop shop end to end through the HTTP API, on both backends.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "tests/api/test_app.h"
@@ -9,6 +10,18 @@ namespace tl::testing {
 namespace {
 
 using nlohmann::json;
+
+// What the birth registration form (data/procedures/forms/1.001193-dang-ky-khai-sinh.json) requires.
+json BirthForm() {
+  return {{"relationship", "Cha"},
+          {"child",
+           {{"full_name", "Nguyễn Minh Khôi"},
+            {"date_of_birth", "2026-11-10"},
+            {"sex", "Nam"},
+            {"place_of_birth", "Bệnh viện Phụ sản Hà Nội"}}},
+          {"father", {{"full_name", "Nguyễn Văn An"}, {"year_of_birth", 1990}}},
+          {"mother", {{"full_name", "Trần Thị Bình"}, {"year_of_birth", 1992}}}};
+}
 
 class DossierTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -25,7 +38,7 @@ class DossierTest : public ::testing::TestWithParam<std::string> {
                  {"unit_code", unit},
                  {"delivery", "online"},
                  {"applicant", {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}},
-                 {"form", {{"child_name", "Nguyễn Minh Khôi"}, {"child_birth_date", "2026-11-10"}}},
+                 {"form", BirthForm()},
                  {"components", {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"}}};
     auto r = app_->Post("/api/v1/dossiers", body.dump(), citizen_);
     EXPECT_EQ(r.status, 201) << r.body;
@@ -166,7 +179,8 @@ TEST_P(DossierTest, DeskSubmissionStartsTheClockAtOnce) {
   json body = {{"procedure_code", "1.001193"},
                {"unit_code", "00004"},
                {"channel", "desk"},
-               {"applicant", {{"full_name", "Lê Thị Hoa"}, {"personal_id", "001185000222"}, {"phone", "0987654321"}}}};
+               {"applicant", {{"full_name", "Lê Thị Hoa"}, {"personal_id", "001185000222"}, {"phone", "0987654321"}}},
+               {"form", BirthForm()}};
   auto r = app_->Post("/api/v1/dossiers", body.dump(), desk_);
   ASSERT_EQ(r.status, 201) << r.body;
   auto d = Json(r);
@@ -356,6 +370,7 @@ TEST_P(DossierTest, AttachmentsAreStoredByContentAndReadableOnlyByThoseWhoMaySee
                         {{"Authorization", "Bearer " + citizen_}, {"Content-Type", "text/html"}}).status, 415);
   json body = {{"procedure_code", "1.001193"}, {"unit_code", "00004"},
                {"applicant", {{"full_name", "Nguyễn Văn An"}, {"phone", "0912345678"}}},
+               {"form", BirthForm()},
                {"attachments", {{{"sha256", sha}, {"name", "Giấy chứng sinh.pdf"}}}}};
   auto r = app_->Post("/api/v1/dossiers", body.dump(), citizen_);
   ASSERT_EQ(r.status, 201) << r.body;
@@ -372,6 +387,108 @@ TEST_P(DossierTest, AttachmentsAreStoredByContentAndReadableOnlyByThoseWhoMaySee
   // Someone else's file cannot be cited.
   body["attachments"] = {{{"sha256", sha}}};
   EXPECT_EQ(app_->Post("/api/v1/dossiers", body.dump(), desk_).status, 400);
+}
+
+// ---- Procedure forms: each procedure's JSON Schema checks the submission ----
+
+TEST_P(DossierTest, TheBirthRegistrationFormIsCheckedOnSubmission) {
+  auto proc = Json(app_->Get("/api/v1/procedures/1.001193"));
+  const json& child = proc["form_schema"]["properties"]["form"]["properties"]["child"];
+  EXPECT_EQ(child["properties"]["date_of_birth"]["title"], "Ngày, tháng, năm sinh");
+  EXPECT_EQ(child["properties"]["date_of_birth"]["format"], "date");
+  EXPECT_NE(std::find(child["required"].begin(), child["required"].end(), "date_of_birth"), child["required"].end());
+
+  json body = {{"procedure_code", "1.001193"},
+               {"unit_code", "00004"},
+               {"applicant", {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}},
+               {"form", BirthForm()},
+               {"components", {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"}}};
+  auto post = [&](const json& b) { return app_->Post("/api/v1/dossiers", b.dump(), citizen_); };
+  json b = body;
+  b["form"]["child"].erase("date_of_birth");
+  auto r = post(b);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.Header("content-type").find("application/problem+json"), std::string::npos);
+  EXPECT_EQ(Json(r)["field"], "form.child.date_of_birth");
+  EXPECT_EQ(Json(r)["detail"], "is required");
+  b["form"]["child"]["date_of_birth"] = "31/02/2026";
+  EXPECT_EQ(Json(post(b))["detail"], "must be a date YYYY-MM-DD");
+  b = body;
+  b["form"]["child"]["sex"] = "Trai";
+  EXPECT_EQ(Json(post(b))["field"], "form.child.sex");
+  b = body;
+  b["form"]["child"]["shoe_size"] = 20;
+  EXPECT_EQ(Json(post(b))["field"], "form.child.shoe_size");
+  b = body;
+  b["components"] = {"Sổ hộ khẩu"};
+  EXPECT_EQ(Json(post(b))["field"], "components.0");
+  b = body;
+  b.erase("form");
+  EXPECT_EQ(Json(post(b))["field"], "form.relationship");
+  // A desk officer's record is held to the same form.
+  b = body;
+  b["channel"] = "desk";
+  b["form"]["mother"].erase("full_name");
+  EXPECT_EQ(Json(app_->Post("/api/v1/dossiers", b.dump(), desk_))["field"], "form.mother.full_name");
+  // Nothing was written.
+  EXPECT_TRUE(Json(app_->Get("/api/v1/me/dossiers", citizen_))["items"].empty());
+  EXPECT_TRUE(Json(app_->Get("/api/v1/dossiers", desk_))["items"].empty());
+
+  r = post(body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto d = Json(app_->Get("/api/v1/dossiers/" + Json(r)["code"].get<std::string>(), citizen_));
+  EXPECT_EQ(d["form"]["child"]["date_of_birth"], "2026-11-10");
+  EXPECT_EQ(d["form"]["mother"]["full_name"], "Trần Thị Bình");
+}
+
+TEST_P(DossierTest, AdminsGiveAProcedureItsOwnForm) {
+  // 1.001146 (a foreigner's temporary residence extension, offered online) has the generic form.
+  auto proc = Json(app_->Get("/api/v1/procedures/1.001146"));
+  EXPECT_EQ(proc["form_schema"]["title"], "Tờ khai chung");
+  json submit = {{"procedure_code", "1.001146"},
+                 {"applicant", {{"full_name", "John Smith"}, {"phone", "0912345678"}}},
+                 {"form", {{"ghi_chu", "tự do"}}}};
+  EXPECT_EQ(app_->Post("/api/v1/dossiers", submit.dump(), citizen_).status, 201);
+
+  json change = proc;
+  for (const char* k : {"version", "effective_from"}) change.erase(k);
+  change["form_schema"] = {
+      {"type", "object"},
+      {"required", {"form"}},
+      {"properties",
+       {{"form",
+         {{"type", "object"},
+          {"required", {"passport_number", "stay_until"}},
+          {"properties",
+           {{"passport_number", {{"type", "string"}, {"title", "Số hộ chiếu"}, {"minLength", 6}, {"maxLength", 20}}},
+            {"stay_until", {{"type", "string"}, {"format", "date"}, {"title", "Đề nghị gia hạn tạm trú đến ngày"}}}}}}}}}};
+  auto put = app_->Put("/api/v1/procedures/1.001146", change.dump(), admin_);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(Json(put)["version"], 2);
+  EXPECT_EQ(Json(app_->Get("/api/v1/procedures/1.001146"))["form_schema"]["properties"]["form"]["required"],
+            json::array({"passport_number", "stay_until"}));
+
+  auto r = app_->Post("/api/v1/dossiers", submit.dump(), citizen_);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["field"], "form.passport_number");
+  submit["form"] = {{"passport_number", "C1234567"}, {"stay_until", "2027-01-31"}};
+  r = app_->Post("/api/v1/dossiers", submit.dump(), citizen_);
+  EXPECT_EQ(r.status, 201) << r.body;
+
+  // A schema that is not one, or too large, is refused naming where; nothing changes.
+  json bad = change;
+  bad["form_schema"]["properties"]["form"]["properties"]["stay_until"]["type"] = "date";
+  r = app_->Put("/api/v1/procedures/1.001146", bad.dump(), admin_);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["field"], "form_schema.properties.form.properties.stay_until.type");
+  bad = change;
+  bad["form_schema"]["description"] = std::string(65 * 1024, 'x');
+  r = app_->Put("/api/v1/procedures/1.001146", bad.dump(), admin_);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["field"], "form_schema");
+  EXPECT_EQ(Json(app_->Get("/api/v1/procedures/1.001146/versions"))["items"].size(), 2u);
+  // Only city admins change forms.
+  EXPECT_EQ(app_->Put("/api/v1/procedures/1.001146", change.dump(), desk_).status, 403);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DossierTest, ::testing::ValuesIn(BackendNames()),

@@ -49,6 +49,12 @@ check "the demo data includes simulated traffic of the last 60 days" grep -Eq 'D
 check "simulate dossiers plays a slice of a year through the services" bash -c "
   '$BIN' simulate dossiers --data-dir '$WORK/sim' --year 2025 --scale 0.00002 > '$WORK/sim.out' 2>&1
   grep -q 'simulated 80 dossiers' '$WORK/sim.out' && grep -q ' 0 failed' '$WORK/sim.out'"
+check "simulate dossiers --bulk loads a year's histories with the same rules, and the index counts them" bash -c "
+  '$BIN' simulate dossiers --data-dir '$WORK/bulk' --year 2025 --scale 0.0005 --bulk > '$WORK/bulk.out' 2>&1
+  n=\$(sed -n 's/^simulated \\([0-9]*\\) dossiers.*/\\1/p' '$WORK/bulk.out')
+  [ \"\$n\" -gt 1900 ] && grep -q ' 0 failed' '$WORK/bulk.out' &&
+  [ \"\$(sqlite3 '$WORK/bulk/thanglong.db' 'SELECT SUM(received) FROM dossier_daily_counts')\" = \"\$n\" ] &&
+  [ \"\$(sqlite3 '$WORK/bulk/thanglong.db' 'SELECT COUNT(*) FROM dossiers')\" = \"\$n\" ]"
 kill -TERM "$PID"; wait "$PID"; PID=""
 start_server || { echo "FAIL server did not start"; cat "$WORK/serve.err"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 check "a restart does not print the demo accounts again" bash -c "! grep -q 'Demo accounts' '$WORK/serve.out'"

@@ -111,6 +111,18 @@ async function openFromQueue(page, code, query = '') {
   await page.getByTestId('dossier-status').waitFor();
 }
 
+/** Fill the birth registration form rendered from its schema (data/procedures/forms/1.001193-*.json). */
+async function fillBirthForm(page, { relationship, child, dob, sex, place, mother }) {
+  const form = page.getByTestId('schema-form');
+  await form.getByLabel('Quan hệ của người yêu cầu với người được khai sinh').selectOption(relationship);
+  const kid = form.getByRole('group', { name: 'Người được khai sinh', exact: true });
+  await kid.getByLabel('Họ, chữ đệm và tên').fill(child);
+  if (dob) await kid.getByLabel('Ngày, tháng, năm sinh').fill(dob);
+  await kid.getByLabel('Giới tính').selectOption(sex);
+  await kid.getByLabel('Nơi sinh').fill(place);
+  await form.getByRole('group', { name: 'Mẹ', exact: true }).getByLabel('Họ, chữ đệm và tên').fill(mother);
+}
+
 let code = '';
 try {
   browser = await chromium.launch({
@@ -141,24 +153,37 @@ try {
     await citizen.getByRole('heading', { level: 1, name: 'Nộp hồ sơ trực tuyến' }).waitFor();
   });
 
-  // 2. The form is prefilled from /api/v1/me; a server-side field error marks the input
-  await check('applicant prefilled from the profile; a bad phone number is marked invalid', async () => {
+  // 2. The form is prefilled from /api/v1/me and rendered from the procedure's schema; a required
+  //    field left empty is marked before sending, a server-side field error marks the input
+  await check('applicant prefilled; the schema form marks a missing date of birth, then a bad phone number', async () => {
     const name = citizen.getByLabel('Họ và tên');
     await citizen.waitForFunction(() => document.querySelector('#df-pid')?.value === '001090012345');
     assert((await name.inputValue()) === 'Nguyễn Văn An', `full name "${await name.inputValue()}"`);
     await citizen.getByLabel('Phường, xã giải quyết hồ sơ').selectOption(COMMUNE);
     await citizen.getByLabel('Nhận trực tiếp tại Bộ phận một cửa').check();
     await citizen.getByLabel('Số điện thoại').fill('0912');
-    await citizen.getByLabel('Tên trường 1').fill('Họ tên người được khai sinh');
-    await citizen.getByLabel('Giá trị 1').fill('Nguyễn Minh Khang');
-    await citizen.getByRole('button', { name: 'Thêm trường' }).click();
-    await citizen.getByLabel('Tên trường 2').fill('Ngày sinh');
-    await citizen.getByLabel('Giá trị 2').fill('01/11/2026');
+    // The schema's defaults are filled in (ethnicity "Kinh").
+    const kid = citizen.getByTestId('schema-form').getByRole('group', { name: 'Người được khai sinh', exact: true });
+    assert((await kid.getByLabel('Dân tộc').inputValue()) === 'Kinh', 'default ethnicity');
+    await fillBirthForm(citizen, {
+      relationship: 'Cha',
+      child: 'Nguyễn Minh Khang',
+      sex: 'Nam',
+      place: 'Bệnh viện Phụ sản Hà Nội',
+      mother: 'Trần Thị Bình',
+    });
     for (const doc of ['Tờ khai đăng ký khai sinh', 'Giấy chứng sinh']) {
-      await citizen.getByLabel('Tên giấy tờ').fill(doc);
-      await citizen.getByRole('button', { name: 'Thêm giấy tờ' }).click();
-      await citizen.getByTestId('components').getByLabel(doc).waitFor();
+      await citizen.getByTestId('components').getByLabel(doc).check();
     }
+    await citizen.getByRole('button', { name: 'Nộp hồ sơ', exact: true }).click();
+    const dob = citizen.locator('#df-f-child--date_of_birth[aria-invalid="true"]');
+    await dob.waitFor();
+    const required = await citizen.locator('#df-error').innerText();
+    assert(required.startsWith('Ngày, tháng, năm sinh:'), `error "${required}"`);
+    assert(await dob.evaluate((el) => el === document.activeElement), 'focus not moved to the date of birth');
+    await citizen.locator('#df-f-child--date_of_birth-error').waitFor();
+    await shot(citizen, '02a-form-required-field');
+    await dob.fill('2026-11-01');
     await citizen.getByRole('button', { name: 'Nộp hồ sơ', exact: true }).click();
     const phone = citizen.locator('#df-phone[aria-invalid="true"]');
     await phone.waitFor();
@@ -348,11 +373,19 @@ try {
     await desk.getByTestId('desk-procedure').filter({ hasText: PROCEDURE }).waitFor();
     // The commune defaults to the desk's own ward.
     await desk.waitForFunction(() => document.querySelector('#df-unit')?.value === '00004');
-    await desk.getByLabel('Họ và tên').fill('Lê Thị Hoa');
-    await desk.getByLabel('Số định danh cá nhân').fill('001190000111');
-    await desk.getByLabel('Số điện thoại').fill('0987654321');
-    await desk.getByLabel('Tên giấy tờ').fill('Tờ khai đăng ký khai sinh');
-    await desk.getByRole('button', { name: 'Thêm giấy tờ' }).click();
+    const applicant = desk.getByRole('group', { name: 'Thông tin người nộp hồ sơ' });
+    await applicant.getByLabel('Họ và tên').fill('Lê Thị Hoa');
+    await applicant.getByLabel('Số định danh cá nhân').fill('001190000111');
+    await applicant.getByLabel('Số điện thoại').fill('0987654321');
+    await fillBirthForm(desk, {
+      relationship: 'Mẹ',
+      child: 'Phạm Gia Bảo',
+      dob: '2026-10-20',
+      sex: 'Nữ',
+      place: 'Trạm y tế phường Ba Đình',
+      mother: 'Lê Thị Hoa',
+    });
+    await desk.getByTestId('components').getByLabel('Tờ khai đăng ký khai sinh').check();
     await shot(desk, '19-desk-new');
     await desk.getByRole('button', { name: 'Tiếp nhận hồ sơ', exact: true }).click();
     await desk.waitForURL(/\/receipt$/);

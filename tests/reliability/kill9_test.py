@@ -90,12 +90,20 @@ STEPS = [("desk", "receive", {}), ("desk", "assign", {"assignee": "specialist"})
          ("desk", "return", {})]
 
 
+# What the birth registration form (data/procedures/forms/1.001193-dang-ky-khai-sinh.json) requires.
+BIRTH_FORM = {"relationship": "Cha",
+              "child": {"full_name": "Nguyễn Minh Khôi", "date_of_birth": "2026-01-10", "sex": "Nam",
+                        "place_of_birth": "Bệnh viện Phụ sản Hà Nội"},
+              "mother": {"full_name": "Trần Thị Bình"}}
+
+
 def worker():
     while not stop.is_set():
         try:
             status, d = call("POST", "/api/v1/dossiers", {
                 "procedure_code": "1.001193", "unit_code": "00004",
-                "applicant": {"full_name": "Nguyễn Văn An", "personal_id": "001090012345", "phone": "0912345678"}},
+                "applicant": {"full_name": "Nguyễn Văn An", "personal_id": "001090012345", "phone": "0912345678"},
+                "form": BIRTH_FORM},
                 tokens["citizen"])
             if status != 201:
                 continue

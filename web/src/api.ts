@@ -81,6 +81,26 @@ export interface ProcedureSummary {
   fees_vnd: Fee[];
 }
 
+/** The JSON Schema subset of procedure forms (src/modules/procedures/form_schema.h). */
+export interface JsonSchema {
+  type?: 'object' | 'string' | 'number' | 'integer' | 'boolean' | 'array';
+  title?: string;
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  items?: JsonSchema;
+  enum?: (string | number | boolean)[];
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  default?: unknown;
+  examples?: unknown[];
+}
+
 export interface Procedure extends ProcedureSummary {
   applicants?: string[] | string | null;
   decision?: string | { number?: string; title?: string; url?: string } | null;
@@ -88,6 +108,10 @@ export interface Procedure extends ProcedureSummary {
   source_url?: string | null;
   version?: string | number | null;
   effective_from?: string | null;
+  /** Names of the documents a dossier holds, when the procedure lists them. */
+  components?: string[] | null;
+  /** The form of the submission {applicant, form, components}: the procedure's own or the default. */
+  form_schema?: JsonSchema | null;
 }
 
 export interface Page<T> {
@@ -143,7 +167,7 @@ export interface SubmitDossier {
   channel?: DossierChannel;
   delivery: Delivery;
   applicant: Applicant;
-  form: Record<string, string>;
+  form: Record<string, unknown>;
   components: string[];
 }
 

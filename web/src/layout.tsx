@@ -92,11 +92,14 @@ function Header() {
           <NavItem href="/procedures" label={t('nav.procedures')} />
           <NavItem href="/units" label={t('nav.units')} />
           <NavItem href="/tra-cuu-ho-so" label={t('nav.track')} />
+          {/* Public, like GET /api/v1/stats/service-index*: shown to everyone. */}
+          <NavItem href="/dashboard" label={t('nav.dashboard')} />
           {isApplicant(user) && <NavItem href="/me/dossiers" label={t('nav.myDossiers')} />}
           {isOfficial(user) && <NavItem href="/queue" label={t('nav.queue')} />}
           {isDesk(user) && <NavItem href="/desk/new" label={t('nav.desk')} />}
           {user && <NotificationsItem />}
           {isAdmin(user) && <NavItem href="/admin/users" label={t('nav.users')} />}
+          {user?.role === 'city_admin' && <NavItem href="/admin/calendar" label={t('nav.calendar')} />}
         </ul>
       </nav>
     </header>

@@ -12,6 +12,7 @@ import { ProcedureDetail } from './pages/ProcedureDetail';
 import { Units } from './pages/Units';
 import { UnitDetail } from './pages/UnitDetail';
 import { AdminUsers } from './pages/AdminUsers';
+import { AdminCalendar } from './pages/AdminCalendar';
 import { NotFound } from './pages/NotFound';
 import { DossierNew } from './pages/DossierNew';
 import { DossierReceipt } from './pages/DossierReceipt';
@@ -21,6 +22,7 @@ import { Notifications } from './pages/Notifications';
 import { Track } from './pages/Track';
 import { Queue } from './pages/Queue';
 import { DeskNew } from './pages/DeskNew';
+import { Dashboard } from './pages/Dashboard';
 import { startUnreadPolling } from './dossier';
 
 const routes = [
@@ -31,6 +33,7 @@ const routes = [
   { pattern: '/units', render: () => <Units /> },
   { pattern: '/units/:code', render: (p: Record<string, string>) => <UnitDetail key={p.code} code={p.code} /> },
   { pattern: '/admin/users', render: () => <AdminUsers /> },
+  { pattern: '/admin/calendar', render: () => <AdminCalendar /> },
   // One-stop shop (một cửa). Literal segments come before ":code".
   { pattern: '/dossiers/new', render: () => <DossierNew /> },
   { pattern: '/dossiers/:code/receipt', render: (p: Record<string, string>) => <DossierReceipt key={p.code} code={p.code} /> },
@@ -41,6 +44,7 @@ const routes = [
   { pattern: '/track', render: () => <Track /> },
   { pattern: '/queue', render: () => <Queue /> },
   { pattern: '/desk/new', render: () => <DeskNew /> },
+  { pattern: '/dashboard', render: () => <Dashboard /> },
 ];
 
 function App() {

@@ -113,7 +113,10 @@ std::vector<storage::Migration> AdminUnitService::Migrations() {
            "CREATE TABLE agencies (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
            "unit_code TEXT NOT NULL REFERENCES admin_units(code), parent_code TEXT REFERENCES agencies(code));"
            "CREATE INDEX agencies_unit ON agencies (unit_code);"
-           "CREATE INDEX agencies_parent ON agencies (parent_code);"}};
+           "CREATE INDEX agencies_parent ON agencies (parent_code);"},
+          {201, "revision of units and agencies, for jurisdiction caches",
+           "CREATE TABLE admin_units_revision (id INTEGER PRIMARY KEY, revision BIGINT NOT NULL);"
+           "INSERT INTO admin_units_revision (id, revision) VALUES (1, 0);"}};
 }
 
 Result<bool> AdminUnitService::IsEmpty() const {
@@ -206,6 +209,9 @@ Result<ImportReport> AdminUnitService::Import(const std::string& merges_path, co
       report.agencies++;
     }
     if (root.empty()) return InvalidArgument("the agencies file has no root agency", agencies_path);
+    // Every process's jurisdiction cache notices the change by this revision.
+    TL_ASSIGN_OR_RETURN(auto bumped, s.Exec("UPDATE admin_units_revision SET revision = revision + 1 WHERE id = 1"));
+    (void)bumped;
     // Each commune of the city gets its People's Committee (UBND xã/phường), under the city's.
     TL_ASSIGN_OR_RETURN(auto communes,
                         s.Query("SELECT code, name FROM admin_units WHERE parent_code = ? ORDER BY code", {city_code_}));
@@ -326,6 +332,26 @@ Result<Agency> AdminUnitService::GetAgency(const std::string& code) const {
 }
 
 Result<Jurisdiction> AdminUnitService::JurisdictionOf(storage::Session& s, const std::string& agency_code) const {
+  // One single-row read tells whether the cached answer is still the database's: units and agencies
+  // change only by import, which bumps the revision in its transaction.
+  TL_ASSIGN_OR_RETURN(auto rev, s.Query("SELECT revision FROM admin_units_revision WHERE id = 1"));
+  int64_t revision = rev.empty() ? -1 : rev.rows[0].Int(0);
+  {
+    std::lock_guard lock(jurisdiction_mu_);
+    if (jurisdiction_revision_ != revision) {
+      jurisdiction_cache_.clear();
+      jurisdiction_revision_ = revision;
+    }
+    auto it = jurisdiction_cache_.find(agency_code);
+    if (it != jurisdiction_cache_.end()) return it->second;
+  }
+  TL_ASSIGN_OR_RETURN(auto j, ComputeJurisdiction(s, agency_code));
+  std::lock_guard lock(jurisdiction_mu_);
+  if (jurisdiction_revision_ == revision && jurisdiction_cache_.size() < 10000) jurisdiction_cache_[agency_code] = j;
+  return j;
+}
+
+Result<Jurisdiction> AdminUnitService::ComputeJurisdiction(storage::Session& s, const std::string& agency_code) const {
   Jurisdiction j;
   // The agency and every agency under it, walked down the parent links by the database.
   TL_ASSIGN_OR_RETURN(auto tree, s.Query("WITH RECURSIVE sub (code, unit_code, kind, depth) AS ("

@@ -8,9 +8,12 @@
 // People's Committee, in a tree; an official's jurisdiction is their agency, the agencies under it,
 // and the units those agencies serve.
 //
-// Thread-safety: the service is stateless over the database; safe to share.
+// Thread-safety: safe to share; the only state is a cache of jurisdictions by agency, under a mutex and
+// checked against the revision of units and agencies stored in the database on every use.
 #pragma once
 
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,8 +89,14 @@ class AdminUnitService {
   const std::string& city_code() const { return city_code_; }
 
  private:
+  Result<Jurisdiction> ComputeJurisdiction(storage::Session& s, const std::string& agency_code) const;
+
   storage::Database* db_;
   std::string city_code_;
+  // Jurisdictions by agency code, valid for one revision of units and agencies (admin_units_revision).
+  mutable std::mutex jurisdiction_mu_;
+  mutable int64_t jurisdiction_revision_ = -2;
+  mutable std::map<std::string, Jurisdiction> jurisdiction_cache_;
 };
 
 std::vector<http::Route> Routes(const AdminUnitService* service);

@@ -3,9 +3,14 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "core/civil_date.h"
 #include "core/clock.h"
+#include "core/text.h"
+#include "http/json_body.h"
+#include "modules/audit/audit_log.h"
 
 namespace tl::calendar {
 namespace {
@@ -81,6 +86,116 @@ json DayJson(const Holiday& h) {
           {"official", h.official}};
 }
 
+constexpr size_t kMaxEntriesPerYear = 100;
+
+// A year in a path or query: four digits within the calendar's years.
+Result<int> ParseYear(const std::optional<std::string>& text, const WorkingCalendarOptions& o) {
+  int year = 0;
+  if (!text || text->size() != 4 || !Digits(*text, 0, 4, &year) || year < o.first_year || year > o.last_year) {
+    return InvalidArgument("must be a year " + std::to_string(o.first_year) + "–" + std::to_string(o.last_year),
+                           "year");
+  }
+  return year;
+}
+
+json EntryJson(const StoredScheduleEntry& s) {
+  const ScheduleEntry& e = s.entry;
+  std::string_view occasion = OccasionId(e.occasion);
+  return {{"date", FormatCivilDate(e.date)},
+          {"weekday", IsoWeekday(e.date)},
+          {"kind", std::string(KindId(e.kind))},
+          {"reason", e.reason},
+          {"occasion", occasion.empty() ? json(nullptr) : json(std::string(occasion))},
+          {"source", e.source},
+          {"confidence", e.confidence.empty() ? json(nullptr) : json(e.confidence)},
+          {"note", e.note},
+          {"changed_by", s.changed_by},
+          {"changed_at", s.changed_at}};
+}
+
+json YearJson(const YearSchedule& y) {
+  json entries = json::array();
+  for (const auto& e : y.entries) entries.push_back(EntryJson(e));
+  return {{"year", y.year}, {"revision", y.revision}, {"entries", entries}};
+}
+
+// The body of PUT /api/v1/calendar/schedules/{year}: {"entries": [...]}; errors name "entries[i].<member>".
+Result<std::vector<ScheduleEntry>> ParseScheduleBody(const http::Request& req) {
+  TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"entries"}));
+  const json* list = body.Raw("entries");
+  if (!list || !list->is_array()) return InvalidArgument("must be an array of schedule entries", "entries");
+  if (list->size() > kMaxEntriesPerYear) {
+    return InvalidArgument("at most " + std::to_string(kMaxEntriesPerYear) + " entries a year", "entries");
+  }
+  static const std::set<std::string> kMembers = {"date",       "kind", "reason",  "occasion",   "source",
+                                                 "confidence", "note", "weekday", "changed_by", "changed_at"};
+  std::vector<ScheduleEntry> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& e = (*list)[i];
+    const std::string field = "entries[" + std::to_string(i) + "]";
+    if (!e.is_object()) return InvalidArgument("must be an object", field);
+    for (const auto& [key, value] : e.items()) {
+      if (!kMembers.count(key)) return InvalidArgument("unknown field '" + key + "'", field + "." + key);
+    }
+    // An optional string member: NFC, trimmed, no control characters beyond tab/newline, at most `max`.
+    auto str = [&](const char* key, size_t max) -> Result<std::string> {
+      const std::string f = field + "." + key;
+      auto it = e.find(key);
+      if (it == e.end() || it->is_null()) return std::string();
+      if (!it->is_string()) return InvalidArgument("must be a string", f);
+      TL_ASSIGN_OR_RETURN(std::string v, text::NormalizeNfc(it->get_ref<const std::string&>(), f));
+      for (unsigned char c : v) {
+        if (c < 0x20 && c != '\n' && c != '\t') return InvalidArgument("must not hold control characters", f);
+      }
+      v = std::string(text::Trim(v));
+      if (static_cast<size_t>(text::CodePointCount(v)) > max) {
+        return InvalidArgument("must be at most " + std::to_string(max) + " characters", f);
+      }
+      return v;
+    };
+    ScheduleEntry entry;
+    TL_ASSIGN_OR_RETURN(std::string date, str("date", 10));
+    if (date.empty()) return InvalidArgument("is required (YYYY-MM-DD)", field + ".date");
+    TL_ASSIGN_OR_RETURN(entry.date, ParseCivilDate(date, field + ".date"));
+    TL_ASSIGN_OR_RETURN(std::string kind, str("kind", 20));
+    if (kind == "day_off") {
+      entry.kind = DayKind::kOff;
+    } else if (kind == "make_up_workday") {
+      entry.kind = DayKind::kWork;
+    } else {
+      return InvalidArgument("must be \"day_off\" or \"make_up_workday\"", field + ".kind");
+    }
+    TL_ASSIGN_OR_RETURN(std::string occasion, str("occasion", 20));
+    if (!occasion.empty()) {
+      auto o = OccasionFromId(occasion);
+      if (!o) {
+        return InvalidArgument("must be one of new_year, tet, hung_kings, reunification, labour_day, national_day",
+                               field + ".occasion");
+      }
+      entry.occasion = *o;
+    }
+    TL_ASSIGN_OR_RETURN(entry.reason, str("reason", 200));
+    if (entry.reason.empty()) {
+      std::string name(OccasionName(entry.occasion));
+      if (entry.kind == DayKind::kWork) {
+        entry.reason = name.empty() ? "làm bù" : "làm bù " + name;
+      } else if (!name.empty()) {
+        entry.reason = name;
+      } else {
+        return InvalidArgument("is required for a day off not tied to a holiday", field + ".reason");
+      }
+    }
+    TL_ASSIGN_OR_RETURN(entry.source, str("source", 1000));
+    TL_ASSIGN_OR_RETURN(entry.confidence, str("confidence", 10));
+    if (!entry.confidence.empty()) {
+      TL_RETURN_IF_ERROR(http::OneOf(entry.confidence, {"high", "medium", "low"}, field + ".confidence"));
+    }
+    TL_ASSIGN_OR_RETURN(entry.note, str("note", 1000));
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<int64_t> ParseRfc3339(std::string_view s, std::string_view field) {
@@ -141,7 +256,7 @@ std::string FormatVietnamTime(int64_t unix_ms) {
   return buf;
 }
 
-std::vector<http::Route> Routes(const WorkingCalendar* calendar) {
+std::vector<http::Route> Routes(CalendarProvider* provider) {
   using http::Access;
   using http::Method;
   std::vector<http::Route> r;
@@ -149,7 +264,7 @@ std::vector<http::Route> Routes(const WorkingCalendar* calendar) {
       {Method::kGet,
        "/api/v1/calendar/due-date",
        Access::Public(),
-       [calendar](http::Request& req) -> Result<http::Response> {
+       [provider](http::Request& req) -> Result<http::Response> {
          auto from_text = req.Query("from");
          if (!from_text) return InvalidArgument("give the instant the dossier was received", "from");
          TL_ASSIGN_OR_RETURN(int64_t from, ParseRfc3339(*from_text, "from"));
@@ -162,6 +277,7 @@ std::vector<http::Route> Routes(const WorkingCalendar* calendar) {
            TL_ASSIGN_OR_RETURN(int cutoff, ParseCutoff(*cutoff_text));
            options.cutoff_minute = cutoff;
          }
+         TL_ASSIGN_OR_RETURN(auto calendar, provider->Current());
          auto start = calendar->CountingStart(from, options);
          if (!start.ok()) return AsQueryError(start.status());
          auto due = calendar->DueTime(from, days, options);
@@ -188,15 +304,9 @@ std::vector<http::Route> Routes(const WorkingCalendar* calendar) {
       {Method::kGet,
        "/api/v1/calendar/holidays",
        Access::Public(),
-       [calendar](http::Request& req) -> Result<http::Response> {
-         auto year_text = req.Query("year");
-         const auto& o = calendar->options();
-         std::string range = std::to_string(o.first_year) + "–" + std::to_string(o.last_year);
-         int year = 0;
-         if (!year_text || year_text->size() != 4 || !Digits(*year_text, 0, 4, &year) || year < o.first_year ||
-             year > o.last_year) {
-           return InvalidArgument("must be a year " + range, "year");
-         }
+       [provider](http::Request& req) -> Result<http::Response> {
+         TL_ASSIGN_OR_RETURN(int year, ParseYear(req.Query("year"), provider->options()));
+         TL_ASSIGN_OR_RETURN(auto calendar, provider->Current());
          json days_off = json::array(), make_up = json::array();
          for (const auto& h : calendar->HolidaysOf(year)) days_off.push_back(DayJson(h));
          for (const auto& h : calendar->MakeUpWorkdaysOf(year)) make_up.push_back(DayJson(h));
@@ -208,6 +318,62 @@ std::vector<http::Route> Routes(const WorkingCalendar* calendar) {
         {{"year", "query", "Year, e.g. 2026", true, "integer"}},
         "",
         R"({"type":"object","properties":{"year":{"type":"integer"},"days_off":{"type":"array","items":{"type":"object","properties":{"date":{"type":"string","format":"date"},"weekday":{"type":"integer"},"reason":{"type":"string"},"occasion":{"type":["string","null"]},"official":{"type":"boolean"}}}},"make_up_workdays":{"type":"array"}}})"}});
+  const std::string entry_props =
+      R"("date":{"type":"string","format":"date"},"kind":{"enum":["day_off","make_up_workday"]},"reason":{"type":"string","maxLength":200},"occasion":{"enum":["new_year","tet","hung_kings","reunification","labour_day","national_day",null]},"source":{"type":"string","maxLength":1000},"confidence":{"enum":["high","medium","low",null]},"note":{"type":"string","maxLength":1000})";
+  const std::string year_schema =
+      R"({"type":"object","properties":{"year":{"type":"integer"},"revision":{"type":"integer"},"entries":{"type":"array","items":{"type":"object","properties":{)" +
+      entry_props +
+      R"(,"weekday":{"type":"integer"},"changed_by":{"type":"string"},"changed_at":{"type":"string","format":"date-time"}}}}}})";
+  const std::string put_schema =
+      R"({"type":"object","required":["entries"],"properties":{"entries":{"type":"array","maxItems":100,"items":{"type":"object","required":["date","kind"],"properties":{)" +
+      entry_props + R"(}}}}})";
+  const http::ParamDoc year_param{"year", "path", "Year, e.g. 2026", true, "integer"};
+  r.push_back({Method::kGet,
+               "/api/v1/calendar/schedules/{year}",
+               Access::Public(),
+               [provider](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(int year, ParseYear(req.Param("year"), provider->options()));
+                 TL_ASSIGN_OR_RETURN(auto schedule, provider->Year(year));
+                 return http::Response::Json(200, YearJson(schedule).dump());
+               },
+               {"The official schedule of a year: days off and make-up working days set by the Government, with "
+                "their legal basis and who last changed them",
+                "calendar",
+                {year_param},
+                "",
+                year_schema}});
+  r.push_back({Method::kPut,
+               "/api/v1/calendar/schedules/{year}",
+               Access::Roles({"city_admin"}),
+               [provider](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(int year, ParseYear(req.Param("year"), provider->options()));
+                 TL_ASSIGN_OR_RETURN(auto entries, ParseScheduleBody(req));
+                 TL_ASSIGN_OR_RETURN(auto schedule,
+                                     provider->ReplaceYear(audit::EntryFor(req, "", ""), year, std::move(entries)));
+                 return http::Response::Json(200, YearJson(schedule).dump());
+               },
+               {"Replace the official schedule of a year (city admins; audited). Due dates and holidays follow at "
+                "once",
+                "calendar",
+                {year_param},
+                put_schema,
+                year_schema}});
+  r.push_back({Method::kDelete,
+               "/api/v1/calendar/schedules/{year}",
+               Access::Roles({"city_admin"}),
+               [provider](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(int year, ParseYear(req.Param("year"), provider->options()));
+                 TL_ASSIGN_OR_RETURN(bool deleted, provider->DeleteYear(audit::EntryFor(req, "", ""), year));
+                 (void)deleted;
+                 return http::Response::NoContent();
+               },
+               {"Remove the official schedule of a year, which then follows the Labour Code's default rule (city "
+                "admins; audited)",
+                "calendar",
+                {year_param},
+                "",
+                "",
+                204}});
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/personal_id.h"
 #include "core/text.h"
+#include "modules/dossiers/daily_counts.h"
 
 namespace tl::dossiers {
 namespace {
@@ -123,8 +124,31 @@ std::vector<storage::Migration> DossierService::Migrations() {
            "user_id BIGINT NOT NULL, PRIMARY KEY (sha256, user_id));"
            "CREATE TABLE dossier_attachments (dossier_code TEXT NOT NULL REFERENCES dossiers(code), "
            "sha256 TEXT NOT NULL REFERENCES dossier_files(sha256), name TEXT NOT NULL, PRIMARY KEY (dossier_code, sha256));"
-           "CREATE INDEX dossier_attachments_file ON dossier_attachments (sha256);"}};
+           "CREATE INDEX dossier_attachments_file ON dossier_attachments (sha256);"},
+          {502, "daily counts behind the service index, and open dossiers by submission time",
+           "CREATE TABLE dossier_daily_counts (unit_code TEXT NOT NULL, day BIGINT NOT NULL, received BIGINT NOT NULL, "
+           "online BIGINT NOT NULL, resolved BIGINT NOT NULL, resolved_on_time BIGINT NOT NULL, "
+           "online_resolved BIGINT NOT NULL, online_result BIGINT NOT NULL, with_components BIGINT NOT NULL, "
+           "rated BIGINT NOT NULL, satisfied BIGINT NOT NULL, apologised BIGINT NOT NULL, PRIMARY KEY (unit_code, day));"
+           "CREATE INDEX dossier_daily_counts_day ON dossier_daily_counts (day);"
+           "CREATE INDEX dossiers_open ON dossiers (submitted_at) WHERE finished_at IS NULL;" +
+               daily::RebuildSql() + ";"}};
 }
+
+namespace {
+daily::Facts FactsOf(const storage::Row& r) {
+  daily::Facts f;
+  f.channel = r.Text(kChannel);
+  f.delivery = r.Text(kDelivery);
+  f.status = r.Text(kStatus);
+  f.finished = !r.IsNull(kFinishedAt);
+  if (!r.IsNull(kOnTime)) f.on_time = r.Int(kOnTime);
+  f.has_components = r.Text(kComponents) != "[]";
+  if (!r.IsNull(kRating)) f.rating = r.Int(kRating);
+  f.apologies = r.Int(kApologies);
+  return f;
+}
+}  // namespace
 
 Result<std::vector<std::string>> DossierService::Routing(const json& procedure, const std::optional<std::string>& unit,
                                                          const http::Principal& who, const std::string& channel) {
@@ -210,6 +234,14 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
   const std::string& competent = route[1];
   const std::string& unit = route[2];
   if (desk && !who.CoversAgency(receiving)) return PermissionDenied("you record submissions only for your agency");
+  // The procedure's form (its JSON Schema, or the generic default) checks what was filled in.
+  json filled = {{"applicant", {{"full_name", req.applicant.full_name}}}, {"form", req.form}, {"components", req.components}};
+  if (req.applicant.personal_id) filled["applicant"]["personal_id"] = *req.applicant.personal_id;
+  if (req.applicant.tax_code) filled["applicant"]["tax_code"] = *req.applicant.tax_code;
+  if (req.applicant.phone) filled["applicant"]["phone"] = *req.applicant.phone;
+  if (req.applicant.email) filled["applicant"]["email"] = *req.applicant.email;
+  if (!req.applicant.address.empty()) filled["applicant"]["address"] = req.applicant.address;
+  TL_RETURN_IF_ERROR(procedures_->ValidateForm(procedure, filled));
   double working_days = WorkingDaysFor(procedure, channel);
   int64_t now = clock_->NowMillis();
   bool received_now = channel != "online";
@@ -220,7 +252,7 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
   }
   std::string status = received_now ? "received" : "submitted";
   json components = req.components;
-  json result;
+  DossierRows view;
   std::optional<int64_t> applicant_user;
   if (applicant_self) applicant_user = who.user_id;
   std::string id_number = req.applicant.personal_id.value_or(req.applicant.tax_code.value_or(""));
@@ -253,6 +285,8 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
                           "?, ?, ?, ?, ?)",
                           v));
     (void)ins;
+    daily::Facts facts{channel, delivery, status, false, std::nullopt, components != json::array(), std::nullopt, 0};
+    TL_RETURN_IF_ERROR(daily::Add(s, unit, daily::DayOf(now), daily::Of(facts)));
     for (const auto& a : req.attachments) {
       TL_ASSIGN_OR_RETURN(auto own, s.Query("SELECT 1 FROM dossier_file_owners WHERE sha256 = ? AND user_id = ?",
                                             {a.sha256, who.user_id}));
@@ -279,16 +313,17 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
                                            "tiếp nhận.",
                                            now}));
       (void)nn;
+      TL_RETURN_IF_ERROR(MailApplicant(s, req.applicant.email, code, "Đã nộp hồ sơ " + code, "Hồ sơ " +
+                                       procedure.value("name", "") + " đã được nộp trực tuyến và đang chờ tiếp nhận."));
     }
     audit::Entry e = ctx;
     e.action = "dossier.submit";
     e.resource = "dossier:" + code;
     e.detail = json{{"procedure", req.procedure_code}, {"channel", channel}}.dump();
     TL_RETURN_IF_ERROR(audit_->Append(s, e));
-    result = {{"code", code}};
-    return Status::Ok();
+    return Fetch(s, code, view);
   }));
-  return Load(who, result["code"].get<std::string>(), false);
+  return Render(who, view);
 }
 
 bool DossierService::MayView(const http::Principal& who, const storage::Row& r) const {
@@ -357,52 +392,136 @@ json QueueItemJson(const storage::Row& r, int64_t now, const LifecycleRules& rul
 Result<json> DossierService::Get(const http::Principal& who, const std::string& code) { return Load(who, code, true); }
 
 Result<json> DossierService::Load(const http::Principal& who, const std::string& code, bool check_view) {
-  json out;
-  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
-    if (rs.empty() || (check_view && !MayView(who, rs.rows[0]))) {
-      return NotFound("no dossier " + code + " that you may see");
-    }
-    const auto& r = rs.rows[0];
-    out = DossierJson(r, clock_->NowMillis(), *rules_);
-    TL_ASSIGN_OR_RETURN(auto ev, s.Query("SELECT seq, action, from_status, to_status, actor, actor_role, agency, at, note, "
-                                         "detail FROM dossier_events WHERE dossier_code = ? ORDER BY seq",
+  DossierRows rows;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status { return Fetch(s, code, rows); }));
+  if (!rows.dossier || (check_view && !MayView(who, *rows.dossier))) {
+    return NotFound("no dossier " + code + " that you may see");
+  }
+  return Render(who, rows);
+}
+
+Status DossierService::Fetch(storage::Session& s, const std::string& code, DossierRows& out) const {
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
+  if (rs.empty()) return Status::Ok();
+  out.dossier = std::move(rs.rows[0]);
+  TL_ASSIGN_OR_RETURN(out.events, s.Query("SELECT seq, action, from_status, to_status, actor, actor_role, agency, at, "
+                                          "note, detail FROM dossier_events WHERE dossier_code = ? ORDER BY seq",
+                                          {code}));
+  TL_ASSIGN_OR_RETURN(out.files, s.Query("SELECT a.sha256, a.name, f.content_type, f.size FROM dossier_attachments a "
+                                         "JOIN dossier_files f ON f.sha256 = a.sha256 WHERE a.dossier_code = ? "
+                                         "ORDER BY a.name",
                                          {code}));
-    json timeline = json::array();
-    for (const auto& e : ev.rows) {
-      const StateRule* to = rules_->State(e.Text(3));
-      timeline.push_back({{"seq", e.Int(0)}, {"action", e.Text(1)}, {"from_status", OptText(e, 2)},
-                          {"to_status", e.Text(3)}, {"to_label", to ? to->label_vi : e.Text(3)}, {"actor", e.Text(4)},
-                          {"actor_role", e.Text(5)}, {"agency", OptText(e, 6)}, {"at", FormatRfc3339(e.Int(7))},
-                          {"note", e.Text(8)}, {"detail", json::parse(e.Text(9), nullptr, false)}});
-    }
-    out["timeline"] = timeline;
-    TL_ASSIGN_OR_RETURN(auto files, s.Query("SELECT a.sha256, a.name, f.content_type, f.size FROM dossier_attachments a "
-                                            "JOIN dossier_files f ON f.sha256 = a.sha256 WHERE a.dossier_code = ? "
-                                            "ORDER BY a.name",
-                                            {code}));
-    json attachments = json::array();
-    for (const auto& f : files.rows) {
-      attachments.push_back({{"sha256", f.Text(0)}, {"name", f.Text(1)}, {"content_type", f.Text(2)}, {"size", f.Int(3)},
-                             {"url", "/api/v1/attachments/" + f.Text(0)}});
-    }
-    out["attachments"] = attachments;
-    // What this caller may do next, by the rules and their role and jurisdiction.
-    json allowed = json::array();
-    bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
-    for (const auto& name : rules_->ActionsFrom(r.Text(kStatus))) {
-      const ActionRule* a = rules_->Action(name);
-      bool by_role = a->AllowsRole(who.role) &&
-                     (who.CoversAgency(r.Text(kHandling)) || (a->desk && who.CoversAgency(r.Text(kReceiving))));
-      bool by_applicant = is_applicant && a->AllowsRole("applicant");
-      if (by_role || by_applicant) allowed.push_back(name);
-    }
-    out["allowed_actions"] = allowed;
-    // Rating the service is not a lifecycle action; the applicant may do it once, after return.
-    out["can_rate"] = is_applicant && r.Text(kStatus) == "returned" && r.IsNull(kRating);
-    return Status::Ok();
-  }));
+  return Status::Ok();
+}
+
+json DossierService::Render(const http::Principal& who, const DossierRows& rows) const {
+  const auto& r = *rows.dossier;
+  json out = DossierJson(r, clock_->NowMillis(), *rules_);
+  json timeline = json::array();
+  for (const auto& e : rows.events.rows) {
+    const StateRule* to = rules_->State(e.Text(3));
+    timeline.push_back({{"seq", e.Int(0)}, {"action", e.Text(1)}, {"from_status", OptText(e, 2)},
+                        {"to_status", e.Text(3)}, {"to_label", to ? to->label_vi : e.Text(3)}, {"actor", e.Text(4)},
+                        {"actor_role", e.Text(5)}, {"agency", OptText(e, 6)}, {"at", FormatRfc3339(e.Int(7))},
+                        {"note", e.Text(8)}, {"detail", json::parse(e.Text(9), nullptr, false)}});
+  }
+  out["timeline"] = std::move(timeline);
+  json attachments = json::array();
+  for (const auto& f : rows.files.rows) {
+    attachments.push_back({{"sha256", f.Text(0)}, {"name", f.Text(1)}, {"content_type", f.Text(2)}, {"size", f.Int(3)},
+                           {"url", "/api/v1/attachments/" + f.Text(0)}});
+  }
+  out["attachments"] = std::move(attachments);
+  // What this caller may do next, by the rules and their role and jurisdiction.
+  json allowed = json::array();
+  bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
+  for (const auto& name : rules_->ActionsFrom(r.Text(kStatus))) {
+    const ActionRule* a = rules_->Action(name);
+    bool by_role = a->AllowsRole(who.role) &&
+                   (who.CoversAgency(r.Text(kHandling)) || (a->desk && who.CoversAgency(r.Text(kReceiving))));
+    bool by_applicant = is_applicant && a->AllowsRole("applicant");
+    if (by_role || by_applicant) allowed.push_back(name);
+  }
+  out["allowed_actions"] = std::move(allowed);
+  // Rating the service is not a lifecycle action; the applicant may do it once, after return.
+  out["can_rate"] = is_applicant && r.Text(kStatus) == "returned" && r.IsNull(kRating);
   return out;
+}
+
+DossierService::LifeState DossierService::StateOf(const storage::Row& r) {
+  auto opt = [&](int col) { return r.IsNull(col) ? std::nullopt : std::optional<int64_t>(r.Int(col)); };
+  LifeState st;
+  st.status = r.Text(kStatus);
+  st.handling = r.Text(kHandling);
+  st.competent = r.Text(kCompetent);
+  st.assignee = r.OptText(kAssignee);
+  st.working_days = r.Double(kWorkingDays);
+  st.received_at = opt(kReceivedAt);
+  st.due = opt(kDueAt);
+  st.paused = opt(kPausedAt);
+  st.finished = opt(kFinishedAt);
+  st.returned = opt(kReturnedAt);
+  st.on_time = opt(kOnTime);
+  st.apologies = r.Int(kApologies);
+  return st;
+}
+
+Result<json> DossierService::Transition(const ActionRule& rule, const std::string& action,
+                                        const std::optional<std::string>& assignee,
+                                        const std::optional<std::string>& agency, std::optional<int64_t> new_due,
+                                        int64_t now, LifeState& st) const {
+  std::string from = st.status;
+  std::string to = rule.to.value_or(from);
+  json detail = json::object();
+  if (rule.needs == "assignee" && assignee) {
+    st.assignee = *assignee;
+    detail["assignee"] = *assignee;
+  }
+  if (rule.needs == "agency" && agency) {
+    detail["from_agency"] = st.handling;
+    detail["to_agency"] = *agency;
+    st.handling = *agency;
+    st.assignee.reset();
+    // Back at the competent agency: the inter-agency leg (liên thông) is over.
+    if (st.handling == st.competent) to = "in_progress";
+  }
+  switch (rule.clock) {
+    case ClockEffect::kStart: {
+      st.received_at = now;
+      TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->DueTime(now, st.working_days));
+      st.due = d;
+      detail["due_at"] = FormatRfc3339(d);
+      break;
+    }
+    case ClockEffect::kPause:
+      st.paused = now;
+      break;
+    case ClockEffect::kResume:
+      if (st.paused && st.due) {
+        int64_t left = *st.due > *st.paused ? deadlines_->WorkingMillisBetween(*st.paused, *st.due) : 0;
+        TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->AddWorkingMillis(now, left));
+        st.due = d;
+        detail["due_at"] = FormatRfc3339(d);
+      }
+      st.paused.reset();
+      break;
+    case ClockEffect::kStop:
+      st.finished = now;
+      st.paused.reset();
+      st.on_time = (!st.due || now <= *st.due) ? 1 : 0;
+      break;
+    case ClockEffect::kNone:
+      break;
+  }
+  if (new_due) {
+    detail["previous_due_at"] = st.due ? json(FormatRfc3339(*st.due)) : json(nullptr);
+    detail["due_at"] = FormatRfc3339(*new_due);
+    st.due = new_due;
+    st.apologies++;
+  }
+  if (action == "return") st.returned = now;
+  st.status = to;
+  return detail;
 }
 
 Result<json> DossierService::Act(const http::Principal& who, const std::string& code, const std::string& action,
@@ -422,6 +541,7 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
     if (d <= now) return InvalidArgument("the new appointment must be in the future", "new_due_date");
     new_due = d;
   }
+  DossierRows view;
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
     if (rs.empty() || !MayView(who, rs.rows[0])) return NotFound("no dossier " + code + " that you may see");
@@ -441,18 +561,8 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
     if (!rule->AllowsFrom(from)) {
       return Conflict("'" + action + "' is not possible while the dossier is " + from);
     }
-    std::string to = rule->to.value_or(from);
-    std::string handling = r.Text(kHandling);
-    std::optional<std::string> assignee = r.OptText(kAssignee);
-    std::optional<int64_t> received_at = r.IsNull(kReceivedAt) ? std::nullopt : std::optional<int64_t>(r.Int(kReceivedAt));
-    std::optional<int64_t> due = r.IsNull(kDueAt) ? std::nullopt : std::optional<int64_t>(r.Int(kDueAt));
-    std::optional<int64_t> paused = r.IsNull(kPausedAt) ? std::nullopt : std::optional<int64_t>(r.Int(kPausedAt));
-    std::optional<int64_t> finished = r.IsNull(kFinishedAt) ? std::nullopt : std::optional<int64_t>(r.Int(kFinishedAt));
-    std::optional<int64_t> returned = r.IsNull(kReturnedAt) ? std::nullopt : std::optional<int64_t>(r.Int(kReturnedAt));
-    std::optional<int64_t> on_time = r.IsNull(kOnTime) ? std::nullopt : std::optional<int64_t>(r.Int(kOnTime));
-    int64_t apologies = r.Int(kApologies);
-    json detail = json::object();
-
+    LifeState st = StateOf(r);
+    std::optional<std::string> new_assignee;
     if (rule->needs == "assignee") {
       TL_ASSIGN_OR_RETURN(auto off, s.Query("SELECT role, agency_code, disabled FROM users WHERE username = ?",
                                             {*req.assignee}));
@@ -461,58 +571,26 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
       if (role != "specialist" && role != "leader" && role != "desk_officer") {
         return InvalidArgument("dossiers are assigned to specialists, leaders or desk officers", "assignee");
       }
-      if (off.rows[0].Text(1) != handling) {
-        return InvalidArgument("the official does not belong to the handling agency " + handling, "assignee");
+      if (off.rows[0].Text(1) != st.handling) {
+        return InvalidArgument("the official does not belong to the handling agency " + st.handling, "assignee");
       }
-      assignee = *req.assignee;
-      detail["assignee"] = *req.assignee;
     }
     if (rule->needs == "agency") {
       TL_ASSIGN_OR_RETURN(auto ag, s.Query("SELECT 1 FROM agencies WHERE code = ?", {*req.agency}));
       if (ag.empty()) return InvalidArgument("no agency with this code", "agency");
-      if (*req.agency == handling) return InvalidArgument("the dossier is already with this agency", "agency");
-      detail["from_agency"] = handling;
-      detail["to_agency"] = *req.agency;
-      handling = *req.agency;
-      assignee.reset();
-      // Back at the competent agency: the inter-agency leg (liên thông) is over.
-      if (handling == r.Text(kCompetent)) to = "in_progress";
+      if (*req.agency == st.handling) return InvalidArgument("the dossier is already with this agency", "agency");
     }
-    switch (rule->clock) {
-      case ClockEffect::kStart: {
-        received_at = now;
-        TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->DueTime(now, r.Double(kWorkingDays)));
-        due = d;
-        detail["due_at"] = FormatRfc3339(d);
-        break;
-      }
-      case ClockEffect::kPause:
-        paused = now;
-        break;
-      case ClockEffect::kResume:
-        if (paused && due) {
-          int64_t left = *due > *paused ? deadlines_->WorkingMillisBetween(*paused, *due) : 0;
-          TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->AddWorkingMillis(now, left));
-          due = d;
-          detail["due_at"] = FormatRfc3339(d);
-        }
-        paused.reset();
-        break;
-      case ClockEffect::kStop:
-        finished = now;
-        paused.reset();
-        on_time = (!due || now <= *due) ? 1 : 0;
-        break;
-      case ClockEffect::kNone:
-        break;
-    }
-    if (new_due) {
-      detail["previous_due_at"] = due ? json(FormatRfc3339(*due)) : json(nullptr);
-      detail["due_at"] = FormatRfc3339(*new_due);
-      due = new_due;
-      apologies++;
-    }
-    if (action == "return") returned = now;
+    TL_ASSIGN_OR_RETURN(json detail, Transition(*rule, action, req.assignee, req.agency, new_due, now, st));
+    std::string to = st.status;
+    const std::string& handling = st.handling;
+    const std::optional<std::string>& assignee = st.assignee;
+    const auto& received_at = st.received_at;
+    const auto& due = st.due;
+    const auto& paused = st.paused;
+    const auto& finished = st.finished;
+    const auto& returned = st.returned;
+    const auto& on_time = st.on_time;
+    int64_t apologies = st.apologies;
     const StateRule* to_state = rules_->State(to);
     bool open = to_state ? to_state->open : false;
     int64_t queue_key = (open && due) ? *due : kNoDue;
@@ -527,6 +605,13 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
                          on_time ? storage::Value(*on_time) : storage::Null(), apologies, queue_key, now, code,
                          req.version}));
     if (n != 1) return Conflict("the dossier changed meanwhile; reload and try again");
+    daily::Facts after = FactsOf(r);
+    after.status = to;
+    after.finished = finished.has_value();
+    after.on_time = on_time;
+    after.apologies = apologies;
+    TL_RETURN_IF_ERROR(daily::Add(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
+                                  daily::Minus(daily::Of(after), daily::Of(FactsOf(r)))));
     TL_ASSIGN_OR_RETURN(auto seq, s.Query("SELECT MAX(seq) FROM dossier_events WHERE dossier_code = ?", {code}));
     TL_ASSIGN_OR_RETURN(auto ev, s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
                                         "actor, actor_role, agency, at, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -542,15 +627,19 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
                                           "VALUES (?, ?, ?, ?, ?, ?)",
                                           {r.Int(kApplicantUser), code, action, title, body, now}));
       (void)nn;
+      TL_RETURN_IF_ERROR(MailApplicant(s, r.OptText(kApplicantEmail), code, title, body));
     }
     audit::Entry e = ctx;
     e.action = "dossier." + action;
     e.resource = "dossier:" + code;
     e.detail = json{{"from", from}, {"to", to}}.dump();
-    return audit_->Append(s, e);
+    TL_RETURN_IF_ERROR(audit_->Append(s, e));
+    // The answer is read on the writer's connection, in the action's own transaction: its pages are
+    // warm there, and the caller sees exactly the state their action produced.
+    return Fetch(s, code, view);
   }));
   // The caller sees the outcome of their own action, even when it sent the dossier out of their reach.
-  return Load(who, code, false);
+  return Render(who, view);
 }
 
 Result<json> DossierService::Queue(const http::Principal& who, const QueueQuery& q) {
@@ -692,34 +781,39 @@ Result<json> DossierService::PublicStatus(const std::string& code, const std::st
   int64_t now = clock_->NowMillis();
   std::string key = "ip:" + client_ip;
   bool throttled = false;
+  std::optional<json> found;
+  bool valid_check = check.size() == 4 && std::all_of(check.begin(), check.end(), [](char c) { return c >= '0' && c <= '9'; });
+  // One read transaction: the address's recent failures, then the dossier.
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT window_start, failures FROM public_lookup_throttle WHERE throttle_key = ?",
+    TL_ASSIGN_OR_RETURN(auto th, s.Query("SELECT window_start, failures FROM public_lookup_throttle WHERE throttle_key = ?",
                                          {key}));
-    throttled = !rs.empty() && now - rs.rows[0].Int(0) <= kWindow && rs.rows[0].Int(1) >= kMaxFailures;
+    throttled = !th.empty() && now - th.rows[0].Int(0) <= kWindow && th.rows[0].Int(1) >= kMaxFailures;
+    if (throttled || !valid_check) return Status::Ok();
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
+    if (rs.empty()) return Status::Ok();
+    const auto& r = rs.rows[0];
+    auto last4 = [](const std::string& v) { return v.size() >= 4 ? v.substr(v.size() - 4) : std::string(); };
+    std::string id = r.Text(kApplicantId), phone = r.Text(kApplicantPhone);
+    bool ok = (!id.empty() && crypto::ConstantTimeEquals(last4(id), check)) ||
+              (!phone.empty() && crypto::ConstantTimeEquals(last4(phone), check));
+    if (!ok) return Status::Ok();
+    // Only what the public may see, built directly (no form, no applicant).
+    std::string status = r.Text(kStatus);
+    const StateRule* st = rules_->State(status);
+    bool counting = st && st->open && !r.IsNull(kDueAt) && r.IsNull(kPausedAt) && r.IsNull(kFinishedAt);
+    found = json{{"code", r.Text(kCode)},
+                 {"procedure", r.Text(kProcName)},
+                 {"status", status},
+                 {"status_label", st ? st->label_vi : status},
+                 {"submitted_at", OptTime(r, kSubmittedAt)},
+                 {"received_at", OptTime(r, kReceivedAt)},
+                 {"due_at", OptTime(r, kDueAt)},
+                 {"finished_at", OptTime(r, kFinishedAt)},
+                 {"returned_at", OptTime(r, kReturnedAt)},
+                 {"overdue", counting && now > r.Int(kDueAt)}};
     return Status::Ok();
   }));
   if (throttled) return ResourceExhausted("too many unsuccessful look-ups from this address; wait 15 minutes");
-  std::optional<json> found;
-  bool valid_check = check.size() == 4 && std::all_of(check.begin(), check.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (valid_check) {
-    TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-      TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
-      if (rs.empty()) return Status::Ok();
-      const auto& r = rs.rows[0];
-      auto last4 = [](const std::string& v) { return v.size() >= 4 ? v.substr(v.size() - 4) : std::string(); };
-      std::string id = r.Text(kApplicantId), phone = r.Text(kApplicantPhone);
-      bool ok = (!id.empty() && crypto::ConstantTimeEquals(last4(id), check)) ||
-                (!phone.empty() && crypto::ConstantTimeEquals(last4(phone), check));
-      if (!ok) return Status::Ok();
-      json full = DossierJson(r, now, *rules_);
-      found = json{{"code", full["code"]},           {"procedure", full["procedure"]["name"]},
-                   {"status", full["status"]},       {"status_label", full["status_label"]},
-                   {"submitted_at", full["submitted_at"]}, {"received_at", full["received_at"]},
-                   {"due_at", full["due_at"]},       {"finished_at", full["finished_at"]},
-                   {"returned_at", full["returned_at"]}, {"overdue", full["overdue"]}};
-      return Status::Ok();
-    }));
-  }
   if (found) return *found;
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     return s.Exec("INSERT INTO public_lookup_throttle (throttle_key, window_start, failures) VALUES (?, ?, 1) "
@@ -831,15 +925,20 @@ Result<json> DossierService::Rate(const http::Principal& who, const std::string&
                                   const std::string& comment, const audit::Entry& ctx) {
   if (rating < 1 || rating > 5) return InvalidArgument("must be 1 to 5", "rating");
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT applicant_user_id, status, rating FROM dossiers WHERE code = ?", {code}));
-    if (rs.empty() || rs.rows[0].IsNull(0) || rs.rows[0].Int(0) != who.user_id) {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
+    if (rs.empty() || rs.rows[0].IsNull(kApplicantUser) || rs.rows[0].Int(kApplicantUser) != who.user_id) {
       return NotFound("no dossier " + code + " of yours");
     }
-    if (rs.rows[0].Text(1) != "returned") return Conflict("you can rate the service once the result is returned");
-    if (!rs.rows[0].IsNull(2)) return Conflict("this dossier is already rated");
+    const auto& r = rs.rows[0];
+    if (r.Text(kStatus) != "returned") return Conflict("you can rate the service once the result is returned");
+    if (!r.IsNull(kRating)) return Conflict("this dossier is already rated");
     TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE dossiers SET rating = ?, version = version + 1 WHERE code = ?",
                                        {int64_t{rating}, code}));
     (void)n;
+    daily::Facts after = FactsOf(r);
+    after.rating = rating;
+    TL_RETURN_IF_ERROR(daily::Add(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
+                                  daily::Minus(daily::Of(after), daily::Of(FactsOf(r)))));
     audit::Entry e = ctx;
     e.action = "dossier.rate";
     e.resource = "dossier:" + code;
@@ -847,6 +946,160 @@ Result<json> DossierService::Rate(const http::Principal& who, const std::string&
     return audit_->Append(s, e);
   }));
   return Get(who, code);
+}
+
+}  // namespace tl::dossiers
+
+namespace tl::dossiers {
+
+Result<double> DossierService::WorkingDaysOf(const std::string& procedure_code, const std::string& channel) {
+  TL_ASSIGN_OR_RETURN(auto text, procedures_->GetJson(procedure_code, std::nullopt));
+  return WorkingDaysFor(json::parse(text), channel);
+}
+
+double DossierService::WorkingDaysOf(const json& procedure, const std::string& channel) {
+  return WorkingDaysFor(procedure, channel);
+}
+
+Result<HistoryReport> DossierService::ImportHistory(const std::vector<HistoricalDossier>& batch,
+                                                    const audit::Entry& ctx) {
+  HistoryReport report;
+  struct Planned {
+    std::vector<storage::Value> row;                  // without the code, which the transaction assigns
+    std::vector<std::vector<storage::Value>> events;  // without the code
+    std::string receiving, yymmdd, unit;
+    int64_t day = 0;
+    daily::Counts counts{};
+  };
+  std::map<std::string, json> procedures;  // parsed once per batch
+  std::vector<Planned> planned;
+  planned.reserve(batch.size());
+  for (const auto& h : batch) {
+    auto it = procedures.find(h.req.procedure_code);
+    if (it == procedures.end()) {
+      auto text = procedures_->GetJson(h.req.procedure_code, std::nullopt);
+      if (!text.ok()) return InvalidArgument("no procedure " + h.req.procedure_code, "procedure_code");
+      it = procedures.emplace(h.req.procedure_code, json::parse(*text)).first;
+    }
+    const json& procedure = it->second;
+    const std::string& channel = h.req.channel;
+    TL_ASSIGN_OR_RETURN(auto route, Routing(procedure, h.req.unit_code, h.submitter, channel));
+    bool applicant_self = h.submitter.role == "citizen" || h.submitter.role == "organisation";
+    int64_t now = h.submitted_at;
+    LifeState st;
+    st.status = channel == "online" ? "submitted" : "received";
+    st.handling = route[1];
+    st.competent = route[1];
+    st.working_days = WorkingDaysFor(procedure, channel);
+    if (channel != "online") {
+      st.received_at = now;
+      TL_ASSIGN_OR_RETURN(int64_t d, deadlines_->DueTime(now, st.working_days));
+      st.due = d;
+    }
+    Planned p;
+    p.receiving = route[0];
+    p.unit = route[2];
+    p.day = daily::DayOf(now);
+    p.yymmdd = HanoiYymmdd(now);
+    json first = {{"channel", channel}, {"working_days", st.working_days}};
+    if (st.due) first["due_at"] = FormatRfc3339(*st.due);
+    p.events.push_back({int64_t{1}, std::string(channel == "online" ? "submit" : "receive"), storage::Null(), st.status,
+                        h.submitter.username, applicant_self ? std::string("applicant") : h.submitter.role,
+                        storage::OptText(h.submitter.agency), now, std::string(), first.dump()});
+    int64_t version = 1;
+    int64_t last = now;
+    for (const auto& a : h.actions) {
+      const ActionRule* rule = rules_->Action(a.action);
+      if (!rule || !rule->AllowsFrom(st.status) || a.at < last) {
+        report.actions_refused++;
+        break;
+      }
+      std::string from = st.status;
+      auto detail = Transition(*rule, a.action, a.assignee, a.to_agency, std::nullopt, a.at, st);
+      if (!detail.ok()) {
+        report.actions_refused++;
+        break;
+      }
+      ++version;
+      last = a.at;
+      p.events.push_back({version, a.action, from, st.status, a.actor, a.actor_role, storage::OptText(a.agency), a.at,
+                          a.note, detail->dump()});
+    }
+    std::optional<int64_t> rating;
+    if (h.rating && st.status == "returned") {
+      rating = *h.rating;
+      ++version;
+    }
+    std::string components = json(h.req.components).dump();
+    daily::Facts facts{channel,         h.req.delivery, st.status, st.finished.has_value(), st.on_time,
+                       components != "[]", rating,      st.apologies};
+    p.counts = daily::Of(facts);
+    const StateRule* state = rules_->State(st.status);
+    bool open = state ? state->open : false;
+    auto opt = [](const std::optional<int64_t>& v) { return v ? storage::Value(*v) : storage::Null(); };
+    std::string id_number = h.req.applicant.personal_id.value_or(h.req.applicant.tax_code.value_or(""));
+    p.row = {h.req.procedure_code, procedure.value("name", ""), p.receiving, st.competent, st.handling, p.unit, channel,
+             h.req.delivery, st.status, version,
+             applicant_self ? storage::Value(h.submitter.user_id) : storage::Null(), h.req.applicant.full_name,
+             text::FoldForSearch(h.req.applicant.full_name),
+             id_number.empty() ? storage::Null() : storage::Value(id_number), storage::OptText(h.req.applicant.phone),
+             storage::OptText(h.req.applicant.email), h.req.applicant.address, h.req.form.dump(), components,
+             storage::OptText(st.assignee), st.working_days, now, opt(st.received_at), opt(st.due), opt(st.paused),
+             opt(st.finished), opt(st.returned), opt(st.on_time), st.apologies, opt(rating),
+             (open && st.due) ? *st.due : kNoDue, last};
+    report.events += static_cast<int64_t>(p.events.size());
+    planned.push_back(std::move(p));
+  }
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    // Dossier numbers: one block per (receiving agency, day), taken atomically, so live submissions
+    // running beside the load never get the same number.
+    std::map<std::pair<std::string, std::string>, int64_t> need;
+    for (const auto& p : planned) need[{p.receiving, p.yymmdd}]++;
+    std::map<std::pair<std::string, std::string>, int64_t> next;
+    for (const auto& [key, n] : need) {
+      TL_ASSIGN_OR_RETURN(auto rs, s.Query("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, ?) "
+                                           "ON CONFLICT (agency_code, day) DO UPDATE SET last_value = "
+                                           "dossier_sequences.last_value + ? RETURNING last_value",
+                                           {key.first, key.second, n, n}));
+      next[key] = rs.rows.at(0).Int(0) - n + 1;
+    }
+    std::map<std::pair<std::string, int64_t>, daily::Counts> counts;
+    for (auto& p : planned) {
+      int64_t n = next[{p.receiving, p.yymmdd}]++;
+      std::string number = std::to_string(n);
+      if (number.size() < 4) number = std::string(4 - number.size(), '0') + number;
+      std::string code = p.receiving + "-" + p.yymmdd + "-" + number;
+      p.row.insert(p.row.begin(), code);
+      TL_ASSIGN_OR_RETURN(
+          auto ins,
+          s.ExecV("INSERT INTO dossiers (code, procedure_code, procedure_name, receiving_agency, competent_agency, "
+                  "handling_agency, unit_code, channel, delivery, status, version, applicant_user_id, applicant_name, "
+                  "applicant_name_folded, applicant_id_number, applicant_phone, applicant_email, applicant_address, form, "
+                  "components, assignee, working_days, submitted_at, received_at, due_at, paused_at, finished_at, "
+                  "returned_at, on_time, apologies, rating, queue_key, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                  "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  p.row));
+      (void)ins;
+      for (auto& e : p.events) {
+        e.insert(e.begin(), code);
+        TL_ASSIGN_OR_RETURN(auto ev, s.ExecV("INSERT INTO dossier_events (dossier_code, seq, action, from_status, "
+                                             "to_status, actor, actor_role, agency, at, note, detail) VALUES (?, ?, ?, ?, "
+                                             "?, ?, ?, ?, ?, ?, ?)",
+                                             e));
+        (void)ev;
+      }
+      auto& c = counts[{p.unit, p.day}];
+      for (int i = 0; i < daily::kFields; ++i) c[i] += p.counts[i];
+    }
+    for (const auto& [key, c] : counts) TL_RETURN_IF_ERROR(daily::Add(s, key.first, key.second, c));
+    audit::Entry e = ctx;
+    e.action = "dossier.import_history";
+    e.resource = "dossiers";
+    e.detail = json{{"dossiers", planned.size()}, {"events", report.events}}.dump();
+    return audit_->Append(s, e);
+  }));
+  report.dossiers = static_cast<int64_t>(planned.size());
+  return report;
 }
 
 }  // namespace tl::dossiers

@@ -28,6 +28,7 @@
 #include "modules/admin_units/admin_units.h"
 #include "modules/audit/audit_log.h"
 #include "modules/dossiers/lifecycle_rules.h"
+#include "modules/mail/mail.h"
 #include "modules/procedures/procedures.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
@@ -96,6 +97,29 @@ struct ActionRequest {
   std::optional<std::string> new_due_date;
 };
 
+// A dossier's past, for loading a simulated history in bulk (`thanglong simulate dossiers --bulk`):
+// the submission and the actions taken on it, with their times and officials.
+struct HistoricalAction {
+  std::string action;  // a rule's name, data/rules/dossier-lifecycle.json
+  int64_t at = 0;
+  std::string actor, actor_role;
+  std::optional<std::string> agency;  // the actor's agency
+  std::string note;
+  std::optional<std::string> assignee, to_agency;  // for assign and transfer
+};
+
+struct HistoricalDossier {
+  SubmitRequest req;
+  http::Principal submitter;  // the applicant's account (online) or the desk officer
+  int64_t submitted_at = 0;
+  std::vector<HistoricalAction> actions;
+  std::optional<int> rating;  // given after return
+};
+
+struct HistoryReport {
+  int64_t dossiers = 0, events = 0, actions_refused = 0;
+};
+
 struct QueueQuery {
   std::string scope = "agency";  // mine | agency
   std::optional<std::string> status, procedure, channel, applicant, from, to;
@@ -104,13 +128,21 @@ struct QueueQuery {
   std::optional<std::string> cursor;
 };
 
+// E-mail to applicants: with an outbox, each notification of an applicant who gave an e-mail address
+// is also queued as an e-mail (same title and text, plus the public status link) in the same transaction.
+struct MailOptions {
+  mail::Outbox* outbox = nullptr;  // nullptr: no e-mail
+  std::string public_url;          // base of the status link, e.g. "https://motcua.hanoi.gov.vn"
+};
+
 class DossierService {
  public:
   DossierService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit,
                  procedures::ProcedureService* procedures, const admin_units::AdminUnitService* units,
-                 const LifecycleRules* rules, const Deadlines* deadlines, RoutingRules routing)
+                 const LifecycleRules* rules, const Deadlines* deadlines, RoutingRules routing,
+                 MailOptions mail = {})
       : db_(db), clock_(clock), audit_(audit), procedures_(procedures), units_(units), rules_(rules),
-        deadlines_(deadlines), routing_(std::move(routing)) {}
+        deadlines_(deadlines), routing_(std::move(routing)), mail_(std::move(mail)) {}
 
   static std::vector<storage::Migration> Migrations();
 
@@ -124,6 +156,22 @@ class DossierService {
   Result<nlohmann::json> PublicStatus(const std::string& code, const std::string& check, const std::string& client_ip);
   Result<nlohmann::json> Notifications(const http::Principal& who, bool unread_only);
   Result<int64_t> Total() const;
+
+  // Working days of a procedure for a channel (the procedure's own processing time).
+  Result<double> WorkingDaysOf(const std::string& procedure_code, const std::string& channel);
+  static double WorkingDaysOf(const nlohmann::json& procedure, const std::string& channel);
+  // Where a submission goes: {receiving agency, competent agency, unit}, as Submit() routes it.
+  Result<std::vector<std::string>> Route(const nlohmann::json& procedure, const std::optional<std::string>& unit,
+                                         const http::Principal& who, const std::string& channel) {
+    return Routing(procedure, unit, who, channel);
+  }
+
+  // Loads past dossiers in one transaction, each replayed in memory through the same routing, lifecycle
+  // rules, transitions and working calendar as Submit() and Act() — an action the rules refuse ends
+  // that dossier's replay (counted). Rows, timelines and the service index's daily counts are written
+  // as those would have written them; per-action notifications and audit entries are not: one audit
+  // entry records the load. For simulated history only; people act through Submit() and Act().
+  Result<HistoryReport> ImportHistory(const std::vector<HistoricalDossier>& batch, const audit::Entry& ctx);
 
   // Attachments: stored once by content (SHA-256), PDF, JPEG or PNG (checked by their signature), owned
   // by whoever uploaded them; readable by their owners and by whoever may see a dossier citing them.
@@ -140,7 +188,30 @@ class DossierService {
   Result<std::vector<std::string>> Routing(const nlohmann::json& procedure, const std::optional<std::string>& unit,
                                            const http::Principal& who, const std::string& channel);
   bool MayView(const http::Principal& who, const storage::Row& row) const;
+  // The part of a dossier an action changes, and the pure transition along one rule: the state it
+  // leads to (a transfer back to the competent agency resumes processing), the clock (start, pause,
+  // resume with the working time left, stop with on-time), a new appointment after an apology. Act()
+  // and ImportHistory() both go through it.
+  struct LifeState {
+    std::string status, handling, competent;
+    std::optional<std::string> assignee;
+    double working_days = 0;
+    std::optional<int64_t> received_at, due, paused, finished, returned, on_time;
+    int64_t apologies = 0;
+  };
+  static LifeState StateOf(const storage::Row& r);
+  Result<nlohmann::json> Transition(const ActionRule& rule, const std::string& action,
+                                    const std::optional<std::string>& assignee, const std::optional<std::string>& agency,
+                                    std::optional<int64_t> new_due, int64_t now, LifeState& st) const;
   Result<nlohmann::json> Load(const http::Principal& who, const std::string& code, bool check_view);
+  // A dossier's rows, fetched in one transaction (Load's read, or an action's own write transaction,
+  // whose connection has the pages warm) and rendered outside it.
+  struct DossierRows {
+    std::optional<storage::Row> dossier;
+    storage::ResultSet events, files;
+  };
+  Status Fetch(storage::Session& s, const std::string& code, DossierRows& out) const;
+  nlohmann::json Render(const http::Principal& who, const DossierRows& rows) const;
 
   storage::Database* db_;
   const Clock* clock_;
@@ -150,6 +221,19 @@ class DossierService {
   const LifecycleRules* rules_;
   const Deadlines* deadlines_;
   RoutingRules routing_;
+  MailOptions mail_;
+
+  // Queues the e-mail twin of an applicant's notification inside transaction `s`. Nothing without an
+  // outbox or an address; an address the outbox cannot use is skipped rather than failing the action.
+  Status MailApplicant(storage::Session& s, const std::optional<std::string>& email, const std::string& code,
+                       const std::string& title, const std::string& body) const {
+    if (!mail_.outbox || !email || !mail::Outbox::ValidateAddress(*email).ok()) return Status::Ok();
+    std::string text = body + "\n\nTra cứu tình trạng hồ sơ " + code +
+                       " (với 4 số cuối của số định danh hoặc số điện thoại): " + mail_.public_url +
+                       "/tra-cuu-ho-so?code=" + code +
+                       "\n\n-- \nHệ thống một cửa điện tử (thư tự động, xin đừng trả lời).\n";
+    return mail_.outbox->Enqueue(s, *email, title, text).status();
+  }
 };
 
 std::vector<http::Route> Routes(DossierService* service);

@@ -1,12 +1,15 @@
 #include "modules/procedures/procedures.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/text.h"
 #include "http/json_body.h"
+#include "modules/procedures/form_schema.h"
 
 namespace tl::procedures {
 namespace {
@@ -68,7 +71,7 @@ json FromSource(const json& src) {
 Result<json> Validate(const json& in) {
   static const std::vector<std::string> kAllowed = {"code", "name", "sector", "levels", "applicants",
                                                     "competent_agency", "decision", "processing", "fees_vnd",
-                                                    "result", "source_url", "effective_from"};
+                                                    "result", "source_url", "effective_from", "components"};
   for (const auto& [k, v] : in.items()) {
     if (std::find(kAllowed.begin(), kAllowed.end(), k) == kAllowed.end()) return InvalidArgument("unknown field '" + k + "'", k);
   }
@@ -136,14 +139,85 @@ Result<json> Validate(const json& in) {
       out["fees_vnd"].push_back(f);
     }
   }
+  // The components of a dossier (thành phần hồ sơ) the procedure requires: names, kept only when
+  // listed, so that procedures without them keep their stored form.
+  if (in.contains("components") && !in["components"].is_null()) {
+    if (!in["components"].is_array() || in["components"].size() > 50) {
+      return InvalidArgument("must be an array of at most 50 names", "components");
+    }
+    json names = json::array();
+    for (const auto& c : in["components"]) {
+      if (!c.is_string()) return InvalidArgument("must be an array of names", "components");
+      TL_ASSIGN_OR_RETURN(std::string n, text::NormalizeNfc(c.get<std::string>(), "components"));
+      n = std::string(text::Trim(n));
+      if (n.empty() || text::CodePointCount(n) > 500) return InvalidArgument("names must be 1-500 characters", "components");
+      for (const auto& seen : names) {
+        if (seen == n) return InvalidArgument("lists '" + n + "' twice", "components");
+      }
+      names.push_back(n);
+    }
+    if (!names.empty()) out["components"] = names;
+  }
   return out;
 }
 
 // Content type, well-formedness, UTF-8 and unknown members of a procedure body; Save() validates values.
 Status CheckProcedureBody(const http::Request& req) {
   return http::JsonBody::Parse(req, {"code", "name", "sector", "levels", "applicants", "competent_agency", "decision",
-                                     "processing", "fees_vnd", "result", "source_url", "effective_from"})
+                                     "processing", "fees_vnd", "result", "source_url", "effective_from",
+                                     "components", "form_schema"})
       .status();
+}
+
+struct FormFile {
+  std::string schema;                   // checked, in its authors' order
+  std::vector<std::string> components;  // its components enum
+};
+
+// The form files beside the catalogue (DIR/forms/*.json), each
+//   {"procedures": ["1.001193", ...], "source": "...", "form_schema": {...}}
+// by procedure code, their schemas checked; `files` gets the file of each code for messages.
+Result<std::map<std::string, FormFile>> LoadFormFiles(const std::filesystem::path& dir,
+                                                      std::map<std::string, std::string>& files) {
+  std::map<std::string, FormFile> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return out;
+  std::vector<std::filesystem::path> paths;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".json") paths.push_back(e.path());
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const auto& path : paths) {
+    std::ifstream in(path);
+    auto doc = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains("procedures") || !doc["procedures"].is_array() ||
+        doc["procedures"].empty() || !doc.contains("form_schema")) {
+      return InvalidArgument("not a form file (expected {\"procedures\": [codes], \"form_schema\": {...}})",
+                             path.string());
+    }
+    auto schema = forms::CheckSchema(doc["form_schema"], "form_schema");
+    if (!schema.ok()) {
+      return InvalidArgument(schema.status().field() + " " + schema.status().message(), path.string());
+    }
+    for (const auto& code : doc["procedures"]) {
+      if (!code.is_string()) return InvalidArgument("procedures must be codes", path.string());
+      std::string c = code.get<std::string>();
+      if (files.count(c)) return InvalidArgument("procedure " + c + " also has a form in " + files[c], path.string());
+      files[c] = path.string();
+      out[c] = {schema->dump(), forms::ComponentNames(*schema)};
+    }
+  }
+  return out;
+}
+
+// A stored procedure document with its form schema as the last member (both JSON texts).
+std::string WithFormSchema(std::string data, const std::string& schema) {
+  if (data.size() < 2 || data.back() != '}') return data;
+  data.pop_back();
+  data += ",\"form_schema\":";
+  data += schema;
+  data += '}';
+  return data;
 }
 
 }  // namespace
@@ -158,8 +232,15 @@ std::vector<storage::Migration> ProcedureService::Migrations() {
            "data TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (code, version));"
            "CREATE INDEX procedure_versions_effective ON procedure_versions (effective_from);"
            "CREATE TABLE procedure_catalogue_revision (id INTEGER PRIMARY KEY, revision BIGINT NOT NULL);"
-           "INSERT INTO procedure_catalogue_revision (id, revision) VALUES (1, 0);"}};
+           "INSERT INTO procedure_catalogue_revision (id, revision) VALUES (1, 0);"},
+          // The JSON Schema of each version's application form; NULL: the generic default.
+          {410, "procedure form schemas", "ALTER TABLE procedure_versions ADD COLUMN form_schema TEXT;"}};
 }
+
+ProcedureService::ProcedureService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit)
+    : db_(db), clock_(clock), audit_(audit), forms_(std::make_unique<forms::Cache>()) {}
+
+ProcedureService::~ProcedureService() = default;
 
 Result<bool> ProcedureService::IsEmpty() const {
   bool empty = true;
@@ -179,14 +260,16 @@ Status BumpRevision(storage::Session& s) {
 
 // Writes version `version` of `p` (already normalised) and, when in force, makes it current.
 Status StoreVersion(storage::Session& s, json p, int64_t version, const std::string& effective_from,
-                    const std::string& now, const std::string& actor, bool make_current) {
+                    const std::string& now, const std::string& actor, bool make_current,
+                    const std::optional<std::string>& form_schema) {
   p["version"] = version;
   p["effective_from"] = effective_from;
   std::string data = p.dump();
   std::string code = p["code"].get<std::string>();
   TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO procedure_versions (code, version, effective_from, data, created_at, "
-                                     "created_by) VALUES (?, ?, ?, ?, ?, ?)",
-                                     {code, version, effective_from, data, now, actor}));
+                                     "created_by, form_schema) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                     {code, version, effective_from, data, now, actor,
+                                      storage::OptText(form_schema)}));
   (void)n;
   if (!make_current) return Status::Ok();
   TL_ASSIGN_OR_RETURN(
@@ -212,9 +295,14 @@ Result<ImportReport> ProcedureService::Import(const std::string& path, const std
     return InvalidArgument("not a procedures document (expected {\"procedures\": [...]})", path);
   }
   ImportReport report;
+  // Forms beside the catalogue: DIR/forms/*.json.
+  std::map<std::string, std::string> form_files;
+  TL_ASSIGN_OR_RETURN(auto form_schemas,
+                      LoadFormFiles(std::filesystem::path(path).parent_path() / "forms", form_files));
   std::string today = FormatDate(clock_->NowMillis());
   std::string now = FormatRfc3339(clock_->NowMillis());
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    std::set<std::string> seen;
     for (const auto& src : doc["procedures"]) {
       report.read++;
       auto valid = Validate(FromSource(src));
@@ -225,13 +313,31 @@ Result<ImportReport> ProcedureService::Import(const std::string& path, const std
       }
       json p = std::move(*valid);
       std::string code = p["code"].get<std::string>();
-      TL_ASSIGN_OR_RETURN(auto cur, s.Query("SELECT version, data FROM procedures WHERE code = ?", {code}));
+      // A form file gives the schema and the components (its enum); without one, the form and the
+      // components the current version has (an admin's) are kept.
+      std::optional<std::string> schema;
+      auto form = form_schemas.find(code);
+      if (form != form_schemas.end()) {
+        schema = form->second.schema;
+        if (!form->second.components.empty()) p["components"] = form->second.components;
+        seen.insert(code);
+        report.forms++;
+      }
+      TL_ASSIGN_OR_RETURN(auto cur, s.Query("SELECT p.version, p.data, v.form_schema FROM procedures p LEFT JOIN "
+                                            "procedure_versions v ON v.code = p.code AND v.version = p.version "
+                                            "WHERE p.code = ?",
+                                            {code}));
       int64_t version = 1;
       if (!cur.empty()) {
         json old = json::parse(cur.rows[0].Text(1));
         old.erase("version");
         old.erase("effective_from");
-        if (old == p) {
+        std::optional<std::string> old_schema = cur.rows[0].OptText(2);
+        if (form == form_schemas.end()) {
+          schema = old_schema;
+          if (old.contains("components") && !p.contains("components")) p["components"] = old["components"];
+        }
+        if (old == p && old_schema == schema) {
           report.unchanged++;
           continue;
         }
@@ -240,10 +346,13 @@ Result<ImportReport> ProcedureService::Import(const std::string& path, const std
       } else {
         report.created++;
       }
-      TL_RETURN_IF_ERROR(StoreVersion(s, p, version, today, now, actor, true));
+      TL_RETURN_IF_ERROR(StoreVersion(s, p, version, today, now, actor, true, schema));
+    }
+    for (const auto& [code, file] : form_files) {
+      if (!seen.count(code)) return InvalidArgument("has a form for procedure " + code + ", not in the catalogue", file);
     }
     audit::Entry e{actor, "procedures.import", path, "local", "",
-                   json{{"created", report.created}, {"updated", report.updated}}.dump()};
+                   json{{"created", report.created}, {"updated", report.updated}, {"forms", report.forms}}.dump()};
     return audit_->Append(s, e);
   }));
   return report;
@@ -438,6 +547,58 @@ Result<std::string> ProcedureService::GetJson(const std::string& code, const std
   return out;
 }
 
+Result<std::string> ProcedureService::DetailJson(const std::string& code, const std::optional<std::string>& at) {
+  TL_RETURN_IF_ERROR(PromoteDue());
+  std::string data;
+  std::optional<std::string> schema;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    storage::ResultSet rs;
+    if (at) {
+      TL_ASSIGN_OR_RETURN(rs, s.Query("SELECT data, form_schema FROM procedure_versions WHERE code = ? AND "
+                                      "effective_from <= ? ORDER BY version DESC LIMIT 1",
+                                      {code, *at}));
+    } else {
+      TL_ASSIGN_OR_RETURN(rs, s.Query("SELECT p.data, v.form_schema FROM procedures p LEFT JOIN procedure_versions v "
+                                      "ON v.code = p.code AND v.version = p.version WHERE p.code = ?",
+                                      {code}));
+    }
+    if (rs.empty()) return NotFound(at ? "no version of procedure " + code + " in force on " + *at
+                                       : "no procedure with code " + code);
+    data = rs.rows[0].Text(0);
+    schema = rs.rows[0].OptText(1);
+    return Status::Ok();
+  }));
+  // The stored document is an object; the schema (as stored, in its authors' order) goes last.
+  if (data.size() < 2 || data.back() != '}') return Internal("stored procedure " + code + " is not a JSON object");
+  std::string schema_text = schema ? *schema : forms::DefaultSchema(json::parse(data)).dump();
+  return WithFormSchema(std::move(data), schema_text);
+}
+
+Status ProcedureService::ValidateForm(const json& procedure, const json& submission) {
+  std::string code = procedure.value("code", "");
+  int64_t version = procedure.value("version", int64_t{0});
+  std::shared_ptr<const forms::Compiled> form = forms_->Find(code, version);
+  if (!form) {
+    std::optional<std::string> stored;
+    TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+      TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT form_schema FROM procedure_versions WHERE code = ? AND version = ?",
+                                           {code, version}));
+      if (!rs.empty()) stored = rs.rows[0].OptText(0);
+      return Status::Ok();
+    }));
+    auto compiled = forms::Compile(stored ? *stored : forms::DefaultSchema(procedure).dump());
+    if (!compiled.ok()) return Internal("the stored form of procedure " + code + " does not compile");
+    form = *compiled;
+    forms_->Put(code, version, form);
+  }
+  return forms::Validate(*form, submission);
+}
+
+Status ProcedureService::ValidateFormByCode(const std::string& code, const json& submission) {
+  TL_ASSIGN_OR_RETURN(auto text, GetJson(code, std::nullopt));
+  return ValidateForm(json::parse(text), submission);
+}
+
 Result<std::string> ProcedureService::VersionsJson(const std::string& code) const {
   json items = json::array();
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
@@ -477,9 +638,23 @@ Result<std::string> ProcedureService::Save(const audit::Entry& actor, const std:
     (void)d;
   }
   if (expected_code && !in.contains("code")) in["code"] = *expected_code;
+  // form_schema: a schema; null for the generic default; absent on a change: the previous one stays.
+  // Read in order: the order of its properties is the order the form shows them in.
+  bool schema_given = in.contains("form_schema");
+  std::optional<std::string> schema;
+  if (schema_given) {
+    if (!in["form_schema"].is_null()) {
+      auto ordered = nlohmann::ordered_json::parse(body, nullptr, false);
+      TL_ASSIGN_OR_RETURN(auto checked, forms::CheckSchema(ordered["form_schema"], "form_schema"));
+      schema = checked.dump();
+    }
+    in.erase("form_schema");
+  }
   TL_ASSIGN_OR_RETURN(json p, Validate(in));
   std::string code = p["code"].get<std::string>();
   if (expected_code && code != *expected_code) return InvalidArgument("does not match the path", "code");
+  // The default echoed back (GET, edit, PUT) is stored as no schema, so it keeps following `components`.
+  if (schema && json::parse(*schema) == forms::DefaultSchema(p)) schema.reset();
   std::string now = FormatRfc3339(clock_->NowMillis());
   std::string stored;
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
@@ -488,13 +663,24 @@ Result<std::string> ProcedureService::Save(const audit::Entry& actor, const std:
     if (create && exists) return AlreadyExists("a procedure with code " + code + " exists", "code");
     if (!create && !exists) return NotFound("no procedure with code " + code);
     int64_t version = exists ? cur.rows[0].Int(0) + 1 : 1;
+    if (exists) {
+      TL_ASSIGN_OR_RETURN(auto prev, s.Query("SELECT data, form_schema FROM procedure_versions WHERE code = ? AND "
+                                             "version = ?",
+                                             {code, version - 1}));
+      if (!prev.empty() && !schema_given) {
+        schema = prev.rows[0].OptText(1);
+      } else if (!prev.empty() && schema && prev.rows[0].IsNull(1) &&
+                 json::parse(*schema) == forms::DefaultSchema(json::parse(prev.rows[0].Text(0)))) {
+        schema.reset();  // the previous version's default echoed back
+      }
+    }
     // A version becomes current at once when it is in force today; a procedure never seen before is
     // listed from its first version even when that is dated in the future.
     bool make_current = effective_from <= today || !exists;
-    TL_RETURN_IF_ERROR(StoreVersion(s, p, version, effective_from, now, actor.actor, make_current));
+    TL_RETURN_IF_ERROR(StoreVersion(s, p, version, effective_from, now, actor.actor, make_current, schema));
     p["version"] = version;
     p["effective_from"] = effective_from;
-    stored = p.dump();
+    stored = WithFormSchema(p.dump(), schema ? *schema : forms::DefaultSchema(p).dump());
     audit::Entry e = actor;
     e.action = create ? "procedure.create" : "procedure.update";
     e.resource = "procedure:" + code;
@@ -508,7 +694,7 @@ std::vector<http::Route> Routes(ProcedureService* svc) {
   using http::Access;
   using http::Method;
   const char* kProcedureSchema =
-      R"({"type":"object","required":["code","name","sector","levels"],"properties":{"code":{"type":"string"},"name":{"type":"string"},"sector":{"type":"string"},"levels":{"type":"array","items":{"enum":["ministry","province","commune","other"]}},"applicants":{"type":"string"},"competent_agency":{"type":"string"},"decision":{"type":"string"},"processing":{"type":"array","items":{"type":"object","properties":{"channel":{"enum":["in_person","online","postal"]},"duration":{"type":["number","null"]},"unit":{"enum":["working_day","day","hour","month",null]}}}},"fees_vnd":{"type":"array","items":{"type":"number"}},"result":{"type":"string"},"source_url":{"type":"string"},"effective_from":{"type":"string","format":"date"},"version":{"type":"integer"}}})";
+      R"({"type":"object","required":["code","name","sector","levels"],"properties":{"code":{"type":"string"},"name":{"type":"string"},"sector":{"type":"string"},"levels":{"type":"array","items":{"enum":["ministry","province","commune","other"]}},"applicants":{"type":"string"},"competent_agency":{"type":"string"},"decision":{"type":"string"},"processing":{"type":"array","items":{"type":"object","properties":{"channel":{"enum":["in_person","online","postal"]},"duration":{"type":["number","null"]},"unit":{"enum":["working_day","day","hour","month",null]}}}},"fees_vnd":{"type":"array","items":{"type":"number"}},"result":{"type":"string"},"source_url":{"type":"string"},"effective_from":{"type":"string","format":"date"},"version":{"type":"integer"},"components":{"type":"array","items":{"type":"string"},"description":"names of the documents a dossier holds, thanh phan ho so"},"form_schema":{"type":["object","null"],"description":"JSON Schema (draft 7 subset) of the submission object with applicant, form and components; on reads the stored one or the generic default; on a change absent keeps the previous one, null restores the default"}}})";
   std::vector<http::Route> r;
   r.push_back(
       {Method::kGet, "/api/v1/procedures", Access::Public(),
@@ -560,10 +746,10 @@ std::vector<http::Route> Routes(ProcedureService* svc) {
                    TL_ASSIGN_OR_RETURN(auto d, ParseDate(*at, "at"));
                    (void)d;
                  }
-                 TL_ASSIGN_OR_RETURN(auto body, svc->GetJson(req.Param("code"), at));
+                 TL_ASSIGN_OR_RETURN(auto body, svc->DetailJson(req.Param("code"), at));
                  return http::Response::Json(200, std::move(body));
                },
-               {"One procedure: the current version, or the one in force on `at`", "procedures",
+               {"One procedure: the current version, or the one in force on `at`, with its form_schema", "procedures",
                 {{"code", "path", "Procedure code, e.g. 1.000253"}, {"at", "query", "Date YYYY-MM-DD"}}, "",
                 kProcedureSchema}});
   r.push_back({Method::kGet, "/api/v1/procedures/{code}/versions", Access::Public(),

@@ -14,12 +14,21 @@
 // the same transaction. Each search reads the revision (one indexed row) and reloads the copy when it
 // moved, so a change made through any server process is seen by every other one at its next search.
 //
-// Thread-safety: safe to share; the search copy is an immutable snapshot swapped under a mutex.
+// Forms (tờ khai): each version may store a JSON Schema of its application form (`form_schema`,
+// edited through the admin routes, at most 64 KiB, in the draft-7 subset form_schema.h lists); a
+// version without one has the generic default (applicant, a free form object, the components the
+// procedure lists). ValidateForm checks a submission {applicant, form, components} against it,
+// naming the failing field (`form.child.date_of_birth`); schemas are compiled once per (code,
+// version). data/procedures/forms/*.json are imported with the catalogue.
+//
+// Thread-safety: safe to share; the search copy is an immutable snapshot swapped under a mutex; the
+// compiled forms are cached under their own lock.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +41,10 @@
 #include "storage/migrations.h"
 
 namespace tl::procedures {
+
+namespace forms {
+class Cache;
+}
 
 struct SearchQuery {
   std::string text;
@@ -52,12 +65,13 @@ struct ImportReport {
   int created = 0;
   int updated = 0;
   int unchanged = 0;
+  int forms = 0;  // procedures given a form from data/procedures/forms/
 };
 
 class ProcedureService {
  public:
-  ProcedureService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit)
-      : db_(db), clock_(clock), audit_(audit) {}
+  ProcedureService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit);
+  ~ProcedureService();
 
   static std::vector<storage::Migration> Migrations();
 
@@ -67,10 +81,21 @@ class ProcedureService {
   Result<SearchPage> Search(const SearchQuery& q);
   // The current version, or the one in force on `at` (YYYY-MM-DD).
   Result<std::string> GetJson(const std::string& code, const std::optional<std::string>& at);
+  // GetJson plus `form_schema`: the version's own schema, or the generic default (the detail view).
+  Result<std::string> DetailJson(const std::string& code, const std::optional<std::string>& at);
   Result<std::string> VersionsJson(const std::string& code) const;
   Result<std::string> SectorsJson() const;
 
-  // Creates a procedure or adds a version; `procedure_json` is validated. Returns the stored version.
+  // Checks a submission document {"applicant": {...}, "form": {...}, "components": [...]} against the
+  // form of `procedure` (a document from GetJson: its code and version pick the schema). Returns
+  // InvalidArgument whose field is the path of the first failing value, e.g. form.child.date_of_birth.
+  Status ValidateForm(const nlohmann::json& procedure, const nlohmann::json& submission);
+  // The same against the current version of the procedure `code` (NotFound if there is none).
+  Status ValidateFormByCode(const std::string& code, const nlohmann::json& submission);
+
+  // Creates a procedure or adds a version; `procedure_json` is validated, `form_schema` included
+  // (absent on a change: the previous version's is kept; null: back to the default). Returns the
+  // stored version with its form_schema.
   Result<std::string> Save(const audit::Entry& actor, const std::string& procedure_json,
                            const std::optional<std::string>& expected_code, bool create);
 
@@ -85,6 +110,7 @@ class ProcedureService {
   std::atomic<int64_t> last_promotion_check_{0};
   std::mutex index_mu_;
   std::shared_ptr<const SearchIndex> index_;
+  std::unique_ptr<forms::Cache> forms_;
 };
 
 std::vector<http::Route> Routes(ProcedureService* service);

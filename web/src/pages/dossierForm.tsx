@@ -1,9 +1,13 @@
 // The application form shared by online submission (citizens, organisations) and desk reception.
+// The procedure's form schema (`form_schema`) shapes it: the applicant's required fields, the
+// declaration's own fields (schemaForm.tsx; a free key/value list when the schema has none) and the
+// components to tick when the procedure lists them.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Applicant, type Delivery, type Dossier, type Procedure, type SubmitDossier } from '../api';
 import { t, type MsgKey } from '../i18n';
 import { deliveryLabel } from '../dossier';
 import { errorMessage, Field, useAsync } from '../ui';
+import { build, fieldId, hasFields, initialValues, SchemaFields, titleAt, type Errors, type JsonSchema, type Values } from './schemaForm';
 
 const DELIVERIES: Delivery[] = ['desk', 'online', 'post'];
 /** Hà Nội: the commune picker lists its wards and communes. */
@@ -48,6 +52,19 @@ function emptyApplicant(a: Applicant): ApplicantForm {
   };
 }
 
+/** Where a problem's `field` is on the page: [input id, label]. */
+function locate(field: string, formSchema: JsonSchema | undefined, enumComponents: boolean): [string, string] | undefined {
+  if (FIELDS[field] && !(field === 'components' && enumComponents)) return [FIELDS[field][0], t(FIELDS[field][1])];
+  if (field.startsWith('form.') && formSchema) {
+    const path = field.slice('form.'.length);
+    return [fieldId(path), titleAt(formSchema, path)];
+  }
+  if (field === 'components' || field.startsWith('components.')) {
+    return [enumComponents ? 'df-comp-0' : 'df-comp-new', t('dnew.components')];
+  }
+  return undefined;
+}
+
 export function DossierForm({
   procedure,
   applicant: initial,
@@ -66,6 +83,10 @@ export function DossierForm({
   submitLabel: string;
   onSubmitted: (d: Dossier) => void;
 }) {
+  const schema = procedure.form_schema ?? undefined;
+  const formSchema = hasFields(schema?.properties?.form) ? schema?.properties?.form : undefined;
+  const applicantRequired = new Set(schema?.properties?.applicant?.required ?? ['full_name']);
+  const componentNames = (schema?.properties?.components?.items?.enum ?? []).map(String);
   const levels = procedure.levels ?? [];
   const needsUnit = levels.includes('commune');
   const unitRequired = needsUnit && !levels.includes('province');
@@ -94,14 +115,22 @@ export function DossierForm({
   const [kvs, setKvs] = useState<KV[]>([{ id: 0, key: '', value: '' }]);
   const [components, setComponents] = useState<Component[]>([]);
   const [newComponent, setNewComponent] = useState('');
+  const [values, setValues] = useState<Values>(() => initialValues(formSchema));
+  const [fieldErrors, setFieldErrors] = useState<Errors>({});
+  const [ticked, setTicked] = useState<Set<string>>(new Set());
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     // Move focus to the offending input so keyboard and screen-reader users land on it.
-    const id = error?.field ? FIELDS[error.field]?.[0] : undefined;
+    const id = error?.field ? locate(error.field, formSchema, componentNames.length > 0)?.[0] : undefined;
     if (id) document.getElementById(id)?.focus();
   }, [error]);
+
+  const setValue = (path: string, v: string | boolean) => {
+    setValues((cur) => ({ ...cur, [path]: v }));
+    if (fieldErrors[path]) setFieldErrors((cur) => ({ ...cur, [path]: '' }));
+  };
 
   const invalid = (field: string) => (error?.field === field ? true : undefined);
   const described = (field: string, hint?: string) =>
@@ -123,22 +152,49 @@ export function DossierForm({
       setError({ message: t('dnew.nameRequired'), field: 'applicant.full_name' });
       return;
     }
+    for (const k of ['personal_id', 'tax_code', 'phone', 'email', 'address'] as const) {
+      if (applicantRequired.has(k) && !app[k].trim()) {
+        const field = `applicant.${k}`;
+        setError({ message: t('dnew.errorIn', { field: t(FIELDS[field][1]), detail: t('form.required') }), field });
+        return;
+      }
+    }
+    let formValue: Record<string, unknown> = {};
+    if (formSchema) {
+      const built = build(formSchema, values);
+      const paths = Object.keys(built.errors);
+      setFieldErrors(built.errors);
+      if (paths.length) {
+        const first = paths[0];
+        const message = t('dnew.errorIn', { field: titleAt(formSchema, first), detail: built.errors[first] });
+        setError({
+          message: paths.length > 1 ? t('form.andMore', { message, n: paths.length - 1 }) : message,
+          field: `form.${first}`,
+        });
+        return;
+      }
+      formValue = built.value;
+    }
     const applicant: Applicant = { full_name: app.full_name.trim().normalize('NFC') };
     for (const k of ['personal_id', 'tax_code', 'phone', 'email', 'address'] as const) {
       const v = app[k].trim().normalize('NFC');
       if (v) applicant[k] = v;
     }
-    const form: Record<string, string> = {};
-    for (const kv of kvs) {
-      const k = kv.key.trim().normalize('NFC');
-      if (k) form[k] = kv.value.trim().normalize('NFC');
+    const form: Record<string, unknown> = formValue;
+    if (!formSchema) {
+      for (const kv of kvs) {
+        const k = kv.key.trim().normalize('NFC');
+        if (k) form[k] = kv.value.trim().normalize('NFC');
+      }
     }
     const body: SubmitDossier = {
       procedure_code: procedure.code,
       delivery,
       applicant,
       form,
-      components: components.filter((c) => c.checked).map((c) => c.name),
+      components: componentNames.length
+        ? componentNames.filter((n) => ticked.has(n))
+        : components.filter((c) => c.checked).map((c) => c.name),
       ...(needsUnit && unit ? { unit_code: unit } : {}),
       ...extra,
     };
@@ -148,8 +204,10 @@ export function DossierForm({
       onSubmitted(await api.submitDossier(body));
     } catch (err) {
       const field = err instanceof ApiError ? err.problem.field : undefined;
-      const label = field && FIELDS[field] ? t(FIELDS[field][1]) : '';
+      const label = field ? (locate(field, formSchema, componentNames.length > 0)?.[1] ?? '') : '';
       const message = label ? t('dnew.errorIn', { field: label, detail: errorMessage(err) }) : errorMessage(err);
+      // The server names a declaration field: mark it where it is.
+      if (field?.startsWith('form.') && formSchema) setFieldErrors({ [field.slice('form.'.length)]: errorMessage(err) });
       setError({ message, field });
     } finally {
       setBusy(false);
@@ -216,6 +274,7 @@ export function DossierForm({
         <Field id="df-pid" label={t('dnew.personalId')} hint={t('dnew.personalIdHint')}>
           <input
             id="df-pid"
+            required={applicantRequired.has('personal_id')}
             name="personal_id"
             inputMode="numeric"
             autocomplete="off"
@@ -228,6 +287,7 @@ export function DossierForm({
         <Field id="df-phone" label={t('dnew.phone')} hint={t('dnew.phoneHint')}>
           <input
             id="df-phone"
+            required={applicantRequired.has('phone')}
             name="phone"
             type="tel"
             autocomplete="tel"
@@ -240,6 +300,7 @@ export function DossierForm({
         <Field id="df-email" label={t('dnew.email')}>
           <input
             id="df-email"
+            required={applicantRequired.has('email')}
             name="email"
             type="email"
             autocomplete="email"
@@ -252,6 +313,7 @@ export function DossierForm({
         <Field id="df-tax" label={t('dnew.taxCode')}>
           <input
             id="df-tax"
+            required={applicantRequired.has('tax_code')}
             name="tax_code"
             inputMode="numeric"
             autocomplete="off"
@@ -264,6 +326,7 @@ export function DossierForm({
         <Field id="df-address" label={t('dnew.address')}>
           <input
             id="df-address"
+            required={applicantRequired.has('address')}
             name="address"
             autocomplete="street-address"
             value={app.address}
@@ -274,101 +337,140 @@ export function DossierForm({
         </Field>
       </fieldset>
 
-      <fieldset class="panel">
-        <legend>{t('dnew.formTitle')}</legend>
-        <p class="hint">{t('dnew.formHint')}</p>
-        <ul class="kv-list">
-          {kvs.map((kv, i) => (
-            <li key={kv.id} class="kv-row">
-              <div class="field">
-                <label for={`df-key-${i}`}>{t('dnew.fieldKey', { n: i + 1 })}</label>
-                <input
-                  id={`df-key-${i}`}
-                  autocomplete="off"
-                  value={kv.key}
-                  aria-invalid={i === 0 ? invalid('form') : undefined}
-                  onInput={(e) => setKvs(kvs.map((x) => (x.id === kv.id ? { ...x, key: e.currentTarget.value } : x)))}
-                />
-              </div>
-              <div class="field">
-                <label for={`df-value-${i}`}>{t('dnew.fieldValue', { n: i + 1 })}</label>
-                <input
-                  id={`df-value-${i}`}
-                  autocomplete="off"
-                  value={kv.value}
-                  onInput={(e) => setKvs(kvs.map((x) => (x.id === kv.id ? { ...x, value: e.currentTarget.value } : x)))}
-                />
-              </div>
-              <button
-                type="button"
-                class="btn btn-danger btn-small"
-                aria-label={t('dnew.removeField', { n: i + 1 })}
-                onClick={() => setKvs(kvs.filter((x) => x.id !== kv.id))}
-              >
-                {t('dnew.remove')}
-              </button>
-            </li>
-          ))}
-        </ul>
-        <button
-          type="button"
-          class="btn btn-secondary btn-small"
-          onClick={() => setKvs([...kvs, { id: nextId.current++, key: '', value: '' }])}
-        >
-          {t('dnew.addField')}
-        </button>
-      </fieldset>
+      {formSchema ? (
+        <fieldset class="panel" data-testid="schema-form">
+          <legend>{formSchema.title ?? t('dnew.formTitle')}</legend>
+          {formSchema.description && <p class="hint">{formSchema.description}</p>}
+          <p class="hint">{t('form.requiredHint')}</p>
+          <SchemaFields schema={formSchema} values={values} errors={fieldErrors} onChange={setValue} />
+        </fieldset>
+      ) : (
+        <fieldset class="panel">
+          <legend>{t('dnew.formTitle')}</legend>
+          <p class="hint">{t('dnew.formHint')}</p>
+          <ul class="kv-list">
+            {kvs.map((kv, i) => (
+              <li key={kv.id} class="kv-row">
+                <div class="field">
+                  <label for={`df-key-${i}`}>{t('dnew.fieldKey', { n: i + 1 })}</label>
+                  <input
+                    id={`df-key-${i}`}
+                    autocomplete="off"
+                    value={kv.key}
+                    aria-invalid={i === 0 ? invalid('form') : undefined}
+                    onInput={(e) => setKvs(kvs.map((x) => (x.id === kv.id ? { ...x, key: e.currentTarget.value } : x)))}
+                  />
+                </div>
+                <div class="field">
+                  <label for={`df-value-${i}`}>{t('dnew.fieldValue', { n: i + 1 })}</label>
+                  <input
+                    id={`df-value-${i}`}
+                    autocomplete="off"
+                    value={kv.value}
+                    onInput={(e) => setKvs(kvs.map((x) => (x.id === kv.id ? { ...x, value: e.currentTarget.value } : x)))}
+                  />
+                </div>
+                <button
+                  type="button"
+                  class="btn btn-danger btn-small"
+                  aria-label={t('dnew.removeField', { n: i + 1 })}
+                  onClick={() => setKvs(kvs.filter((x) => x.id !== kv.id))}
+                >
+                  {t('dnew.remove')}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <button
+            type="button"
+            class="btn btn-secondary btn-small"
+            onClick={() => setKvs([...kvs, { id: nextId.current++, key: '', value: '' }])}
+          >
+            {t('dnew.addField')}
+          </button>
+        </fieldset>
+      )}
 
-      <fieldset class="panel">
-        <legend>{t('dnew.components')}</legend>
-        <p class="hint" id="df-comp-hint">
-          {t('dnew.componentsHint')}
-        </p>
-        {components.length === 0 ? (
-          <p class="empty">{t('dnew.noComponents')}</p>
-        ) : (
+      {componentNames.length > 0 ? (
+        <fieldset class="panel">
+          <legend>{schema?.properties?.components?.title ?? t('dnew.components')}</legend>
+          <p class="hint" id="df-comp-hint">
+            {t('form.componentsHint')}
+          </p>
           <ul class="checklist" data-testid="components">
-            {components.map((c) => (
-              <li key={c.id}>
+            {componentNames.map((n, i) => (
+              <li key={n}>
                 <label class="choice">
                   <input
                     type="checkbox"
-                    checked={c.checked}
-                    onChange={(e) =>
-                      setComponents(
-                        components.map((x) => (x.id === c.id ? { ...x, checked: e.currentTarget.checked } : x)),
-                      )
-                    }
+                    id={`df-comp-${i}`}
+                    checked={ticked.has(n)}
+                    aria-describedby={i === 0 ? described('components', 'df-comp-hint') : undefined}
+                    onChange={(e) => {
+                      const next = new Set(ticked);
+                      if (e.currentTarget.checked) next.add(n);
+                      else next.delete(n);
+                      setTicked(next);
+                    }}
                   />
-                  <span>{c.name}</span>
+                  <span>{n}</span>
                 </label>
               </li>
             ))}
           </ul>
-        )}
-        <div class="field">
-          <label for="df-comp-new">{t('dnew.componentNew')}</label>
-          <div class="search-row">
-            <input
-              id="df-comp-new"
-              autocomplete="off"
-              value={newComponent}
-              aria-describedby={described('components', 'df-comp-hint')}
-              aria-invalid={invalid('components')}
-              onInput={(e) => setNewComponent(e.currentTarget.value)}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter') {
-                  e.preventDefault();
-                  addComponent();
-                }
-              }}
-            />
-            <button type="button" class="btn btn-secondary" onClick={addComponent}>
-              {t('dnew.addComponent')}
-            </button>
+        </fieldset>
+      ) : (
+        <fieldset class="panel">
+          <legend>{t('dnew.components')}</legend>
+          <p class="hint" id="df-comp-hint">
+            {t('dnew.componentsHint')}
+          </p>
+          {components.length === 0 ? (
+            <p class="empty">{t('dnew.noComponents')}</p>
+          ) : (
+            <ul class="checklist" data-testid="components">
+              {components.map((c) => (
+                <li key={c.id}>
+                  <label class="choice">
+                    <input
+                      type="checkbox"
+                      checked={c.checked}
+                      onChange={(e) =>
+                        setComponents(
+                          components.map((x) => (x.id === c.id ? { ...x, checked: e.currentTarget.checked } : x)),
+                        )
+                      }
+                    />
+                    <span>{c.name}</span>
+                  </label>
+                </li>
+              ))}
+            </ul>
+          )}
+          <div class="field">
+            <label for="df-comp-new">{t('dnew.componentNew')}</label>
+            <div class="search-row">
+              <input
+                id="df-comp-new"
+                autocomplete="off"
+                value={newComponent}
+                aria-describedby={described('components', 'df-comp-hint')}
+                aria-invalid={invalid('components')}
+                onInput={(e) => setNewComponent(e.currentTarget.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter') {
+                    e.preventDefault();
+                    addComponent();
+                  }
+                }}
+              />
+              <button type="button" class="btn btn-secondary" onClick={addComponent}>
+                {t('dnew.addComponent')}
+              </button>
+            </div>
           </div>
-        </div>
-      </fieldset>
+        </fieldset>
+      )}
 
       <div id="df-error" class="form-error" role="alert" aria-live="assertive">
         {error?.message}
