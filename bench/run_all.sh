@@ -201,6 +201,12 @@ Needs \`wrk\`, \`nginx\` (nginx-light is enough), PostgreSQL 15 server binaries 
 \`postgres\`). One backend only: \`BACKENDS=sqlite bench/http_read.sh\`. Shorter runs:
 \`DURATION=5s STARTUP_RUNS=3 bench/http_read.sh\`. Every process and temp dir the scripts start is
 cleaned up on exit, including on Ctrl-C.
+
+## The one-stop shop
+
+Lifecycle throughput (`bench/lifecycle.sh`) and a simulated year at scale (`bench/scale.sh`: bulk
+load of 4 million dossiers, the service index over the year, public look-ups beside nginx, RSS) are
+in [benchmarks-one-stop-shop.md](benchmarks-one-stop-shop.md).
 EOF
 } >"$OUT_DOC"
 
