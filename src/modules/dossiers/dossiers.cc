@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/crypto.h"
@@ -619,16 +620,20 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
                                          is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role,
                                          storage::OptText(who.agency), now, req.note, detail.dump()}));
     (void)ev;
+    const StateRule* label = rules_->State(to);
+    std::string title = "Hồ sơ " + code + ": " + (label ? label->label_vi : to);
+    std::string body = req.note.empty() ? title : req.note;
     if (!r.IsNull(kApplicantUser)) {
-      const StateRule* label = rules_->State(to);
-      std::string title = "Hồ sơ " + code + ": " + (label ? label->label_vi : to);
-      std::string body = req.note.empty() ? title : req.note;
       TL_ASSIGN_OR_RETURN(auto nn, s.Exec("INSERT INTO notifications (user_id, dossier_code, kind, title, body, created_at) "
                                           "VALUES (?, ?, ?, ?, ?, ?)",
                                           {r.Int(kApplicantUser), code, action, title, body, now}));
       (void)nn;
-      TL_RETURN_IF_ERROR(MailApplicant(s, r.OptText(kApplicantEmail), code, title, body));
     }
+    // E-mail goes to any applicant who gave an address (with an account or recorded at the desk), and
+    // only for what they must know or do — not for internal steps (assign, propose, approve, transfer).
+    static const std::set<std::string> kMailed = {"receive",      "refuse", "request-supplement", "reject",
+                                                  "issue-result", "return", "stop", "apologise", "withdraw"};
+    if (kMailed.count(action)) TL_RETURN_IF_ERROR(MailApplicant(s, r.OptText(kApplicantEmail), code, title, body));
     audit::Entry e = ctx;
     e.action = "dossier." + action;
     e.resource = "dossier:" + code;
