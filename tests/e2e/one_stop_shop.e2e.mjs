@@ -295,6 +295,11 @@ try {
     await login(leader, 'leader');
     await openFromQueue(leader, code, '?status=awaiting_approval');
     await act(leader, 'Phê duyệt', {}, 'Đã phê duyệt');
+    // The answers read with the form's own Vietnamese titles, nested fields flattened.
+    const answers = await leader.locator('dl.kv').innerText();
+    if (!answers.includes('Người được khai sinh › Họ, chữ đệm và tên')) {
+      throw new Error(`the form answers are not labelled by the schema: ${answers.slice(0, 200)}`);
+    }
     await shot(leader, '12-leader-approved');
   });
 

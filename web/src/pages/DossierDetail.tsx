@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type ActionBody, type Agency, type Dossier, type DossierRules } from '../api';
+import { api, ApiError, type ActionBody, type Agency, type Dossier, type DossierRules, type JsonSchema } from '../api';
 import { t } from '../i18n';
 import {
   actionLabel,
@@ -397,9 +397,48 @@ function Timeline({ d }: { d: Dossier }) {
   );
 }
 
-function formEntries(form: Dossier['form']): [string, string][] {
+/**
+ * The form's answers as labelled rows: nested objects flattened ("Trẻ › Họ, chữ đệm và tên"), lists
+ * joined, yes/no for booleans. Labels are the titles of the procedure's form schema when it is known
+ * (the schema describes the whole submission; its `form` property describes these answers), else keys.
+ */
+function formEntries(form: Dossier['form'], schema: JsonSchema | null): [string, string][] {
   if (!form || typeof form !== 'object') return [];
-  return Object.entries(form).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
+  const out: [string, string][] = [];
+  const walk = (value: unknown, s: JsonSchema | undefined, label: string) => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      // The schema's order (the server stores answers with sorted keys), then any other keys.
+      const obj = value as Record<string, unknown>;
+      const keys = [...Object.keys(s?.properties ?? {}).filter((k) => k in obj)];
+      for (const k of Object.keys(obj)) if (!keys.includes(k)) keys.push(k);
+      for (const k of keys) {
+        const child = s?.properties?.[k];
+        walk(obj[k], child, (label ? `${label} › ` : '') + (child?.title ?? k));
+      }
+    } else if (Array.isArray(value)) {
+      out.push([label, value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')]);
+    } else if (typeof value === 'boolean') {
+      out.push([label, value ? t('common.yes') : t('common.no')]);
+    } else if (value !== null && value !== undefined && value !== '') {
+      out.push([label, String(value)]);
+    }
+  };
+  walk(form, schema?.properties?.form, '');
+  return out;
+}
+
+/** The procedure's form schema, for the labels of a dossier's answers (null until loaded, or none). */
+function useFormSchema(procedure: string): JsonSchema | null {
+  const [schema, setSchema] = useState<JsonSchema | null>(null);
+  useEffect(() => {
+    const c = new AbortController();
+    api
+      .procedure(procedure, c.signal)
+      .then((p) => setSchema(p.form_schema ?? null))
+      .catch(() => setSchema(null));
+    return () => c.abort();
+  }, [procedure]);
+  return schema;
 }
 
 function View({
@@ -421,7 +460,7 @@ function View({
     d.status === 'supplement_requested'
       ? [...d.timeline].reverse().find((e) => e.to_status === 'supplement_requested')
       : undefined;
-  const form = formEntries(d.form);
+  const form = formEntries(d.form, useFormSchema(d.procedure.code));
   return (
     <>
       <h1>{t('dossier.title', { code: d.code })}</h1>
