@@ -213,6 +213,17 @@ TEST_P(ServiceIndexSeriesTest, DailyCountsEqualAScanThroughLiveActionsAndBulkHis
     checked++;
   }
   EXPECT_GT(checked, 0);
+  // The ranking is ordered by score, then by dossiers served, then by code.
+  json ranking = Get("/api/v1/stats/service-index/ranking?from=2026-08-01&to=2026-11-18");
+  ASSERT_GT(ranking["items"].size(), 50u);
+  for (size_t i = 1; i < ranking["items"].size(); ++i) {
+    const json& a = ranking["items"][i - 1];
+    const json& b = ranking["items"][i];
+    double sa = a["score_100"], sb = b["score_100"];
+    int64_t ra = a["received"], rb = b["received"];
+    EXPECT_TRUE(sa > sb || (sa == sb && (ra > rb || (ra == rb && a["unit"] < b["unit"])))) << i;
+    EXPECT_EQ(b["rank"], i + 1);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceIndexSeriesTest, ::testing::ValuesIn(BackendNames()),

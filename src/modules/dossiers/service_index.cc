@@ -248,8 +248,14 @@ Result<json> ServiceIndex::Ranking(const std::string& from, const std::string& t
     items.push_back({{"unit", unit}, {"score_100", s["score_100"]}, {"received", c.received},
                      {"resolved", c.resolved}, {"overdue", c.open_overdue}});
   }
+  // Best score first; on equal scores the commune that served more dossiers, then by code, so the
+  // order is stable and a commune with one perfect dossier does not outrank a busy one by chance.
   std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
-    return a["score_100"].get<double>() > b["score_100"].get<double>();
+    double sa = a["score_100"].get<double>(), sb = b["score_100"].get<double>();
+    if (sa != sb) return sa > sb;
+    int64_t ra = a["received"].get<int64_t>(), rb = b["received"].get<int64_t>();
+    if (ra != rb) return ra > rb;
+    return a["unit"].get<std::string>() < b["unit"].get<std::string>();
   });
   int rank = 0;
   for (auto& i : items) i["rank"] = ++rank;
