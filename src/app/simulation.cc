@@ -157,14 +157,13 @@ class Sim {
     req.channel = online ? "online" : "desk";
     req.delivery = Chance(0.3) ? "online" : (Chance(0.2) ? "post" : "desk");
     req.applicant = Person();
-    req.components = {"Tờ khai", "Giấy tờ tùy thân"};
-    // A procedure with its own form (data/procedures/forms/) is filled in as its schema's example.
-    if (auto detail = app_.procedures().DetailJson(procedure, std::nullopt); detail.ok()) {
-      json example = json::parse(*detail)["form_schema"].value("examples", json::array());
-      if (!example.empty()) {
-        req.form = example[0].value("form", json::object());
-        req.components = example[0].value("components", std::vector<std::string>{});
-      }
+    // A procedure with its own form (data/procedures/forms/) is filled in as its schema's example
+    // (read once per procedure).
+    if (auto facts = Facts(procedure); facts.ok()) {
+      req.form = (*facts)->form;
+      req.components = (*facts)->components;
+    } else {
+      req.components = {"Tờ khai", "Giấy tờ tùy thân"};
     }
     audit::Entry ctx{"simulate", "", "", "sim", "", ""};
     clock_.Set(t_submit);

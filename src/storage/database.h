@@ -38,9 +38,10 @@ struct Blob {
 
 using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
 
-// Helpers to build parameters: Null(), Text(s), Int(i); OptText() maps nullopt to NULL.
+// Helpers to build parameters: Null(), Text(s), Int(i); OptText() and OptInt() map nullopt to NULL.
 inline Value Null() { return nullptr; }
 inline Value OptText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(nullptr); }
+inline Value OptInt(const std::optional<int64_t>& i) { return i ? Value(*i) : Value(nullptr); }
 
 class Row {
  public:

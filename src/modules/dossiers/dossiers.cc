@@ -15,8 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kHanoiOffsetMs = 7LL * 3600 * 1000;
-constexpr int64_t kDayMs = 86400000;
+using daily::kDayMs;
+using daily::kHanoiOffsetMs;
 constexpr int64_t kNoDue = 9'000'000'000'000'000;  // sorts after every real due time
 
 constexpr const char* kColumns =
@@ -40,11 +40,6 @@ json OptText(const storage::Row& r, int col) { return r.IsNull(col) ? json(nullp
 std::string HanoiYymmdd(int64_t ms) {
   std::string d = FormatDate(ms + kHanoiOffsetMs);  // YYYY-MM-DD
   return d.substr(2, 2) + d.substr(5, 2) + d.substr(8, 2);
-}
-
-std::string MaskId(const std::string& id) {
-  if (id.size() <= 4) return id;
-  return std::string(id.size() - 4, '*') + id.substr(id.size() - 4);
 }
 
 // Working days of a procedure for a channel; hours and months converted; unknown: 10 working days.
@@ -582,35 +577,24 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
       if (*req.agency == st.handling) return InvalidArgument("the dossier is already with this agency", "agency");
     }
     TL_ASSIGN_OR_RETURN(json detail, Transition(*rule, action, req.assignee, req.agency, new_due, now, st));
-    std::string to = st.status;
-    const std::string& handling = st.handling;
-    const std::optional<std::string>& assignee = st.assignee;
-    const auto& received_at = st.received_at;
-    const auto& due = st.due;
-    const auto& paused = st.paused;
-    const auto& finished = st.finished;
-    const auto& returned = st.returned;
-    const auto& on_time = st.on_time;
-    int64_t apologies = st.apologies;
+    const std::string& to = st.status;
     const StateRule* to_state = rules_->State(to);
     bool open = to_state ? to_state->open : false;
-    int64_t queue_key = (open && due) ? *due : kNoDue;
+    int64_t queue_key = (open && st.due) ? *st.due : kNoDue;
     TL_ASSIGN_OR_RETURN(
         auto n, s.ExecV("UPDATE dossiers SET status = ?, version = version + 1, handling_agency = ?, assignee = ?, "
                         "received_at = ?, due_at = ?, paused_at = ?, finished_at = ?, returned_at = ?, on_time = ?, "
                         "apologies = ?, queue_key = ?, updated_at = ? WHERE code = ? AND version = ?",
-                        {to, handling, storage::OptText(assignee), received_at ? storage::Value(*received_at) : storage::Null(),
-                         due ? storage::Value(*due) : storage::Null(), paused ? storage::Value(*paused) : storage::Null(),
-                         finished ? storage::Value(*finished) : storage::Null(),
-                         returned ? storage::Value(*returned) : storage::Null(),
-                         on_time ? storage::Value(*on_time) : storage::Null(), apologies, queue_key, now, code,
+                        {to, st.handling, storage::OptText(st.assignee), storage::OptInt(st.received_at),
+                         storage::OptInt(st.due), storage::OptInt(st.paused), storage::OptInt(st.finished),
+                         storage::OptInt(st.returned), storage::OptInt(st.on_time), st.apologies, queue_key, now, code,
                          req.version}));
     if (n != 1) return Conflict("the dossier changed meanwhile; reload and try again");
     daily::Facts after = FactsOf(r);
     after.status = to;
-    after.finished = finished.has_value();
-    after.on_time = on_time;
-    after.apologies = apologies;
+    after.finished = st.finished.has_value();
+    after.on_time = st.on_time;
+    after.apologies = st.apologies;
     TL_RETURN_IF_ERROR(daily::Add(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
                                   daily::Minus(daily::Of(after), daily::Of(FactsOf(r)))));
     TL_ASSIGN_OR_RETURN(auto seq, s.Query("SELECT MAX(seq) FROM dossier_events WHERE dossier_code = ?", {code}));
@@ -620,8 +604,7 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
                                          is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role,
                                          storage::OptText(who.agency), now, req.note, detail.dump()}));
     (void)ev;
-    const StateRule* label = rules_->State(to);
-    std::string title = "Hồ sơ " + code + ": " + (label ? label->label_vi : to);
+    std::string title = "Hồ sơ " + code + ": " + (to_state ? to_state->label_vi : to);
     std::string body = req.note.empty() ? title : req.note;
     if (!r.IsNull(kApplicantUser)) {
       TL_ASSIGN_OR_RETURN(auto nn, s.Exec("INSERT INTO notifications (user_id, dossier_code, kind, title, body, created_at) "
@@ -1041,7 +1024,6 @@ Result<HistoryReport> DossierService::ImportHistory(const std::vector<Historical
     p.counts = daily::Of(facts);
     const StateRule* state = rules_->State(st.status);
     bool open = state ? state->open : false;
-    auto opt = [](const std::optional<int64_t>& v) { return v ? storage::Value(*v) : storage::Null(); };
     std::string id_number = h.req.applicant.personal_id.value_or(h.req.applicant.tax_code.value_or(""));
     p.row = {h.req.procedure_code, procedure.value("name", ""), p.receiving, st.competent, st.handling, p.unit, channel,
              h.req.delivery, st.status, version,
@@ -1049,8 +1031,9 @@ Result<HistoryReport> DossierService::ImportHistory(const std::vector<Historical
              text::FoldForSearch(h.req.applicant.full_name),
              id_number.empty() ? storage::Null() : storage::Value(id_number), storage::OptText(h.req.applicant.phone),
              storage::OptText(h.req.applicant.email), h.req.applicant.address, h.req.form.dump(), components,
-             storage::OptText(st.assignee), st.working_days, now, opt(st.received_at), opt(st.due), opt(st.paused),
-             opt(st.finished), opt(st.returned), opt(st.on_time), st.apologies, opt(rating),
+             storage::OptText(st.assignee), st.working_days, now, storage::OptInt(st.received_at), storage::OptInt(st.due),
+             storage::OptInt(st.paused), storage::OptInt(st.finished), storage::OptInt(st.returned),
+             storage::OptInt(st.on_time), st.apologies, storage::OptInt(rating),
              (open && st.due) ? *st.due : kNoDue, last};
     report.events += static_cast<int64_t>(p.events.size());
     planned.push_back(std::move(p));

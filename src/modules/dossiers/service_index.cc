@@ -11,10 +11,26 @@ namespace tl::dossiers {
 namespace {
 
 using nlohmann::json;
-constexpr int64_t kHanoiOffsetMs = 7LL * 3600 * 1000;
-constexpr int64_t kDayMs = 86400000;
+using daily::kDayMs;
+using daily::kHanoiOffsetMs;
 
 }  // namespace
+
+ServiceIndex::Counts& ServiceIndex::Counts::operator+=(const Counts& o) {
+  received += o.received;
+  online += o.online;
+  resolved += o.resolved;
+  resolved_on_time += o.resolved_on_time;
+  open += o.open;
+  open_overdue += o.open_overdue;
+  online_resolved += o.online_resolved;
+  online_result += o.online_result;
+  with_components += o.with_components;
+  rated += o.rated;
+  satisfied += o.satisfied;
+  apologised += o.apologised;
+  return *this;
+}
 
 Result<std::vector<IndicatorRule>> ServiceIndex::LoadRules(const std::string& path) {
   std::ifstream in(path);
@@ -216,20 +232,7 @@ Result<json> ServiceIndex::Compute(const std::string& unit, const std::string& f
   TL_ASSIGN_OR_RETURN(auto rows, scan ? AggregateScan(filter, period.first, period.second)
                                       : Aggregate(filter, period.first, period.second));
   Counts total;
-  for (const auto& [u, c] : rows) {
-    total.received += c.received;
-    total.online += c.online;
-    total.resolved += c.resolved;
-    total.resolved_on_time += c.resolved_on_time;
-    total.open += c.open;
-    total.open_overdue += c.open_overdue;
-    total.online_resolved += c.online_resolved;
-    total.online_result += c.online_result;
-    total.with_components += c.with_components;
-    total.rated += c.rated;
-    total.satisfied += c.satisfied;
-    total.apologised += c.apologised;
-  }
+  for (const auto& [u, c] : rows) total += c;
   json out = Score(total);
   out["unit"] = unit;
   out["from"] = from;
@@ -292,7 +295,7 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Buckets(int64_t first, int64_t 
       std::string date = FormatDate(d * kDayMs);
       int y = std::stoi(date.substr(0, 4)), m = std::stoi(date.substr(5, 2)) + 1;
       if (m == 13) y++, m = 1;
-      char next[16];
+      char next[32];
       std::snprintf(next, sizeof next, "%04d-%02d-01", y, m);
       auto next_ms = ParseDate(next, "to");
       end = next_ms.ok() ? *next_ms / kDayMs - 1 : last;
@@ -322,21 +325,7 @@ Result<json> ServiceIndex::Series(const std::string& unit, const std::string& fr
   json items = json::array();
   for (const auto& [b_first, b_last] : buckets) {
     Counts total;
-    for (auto it = days.lower_bound(b_first); it != days.end() && it->first <= b_last; ++it) {
-      const Counts& c = it->second;
-      total.received += c.received;
-      total.online += c.online;
-      total.resolved += c.resolved;
-      total.resolved_on_time += c.resolved_on_time;
-      total.open += c.open;
-      total.open_overdue += c.open_overdue;
-      total.online_resolved += c.online_resolved;
-      total.online_result += c.online_result;
-      total.with_components += c.with_components;
-      total.rated += c.rated;
-      total.satisfied += c.satisfied;
-      total.apologised += c.apologised;
-    }
+    for (auto it = days.lower_bound(b_first); it != days.end() && it->first <= b_last; ++it) total += it->second;
     json s = Score(total);
     json indicators = json::array();
     for (const auto& i : s["indicators"]) {
