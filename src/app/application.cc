@@ -26,7 +26,8 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   for (auto* list : {audit::AuditLog::Migrations, admin_units::AdminUnitService::Migrations,
                      identity::IdentityService::Migrations, procedures::ProcedureService::Migrations,
                      dossiers::DossierService::Migrations, calendar::CalendarProvider::Migrations,
-                     mail::Outbox::Migrations}) {
+                     mail::Outbox::Migrations, exchange::AccessLog::Migrations,
+                     population::PopulationRegistry::Migrations}) {
     auto m = list();
     migrations.insert(migrations.end(), m.begin(), m.end());
   }
@@ -71,7 +72,49 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   TL_ASSIGN_OR_RETURN(auto indicators,
                       dossiers::ServiceIndex::LoadRules(config.data_root + "/rules/service-index-766.json"));
   app->service_index_ = std::make_unique<dossiers::ServiceIndex>(app->db_.get(), clock, std::move(indicators), "01");
+  app->access_log_ = std::make_unique<exchange::AccessLog>(app->db_.get(), clock);
+  app->registry_ = std::make_unique<population::PopulationRegistry>(app->db_.get(), clock, app->audit_.get(),
+                                                                     app->access_log_.get());
   return app;
+}
+
+// The reference data has no population per unit, so a unit's share follows the number of pre-2025
+// units it was formed from (each held a comparable population), urban wards (phường) denser by half.
+Result<std::vector<population::UnitWeight>> Application::PopulationWeights() {
+  TL_ASSIGN_OR_RETURN(auto units, units_->List(std::string("01")));
+  std::vector<population::UnitWeight> out;
+  for (const auto& u : units) {
+    TL_ASSIGN_OR_RETURN(auto detail, units_->Get(u.code));
+    bool ward = u.name.rfind("Phường", 0) == 0;
+    out.push_back({u.code, u.name, static_cast<double>(std::max<size_t>(1, detail.second.size())) * (ward ? 1.5 : 1.0)});
+  }
+  if (out.empty()) return FailedPrecondition("no communes of Hà Nội in the store; run `thanglong import admin-units`");
+  return out;
+}
+
+Result<int64_t> Application::SeedDemoPopulation(int64_t people) {
+  TL_ASSIGN_OR_RETURN(int64_t existing, registry_->Count());
+  if (existing > 0) return int64_t{0};
+  // The demo citizen (account "citizen", 001090012345), his wife and their son, in Phường Ba Đình.
+  auto loader = registry_->StartLoad("system:seed");
+  auto add = [&](const char* ndjson) -> Status {
+    TL_ASSIGN_OR_RETURN(auto p, population::PersonFromJson(nlohmann::json::parse(ndjson)));
+    loader->Add(std::move(p));
+    return Status::Ok();
+  };
+  TL_RETURN_IF_ERROR(add(R"({"personal_id":"001090012345","full_name":"Nguyễn Văn An","birth_date":"1990-03-15","sex":"male","birth_place":"00004","permanent_unit":"00004","permanent_address":"Số 12 phố Quán Thánh","household_id":"001090012345","household_role":"head","spouse_id":"001192034567"})"));
+  TL_RETURN_IF_ERROR(add(R"({"personal_id":"001192034567","full_name":"Trần Thị Mai","birth_date":"1992-07-01","sex":"female","birth_place":"Thái Bình","permanent_unit":"00004","permanent_address":"Số 12 phố Quán Thánh","household_id":"001090012345","household_role":"spouse","spouse_id":"001090012345"})"));
+  TL_RETURN_IF_ERROR(add(R"({"personal_id":"001219045678","full_name":"Nguyễn Minh Khôi","birth_date":"2019-09-09","sex":"male","birth_place":"00004","permanent_unit":"00004","permanent_address":"Số 12 phố Quán Thánh","household_id":"001090012345","household_role":"child","father_id":"001090012345","mother_id":"001192034567"})"));
+  if (people > 0) {
+    TL_ASSIGN_OR_RETURN(auto units, PopulationWeights());
+    population::GeneratorOptions o;
+    o.people = people;
+    o.seed = 2026;
+    o.units = std::move(units);
+    TL_RETURN_IF_ERROR(population::GeneratePopulation(o, [&](const population::Person& p) { loader->Add(p); }));
+  }
+  TL_ASSIGN_OR_RETURN(auto report, loader->Finish());
+  return report.loaded;
 }
 
 std::string Application::merges_path() const { return config_.data_root + "/admin-units/merges-20250701.json"; }
@@ -181,6 +224,7 @@ Status Application::StartServer() {
   dopts.max_json_body = config_.max_json_body;
   dopts.max_upload_body = config_.max_upload_body;
   dopts.access_log = config_.access_log;
+  dopts.quick_routes_inline = db_->dialect() == storage::Dialect::kSqlite;
   dispatcher_ = std::make_unique<http::Dispatcher>(dopts, metrics_.get());
   dispatcher_->SetAuthenticator(identity_.get());
   dispatcher_->SetAuditor(read_auditor_.get());
@@ -193,6 +237,7 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(dossiers::ServiceIndexRoutes(service_index_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(documents::Routes(dossiers_.get(), units_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(calendar::Routes(calendar_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(population::Routes(registry_.get(), access_log_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
   // Other processes may edit the official schedule: check its revision every second, so that due dates
   // computed inside dossier transactions (which must not wait on the database) follow within a second.

@@ -25,7 +25,10 @@
 #include "modules/dossiers/dossiers.h"
 #include "modules/dossiers/service_index.h"
 #include "modules/identity/identity.h"
+#include "modules/exchange/access_log.h"
 #include "modules/mail/mail.h"
+#include "modules/population/generator.h"
+#include "modules/population/population.h"
 #include "modules/procedures/procedures.h"
 #include "storage/database.h"
 
@@ -42,6 +45,11 @@ class Application {
   // demo credentials to `out` the first time only.
   Status Seed(std::ostream& out);
   Status StartServer();
+  // Hà Nội's communes and wards weighted for the synthetic population generator.
+  Result<std::vector<population::UnitWeight>> PopulationWeights();
+  // Into an empty registry (demo only): the demo citizen's family plus `people` generated people.
+  // Returns how many were loaded (0 when the registry already had people).
+  Result<int64_t> SeedDemoPopulation(int64_t people);
   uint16_t port() const { return server_ ? server_->port() : 0; }
   void Shutdown();
 
@@ -54,6 +62,8 @@ class Application {
   dossiers::DossierService& dossiers() { return *dossiers_; }
   const dossiers::ServiceIndex& service_index() const { return *service_index_; }
   mail::Outbox& outbox() { return *outbox_; }
+  population::PopulationRegistry& registry() { return *registry_; }
+  exchange::AccessLog& access_log() { return *access_log_; }
   // The SMTP settings and sender policy from the configuration (smtp_*, mail_max_attempts).
   mail::SenderOptions mail_options() const;
   mail::Sender* mail_sender() { return mail_sender_.get(); }  // running in `serve` with smtp_host; else null
@@ -85,6 +95,8 @@ class Application {
   std::unique_ptr<dossiers::LifecycleRules> lifecycle_rules_;
   std::unique_ptr<dossiers::DossierService> dossiers_;
   std::unique_ptr<dossiers::ServiceIndex> service_index_;
+  std::unique_ptr<exchange::AccessLog> access_log_;
+  std::unique_ptr<population::PopulationRegistry> registry_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
   std::unique_ptr<http::Server> server_;

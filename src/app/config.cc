@@ -45,7 +45,7 @@ Config Config::Defaults() {
 const std::vector<std::string>& Config::Keys() {
   static const std::vector<std::string> kKeys = {
       "listen",          "data_dir",         "database",        "web_root",       "data_root",
-      "demo",            "demo_dossiers",    "workers",          "handler_threads", "db_pool",         "max_json_body",  "max_upload_body",
+      "demo",            "demo_dossiers",    "demo_people",    "workers",          "handler_threads", "db_pool",         "max_json_body",  "max_upload_body",
       "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "password_cost",
       "demo_password",   "log_level",        "access_log",      "public_url",      "smtp_host",      "smtp_port",
       "smtp_from",       "smtp_user",        "smtp_password",   "smtp_tls",        "smtp_ca_file",   "mail_max_attempts"};
@@ -61,6 +61,7 @@ Status Config::Set(const std::string& key, const std::string& v) {
   else if (key == "demo") { TL_ASSIGN_OR_RETURN(demo, ParseBool(key, v)); }
   else if (key == "access_log") { TL_ASSIGN_OR_RETURN(access_log, ParseBool(key, v)); }
   else if (key == "workers") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 256)); workers = static_cast<int>(n); }
+  else if (key == "demo_people") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 10000000)); demo_people = static_cast<int>(n); }
   else if (key == "demo_dossiers") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 10000000)); demo_dossiers = static_cast<int>(n); }
   else if (key == "handler_threads") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 1024)); handler_threads = static_cast<int>(n); }
   else if (key == "db_pool") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 1024)); db_pool = static_cast<int>(n); }
@@ -110,6 +111,7 @@ std::string Config::Describe() const {
                       {"data_root", data_root},
                       {"demo", demo},
                       {"demo_dossiers", demo_dossiers},
+                      {"demo_people", demo_people},
                       {"workers", workers},
                       {"handler_threads", handler_threads},
                       {"db_pool", db_pool},

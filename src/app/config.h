@@ -26,6 +26,7 @@ struct Config {
   std::string data_root;
   bool demo = true;
   int demo_dossiers = 600;  // simulated dossiers of the last 60 days seeded with the demo data
+  int demo_people = 5000;   // synthetic people in the demo population registry
   int workers = 0;           // HTTP I/O threads; 0: one per core
   int handler_threads = 32;  // threads running handlers (they block on storage)
   int db_pool = 0;           // storage connections; 0: half the handler threads (at least 4)

@@ -1,12 +1,14 @@
 // thanglong: the single binary of the ThangLong platform. Subcommands: serve, import, users, audit,
-// simulate, mail, migrate, version. Every subcommand works on the same store as `serve` (--data-dir /
+// generate, simulate, exchange, mail, migrate, version. Every subcommand works on the same store as `serve` (--data-dir /
 // --database), also while a server is running.
 #include <CLI/CLI.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
+#include <fstream>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -17,6 +19,7 @@
 #include "app/application.h"
 #include "core/crypto.h"
 #include "app/simulation.h"
+#include "modules/population/generator.h"
 
 namespace {
 
@@ -72,6 +75,36 @@ tl::Result<std::unique_ptr<Application>> OpenApp(StoreFlags& flags, bool quiet_l
   return Application::Create(cfg, &clock);
 }
 
+// A one-line progress bar on standard error when it is a terminal; plain lines every 10% otherwise.
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int64_t total) : label_(std::move(label)), total_(total), tty_(isatty(STDERR_FILENO)) {}
+  void Update(int64_t n) {
+    if (tty_) {
+      if (total_ > 0) {
+        int pct = static_cast<int>(100 * n / total_);
+        std::string bar(static_cast<size_t>(pct / 4), '#');
+        bar.resize(25, '.');
+        std::cerr << "\r" << label_ << " [" << bar << "] " << pct << "% " << n << "/" << total_ << std::flush;
+      } else {
+        std::cerr << "\r" << label_ << " " << n << std::flush;
+      }
+    } else if (total_ > 0 && n * 10 / total_ > last_decile_) {
+      last_decile_ = n * 10 / total_;
+      std::cerr << label_ << " " << n << "/" << total_ << "\n";
+    }
+  }
+  void Done(int64_t n) {
+    if (tty_) std::cerr << "\r" << label_ << " " << n << " done" << std::string(30, ' ') << "\n";
+  }
+
+ private:
+  std::string label_;
+  int64_t total_;
+  bool tty_;
+  int64_t last_decile_ = 0;
+};
+
 int Serve(StoreFlags& flags, std::map<std::string, std::string> serve_overrides, bool print_config) {
   for (auto& [k, v] : serve_overrides) flags.overrides[k] = v;
   auto cfg = flags.Load();
@@ -110,6 +143,11 @@ int Serve(StoreFlags& flags, std::map<std::string, std::string> serve_overrides,
       if (!report.ok()) return Fail(report.status());
       std::cout << "Demo traffic: " << report->submitted << " simulated dossiers of the last 60 days ("
                 << report->open << " still open) in " << static_cast<int>(report->seconds * 1000) << " ms\n";
+    }
+    if (cfg->demo) {
+      auto people = (*seeding)->SeedDemoPopulation(cfg->demo_people);
+      if (!people.ok()) return Fail(people.status());
+      if (*people > 0) std::cout << "Demo population registry: " << *people << " people\n";
     }
   }
   auto app = Application::Create(*cfg, &clock);
@@ -304,6 +342,114 @@ int main(int argc, char** argv) {
                                   {"resource", e.resource}, {"client_ip", e.client_ip}, {"request_id", e.request_id}}
                        .dump()
                 << "\n";
+    }
+  });
+
+  // generate
+  auto* generate = cli.add_subcommand("generate", "Generate synthetic data");
+  generate->require_subcommand(1);
+  StoreFlags gen_flags;
+  auto* gen_people = generate->add_subcommand(
+      "population", "Realistic synthetic people of Hà Nội into the population registry (or an NDJSON file)");
+  gen_flags.Add(gen_people);
+  int64_t gen_count = 10000;
+  uint64_t gen_seed = 1;
+  std::string gen_out;
+  gen_people->add_option("--people", gen_count, "How many people (default 10000; Hà Nội has about 10 million)");
+  gen_people->add_option("--seed", gen_seed, "Random seed (the same seed gives the same people)");
+  gen_people->add_option("--out", gen_out, "Write NDJSON to this file instead of the store ('-': standard output)");
+  gen_people->callback([&] {
+    auto app = OpenApp(gen_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    tl::Status seeded = (*app)->Seed(std::cerr);
+    if (!seeded.ok()) { rc = Fail(seeded); return; }
+    auto units = (*app)->PopulationWeights();
+    if (!units.ok()) { rc = Fail(units.status()); return; }
+    tl::population::GeneratorOptions o;
+    o.people = gen_count;
+    o.seed = gen_seed;
+    o.units = std::move(*units);
+    ProgressBar bar("generating", gen_count);
+    if (!gen_out.empty()) {
+      std::ofstream file;
+      if (gen_out != "-") {
+        file.open(gen_out, std::ios::binary | std::ios::trunc);
+        if (!file) { rc = Fail(tl::InvalidArgument("cannot write this file", "out")); return; }
+      }
+      std::ostream& out = gen_out == "-" ? std::cout : file;
+      int64_t n = 0;
+      tl::Status st = tl::population::GeneratePopulation(o, [&](const tl::population::Person& p) {
+        out << tl::population::ToJson(p).dump() << '\n';
+        if (++n % 100000 == 0) bar.Update(n);
+      });
+      bar.Done(n);
+      if (!st.ok()) { rc = Fail(st); return; }
+      if (!out) { rc = Fail(tl::Unavailable("writing the output failed")); return; }
+      std::cerr << "wrote " << n << " people\n";
+      return;
+    }
+    auto loader = (*app)->registry().StartLoad("cli:generate", {}, [&](int64_t n) { bar.Update(n); });
+    tl::Status st = tl::population::GeneratePopulation(o, [&](const tl::population::Person& p) { loader->Add(p); });
+    auto report = loader->Finish();
+    if (!st.ok()) { rc = Fail(st); return; }
+    if (!report.ok()) { rc = Fail(report.status()); return; }
+    bar.Done(report->read);
+    std::cout << "generated " << report->loaded << " people (" << report->rejected << " rejected) in "
+              << report->seconds << " s\n";
+    if (report->rejected > 0) rc = 1;
+  });
+
+  // import people
+  StoreFlags import_people_flags;
+  auto* import_people = import->add_subcommand("people", "People into the population registry (CSV or NDJSON)");
+  import_people_flags.Add(import_people);
+  std::string people_file, people_format, rejects_file;
+  import_people->add_option("--file", people_file, "Source file (.csv, .ndjson or .jsonl)")->required();
+  import_people->add_option("--format", people_format, "csv or ndjson (default: from the file name)");
+  import_people->add_option("--rejects", rejects_file,
+                            "Write rejected rows here as NDJSON (line, field, message); default: standard error");
+  import_people->callback([&] {
+    auto app = OpenApp(import_people_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    std::string fmt = people_format;
+    if (fmt.empty()) fmt = people_file.size() > 4 && people_file.substr(people_file.size() - 4) == ".csv" ? "csv" : "ndjson";
+    if (fmt != "csv" && fmt != "ndjson") { rc = Fail(tl::InvalidArgument("must be csv or ndjson", "format")); return; }
+    std::ifstream in(people_file, std::ios::binary);
+    if (!in) { rc = Fail(tl::InvalidArgument("cannot read this file", "file")); return; }
+    std::ofstream rejects_out;
+    if (!rejects_file.empty()) rejects_out.open(rejects_file, std::ios::trunc);
+    std::ostream& rej = rejects_file.empty() ? std::cerr : rejects_out;
+    ProgressBar bar("importing", 0);
+    auto report = (*app)->registry().Import(
+        in, fmt == "csv" ? tl::population::InputFormat::kCsv : tl::population::InputFormat::kNdjson, "cli:import",
+        [&](const tl::population::Rejection& r) {
+          rej << nlohmann::json{{"line", r.line}, {"field", r.field}, {"message", r.message}}.dump() << '\n';
+        },
+        [&](int64_t n) { bar.Update(n); });
+    if (!report.ok()) { rc = Fail(report.status()); return; }
+    bar.Done(report->read);
+    std::cout << "read " << report->read << " rows: " << report->loaded << " imported, " << report->rejected
+              << " rejected, in " << report->seconds << " s\n";
+    if (report->rejected > 0) rc = 3;
+  });
+
+  // exchange
+  auto* exchange = cli.add_subcommand("exchange", "Data exchange between agencies");
+  exchange->require_subcommand(1);
+  StoreFlags exchange_flags;
+  auto* verify_log = exchange->add_subcommand(
+      "verify-log", "Recompute the data access log's hash chain; exit 1 if any entry was edited or deleted");
+  exchange_flags.Add(verify_log);
+  verify_log->callback([&] {
+    auto app = OpenApp(exchange_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto r = (*app)->access_log().Verify();
+    if (!r.ok()) { rc = Fail(r.status()); return; }
+    if (r->intact) {
+      std::cout << "data access log intact: " << r->entries << " entries verified\n";
+    } else {
+      std::cout << "data access log TAMPERED: " << r->problem << " (first bad entry " << r->first_bad_seq << ")\n";
+      rc = 1;
     }
   });
 

@@ -140,4 +140,33 @@ long CodePointCount(std::string_view s) {
   return n;
 }
 
+Result<std::vector<std::string>> SplitCsvLine(std::string_view line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cur += c;
+      }
+    } else if (c == '"' && cur.empty()) {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(std::move(cur));
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  if (quoted) return InvalidArgument("unterminated quoted field", "line");
+  out.push_back(std::move(cur));
+  return out;
+}
+
 }  // namespace tl::text

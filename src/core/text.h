@@ -37,4 +37,8 @@ std::string CleanText(std::string_view raw);
 // Number of Unicode code points (for length limits); -1 for invalid UTF-8.
 long CodePointCount(std::string_view s);
 
+// Splits one CSV line (RFC 4180 quoting: "a, b" and "" inside quotes; fields may not contain line
+// breaks; a trailing \r is dropped). InvalidArgument for an unterminated quote.
+Result<std::vector<std::string>> SplitCsvLine(std::string_view line);
+
 }  // namespace tl::text

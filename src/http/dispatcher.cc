@@ -29,6 +29,8 @@ std::vector<std::string> SplitPath(std::string_view path) {
   return out;
 }
 
+bool IsParam(const std::string& p) { return p.size() >= 2 && p.front() == '{' && p.back() == '}'; }
+
 std::optional<Method> ParseMethod(std::string_view m) {
   if (m == "GET" || m == "HEAD") return Method::kGet;
   if (m == "POST") return Method::kPost;
@@ -93,6 +95,55 @@ Status Dispatcher::AddRoutes(std::vector<Route> routes) {
     routes_.push_back(std::move(r));
   }
   return Status::Ok();
+}
+
+template <typename Segments>
+int Dispatcher::Match(const Segments& segs, Method method, bool* path_matched, std::string* allow) const {
+  int best = -1;
+  int best_literals = -1;
+  for (size_t r = 0; r < routes_.size(); ++r) {
+    const auto& pat = segments_[r];
+    if (pat.size() != segs.size()) continue;
+    bool match = true;
+    int literals = 0;
+    for (size_t i = 0; i < pat.size() && match; ++i) {
+      if (IsParam(pat[i])) match = !segs[i].empty();
+      else if (pat[i] != segs[i]) match = false;
+      else ++literals;
+    }
+    if (!match) continue;
+    *path_matched = true;
+    if (routes_[r].method != method) {
+      if (allow && allow->find(MethodName(routes_[r].method)) == std::string::npos) {
+        if (!allow->empty()) *allow += ", ";
+        *allow += MethodName(routes_[r].method);
+      }
+      continue;
+    }
+    if (literals > best_literals) {
+      best = static_cast<int>(r);
+      best_literals = literals;
+    }
+  }
+  return best;
+}
+
+bool Dispatcher::IsQuick(std::string_view method, std::string_view target) const {
+  auto m = ParseMethod(method);
+  if (!m || *m != Method::kGet) return false;
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.empty() || path[0] != '/') return true;  // a 400 problem, answered at once
+  std::vector<std::string_view> segs;
+  for (size_t i = 1; i <= path.size();) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    segs.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  bool path_matched = false;
+  int r = Match(segs, *m, &path_matched, nullptr);
+  if (r >= 0) return routes_[r].quick && options_.quick_routes_inline;
+  return path.rfind("/api/", 0) != 0;  // static files, served from memory
 }
 
 Result<Response> Dispatcher::RunRoute(const Route& route, Request& req) {
@@ -171,39 +222,12 @@ Response Dispatcher::Dispatch(Request& req, const RawRequest& raw, std::string* 
   auto segs = SplitPath(req.path);
   bool path_matched = false;
   std::string allow;
-  int best = -1;
-  int best_literals = -1;
+  int best = Match(segs, req.method, &path_matched, &allow);
   std::map<std::string, std::string> best_params;
-  for (size_t r = 0; r < routes_.size(); ++r) {
-    const auto& pat = segments_[r];
-    if (pat.size() != segs.size()) continue;
-    std::map<std::string, std::string> params;
-    bool match = true;
-    int literals = 0;
-    for (size_t i = 0; i < pat.size() && match; ++i) {
-      const auto& p = pat[i];
-      if (p.size() >= 2 && p.front() == '{' && p.back() == '}') {
-        if (segs[i].empty()) match = false;
-        else params[p.substr(1, p.size() - 2)] = segs[i];
-      } else if (p != segs[i]) {
-        match = false;
-      } else {
-        ++literals;
-      }
-    }
-    if (!match) continue;
-    path_matched = true;
-    if (routes_[r].method != req.method) {
-      if (allow.find(MethodName(routes_[r].method)) == std::string::npos) {
-        if (!allow.empty()) allow += ", ";
-        allow += MethodName(routes_[r].method);
-      }
-      continue;
-    }
-    if (literals > best_literals) {
-      best = static_cast<int>(r);
-      best_literals = literals;
-      best_params = std::move(params);
+  if (best >= 0) {
+    const auto& pat = segments_[best];
+    for (size_t i = 0; i < pat.size(); ++i) {
+      if (IsParam(pat[i])) best_params[pat[i].substr(1, pat[i].size() - 2)] = segs[i];
     }
   }
   if (best >= 0) {

@@ -50,6 +50,10 @@ struct DispatcherOptions {
   size_t max_json_body = 1 << 20;
   size_t max_upload_body = 20 << 20;
   bool access_log = true;
+  // Serve routes marked `quick` on the I/O thread. Right for an embedded store, whose reads take
+  // microseconds; wrong for a networked one, where each read is a round trip the I/O thread would
+  // wait out.
+  bool quick_routes_inline = true;
 };
 
 class Dispatcher {
@@ -65,11 +69,16 @@ class Dispatcher {
   const std::vector<Route>& routes() const { return routes_; }
 
   Response Handle(RawRequest raw);
+  // True when the request may be handled on the socket's own I/O thread: a GET of a route marked
+  // `quick` or of a static file. The socket layer hands every other request to its handler pool.
+  bool IsQuick(std::string_view method, std::string_view target) const;
   void SetDraining(bool d) { draining_ = d; }
   const DispatcherOptions& options() const { return options_; }
 
  private:
   struct Compiled;
+  template <typename Segments>
+  int Match(const Segments& segs, Method method, bool* path_matched, std::string* allow) const;
   Response Dispatch(Request& req, const RawRequest& raw, std::string* route_label);
   Result<Response> RunRoute(const Route& route, Request& req);
 

@@ -43,6 +43,10 @@ class DispatcherTest : public ::testing::Test {
                       [](Request&) -> Result<Response> { throw std::runtime_error("secret internals"); }, {}});
     routes.push_back({Method::kGet, "/api/v1/broken", Access::Public(),
                       [](Request&) -> Result<Response> { return Internal("SELECT * FROM secret failed"); }, {}});
+    routes.push_back({Method::kGet, "/api/v1/things/{id}/status", Access::Public(),
+                      [](Request& r) -> Result<Response> { return Response::Json(200, "\"" + r.Param("id") + "\""); },
+                      {}});
+    routes.back().quick = true;
     ASSERT_TRUE(dispatcher_.AddRoutes(std::move(routes)).ok());
   }
   Response Call(std::string method, std::string target, std::string body = {},
@@ -140,6 +144,25 @@ TEST(ProblemTest, MapsEveryStatusToAStableTypeAndCode) {
   EXPECT_EQ(j["type"], "urn:thanglong:problem:invalid-request");
   EXPECT_EQ(j["field"], "name");
   EXPECT_EQ(j["status"], 400);
+}
+
+TEST_F(DispatcherTest, OnlyQuickReadsAndStaticFilesRunOnTheIoThread) {
+  EXPECT_TRUE(dispatcher_.IsQuick("GET", "/api/v1/things/7/status?x=1"));
+  EXPECT_TRUE(dispatcher_.IsQuick("HEAD", "/api/v1/things/7/status"));
+  EXPECT_FALSE(dispatcher_.IsQuick("GET", "/api/v1/things/7"));         // not marked quick
+  EXPECT_FALSE(dispatcher_.IsQuick("POST", "/api/v1/things/7/status"));  // never a write
+  EXPECT_FALSE(dispatcher_.IsQuick("GET", "/api/v1/nothing"));           // an API 404 goes to the pool
+  EXPECT_TRUE(dispatcher_.IsQuick("GET", "/assets/app.js"));             // static files are in memory
+  Dispatcher pooled{DispatcherOptions{64, 1024, false, false}, &metrics_};
+  std::vector<Route> routes;
+  routes.push_back({Method::kGet, "/q", Access::Public(), [](Request&) -> Result<Response> { return Response::Json(200, "1"); }, {}});
+  routes.back().quick = true;
+  ASSERT_TRUE(pooled.AddRoutes(std::move(routes)).ok());
+  EXPECT_FALSE(pooled.IsQuick("GET", "/q"));  // a networked store: quick routes still go to the pool
+  // The quick route still answers through the same pipeline.
+  auto r = Call("GET", "/api/v1/things/a%20b/status");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "\"a b\"");
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ struct Principal {
   std::string full_name;
   std::string role;                     // citizen, organisation, desk_officer, ...
   std::optional<std::string> agency;    // officials only
+  std::optional<std::string> personal_id;  // citizens: their 12-digit personal identification number
   std::vector<std::string> agencies_in_jurisdiction;  // the agency and every agency under it
   std::vector<std::string> units_in_jurisdiction;     // administrative units those agencies serve
   bool city_wide = false;               // city_admin, or an agency at the city's root
@@ -123,6 +124,9 @@ struct Route {
   Handler handler;
   OperationDoc doc;
   size_t max_body = 0;  // 0: the server's JSON default
+  // A short read that never waits on a commit or a remote party: served on the socket's I/O thread,
+  // saving two thread hand-offs. Leave false for anything that writes, scans or calls out.
+  bool quick = false;
 };
 
 }  // namespace tl::http

@@ -55,7 +55,8 @@ const char* ReasonPhrase(int status) {
 // Handlers block on storage (a durable commit waits for fsync), so they do not run on the I/O threads:
 // RESTinio's threads (one per core) parse and write, and hand each request to this pool, whose
 // threads run the Dispatcher and complete the response. More handlers than cores let group commit
-// gather many writes into one fsync.
+// gather many writes into one fsync. Routes marked `quick` (short reads) and static files skip the
+// pool and are answered on the I/O thread itself.
 class HandlerPool {
  public:
   explicit HandlerPool(int threads) {
@@ -111,7 +112,11 @@ struct Server::Impl {
   restinio::request_handling_status_t HandleRequest(restinio::request_handle_t req) {
     in_flight++;
     bool over_capacity = connections->open.load() > static_cast<int64_t>(options.max_connections);
-    pool->Post([this, req = std::move(req), over_capacity] { Respond(req, over_capacity); });
+    if (dispatcher->IsQuick(req->header().method().c_str(), req->header().request_target())) {
+      Respond(req, over_capacity);  // a short read: no hand-off to the pool and back
+    } else {
+      pool->Post([this, req = std::move(req), over_capacity] { Respond(req, over_capacity); });
+    }
     return restinio::request_accepted();
   }
 

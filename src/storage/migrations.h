@@ -2,7 +2,8 @@
 //
 // Each module contributes migrations with globally unique, increasing version numbers. A migration
 // holds one SQL script written for both dialects; the tokens {{ID}} (auto-increment primary key)
-// and {{BLOB}} (binary column) are replaced per dialect. Apply() runs pending ones in order, each in its own
+// and {{BLOB}} (binary column) are replaced per dialect, and {{INT_KEY}} (a caller-chosen 64-bit integer
+// primary key: the rowid on SQLite). Apply() runs pending ones in order, each in its own
 // transaction, and refuses to start when the database records a version newer than this binary
 // knows (a newer schema must not be run by an older binary).
 //

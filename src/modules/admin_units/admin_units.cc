@@ -53,34 +53,6 @@ nlohmann::json AgencyJson(const Agency& a) {
           {"parent_code", a.parent_code ? nlohmann::json(*a.parent_code) : nlohmann::json(nullptr)}};
 }
 
-std::vector<std::string> SplitCsvLine(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
 }  // namespace
 
 std::string KindFromName(const std::string& name) {
@@ -143,7 +115,8 @@ Result<ImportReport> AdminUnitService::Import(const std::string& merges_path, co
   std::getline(ain, line);  // header
   while (std::getline(ain, line)) {
     if (text::Trim(line).empty()) continue;
-    auto cols = SplitCsvLine(line);
+    auto split = text::SplitCsvLine(line);
+    std::vector<std::string> cols = split.ok() ? std::move(*split) : std::vector<std::string>{};
     if (cols.size() != 4) return InvalidArgument("expected 4 columns: " + line, agencies_path);
     agency_rows.push_back(std::move(cols));
   }

@@ -201,6 +201,7 @@ std::vector<http::Route> Routes(DossierService* svc) {
                {"Public status of a dossier: the code plus the last 4 digits of the applicant's ID number or phone",
                 "dossiers", {{"code", "path", "Dossier code"}, {"check", "query", "Last 4 digits", true}}, "",
                 R"({"type":"object","properties":{"code":{"type":"string"},"status":{"type":"string"},"due_at":{"type":["string","null"]}}})"}});
+  r.back().quick = true;  // one indexed read; only a failed check writes (the throttle)
   r.push_back({Method::kGet, "/api/v1/me/notifications", Access::Authenticated(),
                [svc](http::Request& req) -> Result<http::Response> {
                  TL_ASSIGN_OR_RETURN(auto n, svc->Notifications(*req.principal, req.Query("unread").value_or("") == "true"));

@@ -383,7 +383,7 @@ Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
   http::Principal p;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT s.expires_at, s.revoked_at, u.id, u.username, u.full_name, u.role, "
-                                         "u.agency_code, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id "
+                                         "u.agency_code, u.disabled, u.personal_id FROM sessions s JOIN users u ON u.id = s.user_id "
                                          "WHERE s.token_hash = ?",
                                          {token_hash}));
     if (rs.empty()) return Unauthenticated("unknown bearer token; log in again");
@@ -396,6 +396,7 @@ Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
     p.full_name = r.Text(4);
     p.role = r.Text(5);
     p.agency = r.OptText(6);
+    p.personal_id = r.OptText(8);
     p.token_hash = token_hash;
     if (p.role == "city_admin") p.city_wide = true;
     if (p.agency) {

@@ -752,6 +752,7 @@ std::vector<http::Route> Routes(ProcedureService* svc) {
                {"One procedure: the current version, or the one in force on `at`, with its form_schema", "procedures",
                 {{"code", "path", "Procedure code, e.g. 1.000253"}, {"at", "query", "Date YYYY-MM-DD"}}, "",
                 kProcedureSchema}});
+  r.back().quick = true;  // one indexed read
   r.push_back({Method::kGet, "/api/v1/procedures/{code}/versions", Access::Public(),
                [svc](http::Request& req) -> Result<http::Response> {
                  TL_ASSIGN_OR_RETURN(auto body, svc->VersionsJson(req.Param("code")));

@@ -1,0 +1,66 @@
+// The data access log (nhật ký truy cập dữ liệu): every read of a person's data by an agency —
+// consumer agency, official, person, fields, purpose, legal basis, dossier reference, request id,
+// time — in an append-only, hash-chained table that the person can read ("who looked at my data").
+//
+// Entry n stores hash_n = SHA-256(hash_{n-1} | n | fields...); a one-row head holds the last
+// sequence number and hash (it serialises appenders on both backends). Record() runs inside the
+// caller's transaction, so a read and its log entry commit together: no unlogged read is ever
+// answered. Verify() recomputes the chain and reports the first edited or deleted entry.
+// (Signing batches of entries with the platform's key is a later step.)
+//
+// Thread-safety: safe to share; all state is in the database.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "storage/database.h"
+#include "storage/migrations.h"
+
+namespace tl::exchange {
+
+struct AccessRecord {
+  int64_t personal_id = 0;       // whose data was read
+  std::string consumer_agency;   // the reading agency's code ("" for the platform itself)
+  std::string official;          // username of the official or API key that read
+  std::string service;           // "registry.person", "registry.household", ...
+  std::string fields;            // comma-separated field names returned
+  std::string purpose;           // stated purpose (mục đích)
+  std::string legal_basis;       // e.g. "Luật Căn cước 2023, Điều 10" (may be empty)
+  std::string dossier_code;      // the dossier the read serves (may be empty)
+  std::string request_id;
+};
+
+struct StoredAccess : AccessRecord {
+  int64_t seq = 0;
+  int64_t at_ms = 0;
+  std::string hash;
+};
+
+struct LogVerifyReport {
+  int64_t entries = 0;
+  bool intact = true;
+  int64_t first_bad_seq = 0;
+  std::string problem;
+};
+
+class AccessLog {
+ public:
+  AccessLog(storage::Database* db, const Clock* clock) : db_(db), clock_(clock) {}
+  static std::vector<storage::Migration> Migrations();
+
+  // Appends inside the caller's transaction.
+  Status Record(storage::Session& s, const AccessRecord& r) const;
+  // A person's entries, newest first; `before_seq` 0 for the newest page.
+  Result<std::vector<StoredAccess>> ForPerson(int64_t personal_id, int64_t before_seq, int limit) const;
+  Result<LogVerifyReport> Verify() const;
+
+ private:
+  storage::Database* db_;
+  const Clock* clock_;
+};
+
+}  // namespace tl::exchange

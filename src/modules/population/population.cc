@@ -1,0 +1,606 @@
+#include "modules/population/population.h"
+
+#include <chrono>
+#include <istream>
+#include <nlohmann/json.hpp>
+
+#include "core/civil_date.h"
+#include "core/text.h"
+#include "http/json_body.h"
+
+namespace tl::population {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kPeopleColumns[] =
+    "personal_id, full_name, birth_date, sex, birth_place, permanent_unit, permanent_address, temporary_unit, "
+    "temporary_address, household_id, household_role, father_id, mother_id, spouse_id, status, died_on";
+constexpr int kPeopleColumnCount = 16;
+constexpr char kInsertPerson[] =
+    "INSERT INTO people (personal_id, full_name, birth_date, sex, birth_place, permanent_unit, permanent_address, "
+    "temporary_unit, temporary_address, household_id, household_role, father_id, mother_id, spouse_id, status, "
+    "died_on, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
+    "ON CONFLICT (personal_id) DO NOTHING";
+constexpr char kCreateStaging[] =
+    "CREATE TABLE people_staging (personal_id BIGINT, full_name TEXT, birth_date TEXT, sex TEXT, birth_place TEXT, "
+    "permanent_unit TEXT, permanent_address TEXT, temporary_unit TEXT, temporary_address TEXT, household_id BIGINT, "
+    "household_role TEXT, father_id BIGINT, mother_id BIGINT, spouse_id BIGINT, status TEXT, died_on TEXT, "
+    "updated_at BIGINT)";
+constexpr char kInsertStaging[] =
+    "INSERT INTO people_staging (personal_id, full_name, birth_date, sex, birth_place, permanent_unit, "
+    "permanent_address, temporary_unit, temporary_address, household_id, household_role, father_id, mother_id, "
+    "spouse_id, status, died_on, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr size_t kBatch = 20000;
+// Secondary indexes, dropped and rebuilt around a load into an empty registry.
+constexpr const char* kIndexes[][2] = {
+    {"people_household", "CREATE INDEX people_household ON people (household_id)"},
+    {"people_father", "CREATE INDEX people_father ON people (father_id)"},
+    {"people_mother", "CREATE INDEX people_mother ON people (mother_id)"},
+};
+
+int CurrentYear(const Clock* clock) { return CivilDateFromDays(clock->NowMillis() / 86400000).year; }
+std::string Today(const Clock* clock) { return FormatCivilDate(CivilDateFromDays(clock->NowMillis() / 86400000)); }
+
+std::vector<storage::Value> Params(const Person& p, int64_t now) {
+  auto opt_int = [](const std::optional<int64_t>& v) { return storage::OptInt(v); };
+  return {p.personal_id,
+          p.full_name,
+          p.birth_date,
+          std::string(SexName(p.sex)),
+          p.birth_place,
+          storage::OptText(p.permanent_unit),
+          storage::OptText(p.permanent_address),
+          storage::OptText(p.temporary_unit),
+          storage::OptText(p.temporary_address),
+          opt_int(p.household_id),
+          storage::OptText(p.household_role),
+          opt_int(p.father_id),
+          opt_int(p.mother_id),
+          opt_int(p.spouse_id),
+          std::string(LifeStatusName(p.status)),
+          storage::OptText(p.died_on),
+          now};
+}
+
+std::optional<int64_t> OptInt(const storage::Row& r, size_t i) {
+  if (r.IsNull(i)) return std::nullopt;
+  return r.Int(i);
+}
+
+Person FromRow(const storage::Row& r) {
+  Person p;
+  p.personal_id = r.Int(0);
+  p.full_name = r.Text(1);
+  p.birth_date = r.Text(2);
+  p.sex = r.Text(3) == "female" ? Sex::kFemale : Sex::kMale;
+  p.birth_place = r.Text(4);
+  p.permanent_unit = r.OptText(5);
+  p.permanent_address = r.OptText(6);
+  p.temporary_unit = r.OptText(7);
+  p.temporary_address = r.OptText(8);
+  p.household_id = OptInt(r, 9);
+  p.household_role = r.OptText(10);
+  p.father_id = OptInt(r, 11);
+  p.mother_id = OptInt(r, 12);
+  p.spouse_id = OptInt(r, 13);
+  p.status = r.Text(14) == "deceased" ? LifeStatus::kDeceased : LifeStatus::kLiving;
+  p.died_on = r.OptText(15);
+  return p;
+}
+
+json OptJson(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+json OptId(const std::optional<int64_t>& v) { return v ? json(FormatPersonalId(*v)) : json(nullptr); }
+
+json Brief(const Person& p) {
+  return json{{"personal_id", FormatPersonalId(p.personal_id)},
+              {"full_name", p.full_name},
+              {"birth_date", p.birth_date},
+              {"sex", SexName(p.sex)},
+              {"status", LifeStatusName(p.status)}};
+}
+
+Result<std::optional<int64_t>> OptionalId(const json& j, const char* key, int year) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_string()) return InvalidArgument("must be a 12-digit string", key);
+  if (it->get_ref<const std::string&>().empty()) return std::optional<int64_t>();
+  TL_ASSIGN_OR_RETURN(auto v, ParsePersonalId(it->get_ref<const std::string&>(), year, key));
+  return std::optional<int64_t>(v);
+}
+
+Result<std::optional<std::string>> OptionalText(const json& j, const char* key, size_t max_chars) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return InvalidArgument("must be a string", key);
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.empty()) return std::optional<std::string>();
+  if (!text::IsValidUtf8(s)) return InvalidArgument("is not valid UTF-8", key);
+  if (text::CodePointCount(s) > static_cast<long>(max_chars)) {
+    return InvalidArgument("is longer than " + std::to_string(max_chars) + " characters", key);
+  }
+  TL_ASSIGN_OR_RETURN(auto nfc, text::NormalizeNfc(s, key));
+  return std::optional<std::string>(std::move(nfc));
+}
+
+const char* const kFields[] = {"personal_id",       "full_name",     "birth_date",     "sex",
+                               "birth_place",       "permanent_unit", "permanent_address", "temporary_unit",
+                               "temporary_address", "household_id",  "household_role", "father_id",
+                               "mother_id",         "spouse_id",     "status",         "died_on"};
+
+Result<Person> ParseAndValidate(const json& j, int year, const std::string& today) {
+  if (!j.is_object()) return InvalidArgument("each row must be a JSON object", "row");
+  for (const auto& [k, v] : j.items()) {
+    bool known = false;
+    for (const char* f : kFields) known = known || k == f;
+    if (!known) return InvalidArgument("unknown field", k);
+    (void)v;
+  }
+  TL_ASSIGN_OR_RETURN(auto p, PersonFromJson(j));
+  TL_RETURN_IF_ERROR(Validate(p, year, today));
+  return p;
+}
+
+}  // namespace
+
+std::vector<storage::Migration> PopulationRegistry::Migrations() {
+  std::string sql =
+      "CREATE TABLE people (personal_id {{INT_KEY}}, full_name TEXT NOT NULL, birth_date TEXT NOT NULL, "
+      "sex TEXT NOT NULL, birth_place TEXT NOT NULL, permanent_unit TEXT, permanent_address TEXT, "
+      "temporary_unit TEXT, temporary_address TEXT, household_id BIGINT, household_role TEXT, father_id BIGINT, "
+      "mother_id BIGINT, spouse_id BIGINT, status TEXT NOT NULL, died_on TEXT, version INTEGER NOT NULL, "
+      "updated_at BIGINT NOT NULL);"
+      "CREATE TABLE people_history (personal_id BIGINT NOT NULL, version INTEGER NOT NULL, at BIGINT NOT NULL, "
+      "actor TEXT NOT NULL, source TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (personal_id, version));"
+      "CREATE TABLE organisations (tax_code TEXT PRIMARY KEY, name TEXT NOT NULL, representative_id BIGINT, "
+      "representative_name TEXT NOT NULL, address TEXT NOT NULL, unit_code TEXT, status TEXT NOT NULL, "
+      "version INTEGER NOT NULL, updated_at BIGINT NOT NULL);";
+  for (const auto& ix : kIndexes) sql += std::string(ix[1]) + ";";
+  return {{700, "population registry", sql}};
+}
+
+json ToJson(const Person& p) {
+  return json{{"personal_id", FormatPersonalId(p.personal_id)},
+              {"full_name", p.full_name},
+              {"birth_date", p.birth_date},
+              {"sex", SexName(p.sex)},
+              {"birth_place", p.birth_place},
+              {"permanent_unit", OptJson(p.permanent_unit)},
+              {"permanent_address", OptJson(p.permanent_address)},
+              {"temporary_unit", OptJson(p.temporary_unit)},
+              {"temporary_address", OptJson(p.temporary_address)},
+              {"household_id", OptId(p.household_id)},
+              {"household_role", OptJson(p.household_role)},
+              {"father_id", OptId(p.father_id)},
+              {"mother_id", OptId(p.mother_id)},
+              {"spouse_id", OptId(p.spouse_id)},
+              {"status", LifeStatusName(p.status)},
+              {"died_on", OptJson(p.died_on)}};
+}
+
+Result<Person> PersonFromJson(const json& j) {
+  // The year bound of the number is checked by Validate; here any plausible century parses.
+  const int kYear = 2199;
+  Person p;
+  auto id = j.find("personal_id");
+  if (id == j.end() || !id->is_string()) return InvalidArgument("is required: a 12-digit string", "personal_id");
+  TL_ASSIGN_OR_RETURN(p.personal_id, ParsePersonalId(id->get_ref<const std::string&>(), kYear, "personal_id"));
+  TL_ASSIGN_OR_RETURN(auto name, OptionalText(j, "full_name", 200));
+  if (!name) return InvalidArgument("is required", "full_name");
+  p.full_name = text::CleanText(*name);
+  TL_ASSIGN_OR_RETURN(auto born, OptionalText(j, "birth_date", 10));
+  if (!born) return InvalidArgument("is required (YYYY-MM-DD)", "birth_date");
+  p.birth_date = *born;
+  TL_ASSIGN_OR_RETURN(auto sex, OptionalText(j, "sex", 6));
+  if (!sex || (*sex != "male" && *sex != "female")) return InvalidArgument("must be male or female", "sex");
+  p.sex = *sex == "female" ? Sex::kFemale : Sex::kMale;
+  TL_ASSIGN_OR_RETURN(auto place, OptionalText(j, "birth_place", 200));
+  if (!place) return InvalidArgument("is required", "birth_place");
+  p.birth_place = *place;
+  TL_ASSIGN_OR_RETURN(p.permanent_unit, OptionalText(j, "permanent_unit", 10));
+  TL_ASSIGN_OR_RETURN(p.permanent_address, OptionalText(j, "permanent_address", 300));
+  TL_ASSIGN_OR_RETURN(p.temporary_unit, OptionalText(j, "temporary_unit", 10));
+  TL_ASSIGN_OR_RETURN(p.temporary_address, OptionalText(j, "temporary_address", 300));
+  TL_ASSIGN_OR_RETURN(p.household_id, OptionalId(j, "household_id", kYear));
+  TL_ASSIGN_OR_RETURN(p.household_role, OptionalText(j, "household_role", 10));
+  TL_ASSIGN_OR_RETURN(p.father_id, OptionalId(j, "father_id", kYear));
+  TL_ASSIGN_OR_RETURN(p.mother_id, OptionalId(j, "mother_id", kYear));
+  TL_ASSIGN_OR_RETURN(p.spouse_id, OptionalId(j, "spouse_id", kYear));
+  TL_ASSIGN_OR_RETURN(auto status, OptionalText(j, "status", 10));
+  if (status && *status != "living" && *status != "deceased") {
+    return InvalidArgument("must be living or deceased", "status");
+  }
+  p.status = status && *status == "deceased" ? LifeStatus::kDeceased : LifeStatus::kLiving;
+  TL_ASSIGN_OR_RETURN(p.died_on, OptionalText(j, "died_on", 10));
+  return p;
+}
+
+std::unique_ptr<PopulationRegistry::BulkLoader> PopulationRegistry::StartLoad(
+    const std::string& actor, std::function<void(const Rejection&)> on_reject, std::function<void(int64_t)> progress) {
+  return std::make_unique<BulkLoader>(this, actor, std::move(on_reject), std::move(progress));
+}
+
+PopulationRegistry::BulkLoader::BulkLoader(PopulationRegistry* registry, std::string actor,
+                                           std::function<void(const Rejection&)> on_reject,
+                                           std::function<void(int64_t)> progress)
+    : registry_(registry), actor_(std::move(actor)), on_reject_(std::move(on_reject)), progress_(std::move(progress)),
+      start_(std::chrono::steady_clock::now()) {
+  batch_.reserve(kBatch);
+}
+
+void PopulationRegistry::BulkLoader::Add(Person p) {
+  if (!failure_.ok() || finished_) return;
+  batch_.push_back(std::move(p));
+  if (batch_.size() >= kBatch) failure_ = Flush();
+}
+
+Status PopulationRegistry::BulkLoader::Flush() {
+  if (batch_.empty()) return Status::Ok();
+  storage::Database* db = registry_->db_;
+  bool sqlite = db->dialect() == storage::Dialect::kSqlite;
+  if (!started_) {
+    started_ = true;
+    TL_ASSIGN_OR_RETURN(int64_t before, registry_->Count());
+    rebuild_indexes_ = before == 0;
+    staged_ = rebuild_indexes_ && sqlite;
+    TL_RETURN_IF_ERROR(db->Write([&](storage::Session& s) -> Status {
+      if (rebuild_indexes_) {
+        for (const auto& ix : kIndexes) TL_RETURN_IF_ERROR(s.ExecScript(std::string("DROP INDEX IF EXISTS ") + ix[0]));
+      }
+      if (staged_) {
+        TL_RETURN_IF_ERROR(s.ExecScript("DROP TABLE IF EXISTS people_staging"));
+        TL_RETURN_IF_ERROR(s.ExecScript(kCreateStaging));
+      }
+      return Status::Ok();
+    }));
+  }
+  int64_t now = registry_->clock_->NowMillis();
+  std::vector<int64_t> duplicates;
+  TL_RETURN_IF_ERROR(db->Write([&](storage::Session& s) -> Status {
+    duplicates.clear();
+    for (const auto& person : batch_) {
+      TL_ASSIGN_OR_RETURN(auto n, s.ExecV(staged_ ? kInsertStaging : kInsertPerson, Params(person, now)));
+      if (n == 0) duplicates.push_back(person.personal_id);
+    }
+    audit::Entry e{actor_, staged_ ? "population.stage" : "population.load", "people", "", "",
+                   json{{"rows", batch_.size()}, {"duplicates", duplicates.size()}}.dump()};
+    return registry_->audit_->Append(s, e);
+  }));
+  report_.read += static_cast<int64_t>(batch_.size());
+  if (staged_) staged_rows_ += static_cast<int64_t>(batch_.size());
+  report_.loaded += static_cast<int64_t>(batch_.size() - duplicates.size());
+  report_.rejected += static_cast<int64_t>(duplicates.size());
+  if (on_reject_) {
+    for (int64_t d : duplicates) on_reject_({0, "personal_id", FormatPersonalId(d) + " is already in the registry"});
+  }
+  batch_.clear();
+  if (progress_) progress_(report_.read);
+  return Status::Ok();
+}
+
+Result<LoadReport> PopulationRegistry::BulkLoader::Finish() {
+  if (finished_) return FailedPrecondition("the load is already finished");
+  if (failure_.ok()) failure_ = Flush();
+  finished_ = true;
+  storage::Database* db = registry_->db_;
+  if (staged_ && failure_.ok()) {
+    // Numbers arrive in random order; inserting them so would dirty pages all over the table in every
+    // transaction (each written again to the WAL). One sorted INSERT ... SELECT appends instead.
+    std::vector<int64_t> duplicates;
+    failure_ = db->Write([&](storage::Session& s) -> Status {
+      TL_RETURN_IF_ERROR(s.ExecScript("PRAGMA cache_size=-1000000"));
+      TL_ASSIGN_OR_RETURN(int64_t moved,
+                          s.Exec(std::string("INSERT INTO people (") + kPeopleColumns +
+                                 ", version, updated_at) SELECT " + kPeopleColumns +
+                                 ", 1, updated_at FROM people_staging WHERE true ORDER BY personal_id "
+                                 "ON CONFLICT (personal_id) DO NOTHING"));
+      if (moved != staged_rows_) {
+        TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT personal_id, COUNT(*) - 1 FROM people_staging "
+                                             "GROUP BY personal_id HAVING COUNT(*) > 1"));
+        for (const auto& r : rs.rows) {
+          for (int64_t i = 0; i < r.Int(1); ++i) duplicates.push_back(r.Int(0));
+        }
+      }
+      TL_RETURN_IF_ERROR(s.ExecScript("DROP TABLE people_staging"));
+      TL_RETURN_IF_ERROR(s.ExecScript("PRAGMA cache_size=-16000"));
+      return Status::Ok();
+    });
+    report_.loaded -= static_cast<int64_t>(duplicates.size());
+    report_.rejected += static_cast<int64_t>(duplicates.size());
+    if (on_reject_) {
+      for (int64_t d : duplicates) on_reject_({0, "personal_id", FormatPersonalId(d) + " appears more than once"});
+    }
+  }
+  if (rebuild_indexes_) {
+    Status rebuilt = db->Write([&](storage::Session& s) -> Status {
+      if (staged_) TL_RETURN_IF_ERROR(s.ExecScript("DROP TABLE IF EXISTS people_staging"));
+      for (const auto& ix : kIndexes) TL_RETURN_IF_ERROR(s.ExecScript(std::string(ix[1]).insert(12, " IF NOT EXISTS")));
+      return Status::Ok();
+    });
+    if (failure_.ok()) failure_ = rebuilt;
+  }
+  TL_RETURN_IF_ERROR(failure_);
+  report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return report_;
+}
+
+Result<LoadReport> PopulationRegistry::Import(std::istream& in, InputFormat format, const std::string& actor,
+                                              const std::function<void(const Rejection&)>& on_reject,
+                                              const std::function<void(int64_t)>& progress) {
+  int year = CurrentYear(clock_);
+  std::string today = Today(clock_);
+  std::vector<std::string> header;
+  int64_t line_no = 0;
+  int64_t invalid = 0;
+  std::string line;
+  if (format == InputFormat::kCsv) {
+    if (!std::getline(in, line)) return InvalidArgument("the file is empty; expected a header row", "file");
+    ++line_no;
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark from spreadsheets
+    TL_ASSIGN_OR_RETURN(header, text::SplitCsvLine(line));
+    for (const auto& h : header) {
+      bool known = false;
+      for (const char* f : kFields) known = known || h == f;
+      if (!known) return InvalidArgument("unknown column '" + h + "' in the header", "header");
+    }
+  }
+  auto loader = StartLoad(actor, on_reject, progress);
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (text::Trim(line).empty()) continue;
+    json j;
+    if (format == InputFormat::kNdjson) {
+      j = json::parse(line, nullptr, false);
+      if (j.is_discarded()) {
+        ++invalid;
+        on_reject({line_no, "row", "not valid JSON"});
+        continue;
+      }
+    } else {
+      auto cells = text::SplitCsvLine(line);
+      if (!cells.ok() || cells->size() != header.size()) {
+        ++invalid;
+        on_reject({line_no, "row",
+                   cells.ok() ? "expected " + std::to_string(header.size()) + " columns, found " +
+                                    std::to_string(cells->size())
+                              : cells.status().message()});
+        continue;
+      }
+      j = json::object();
+      for (size_t i = 0; i < header.size(); ++i) {
+        if (!(*cells)[i].empty()) j[header[i]] = (*cells)[i];
+      }
+    }
+    auto p = ParseAndValidate(j, year, today);
+    if (!p.ok()) {
+      ++invalid;
+      on_reject({line_no, p.status().field(), p.status().message()});
+      continue;
+    }
+    loader->Add(std::move(*p));
+  }
+  TL_ASSIGN_OR_RETURN(auto report, loader->Finish());
+  report.read += invalid;
+  report.rejected += invalid;
+  return report;
+}
+
+Result<std::optional<Person>> PopulationRegistry::Get(int64_t personal_id) const {
+  std::optional<Person> out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kPeopleColumns + " FROM people WHERE personal_id = ?",
+                                         {personal_id}));
+    if (!rs.empty()) out = FromRow(rs.rows[0]);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<int64_t> PopulationRegistry::Count() const {
+  int64_t n = 0;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM people"));
+    n = rs.rows[0].Int(0);
+    return Status::Ok();
+  }));
+  return n;
+}
+
+Status PopulationRegistry::Update(storage::Session& s, const Person& p, const std::string& actor,
+                                  const std::string& source) const {
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kPeopleColumns +
+                                           ", version FROM people WHERE personal_id = ?",
+                                       {p.personal_id}));
+  int64_t now = clock_->NowMillis();
+  if (rs.empty()) {
+    auto params = Params(p, now);
+    TL_ASSIGN_OR_RETURN(auto n, s.ExecV(kInsertPerson, params));
+    (void)n;
+    TL_ASSIGN_OR_RETURN(auto h, s.Exec("INSERT INTO people_history (personal_id, version, at, actor, source, record) "
+                                       "VALUES (?, 1, ?, ?, ?, ?)",
+                                       {p.personal_id, now, actor, source, ToJson(p).dump()}));
+    (void)h;
+    return Status::Ok();
+  }
+  int64_t version = rs.rows[0].Int(kPeopleColumnCount) + 1;
+  auto params = Params(p, now);
+  params.erase(params.begin());  // personal_id goes last, in WHERE
+  params.pop_back();             // updated_at
+  params.emplace_back(version);
+  params.emplace_back(now);
+  params.emplace_back(p.personal_id);
+  TL_ASSIGN_OR_RETURN(auto n, s.ExecV("UPDATE people SET full_name = ?, birth_date = ?, sex = ?, birth_place = ?, "
+                                      "permanent_unit = ?, permanent_address = ?, temporary_unit = ?, "
+                                      "temporary_address = ?, household_id = ?, household_role = ?, father_id = ?, "
+                                      "mother_id = ?, spouse_id = ?, status = ?, died_on = ?, version = ?, "
+                                      "updated_at = ? WHERE personal_id = ?",
+                                      params));
+  (void)n;
+  TL_ASSIGN_OR_RETURN(auto h, s.Exec("INSERT INTO people_history (personal_id, version, at, actor, source, record) "
+                                     "VALUES (?, ?, ?, ?, ?, ?)",
+                                     {p.personal_id, version, now, actor, source, ToJson(p).dump()}));
+  (void)h;
+  return Status::Ok();
+}
+
+namespace {
+
+// The person with their relations and household, read in the caller's transaction.
+Result<std::optional<json>> ReadFull(storage::Session& s, int64_t id) {
+  const std::string select = std::string("SELECT ") + kPeopleColumns + " FROM people WHERE ";
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query(select + "personal_id = ?", {id}));
+  if (rs.empty()) return std::optional<json>();
+  Person p = FromRow(rs.rows[0]);
+  json out = ToJson(p);
+  auto one = [&](const std::optional<int64_t>& rel) -> Result<json> {
+    if (!rel) return json(nullptr);
+    TL_ASSIGN_OR_RETURN(auto r, s.Query(select + "personal_id = ?", {*rel}));
+    if (r.empty()) return json{{"personal_id", FormatPersonalId(*rel)}, {"in_registry", false}};
+    return Brief(FromRow(r.rows[0]));
+  };
+  TL_ASSIGN_OR_RETURN(out["father"], one(p.father_id));
+  TL_ASSIGN_OR_RETURN(out["mother"], one(p.mother_id));
+  TL_ASSIGN_OR_RETURN(out["spouse"], one(p.spouse_id));
+  json children = json::array();
+  TL_ASSIGN_OR_RETURN(auto kids, s.Query(select + (p.sex == Sex::kFemale ? "mother_id = ?" : "father_id = ?") +
+                                             " ORDER BY birth_date LIMIT 50",
+                                         {id}));
+  for (const auto& r : kids.rows) children.push_back(Brief(FromRow(r)));
+  out["children"] = std::move(children);
+  json household = nullptr;
+  if (p.household_id) {
+    json members = json::array();
+    TL_ASSIGN_OR_RETURN(auto hs, s.Query(select + "household_id = ? ORDER BY birth_date LIMIT 50", {*p.household_id}));
+    for (const auto& r : hs.rows) {
+      Person m = FromRow(r);
+      json b = Brief(m);
+      b["household_role"] = OptJson(m.household_role);
+      members.push_back(std::move(b));
+    }
+    household = json{{"id", FormatPersonalId(*p.household_id)}, {"members", std::move(members)}};
+  }
+  out["household"] = std::move(household);
+  return std::optional<json>(std::move(out));
+}
+
+}  // namespace
+
+Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,
+                                        const std::string& request_id) {
+  std::optional<json> found;
+  // The read and its log entry in one write transaction: no answer without its record.
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(found, ReadFull(s, personal_id));
+    if (!found) return Status::Ok();
+    exchange::AccessRecord r;
+    r.personal_id = personal_id;
+    r.consumer_agency = who.agency.value_or("");
+    r.official = who.username;
+    r.service = "registry.person";
+    r.fields = "basic,residence,relations,household";
+    r.purpose = why.purpose;
+    r.legal_basis = why.legal_basis;
+    r.dossier_code = why.dossier_code;
+    r.request_id = request_id;
+    return access_log_->Record(s, r);
+  }));
+  if (!found) return NotFound("no person with this personal identification number");
+  return std::move(*found);
+}
+
+Result<json> PopulationRegistry::Own(const http::Principal& who) {
+  if (!who.personal_id) return NotFound("this account has no personal identification number");
+  int64_t id = 0;
+  for (char c : *who.personal_id) id = id * 10 + (c - '0');
+  std::optional<json> found;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(found, ReadFull(s, id));
+    return Status::Ok();
+  }));
+  if (!found) return NotFound("your personal identification number is not in the registry");
+  return std::move(*found);
+}
+
+// ---- HTTP routes ----
+
+std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::AccessLog* access_log) {
+  using http::Access;
+  using http::Method;
+  std::vector<http::Route> r;
+  const char* kPersonSchema =
+      R"({"type":"object","properties":{"personal_id":{"type":"string"},"full_name":{"type":"string"},)"
+      R"("birth_date":{"type":"string","format":"date"},"sex":{"type":"string","enum":["male","female"]},)"
+      R"("permanent_unit":{"type":["string","null"]},"father":{"type":["object","null"]},)"
+      R"("mother":{"type":["object","null"]},"spouse":{"type":["object","null"]},"children":{"type":"array"},)"
+      R"("household":{"type":["object","null"]},"status":{"type":"string"}}})";
+  r.push_back({Method::kGet, "/api/v1/registry/people/{personal_id}",
+               Access::Roles({"desk_officer", "specialist", "leader"}),
+               [registry](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(int64_t id, ParsePersonalId(req.Param("personal_id"), 2199, "personal_id"));
+                 Purpose why;
+                 why.purpose = text::CleanText(req.Query("purpose").value_or(""));
+                 long n = text::CodePointCount(why.purpose);
+                 if (n < 5 || n > 500) {
+                   return InvalidArgument("state why you read this record (5-500 characters)", "purpose");
+                 }
+                 why.legal_basis = text::CleanText(req.Query("legal_basis").value_or(""));
+                 if (text::CodePointCount(why.legal_basis) > 300) return InvalidArgument("is too long", "legal_basis");
+                 why.dossier_code = req.Query("dossier").value_or("");
+                 if (why.dossier_code.size() > 64) return InvalidArgument("is too long", "dossier");
+                 TL_ASSIGN_OR_RETURN(auto j, registry->LookUp(*req.principal, id, why, req.request_id));
+                 return http::Response::Json(200, j.dump());
+               },
+               {"An official's look-up of a person in the population registry, with a stated purpose; every read "
+                "is recorded in the data access log the person can see",
+                "registry",
+                {{"personal_id", "path", "12-digit personal identification number"},
+                 {"purpose", "query", "Why the record is read (5-500 characters)", true},
+                 {"legal_basis", "query", "Legal basis of the read"},
+                 {"dossier", "query", "The dossier the read serves"}},
+                "",
+                kPersonSchema}});
+  r.push_back({Method::kGet, "/api/v1/me/registry", Access::Roles({"citizen"}).PersonalData(),
+               [registry](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto j, registry->Own(*req.principal));
+                 return http::Response::Json(200, j.dump());
+               },
+               {"Your own record in the population registry", "registry", {}, "", kPersonSchema}});
+  r.push_back({Method::kGet, "/api/v1/me/data-access-log", Access::Roles({"citizen"}),
+               [access_log](http::Request& req) -> Result<http::Response> {
+                 if (!req.principal->personal_id) {
+                   return NotFound("this account has no personal identification number");
+                 }
+                 int64_t id = 0;
+                 for (char c : *req.principal->personal_id) id = id * 10 + (c - '0');
+                 int64_t before = 0;
+                 if (auto b = req.Query("before")) {
+                   char* end = nullptr;
+                   before = std::strtoll(b->c_str(), &end, 10);
+                   if (b->empty() || *end != '\0' || before < 0) return InvalidArgument("must be a number", "before");
+                 }
+                 TL_ASSIGN_OR_RETURN(auto items, access_log->ForPerson(id, before, 100));
+                 json out = json::array();
+                 for (const auto& e : items) {
+                   out.push_back(json{{"seq", e.seq},
+                                      {"at", FormatRfc3339(e.at_ms)},
+                                      {"agency", e.consumer_agency},
+                                      {"official", e.official},
+                                      {"service", e.service},
+                                      {"fields", e.fields},
+                                      {"purpose", e.purpose},
+                                      {"legal_basis", e.legal_basis},
+                                      {"dossier_code", e.dossier_code}});
+                 }
+                 json body{{"items", std::move(out)}};
+                 if (items.size() == 100) body["next_before"] = items.back().seq;
+                 return http::Response::Json(200, body.dump());
+               },
+               {"Who read your data: every read of your registry record by an agency, newest first",
+                "registry",
+                {{"before", "query", "seq of the last item of the previous page"}},
+                "",
+                R"({"type":"object","properties":{"items":{"type":"array"},"next_before":{"type":"integer"}}})"}});
+  return r;
+}
+
+}  // namespace tl::population

@@ -1,0 +1,136 @@
+// The population registry (cơ sở dữ liệu dân cư): people and organisations, with the history of
+// every change, bulk loading (import of CSV / NDJSON, or the synthetic generator), and the reads
+// the rest of the platform makes.
+//
+// People are stored under their personal identification number as an integer key. Every read of a
+// person's record by an official goes through LookUp(), which requires a stated purpose and writes
+// the read into the data access log (exchange::AccessLog) in the same transaction as the read:
+// there is no unlogged path from an agency to a person's record. A citizen reads their own record
+// through Own(). Changes after the initial load (Update) keep the previous version in
+// people_history.
+//
+// Bulk loading (BulkLoader) writes batches of 20,000 rows per transaction; into an empty registry it
+// drops the secondary indexes first and rebuilds them at the end, which is several times faster
+// than maintaining them row by row. Rejected rows are reported one by one, never dropped silently.
+//
+// Thread-safety: safe to share; all state is in the database.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <functional>
+#include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "http/http.h"
+#include "modules/audit/audit_log.h"
+#include "modules/exchange/access_log.h"
+#include "modules/population/person.h"
+#include "storage/database.h"
+#include "storage/migrations.h"
+
+namespace tl::population {
+
+// Why an official reads a record (mục đích khai thác): required for every look-up.
+struct Purpose {
+  std::string purpose;      // 5-500 characters
+  std::string legal_basis;  // optional
+  std::string dossier_code; // optional: the dossier the read serves
+};
+
+struct LoadReport {
+  int64_t read = 0;
+  int64_t loaded = 0;
+  int64_t rejected = 0;
+  double seconds = 0;
+};
+
+// One rejected input row: its line number (1-based, header included for CSV), the field and why.
+struct Rejection {
+  int64_t line = 0;
+  std::string field;
+  std::string message;
+};
+
+enum class InputFormat { kNdjson, kCsv };
+
+class PopulationRegistry {
+ public:
+  PopulationRegistry(storage::Database* db, const Clock* clock, const audit::AuditLog* audit,
+                     const exchange::AccessLog* access_log)
+      : db_(db), clock_(clock), audit_(audit), access_log_(access_log) {}
+  static std::vector<storage::Migration> Migrations();
+
+  // Loads people in batches (see BulkLoader); `on_reject` gets each person the store refuses (a
+  // duplicate number), `progress` the count so far after each batch.
+  class BulkLoader;
+  std::unique_ptr<BulkLoader> StartLoad(const std::string& actor, std::function<void(const Rejection&)> on_reject = {},
+                                        std::function<void(int64_t)> progress = {});
+  // Reads CSV (header row with the JSON field names) or NDJSON, validates every row (see Validate
+  // in person.h) and loads the valid ones; each rejected row goes to `on_reject`.
+  Result<LoadReport> Import(std::istream& in, InputFormat format, const std::string& actor,
+                            const std::function<void(const Rejection&)>& on_reject,
+                            const std::function<void(int64_t)>& progress = {});
+
+  // An official's look-up of one person with their household and relations; recorded in the data
+  // access log with the purpose. NotFound for an unknown number.
+  Result<nlohmann::json> LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,
+                                const std::string& request_id);
+  // The caller's own record (citizens with a personal id on their account).
+  Result<nlohmann::json> Own(const http::Principal& who);
+
+  // The stored person, without logging: for the platform's own write-backs and tests.
+  Result<std::optional<Person>> Get(int64_t personal_id) const;
+  // Replaces a person's record in the caller's transaction, keeping the previous version in
+  // people_history with `actor` and `source` (e.g. "dossier:UBND00004-260101-0001").
+  Status Update(storage::Session& s, const Person& p, const std::string& actor, const std::string& source) const;
+  Result<int64_t> Count() const;
+
+ private:
+  storage::Database* db_;
+  const Clock* clock_;
+  const audit::AuditLog* audit_;
+  const exchange::AccessLog* access_log_;
+};
+
+// Person <-> JSON (the API's and NDJSON's field names). FromJson names the first bad field.
+nlohmann::json ToJson(const Person& p);
+Result<Person> PersonFromJson(const nlohmann::json& j);
+
+// Writes people in transactions of 20,000. Add() buffers; a failed batch stops the load and Finish()
+// returns the error. Into an empty registry the secondary indexes are dropped by the first batch
+// and rebuilt by Finish(); on SQLite such a load also goes through an append-only staging table
+// that Finish() moves into the registry in one sorted, durable INSERT ... SELECT (so a crash before
+// Finish leaves the registry empty, never half-loaded). Validation of the input is the caller's
+// (Import validates every row).
+class PopulationRegistry::BulkLoader {
+ public:
+  BulkLoader(PopulationRegistry* registry, std::string actor, std::function<void(const Rejection&)> on_reject,
+             std::function<void(int64_t)> progress);
+  void Add(Person p);
+  Result<LoadReport> Finish();
+
+ private:
+  Status Flush();
+  PopulationRegistry* registry_;
+  std::string actor_;
+  std::function<void(const Rejection&)> on_reject_;
+  std::function<void(int64_t)> progress_;
+  std::vector<Person> batch_;
+  LoadReport report_;
+  Status failure_;
+  bool started_ = false, rebuild_indexes_ = false, staged_ = false, finished_ = false;
+  int64_t staged_rows_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// The registry's and the data access log's HTTP routes.
+std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::AccessLog* access_log);
+
+}  // namespace tl::population

@@ -1,0 +1,191 @@
+#include "modules/population/population.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/support/scratch_store.h"
+
+namespace tl::population {
+namespace {
+
+using nlohmann::json;
+
+class RegistryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    store_ = std::make_unique<testing::ScratchStore>(GetParam());
+    db_ = store_->Open();
+    ASSERT_NE(db_, nullptr);
+    auto migrations = audit::AuditLog::Migrations();
+    for (auto& m : exchange::AccessLog::Migrations()) migrations.push_back(m);
+    for (auto& m : PopulationRegistry::Migrations()) migrations.push_back(m);
+    ASSERT_TRUE(storage::ApplyMigrations(*db_, migrations).ok());
+    audit_ = std::make_unique<audit::AuditLog>(db_.get(), &clock_);
+    access_ = std::make_unique<exchange::AccessLog>(db_.get(), &clock_);
+    registry_ = std::make_unique<PopulationRegistry>(db_.get(), &clock_, audit_.get(), access_.get());
+  }
+  LoadReport ImportText(const std::string& text, InputFormat f, std::vector<Rejection>* rejects) {
+    std::istringstream in(text);
+    auto r = registry_->Import(in, f, "test", [&](const Rejection& x) { rejects->push_back(x); });
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : LoadReport{};
+  }
+  // A family: father (1987), mother (1990), son (2015), in one household headed by the father.
+  static constexpr const char* kFamily =
+      R"({"personal_id":"001087000001","full_name":"Nguyễn Văn An","birth_date":"1987-05-14","sex":"male","birth_place":"00004","permanent_unit":"00004","permanent_address":"Số 12 phố Quán Thánh","household_id":"001087000001","household_role":"head","spouse_id":"001190000002"}
+{"personal_id":"001190000002","full_name":"Trần Thị Bình","birth_date":"1990-08-02","sex":"female","birth_place":"Thái Bình","permanent_unit":"00004","household_id":"001087000001","household_role":"spouse","spouse_id":"001087000001"}
+{"personal_id":"001215000003","full_name":"Nguyễn Minh Khang","birth_date":"2015-01-20","sex":"male","birth_place":"00004","permanent_unit":"00004","household_id":"001087000001","household_role":"child","father_id":"001087000001","mother_id":"001190000002"}
+)";
+  ManualClock clock_{1795000000000};  // 2026-11-18
+  std::unique_ptr<testing::ScratchStore> store_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<exchange::AccessLog> access_;
+  std::unique_ptr<PopulationRegistry> registry_;
+};
+
+TEST_P(RegistryTest, ImportsNdjsonAndReportsEveryRejectedRowWithItsLineAndField) {
+  std::vector<Rejection> rejects;
+  std::string text = std::string(kFamily) +
+                     "not json\n"
+                     R"({"personal_id":"001087000009","full_name":"Lê Văn C","birth_date":"1988-01-01","sex":"male","birth_place":"x"})"
+                     "\n"
+                     R"({"personal_id":"001087000010","full_name":"Lê Thị D","birth_date":"1987-01-01","sex":"female","birth_place":"x"})"
+                     "\n"
+                     R"({"personal_id":"001087000011","full_name":"Lê E","birth_date":"1987-01-01","sex":"male","birth_place":"x","colour":"blue"})"
+                     "\n\n"
+                     R"({"personal_id":"001087000001","full_name":"Nguyễn Văn An","birth_date":"1987-05-14","sex":"male","birth_place":"00004"})"
+                     "\n";
+  auto report = ImportText(text, InputFormat::kNdjson, &rejects);
+  EXPECT_EQ(report.read, 8);
+  EXPECT_EQ(report.loaded, 3);
+  EXPECT_EQ(report.rejected, 5);
+  ASSERT_EQ(rejects.size(), 5u);
+  EXPECT_EQ(rejects[0].line, 4);
+  EXPECT_EQ(rejects[0].field, "row");
+  EXPECT_EQ(rejects[1].line, 5);
+  EXPECT_EQ(rejects[1].field, "birth_date");  // 1988 against the number's 87
+  EXPECT_EQ(rejects[2].field, "sex");          // female against the number's 0 (male)
+  EXPECT_EQ(rejects[3].field, "colour");       // unknown field
+  EXPECT_EQ(rejects[4].field, "personal_id");  // already in the registry
+  EXPECT_EQ(*registry_->Count(), 3);
+}
+
+TEST_P(RegistryTest, ImportsCsvWithAHeaderQuotedFieldsAndABom) {
+  std::vector<Rejection> rejects;
+  auto report = ImportText(
+      "\xEF\xBB\xBFpersonal_id,full_name,birth_date,sex,birth_place,permanent_address\n"
+      "001087000001,Nguyễn Văn An,1987-05-14,male,00004,\"Số 12, phố Quán Thánh\"\n"
+      "001190000002,Trần Thị Bình,1990-08-02,female,Thái Bình,\n"
+      "001190000003,Trần Thị Cúc,1990-08-02,female\n",
+      InputFormat::kCsv, &rejects);
+  EXPECT_EQ(report.loaded, 2);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 4);
+  auto p = registry_->Get(1087000001);
+  ASSERT_TRUE(p.ok() && p->has_value());
+  EXPECT_EQ((*p)->permanent_address.value_or(""), "Số 12, phố Quán Thánh");
+  std::istringstream bad("personal_id,shoe_size\n");
+  auto r = registry_->Import(bad, InputFormat::kCsv, "test", [](const Rejection&) {});
+  EXPECT_EQ(r.status().field(), "header");
+}
+
+TEST_P(RegistryTest, AnOfficialsLookUpReturnsRelationsAndIsLoggedForThePerson) {
+  std::vector<Rejection> rejects;
+  ImportText(kFamily, InputFormat::kNdjson, &rejects);
+  ASSERT_TRUE(rejects.empty());
+  http::Principal desk;
+  desk.username = "desk";
+  desk.role = "desk_officer";
+  desk.agency = "UBND00004";
+  auto j = registry_->LookUp(desk, 1087000001, {"xác minh hồ sơ khai sinh", "", "UBND00004-261118-0001"}, "req-1");
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  EXPECT_EQ((*j)["personal_id"], "001087000001");
+  EXPECT_EQ((*j)["spouse"]["full_name"], "Trần Thị Bình");
+  ASSERT_EQ((*j)["children"].size(), 1u);
+  EXPECT_EQ((*j)["children"][0]["personal_id"], "001215000003");
+  EXPECT_EQ((*j)["household"]["members"].size(), 3u);
+  auto mother = registry_->LookUp(desk, 1190000002, {"xác minh hồ sơ khai sinh", "", ""}, "req-2");
+  ASSERT_TRUE(mother.ok());
+  EXPECT_EQ((*mother)["children"].size(), 1u);  // found through mother_id
+  auto son = registry_->LookUp(desk, 1215000003, {"xác minh", "", ""}, "req-3");
+  EXPECT_EQ((*son)["father"]["full_name"], "Nguyễn Văn An");
+  // Unknown people are not logged (nothing was read).
+  EXPECT_EQ(registry_->LookUp(desk, 1087999999, {"xác minh", "", ""}, "req-4").status().code(), StatusCode::kNotFound);
+  auto log = access_->ForPerson(1087000001, 0, 10);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ((*log)[0].official, "desk");
+  EXPECT_EQ((*log)[0].consumer_agency, "UBND00004");
+  EXPECT_EQ((*log)[0].purpose, "xác minh hồ sơ khai sinh");
+  EXPECT_EQ((*log)[0].dossier_code, "UBND00004-261118-0001");
+  EXPECT_EQ((*log)[0].request_id, "req-1");
+  EXPECT_EQ(access_->Verify()->entries, 3);
+}
+
+TEST_P(RegistryTest, UpdatesKeepTheHistoryOfEveryChange) {
+  std::vector<Rejection> rejects;
+  ImportText(kFamily, InputFormat::kNdjson, &rejects);
+  auto p = registry_->Get(1215000003);
+  ASSERT_TRUE(p.ok() && p->has_value());
+  Person moved = **p;
+  moved.permanent_unit = "00008";
+  ASSERT_TRUE(db_->Write([&](storage::Session& s) { return registry_->Update(s, moved, "desk", "dossier:X-1"); }).ok());
+  EXPECT_EQ((*registry_->Get(1215000003))->permanent_unit.value_or(""), "00008");
+  ASSERT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT version, source FROM people_history WHERE personal_id = ?",
+                                                       {int64_t{1215000003}}));
+                  EXPECT_EQ(rs.rows.size(), 1u);
+                  if (!rs.empty()) {
+                    EXPECT_EQ(rs.rows[0].Int(0), 2);
+                    EXPECT_EQ(rs.rows[0].Text(1), "dossier:X-1");
+                  }
+                  return Status::Ok();
+                }).ok());
+}
+
+TEST_P(RegistryTest, LoadingIntoAnEmptyRegistryRebuildsItsIndexes) {
+  std::vector<int64_t> progress;
+  auto loader = registry_->StartLoad("test", {}, [&](int64_t n) { progress.push_back(n); });
+  for (int64_t n = 0; n < 25000; ++n) {
+    Person p;
+    p.personal_id = 1087000000 + n;  // 001 0 87 ...
+    p.full_name = "Người " + std::to_string(n);
+    p.birth_date = "1987-01-01";
+    p.birth_place = "00004";
+    p.household_id = 1087000000 + n / 4 * 4;
+    loader->Add(std::move(p));
+  }
+  auto report = loader->Finish();
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->loaded, 25000);
+  EXPECT_EQ(progress, (std::vector<int64_t>{20000, 25000}));
+  ASSERT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM people WHERE household_id = ?", {int64_t{1087000400}}));
+                  EXPECT_EQ(rs.rows[0].Int(0), 4);
+                  return Status::Ok();
+                }).ok());
+  std::vector<Rejection> rejects;
+  auto again = registry_->StartLoad("test", [&](const Rejection& r) { rejects.push_back(r); });
+  Person dup;
+  dup.personal_id = 1087000000;
+  dup.full_name = "Trùng";
+  dup.birth_date = "1987-01-01";
+  dup.birth_place = "x";
+  again->Add(dup);
+  auto second = again->Finish();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->rejected, 1);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].field, "personal_id");
+  EXPECT_EQ(*registry_->Count(), 25000);
+  EXPECT_EQ((*registry_->Get(1087000000))->full_name, "Người 0");  // the stored record is untouched
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest, ::testing::ValuesIn(testing::BackendNames()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace tl::population

@@ -1,0 +1,101 @@
+// The population registry and the data access log through the real server (all modules wired), on
+// both backends: officials look people up only with a stated purpose, every such read shows up in
+// the person's own "who looked at my data" log, other roles are refused, and the log's chain verifies.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "tests/api/test_app.h"
+
+namespace tl::testing {
+namespace {
+
+using nlohmann::json;
+
+class RegistryApiTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    app_ = std::make_unique<TestApp>(GetParam());
+    // The demo citizen (001090012345) with a wife and a son.
+    std::istringstream family(
+        R"({"personal_id":"001090012345","full_name":"Nguyễn Văn An","birth_date":"1990-03-15","sex":"male","birth_place":"00004","permanent_unit":"00004","permanent_address":"Số 12 phố Quán Thánh","household_id":"001090012345","household_role":"head","spouse_id":"001192034567"}
+{"personal_id":"001192034567","full_name":"Trần Thị Mai","birth_date":"1992-07-01","sex":"female","birth_place":"00004","permanent_unit":"00004","household_id":"001090012345","household_role":"spouse","spouse_id":"001090012345"}
+{"personal_id":"001219045678","full_name":"Nguyễn Minh Khôi","birth_date":"2019-09-09","sex":"male","birth_place":"00004","permanent_unit":"00004","household_id":"001090012345","household_role":"child","father_id":"001090012345","mother_id":"001192034567"}
+)");
+    int rejected = 0;
+    auto r = app_->app().registry().Import(family, population::InputFormat::kNdjson, "test",
+                                           [&](const population::Rejection&) { ++rejected; });
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(rejected, 0);
+  }
+  std::unique_ptr<TestApp> app_;
+};
+
+TEST_P(RegistryApiTest, AnOfficialsLookUpNeedsAPurposeAndAppearsInTheCitizensLog) {
+  std::string desk = app_->Login("desk");
+  std::string citizen = app_->Login("citizen");
+  // No purpose: refused, naming the parameter, and nothing is logged.
+  auto missing = app_->Get("/api/v1/registry/people/001090012345", desk);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(Json(missing)["field"], "purpose");
+  auto bad_id = app_->Get("/api/v1/registry/people/12345?purpose=x%C3%A1c+minh+h%E1%BB%93+s%C6%A1", desk);
+  EXPECT_EQ(bad_id.status, 400);
+  EXPECT_EQ(Json(bad_id)["field"], "personal_id");
+  auto unknown = app_->Get("/api/v1/registry/people/001090099999?purpose=x%C3%A1c+minh+h%E1%BB%93+s%C6%A1", desk);
+  EXPECT_EQ(unknown.status, 404);
+
+  auto found = app_->Get(
+      "/api/v1/registry/people/001090012345?purpose=X%C3%A1c+minh+nh%C3%A2n+th%C3%A2n&dossier=UBND00004-261118-0001",
+      desk);
+  ASSERT_EQ(found.status, 200) << found.body;
+  json p = Json(found);
+  EXPECT_EQ(p["full_name"], "Nguyễn Văn An");
+  EXPECT_EQ(p["spouse"]["full_name"], "Trần Thị Mai");
+  ASSERT_EQ(p["children"].size(), 1u);
+  EXPECT_EQ(p["household"]["members"].size(), 3u);
+
+  auto log = app_->Get("/api/v1/me/data-access-log", citizen);
+  ASSERT_EQ(log.status, 200) << log.body;
+  json items = Json(log)["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["agency"], "UBND00004");
+  EXPECT_EQ(items[0]["official"], "desk");
+  EXPECT_EQ(items[0]["purpose"], "Xác minh nhân thân");
+  EXPECT_EQ(items[0]["dossier_code"], "UBND00004-261118-0001");
+  // The citizen's own record, and the chain verifies.
+  auto own = app_->Get("/api/v1/me/registry", citizen);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(Json(own)["children"][0]["full_name"], "Nguyễn Minh Khôi");
+  auto verified = app_->app().access_log().Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->intact);
+  EXPECT_EQ(verified->entries, 1);
+}
+
+TEST_P(RegistryApiTest, OnlyOfficialsLookUpAndOnlyCitizensReadTheirOwnLog) {
+  const std::string target = "/api/v1/registry/people/001090012345?purpose=ki%E1%BB%83m+tra+h%E1%BB%93+s%C6%A1";
+  EXPECT_EQ(app_->Get(target).status, 401);
+  for (const char* who : {"citizen", "org", "agencyadmin", "admin", "operator"}) {
+    EXPECT_EQ(app_->Get(target, app_->Login(who)).status, 403) << who;
+  }
+  for (const char* who : {"desk", "specialist", "leader"}) {
+    EXPECT_EQ(app_->Get(target, app_->Login(who)).status, 200) << who;
+  }
+  EXPECT_EQ(app_->Get("/api/v1/me/data-access-log").status, 401);
+  EXPECT_EQ(app_->Get("/api/v1/me/data-access-log", app_->Login("desk")).status, 403);
+  // A citizen without a registry number sees nothing of anyone else's.
+  auto reg = app_->Post("/api/v1/auth/register",
+                        R"({"username":"binh","password":"Mật khẩu dài 2025","full_name":"Lê Văn Bình","personal_id":"001085000777"})");
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  auto other = app_->Get("/api/v1/me/data-access-log", app_->Login("binh", "Mật khẩu dài 2025"));
+  ASSERT_EQ(other.status, 200);
+  EXPECT_TRUE(Json(other)["items"].empty());
+  EXPECT_EQ(app_->Get("/api/v1/me/registry", app_->Login("binh", "Mật khẩu dài 2025")).status, 404);
+  EXPECT_EQ(Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"].size(), 3u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryApiTest, ::testing::ValuesIn(BackendNames()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace tl::testing
