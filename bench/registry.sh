@@ -130,7 +130,7 @@ Notes:
   (random personal numbers inserted directly would dirty pages all over the table in every
   transaction), then rebuilds the household and parent indexes.
 - Every official's read is also a write: its access-log entry (hash chain head update + row) commits
-  durably in the same transaction as the read, through the group commit, before the answer leaves.
+  durably through the group commit before the answer leaves (the read itself runs on a reader connection).
   That is what bounds the look-up rate; a read without its record is not allowed.
 
 Reproduce: \`scripts/build.sh && bench/registry.sh\` (PEOPLE, DURATION and CONNS may be set).

@@ -2,11 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "app/calendar_deadlines.h"
+#include "core/signing.h"
+#include "core/text.h"
 #include "modules/calendar/calendar.h"
 #include "modules/documents/documents.h"
 #include "http/openapi.h"
@@ -16,6 +22,64 @@
 namespace tl::app {
 
 Application::~Application() { Shutdown(); }
+
+namespace {
+
+// The master key that seals signing keys: from the configuration, or <data_dir>/master.key (made on
+// first start, readable by the owner only).
+Result<std::string> LoadMasterKey(const Config& config) {
+  if (!config.master_key.empty()) {
+    TL_ASSIGN_OR_RETURN(auto raw, signing::Base64UrlDecode(config.master_key));
+    if (raw.size() != 32) return InvalidArgument("must be 32 bytes, base64url", "master_key");
+    return config.master_key;
+  }
+  std::filesystem::path path = std::filesystem::path(config.data_dir) / "master.key";
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (!std::filesystem::exists(path)) {
+    std::string key = signing::GenerateMasterKey();
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+      bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
+      ::close(fd);
+      if (!written) return Unavailable("cannot write " + path.string());
+    }
+  }
+  std::ifstream in(path);
+  std::string key;
+  std::getline(in, key);
+  auto raw = signing::Base64UrlDecode(key);
+  if (!raw.ok() || raw->size() != 32) return FailedPrecondition(path.string() + " does not hold a 32-byte base64url key");
+  return key;
+}
+
+// An issued result becomes a signed document in its holder's wallet, in the same transaction.
+class ResultsToWallet final : public dossiers::ResultListener {
+ public:
+  explicit ResultsToWallet(wallet::WalletService* wallet) : wallet_(wallet) {}
+  Status OnResultIssued(storage::Session& s, const dossiers::IssuedResult& r) override {
+    // Wallets are keyed by a personal id (12 digits) or a tax code (10 digits, or 10-3 for a branch);
+    // an applicant recorded without either has no wallet to put the result in.
+    const std::string& id = r.applicant_id_number;
+    bool digits = !id.empty() && id.find_first_not_of("0123456789-") == std::string::npos;
+    if (!digits || (id.size() != 12 && id.size() != 10 && id.size() != 14)) return Status::Ok();
+    wallet::NewDocument d;
+    d.holder = r.applicant_id_number;
+    d.type = r.procedure_code;
+    d.number = r.dossier_code;
+    d.title = "Kết quả: " + r.procedure_name;
+    if (text::CodePointCount(d.title) > 300) d.title = d.title.substr(0, d.title.rfind(' ', 290));
+    d.issuer_agency = r.agency;
+    d.issued_on = FormatDate(r.at_ms + 7LL * 3600 * 1000);  // the Hà Nội date
+    d.source = "dossier:" + r.dossier_code;
+    return wallet_->Issue(s, d, r.actor).status();
+  }
+
+ private:
+  wallet::WalletService* wallet_;
+};
+
+}  // namespace
 
 Result<std::unique_ptr<Application>> Application::Create(const Config& config, const Clock* clock) {
   TL_RETURN_IF_ERROR(crypto::InitCrypto());
@@ -27,7 +91,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
                      identity::IdentityService::Migrations, procedures::ProcedureService::Migrations,
                      dossiers::DossierService::Migrations, calendar::CalendarProvider::Migrations,
                      mail::Outbox::Migrations, exchange::AccessLog::Migrations,
-                     population::PopulationRegistry::Migrations}) {
+                     population::PopulationRegistry::Migrations, wallet::WalletService::Migrations}) {
     auto m = list();
     migrations.insert(migrations.end(), m.begin(), m.end());
   }
@@ -75,6 +139,10 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   app->access_log_ = std::make_unique<exchange::AccessLog>(app->db_.get(), clock);
   app->registry_ = std::make_unique<population::PopulationRegistry>(app->db_.get(), clock, app->audit_.get(),
                                                                      app->access_log_.get());
+  TL_ASSIGN_OR_RETURN(auto master_key, LoadMasterKey(config));
+  app->wallet_ = std::make_unique<wallet::WalletService>(app->db_.get(), clock, app->audit_.get(), std::move(master_key));
+  app->result_listener_ = std::make_unique<ResultsToWallet>(app->wallet_.get());
+  app->dossiers_->SetResultListener(app->result_listener_.get());
   return app;
 }
 
@@ -238,6 +306,7 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(documents::Routes(dossiers_.get(), units_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(calendar::Routes(calendar_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(population::Routes(registry_.get(), access_log_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(wallet::Routes(wallet_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
   // Other processes may edit the official schedule: check its revision every second, so that due dates
   // computed inside dossier transactions (which must not wait on the database) follow within a second.

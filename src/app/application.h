@@ -30,6 +30,7 @@
 #include "modules/population/generator.h"
 #include "modules/population/population.h"
 #include "modules/procedures/procedures.h"
+#include "modules/wallet/wallet.h"
 #include "storage/database.h"
 
 namespace tl::app {
@@ -64,6 +65,7 @@ class Application {
   mail::Outbox& outbox() { return *outbox_; }
   population::PopulationRegistry& registry() { return *registry_; }
   exchange::AccessLog& access_log() { return *access_log_; }
+  wallet::WalletService& wallet() { return *wallet_; }
   // The SMTP settings and sender policy from the configuration (smtp_*, mail_max_attempts).
   mail::SenderOptions mail_options() const;
   mail::Sender* mail_sender() { return mail_sender_.get(); }  // running in `serve` with smtp_host; else null
@@ -97,6 +99,8 @@ class Application {
   std::unique_ptr<dossiers::ServiceIndex> service_index_;
   std::unique_ptr<exchange::AccessLog> access_log_;
   std::unique_ptr<population::PopulationRegistry> registry_;
+  std::unique_ptr<wallet::WalletService> wallet_;
+  std::unique_ptr<dossiers::ResultListener> result_listener_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
   std::unique_ptr<http::Server> server_;

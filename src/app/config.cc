@@ -48,7 +48,7 @@ const std::vector<std::string>& Config::Keys() {
       "demo",            "demo_dossiers",    "demo_people",    "workers",          "handler_threads", "db_pool",         "max_json_body",  "max_upload_body",
       "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "password_cost",
       "demo_password",   "log_level",        "access_log",      "public_url",      "smtp_host",      "smtp_port",
-      "smtp_from",       "smtp_user",        "smtp_password",   "smtp_tls",        "smtp_ca_file",   "mail_max_attempts"};
+      "smtp_from",       "smtp_user",        "smtp_password",   "smtp_tls",        "smtp_ca_file",   "mail_max_attempts", "master_key"};
   return kKeys;
 }
 
@@ -86,6 +86,7 @@ Status Config::Set(const std::string& key, const std::string& v) {
   else if (key == "smtp_from") smtp_from = v;
   else if (key == "smtp_user") smtp_user = v;
   else if (key == "smtp_password") smtp_password = v;
+  else if (key == "master_key") master_key = v;
   else if (key == "smtp_ca_file") smtp_ca_file = v;
   else if (key == "mail_max_attempts") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 100)); mail_max_attempts = static_cast<int>(n); }
   else if (key == "smtp_tls") {
@@ -131,6 +132,7 @@ std::string Config::Describe() const {
                       {"smtp_from", smtp_from},
                       {"smtp_user", smtp_user},
                       {"smtp_password", smtp_password.empty() ? "" : "***"},
+                      {"master_key", master_key.empty() ? "" : "***"},
                       {"smtp_tls", smtp_tls},
                       {"smtp_ca_file", smtp_ca_file},
                       {"mail_max_attempts", mail_max_attempts}};

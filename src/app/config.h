@@ -47,6 +47,9 @@ struct Config {
   std::string smtp_from;           // sender address, required with smtp_host
   std::string smtp_user;           // AUTH PLAIN when set
   std::string smtp_password;
+  // Seals the signing keys stored in the database (32 bytes, base64url). Empty: the file
+  // <data_dir>/master.key, created on first start. Every process over one database needs the same.
+  std::string master_key;
   std::string smtp_tls = "auto";   // auto (STARTTLS when offered) | starttls | tls (implicit, port 465) | off
   std::string smtp_ca_file;        // extra trusted CA certificates (PEM)
   int mail_max_attempts = 8;

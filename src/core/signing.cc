@@ -11,8 +11,12 @@ constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 constexpr std::string_view kCertificateTag = "thanglong-key-cert-v1";
 constexpr std::string_view kDocumentTag = "thanglong-document-v1";
 
-const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
-unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+const unsigned char* Bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* Bytes(std::string& s) {
+  return reinterpret_cast<unsigned char*>(s.data());
+}
 
 // Overwrites a string that held secret bytes. The string keeps its size; its contents become zeros.
 void Wipe(std::string& s) {
@@ -30,7 +34,9 @@ Result<std::string> DecodeExact(std::string_view text, size_t size, const char* 
   return decoded;
 }
 
-bool ContainsNewline(std::string_view s) { return s.find('\n') != std::string_view::npos; }
+bool ContainsNewline(std::string_view s) {
+  return s.find('\n') != std::string_view::npos;
+}
 
 }  // namespace
 
@@ -144,8 +150,7 @@ std::string GenerateMasterKey() {
   return out;
 }
 
-Result<std::string> SealPrivateKey(std::string_view private_key, std::string_view key_id,
-                                   std::string_view master_key) {
+Result<std::string> SealPrivateKey(std::string_view private_key, std::string_view key_id, std::string_view master_key) {
   TL_ASSIGN_OR_RETURN(std::string sk, DecodeExact(private_key, crypto_sign_SECRETKEYBYTES, "private_key"));
   auto key = DecodeExact(master_key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "master_key");
   if (!key.ok()) {
@@ -157,8 +162,7 @@ Result<std::string> SealPrivateKey(std::string_view private_key, std::string_vie
   randombytes_buf(blob.data(), kNonce);
   unsigned long long ct_len = 0;
   int rc = crypto_aead_xchacha20poly1305_ietf_encrypt(Bytes(blob) + kNonce, &ct_len, Bytes(sk), sk.size(),
-                                                      Bytes(key_id), key_id.size(), nullptr, Bytes(blob),
-                                                      Bytes(*key));
+                                                      Bytes(key_id), key_id.size(), nullptr, Bytes(blob), Bytes(*key));
   Wipe(sk);
   Wipe(*key);
   if (rc != 0) return Internal("sealing the private key failed");
@@ -175,8 +179,8 @@ Result<std::string> OpenPrivateKey(std::string_view sealed, std::string_view key
   std::string sk(crypto_sign_SECRETKEYBYTES, '\0');
   unsigned long long sk_len = 0;
   int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(Bytes(sk), &sk_len, nullptr, Bytes(blob) + kNonce,
-                                                      blob.size() - kNonce, Bytes(key_id), key_id.size(),
-                                                      Bytes(blob), Bytes(key));
+                                                      blob.size() - kNonce, Bytes(key_id), key_id.size(), Bytes(blob),
+                                                      Bytes(key));
   Wipe(key);
   if (rc != 0 || sk_len != crypto_sign_SECRETKEYBYTES) {
     Wipe(sk);

@@ -111,6 +111,51 @@ TEST_P(DossierTest, FullHappyPathFromOnlineSubmissionToRating) {
   EXPECT_NE(inbox["items"][0]["title"].get<std::string>().find(code), std::string::npos);
 }
 
+TEST_P(DossierTest, AnIssuedResultLandsSignedInTheApplicantsWalletAndVerifiesWithoutLogin) {
+  json d = Submit();
+  std::string code = d["code"];
+  d = Act(desk_, d, "receive");
+  d = Act(desk_, d, "assign", {{"assignee", "specialist"}});
+  d = Act(specialist_, d, "propose");
+  d = Act(leader_, d, "approve");
+  EXPECT_TRUE(Json(app_->Get("/api/v1/me/wallet", citizen_))["items"].empty());
+  d = Act(specialist_, d, "issue-result");
+  auto wallet = app_->Get("/api/v1/me/wallet", citizen_);
+  ASSERT_EQ(wallet.status, 200) << wallet.body;
+  json items = Json(wallet)["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["number"], code);
+  EXPECT_EQ(items[0]["issuer_agency"], "UBND00004");
+  EXPECT_EQ(items[0]["type"], "1.001193");
+  std::string id = items[0]["id"];
+  // Anyone verifies it, without logging in.
+  auto v = app_->Post("/api/v1/documents/verify", json{{"document_id", id}}.dump());
+  ASSERT_EQ(v.status, 200) << v.body;
+  EXPECT_EQ(Json(v)["status"], "valid");
+  EXPECT_EQ(Json(app_->Post("/api/v1/documents/verify", R"({"document_id":"nope"})"))["status"], "unknown");
+  EXPECT_EQ(app_->Post("/api/v1/documents/verify", R"({"id":"x"})").status, 400);
+  // Other people's wallets stay closed; officials have none.
+  EXPECT_EQ(app_->Get("/api/v1/me/wallet", desk_).status, 403);
+  EXPECT_EQ(app_->Get("/api/v1/me/wallet").status, 401);
+  // A share link shows only this document, to anyone, until it expires.
+  auto share = app_->Post("/api/v1/me/wallet/" + id + "/share", R"({"hours":1})", citizen_);
+  ASSERT_EQ(share.status, 201) << share.body;
+  std::string url = Json(share)["url"];
+  auto shared = app_->Get(url);
+  ASSERT_EQ(shared.status, 200) << shared.body;
+  EXPECT_EQ(Json(shared)["verification"]["status"], "valid");
+  EXPECT_EQ(Json(shared).count("holder"), 0u);
+  app_->clock().Advance(3600 * 1000 + 1);
+  EXPECT_EQ(app_->Get(url).status, 404);
+  // Revoking the agency's key revokes what it signed.
+  auto keys = app_->Get("/api/v1/signing-keys", admin_);
+  ASSERT_EQ(keys.status, 200);
+  std::string key_id = Json(keys)["items"][0]["key_id"];
+  EXPECT_EQ(app_->Get("/api/v1/signing-keys", desk_).status, 403);
+  ASSERT_EQ(app_->Post("/api/v1/signing-keys/" + key_id + "/revoke", R"({"reason":"khóa bị lộ"})", admin_).status, 200);
+  EXPECT_EQ(Json(app_->Post("/api/v1/documents/verify", json{{"document_id", id}}.dump()))["status"], "revoked");
+}
+
 TEST_P(DossierTest, SupplementPausesAndResumesTheClock) {
   json d = Submit();
   d = Act(desk_, d, "receive");

@@ -326,6 +326,76 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   return data as T;
 }
 
+// ---- Population registry, data access log, document wallet ----
+
+export interface PersonBrief {
+  personal_id: string;
+  full_name: string;
+  birth_date: string;
+  sex: 'male' | 'female';
+  status: 'living' | 'deceased';
+  household_role?: string | null;
+  in_registry?: boolean;
+}
+
+export interface Person extends PersonBrief {
+  birth_place: string;
+  permanent_unit: string | null;
+  permanent_address: string | null;
+  temporary_unit: string | null;
+  temporary_address: string | null;
+  household_id: string | null;
+  died_on: string | null;
+  father: PersonBrief | null;
+  mother: PersonBrief | null;
+  spouse: PersonBrief | null;
+  children: PersonBrief[];
+  household: { id: string; members: PersonBrief[] } | null;
+}
+
+export interface DataAccess {
+  seq: number;
+  at: string;
+  agency: string;
+  official: string;
+  service: string;
+  fields: string;
+  purpose: string;
+  legal_basis: string;
+  dossier_code: string;
+}
+
+export interface WalletDocument {
+  id: string;
+  type: string;
+  number: string;
+  title: string;
+  issuer_agency: string;
+  issued_on: string;
+  valid_until: string | null;
+  source: string;
+  state: 'issued' | 'certified' | 'unverified';
+  has_file: boolean;
+  revoked: boolean;
+}
+
+export interface Verification {
+  status: 'valid' | 'tampered' | 'revoked' | 'unverified' | 'unknown';
+  reason: string;
+  document_id?: string;
+  title?: string;
+  number?: string;
+  issuer_agency?: string;
+  issued_on?: string;
+  key_id?: string;
+}
+
+export interface ShareLink {
+  token: string;
+  url: string;
+  expires_at: string;
+}
+
 const enc = encodeURIComponent;
 
 function qs(params: Record<string, string | number | undefined | null>): string {
@@ -387,4 +457,13 @@ export const api = {
   createUser: (u: { username: string; password: string; role: string; full_name: string; agency_code?: string }) =>
     request<ManagedUser>('POST', '/users', u),
   disableUser: (username: string) => request<unknown>('POST', `/users/${enc(username)}/disable`),
+
+  registryPerson: (id: string, purpose: string, dossier: string, signal?: AbortSignal) =>
+    request<Person>('GET', `/registry/people/${enc(id)}` + qs({ purpose, dossier }), undefined, signal),
+  myRegistry: (signal?: AbortSignal) => request<Person>('GET', '/me/registry', undefined, signal),
+  myDataAccess: (signal?: AbortSignal) =>
+    request<{ items: DataAccess[]; next_before?: number }>('GET', '/me/data-access-log', undefined, signal),
+  myWallet: (signal?: AbortSignal) => request<{ items: WalletDocument[] }>('GET', '/me/wallet', undefined, signal),
+  share: (id: string, hours: number) => request<ShareLink>('POST', `/me/wallet/${enc(id)}/share`, { hours }),
+  verifyDocument: (documentId: string) => request<Verification>('POST', '/documents/verify', { document_id: documentId }),
 };

@@ -95,8 +95,13 @@ function Header() {
           {/* Public, like GET /api/v1/stats/service-index*: shown to everyone. */}
           <NavItem href="/dashboard" label={t('nav.dashboard')} />
           {isApplicant(user) && <NavItem href="/me/dossiers" label={t('nav.myDossiers')} />}
+          {user?.role === 'citizen' && <NavItem href="/me/wallet" label={t('nav.wallet')} />}
+          {user?.role === 'citizen' && <NavItem href="/me/data" label={t('nav.myData')} />}
           {isOfficial(user) && <NavItem href="/queue" label={t('nav.queue')} />}
           {isDesk(user) && <NavItem href="/desk/new" label={t('nav.desk')} />}
+          {user && ['desk_officer', 'specialist', 'leader'].includes(user.role) && (
+            <NavItem href="/registry" label={t('nav.registry')} />
+          )}
           {user && <NotificationsItem />}
           {isAdmin(user) && <NavItem href="/admin/users" label={t('nav.users')} />}
           {user?.role === 'city_admin' && <NavItem href="/admin/calendar" label={t('nav.calendar')} />}

@@ -23,6 +23,9 @@ import { Track } from './pages/Track';
 import { Queue } from './pages/Queue';
 import { DeskNew } from './pages/DeskNew';
 import { Dashboard } from './pages/Dashboard';
+import { Registry } from './pages/Registry';
+import { MyData } from './pages/MyData';
+import { Verify, Wallet } from './pages/Wallet';
 import { startUnreadPolling } from './dossier';
 
 const routes = [
@@ -45,6 +48,10 @@ const routes = [
   { pattern: '/queue', render: () => <Queue /> },
   { pattern: '/desk/new', render: () => <DeskNew /> },
   { pattern: '/dashboard', render: () => <Dashboard /> },
+  { pattern: '/registry', render: () => <Registry /> },
+  { pattern: '/me/data', render: () => <MyData /> },
+  { pattern: '/me/wallet', render: () => <Wallet /> },
+  { pattern: '/verify', render: () => <Verify /> },
 ];
 
 function App() {

@@ -109,3 +109,13 @@ export function LoadMore({
     </p>
   );
 }
+
+/** One label/value pair of a <dl class="fields"> description list. */
+export function Row({ label, children, testid }: { label: string; children: ComponentChildren; testid?: string }) {
+  return (
+    <div class="row">
+      <dt>{label}</dt>
+      <dd data-testid={testid}>{children}</dd>
+    </div>
+  );
+}

@@ -617,6 +617,18 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
     static const std::set<std::string> kMailed = {"receive",      "refuse", "request-supplement", "reject",
                                                   "issue-result", "return", "stop", "apologise", "withdraw"};
     if (kMailed.count(action)) TL_RETURN_IF_ERROR(MailApplicant(s, r.OptText(kApplicantEmail), code, title, body));
+    if (action == "issue-result" && result_listener_) {
+      IssuedResult issued{code,
+                          r.Text(kProcCode),
+                          r.Text(kProcName),
+                          r.IsNull(kHandling) ? r.Text(kCompetent) : r.Text(kHandling),
+                          r.Text(kApplicantName),
+                          r.Text(kApplicantId),
+                          r.Text(kForm),
+                          who.username,
+                          now};
+      TL_RETURN_IF_ERROR(result_listener_->OnResultIssued(s, issued));
+    }
     audit::Entry e = ctx;
     e.action = "dossier." + action;
     e.resource = "dossier:" + code;

@@ -135,8 +135,31 @@ struct MailOptions {
   std::string public_url;          // base of the status link, e.g. "https://motcua.hanoi.gov.vn"
 };
 
+// What an issued result is, for the modules that act on it (the document wallet, the population
+// registry's write-backs). Plain values: the dossier module knows nothing of its listeners.
+struct IssuedResult {
+  std::string dossier_code;
+  std::string procedure_code;
+  std::string procedure_name;
+  std::string agency;  // the agency issuing the result
+  std::string applicant_name;
+  std::string applicant_id_number;  // personal id (citizens) or tax code (organisations); may be empty
+  std::string form;                 // the dossier's form answers (JSON text)
+  std::string actor;                // the official who issued it
+  int64_t at_ms = 0;
+};
+
+// Called inside the issue-result transaction (set up by src/app): an error rolls the action back, so
+// a result and everything it writes elsewhere commit together.
+class ResultListener {
+ public:
+  virtual ~ResultListener() = default;
+  virtual Status OnResultIssued(storage::Session& s, const IssuedResult& r) = 0;
+};
+
 class DossierService {
  public:
+  void SetResultListener(ResultListener* l) { result_listener_ = l; }
   DossierService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit,
                  procedures::ProcedureService* procedures, const admin_units::AdminUnitService* units,
                  const LifecycleRules* rules, const Deadlines* deadlines, RoutingRules routing,
@@ -185,6 +208,7 @@ class DossierService {
   const LifecycleRules& rules() const { return *rules_; }
 
  private:
+  ResultListener* result_listener_ = nullptr;
   Result<std::vector<std::string>> Routing(const nlohmann::json& procedure, const std::optional<std::string>& unit,
                                            const http::Principal& who, const std::string& channel);
   bool MayView(const http::Principal& who, const storage::Row& row) const;

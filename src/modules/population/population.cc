@@ -487,24 +487,26 @@ Result<std::optional<json>> ReadFull(storage::Session& s, int64_t id) {
 
 Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,
                                         const std::string& request_id) {
+  // Read on a reader connection (in parallel with other reads), then make the log entry durable; the
+  // answer leaves only after its record is committed, and a failed log write fails the read. Only
+  // the entry goes through the single writer.
   std::optional<json> found;
-  // The read and its log entry in one write transaction: no answer without its record.
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(found, ReadFull(s, personal_id));
-    if (!found) return Status::Ok();
-    exchange::AccessRecord r;
-    r.personal_id = personal_id;
-    r.consumer_agency = who.agency.value_or("");
-    r.official = who.username;
-    r.service = "registry.person";
-    r.fields = "basic,residence,relations,household";
-    r.purpose = why.purpose;
-    r.legal_basis = why.legal_basis;
-    r.dossier_code = why.dossier_code;
-    r.request_id = request_id;
-    return access_log_->Record(s, r);
+    return Status::Ok();
   }));
   if (!found) return NotFound("no person with this personal identification number");
+  exchange::AccessRecord r;
+  r.personal_id = personal_id;
+  r.consumer_agency = who.agency.value_or("");
+  r.official = who.username;
+  r.service = "registry.person";
+  r.fields = "basic,residence,relations,household";
+  r.purpose = why.purpose;
+  r.legal_basis = why.legal_basis;
+  r.dossier_code = why.dossier_code;
+  r.request_id = request_id;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) { return access_log_->Record(s, r); }));
   return std::move(*found);
 }
 

@@ -4,7 +4,7 @@
 //
 // People are stored under their personal identification number as an integer key. Every read of a
 // person's record by an official goes through LookUp(), which requires a stated purpose and writes
-// the read into the data access log (exchange::AccessLog) in the same transaction as the read:
+// the read into the data access log (exchange::AccessLog), durably, before the answer is returned:
 // there is no unlogged path from an agency to a person's record. A citizen reads their own record
 // through Own(). Changes after the initial load (Update) keep the previous version in
 // people_history.

@@ -1,4 +1,3 @@
-import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type ActionBody, type Agency, type Dossier, type DossierRules, type JsonSchema } from '../api';
 import { t } from '../i18n';
@@ -20,7 +19,7 @@ import {
 import { dateTimeText, roleName } from '../format';
 import { Link } from '../router';
 import { useUser } from '../session';
-import { ErrorBox, errorMessage, Field, Loading, useTitle } from '../ui';
+import { ErrorBox, errorMessage, Field, Loading, Row, useTitle } from '../ui';
 import { NeedLogin } from './DossierNew';
 
 type Need = 'assignee' | 'agency' | 'new_due_date' | '';
@@ -34,15 +33,6 @@ function needsOf(rules: DossierRules | null, action: string): { need: Need; note
   const r = rules?.actions?.[action];
   if (r) return { need: (r.needs || '') as Need, noteRequired: !!r.note_required };
   return { need: FALLBACK_NEEDS[action] ?? '', noteRequired: FALLBACK_NOTE_REQUIRED.includes(action) };
-}
-
-function Row({ label, children, testid }: { label: string; children: ComponentChildren; testid?: string }) {
-  return (
-    <div class="row">
-      <dt>{label}</dt>
-      <dd data-testid={testid}>{children}</dd>
-    </div>
-  );
 }
 
 export function DueFlags({ d }: { d: { overdue: boolean; due_soon: boolean; paused: boolean } }) {

@@ -1,22 +1,12 @@
 import { useEffect, useRef } from 'preact/hooks';
-import type { ComponentChildren } from 'preact';
 import { api, ApiError, type Dossier } from '../api';
 import { t } from '../i18n';
 import { agencyText, channelLabel, deliveryLabel, isApplicant, useAgency, workingDaysText } from '../dossier';
 import { dateTimeText } from '../format';
 import { Link } from '../router';
 import { useUser } from '../session';
-import { ErrorBox, Loading, useAsync, useTitle } from '../ui';
+import { ErrorBox, Loading, Row, useAsync, useTitle } from '../ui';
 import { NeedLogin } from './DossierNew';
-
-function Row({ label, children, testid }: { label: string; children: ComponentChildren; testid?: string }) {
-  return (
-    <div class="row">
-      <dt>{label}</dt>
-      <dd data-testid={testid}>{children}</dd>
-    </div>
-  );
-}
 
 /** The print button: a plain listener (no inline handler attributes under the CSP). */
 function PrintButton() {

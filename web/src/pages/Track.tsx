@@ -1,21 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { ComponentChildren } from 'preact';
 import { api, ApiError, type PublicDossier } from '../api';
 import { t } from '../i18n';
 import { statusClass, statusLabel } from '../dossier';
 import { dateTimeText } from '../format';
 import { navigate, useLocation, withQuery } from '../router';
-import { errorMessage, Field, useTitle } from '../ui';
+import { errorMessage, Field, Row, useTitle } from '../ui';
 import { DueFlags } from './DossierDetail';
-
-function Row({ label, children, testid }: { label: string; children: ComponentChildren; testid?: string }) {
-  return (
-    <div class="row">
-      <dt>{label}</dt>
-      <dd data-testid={testid}>{children}</dd>
-    </div>
-  );
-}
 
 /** Public status page: dossier code + last 4 digits of the ID or phone number; no login. */
 export function Track() {

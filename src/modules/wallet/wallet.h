@@ -1,0 +1,98 @@
+// The document wallet (kho dữ liệu điện tử của tổ chức, cá nhân): every person's and organisation's
+// documents — results issued by agencies, signed; scans they added, unverified until an official
+// certifies the copy (chứng thực bản sao điện tử) — with verification anyone can run and share links
+// that reveal one document until they expire.
+//
+// Signatures (core/signing.h): the city's root key certifies one active key per issuing agency;
+// each issued or certified document is signed by its agency's key over its canonical fields, which
+// include the SHA-256 of its file when it has one. Keys are rotated (the old one retires but still
+// verifies what it signed) and revoked (what it signed then reports "revoked"). Private keys are
+// stored sealed with the platform's master key and are opened only to sign.
+//
+// Verify() answers valid, tampered (the stored fields or the file no longer match the signature),
+// revoked (the document or its key), unverified (a scan nobody certified) or unknown.
+//
+// Thread-safety: safe to share; all state is in the database (the master key is immutable).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "http/http.h"
+#include "modules/audit/audit_log.h"
+#include "storage/database.h"
+#include "storage/migrations.h"
+
+namespace tl::wallet {
+
+struct NewDocument {
+  std::string id;            // empty: a fresh random id (set it to print the id into the file first)
+  std::string holder;        // personal id (12 digits) or tax code
+  std::string type;          // e.g. "birth_certificate", or the procedure code of the result
+  std::string number;        // the issuer's number, e.g. the dossier code
+  std::string title;         // "Giấy khai sinh"
+  std::string issuer_agency; // agency code
+  std::string issued_on;     // YYYY-MM-DD
+  std::string valid_until;   // YYYY-MM-DD or empty
+  std::string source;        // "dossier:UBND00004-261118-0001", "upload"
+  std::string content_type;  // of `file`, when there is one
+  std::string file;          // raw bytes; may be empty
+};
+
+class WalletService {
+ public:
+  // `master_key`: 32 bytes base64url (signing::GenerateMasterKey); it seals the private keys.
+  WalletService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit, std::string master_key)
+      : db_(db), clock_(clock), audit_(audit), master_key_(std::move(master_key)) {}
+  static std::vector<storage::Migration> Migrations();
+
+  // Signs and stores an issued document in the caller's transaction (creating the root and the
+  // agency's key on first use). Returns the document id.
+  Result<std::string> Issue(storage::Session& s, const NewDocument& d, const std::string& actor) const;
+  // A holder's own scan: stored unsigned ("unverified").
+  Result<std::string> AddScan(const http::Principal& who, NewDocument d, const audit::Entry& ctx) const;
+  // An official certifies a scan as a true copy: the agency signs it.
+  Result<nlohmann::json> Certify(const http::Principal& who, const std::string& id, const audit::Entry& ctx) const;
+
+  Result<nlohmann::json> ListFor(const http::Principal& who) const;
+  // The file of a document the caller holds (content type, bytes).
+  Result<std::pair<std::string, std::string>> FileFor(const http::Principal& who, const std::string& id) const;
+
+  Result<nlohmann::json> VerifyId(const std::string& id) const;
+  Result<nlohmann::json> VerifyFile(const std::string& bytes) const;
+
+  // Share links: a random token (only its hash is stored) valid for `hours` (1..720).
+  Result<nlohmann::json> Share(const http::Principal& who, const std::string& id, int hours,
+                               const audit::Entry& ctx) const;
+  Result<nlohmann::json> Shared(const std::string& token) const;
+  Result<std::pair<std::string, std::string>> SharedFile(const std::string& token) const;
+
+  // Key management (city admins).
+  Result<nlohmann::json> Keys() const;
+  Result<nlohmann::json> RotateKey(const std::string& agency, const audit::Entry& ctx) const;
+  Result<nlohmann::json> RevokeKey(const std::string& key_id, const std::string& reason, const audit::Entry& ctx) const;
+
+ private:
+  struct AgencyKey {
+    std::string key_id;
+    std::string private_key;
+  };
+  Result<AgencyKey> ActiveKey(storage::Session& s, const std::string& agency) const;
+  Result<std::string> RootPrivateKey(storage::Session& s) const;
+  Result<nlohmann::json> VerifyIn(storage::Session& s, const std::string& id) const;
+  Result<std::string> DocumentIdOfShare(storage::Session& s, const std::string& token) const;
+
+  storage::Database* db_;
+  const Clock* clock_;
+  const audit::AuditLog* audit_;
+  std::string master_key_;
+};
+
+std::vector<http::Route> Routes(WalletService* wallet);
+
+}  // namespace tl::wallet

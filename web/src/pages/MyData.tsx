@@ -1,0 +1,72 @@
+import { api, ApiError } from '../api';
+import { t } from '../i18n';
+import { dateTimeText } from '../format';
+import { useUser } from '../session';
+import { ErrorBox, Loading, useAsync, useTitle } from '../ui';
+import { NeedLogin, NoPermission } from './DossierNew';
+import { PersonCard } from './Registry';
+
+/** Citizens: my registry record, and who read my data (agency, official, purpose, time). */
+export function MyData() {
+  useTitle(t('mydata.title'));
+  const user = useUser();
+  const record = useAsync((signal) => (user?.role === 'citizen' ? api.myRegistry(signal) : Promise.resolve(null)), [user?.username]);
+  const log = useAsync((signal) => (user?.role === 'citizen' ? api.myDataAccess(signal) : Promise.resolve(null)), [user?.username]);
+  if (!user) return <NeedLogin />;
+  if (user.role !== 'citizen') return <NoPermission message={t('mydata.citizensOnly')} />;
+  const missing = record.error instanceof ApiError && record.error.status === 404;
+  return (
+    <section>
+      <h1>{t('mydata.title')}</h1>
+      <p class="lead">{t('mydata.lead')}</p>
+      <h2>{t('mydata.record')}</h2>
+      {record.loading && !record.data ? (
+        <Loading />
+      ) : missing ? (
+        <p class="empty">{t('mydata.noRecord')}</p>
+      ) : record.error !== undefined ? (
+        <ErrorBox error={record.error} onRetry={record.reload} />
+      ) : (
+        record.data && <PersonCard p={record.data} />
+      )}
+      <h2 id="access-title">{t('mydata.accessLog')}</h2>
+      <p>{t('mydata.accessLead')}</p>
+      {log.loading && !log.data ? (
+        <Loading />
+      ) : log.error !== undefined ? (
+        <ErrorBox error={log.error} onRetry={log.reload} />
+      ) : (log.data?.items.length ?? 0) === 0 ? (
+        <p class="empty" data-testid="access-empty">
+          {t('mydata.noAccess')}
+        </p>
+      ) : (
+        <div class="table-wrap">
+          <table class="table" aria-labelledby="access-title" data-testid="access-log">
+            <thead>
+              <tr>
+                <th scope="col">{t('mydata.when')}</th>
+                <th scope="col">{t('mydata.agency')}</th>
+                <th scope="col">{t('mydata.official')}</th>
+                <th scope="col">{t('mydata.purpose')}</th>
+                <th scope="col">{t('mydata.dossier')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {log.data!.items.map((a) => (
+                <tr key={a.seq}>
+                  <td>
+                    <time dateTime={a.at}>{dateTimeText(a.at)}</time>
+                  </td>
+                  <td>{a.agency}</td>
+                  <td>{a.official}</td>
+                  <td>{a.purpose}</td>
+                  <td>{a.dossier_code || '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
