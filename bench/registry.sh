@@ -6,7 +6,9 @@
 #   3. officials' look-ups by personal id over HTTP (GET /api/v1/registry/people/{id}?purpose=...),
 #      random stored people, 64 connections. Each is an exchange read: the person, their relations
 #      and household, plus its entry in the hash-chained data access log, committed durably before the
-#      answer. Reported beside nginx serving a body of the same size.
+#      answer. Reported beside nginx serving a body of the same size;
+#   4. document signature verification on one core (build/bench/signing_bench), beside libsodium's
+#      bare Ed25519 verification in the same run.
 # Writes bench/results/registry.tsv and docs/benchmarks-registry.md.
 #
 #   bench/registry.sh                  # PEOPLE=10000000 (about 5 minutes)
@@ -20,6 +22,15 @@ CONNS="${CONNS:-64}"
 OUT="$BENCH_DIR/results/registry.tsv"
 STORE="$BENCH_TMP/store"
 command -v sqlite3 >/dev/null || die "sqlite3 shell not installed (scripts/setup.sh installs it)"
+
+SB="${SIGNING_BENCH:-$REPO_DIR/build/bench/signing_bench}"
+[ -x "$SB" ] || die "no $SB: run scripts/build.sh"
+wait_quiet "signing" || true
+"$SB" --seconds 3 > "$BENCH_TMP/signing.txt"
+sig_raw=$(awk '$2 == "raw_ed25519_verify_per_s" { print $3 }' "$BENCH_TMP/signing.txt")
+sig_full=$(awk '$2 == "document_verify_with_certificate_per_s" { print $3 }' "$BENCH_TMP/signing.txt")
+sig_doc=$(awk '$2 == "document_verify_per_s" { print $3 }' "$BENCH_TMP/signing.txt")
+log "signatures on one core: $sig_doc documents/s ($sig_full/s with the key certificate each time); raw Ed25519 $sig_raw/s"
 
 wait_quiet "registry ceiling" || true
 log "SQLite's own bulk insert of $PEOPLE rows (key order, one transaction)"
@@ -103,7 +114,8 @@ ratio=$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }')
 log "look-ups: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors; $logged log entries for $requests answers; nginx $nginx_rps (ratio $ratio); $verify"
 
 for kv in "ceiling_rows_per_s $ceiling_rps rows/s" "load_ms $load_ms ms" "load_rss_mib $load_rss MiB" \
-          "lookup_rps $rps req/s" "lookup_p99_ms $p99 ms" "lookup_p50_ms $p50 ms" "nginx_rps $nginx_rps req/s"; do
+          "lookup_rps $rps req/s" "lookup_p99_ms $p99 ms" "lookup_p50_ms $p50 ms" "nginx_rps $nginx_rps req/s" \
+          "document_verify_per_s $sig_doc docs/s" "raw_ed25519_verify_per_s $sig_raw ops/s"; do
   set -- $kv
   record "$OUT" registry sqlite "$1" "$2" "$3"
 done
@@ -123,6 +135,7 @@ Embedded SQLite store, every commit durable (WAL, synchronous=FULL). The load ge
 | official's look-up by personal id with $PEOPLE stored (person + relations + household, and its durable, hash-chained access-log entry), 64 connections | $rps req/s, p50 $p50 ms, p99 $p99 ms, $errors errors | nginx, same body size: $nginx_rps req/s (ratio $ratio) | ≥ 20,000 req/s, p99 ≤ 2 ms | $(met "$rps" 20000 ge) / $(met "$p99" 2 le) |
 | the same reads as exchange reads including their log entry | $rps/s; $logged log entries written for $requests answers; \`$verify\` | | ≥ 10,000/s | $(met "$rps" 10000 ge) |
 | server RSS after the look-ups | $rss MiB | | | |
+| signature verification of an issued document, one core (digest + Ed25519; key certificate checked once per key) | $sig_doc documents/s ($sig_full/s when the certificate is re-checked for every document) | libsodium's bare Ed25519 verify, same run: $sig_raw/s | ≥ 10,000/s per core | $(met "$sig_doc" 10000 ge) |
 
 Notes:
 - The generator streams people household by household; the loader appends them to a staging table

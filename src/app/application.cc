@@ -53,21 +53,38 @@ Result<std::string> LoadMasterKey(const Config& config) {
   return key;
 }
 
-// An issued result becomes a signed document in its holder's wallet, in the same transaction.
-class ResultsToWallet final : public dossiers::ResultListener {
+std::optional<int64_t> IdAt(const nlohmann::json& form, const char* object, const char* key = "personal_id") {
+  const auto o = form.find(object);
+  if (o == form.end() || !o->is_object()) return std::nullopt;
+  const auto v = o->find(key);
+  if (v == o->end() || !v->is_string()) return std::nullopt;
+  auto id = population::ParsePersonalId(v->get<std::string>(), 2199);
+  return id.ok() ? std::optional<int64_t>(*id) : std::nullopt;
+}
+
+// What an issued result changes elsewhere, in the issue-result transaction: the population registry
+// where the law says so (a birth adds the child, a marriage links the spouses, a permanent residence
+// moves the person), and a signed document in the applicant's wallet. Write-backs need the people in
+// the registry; when they are not there (the registry does not cover everyone yet) the result is
+// still issued, and a contradiction (someone already married) refuses the action.
+class ResultsToRegistryAndWallet final : public dossiers::ResultListener {
  public:
-  explicit ResultsToWallet(wallet::WalletService* wallet) : wallet_(wallet) {}
+  ResultsToRegistryAndWallet(population::PopulationRegistry* registry, wallet::WalletService* wallet)
+      : registry_(registry), wallet_(wallet) {}
   Status OnResultIssued(storage::Session& s, const dossiers::IssuedResult& r) override {
+    std::string title = "Kết quả: " + r.procedure_name;
+    TL_ASSIGN_OR_RETURN(auto extra, WriteBack(s, r));
+    if (!extra.empty()) title = extra;
     // Wallets are keyed by a personal id (12 digits) or a tax code (10 digits, or 10-3 for a branch);
     // an applicant recorded without either has no wallet to put the result in.
     const std::string& id = r.applicant_id_number;
     bool digits = !id.empty() && id.find_first_not_of("0123456789-") == std::string::npos;
     if (!digits || (id.size() != 12 && id.size() != 10 && id.size() != 14)) return Status::Ok();
     wallet::NewDocument d;
-    d.holder = r.applicant_id_number;
+    d.holder = id;
     d.type = r.procedure_code;
     d.number = r.dossier_code;
-    d.title = "Kết quả: " + r.procedure_name;
+    d.title = title;
     if (text::CodePointCount(d.title) > 300) d.title = d.title.substr(0, d.title.rfind(' ', 290));
     d.issuer_agency = r.agency;
     d.issued_on = FormatDate(r.at_ms + 7LL * 3600 * 1000);  // the Hà Nội date
@@ -76,6 +93,56 @@ class ResultsToWallet final : public dossiers::ResultListener {
   }
 
  private:
+  // Returns a better title for the wallet document when the write-back names someone.
+  Result<std::string> WriteBack(storage::Session& s, const dossiers::IssuedResult& r) {
+    auto form = nlohmann::json::parse(r.form, nullptr, false);
+    if (!form.is_object()) return std::string();
+    const std::string source = "dossier:" + r.dossier_code;
+    auto applicant = population::ParsePersonalId(r.applicant_id_number, 2199);
+    auto skip_unknown = [](const Status& st) { return st.code() == StatusCode::kNotFound ? Status::Ok() : st; };
+    if (r.procedure_code == "1.001193") {  // đăng ký khai sinh
+      population::PopulationRegistry::Birth b;
+      const auto& child = form.value("child", nlohmann::json::object());
+      b.full_name = child.value("full_name", "");
+      b.birth_date = child.value("date_of_birth", "");
+      b.sex = child.value("sex", "") == "Nữ" ? population::Sex::kFemale : population::Sex::kMale;
+      b.birth_place = r.unit_code;
+      b.father_id = IdAt(form, "father");
+      b.mother_id = IdAt(form, "mother");
+      std::string rel = form.value("relationship", "");
+      if (applicant.ok() && rel == "Cha" && !b.father_id) b.father_id = *applicant;
+      if (applicant.ok() && rel == "Mẹ" && !b.mother_id) b.mother_id = *applicant;
+      auto child_id = registry_->RegisterBirth(s, b, r.actor, source);
+      if (!child_id.ok()) {
+        TL_RETURN_IF_ERROR(skip_unknown(child_id.status()));
+        return std::string();
+      }
+      return "Giấy khai sinh: " + b.full_name + " (" + population::FormatPersonalId(*child_id) + ")";
+    }
+    if (r.procedure_code == "1.000894") {  // đăng ký kết hôn
+      auto husband = IdAt(form, "husband");
+      auto wife = IdAt(form, "wife");
+      if (!husband || !wife) return std::string();
+      TL_RETURN_IF_ERROR(skip_unknown(registry_->RegisterMarriage(s, *husband, *wife, r.actor, source)));
+      return std::string("Giấy chứng nhận kết hôn");
+    }
+    if (r.procedure_code == "1.004222") {  // đăng ký thường trú
+      auto person = IdAt(form, "person");
+      if (!person) return std::string();
+      auto head = IdAt(form, "head_of_household");
+      std::string rel = form.value("head_of_household", nlohmann::json::object()).value("relationship", "");
+      std::string role = rel.find("Chủ hộ") != std::string::npos ? "head"
+                         : (rel == "Vợ" || rel == "Chồng") ? "spouse"
+                         : rel.rfind("Con", 0) == 0        ? "child"
+                         : (rel == "Cha" || rel == "Mẹ")   ? "parent"
+                                                           : "other";
+      TL_RETURN_IF_ERROR(skip_unknown(registry_->RegisterPermanentResidence(
+          s, *person, r.unit_code, form.value("new_address", ""), head, role, r.actor, source)));
+    }
+    return std::string();
+  }
+
+  population::PopulationRegistry* registry_;
   wallet::WalletService* wallet_;
 };
 
@@ -141,7 +208,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
                                                                      app->access_log_.get());
   TL_ASSIGN_OR_RETURN(auto master_key, LoadMasterKey(config));
   app->wallet_ = std::make_unique<wallet::WalletService>(app->db_.get(), clock, app->audit_.get(), std::move(master_key));
-  app->result_listener_ = std::make_unique<ResultsToWallet>(app->wallet_.get());
+  app->result_listener_ = std::make_unique<ResultsToRegistryAndWallet>(app->registry_.get(), app->wallet_.get());
   app->dossiers_->SetResultListener(app->result_listener_.get());
   return app;
 }

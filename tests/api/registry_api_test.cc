@@ -94,6 +94,105 @@ TEST_P(RegistryApiTest, OnlyOfficialsLookUpAndOnlyCitizensReadTheirOwnLog) {
   EXPECT_EQ(Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"].size(), 3u);
 }
 
+// Carries a dossier of `procedure` with `form` from online submission to issue-result.
+json CarryToResult(TestApp& app, const std::string& procedure, const json& applicant, const json& form,
+                   const json& components) {
+  std::string citizen = app.Login("citizen"), desk = app.Login("desk"), specialist = app.Login("specialist"),
+              leader = app.Login("leader");
+  auto r = app.Post("/api/v1/dossiers",
+                    json{{"procedure_code", procedure}, {"unit_code", "00004"}, {"delivery", "online"},
+                         {"applicant", applicant}, {"form", form}, {"components", components}}
+                        .dump(),
+                    citizen);
+  EXPECT_EQ(r.status, 201) << r.body;
+  json d = Json(r);
+  for (auto [token, action] : {std::pair{desk, "receive"}, {desk, "assign"}, {specialist, "propose"},
+                               {leader, "approve"}, {specialist, "issue-result"}}) {
+    json body{{"version", d["version"]}};
+    if (std::string(action) == "assign") body["assignee"] = "specialist";
+    auto a = app.Post("/api/v1/dossiers/" + d["code"].get<std::string>() + "/actions/" + action, body.dump(), token);
+    EXPECT_EQ(a.status, 200) << action << ": " << a.body;
+    d = Json(a);
+  }
+  return d;
+}
+
+TEST_P(RegistryApiTest, ABirthRegistrationAddsTheChildLinkedToBothParentsInOneTransaction) {
+  json form = {{"relationship", "Cha"},
+               {"child", {{"full_name", "Nguyễn Minh Anh"}, {"date_of_birth", "2026-11-10"}, {"sex", "Nữ"},
+                          {"place_of_birth", "Bệnh viện Phụ sản Hà Nội"}}},
+               {"father", {{"full_name", "Nguyễn Văn An"}, {"year_of_birth", 1990}}},
+               {"mother", {{"full_name", "Trần Thị Mai"}, {"year_of_birth", 1992}}}};
+  json d = CarryToResult(*app_, "1.001193",
+                         {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}, form,
+                         {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"});
+  ASSERT_EQ(d["status"], "result_issued");
+  auto own = Json(app_->Get("/api/v1/me/registry", app_->Login("citizen")));
+  ASSERT_EQ(own["children"].size(), 2u) << own.dump();
+  json anh;
+  for (const auto& c : own["children"]) {
+    if (c["full_name"] == "Nguyễn Minh Anh") anh = c;
+  }
+  ASSERT_TRUE(anh.is_object());
+  std::string id = anh["personal_id"];
+  EXPECT_EQ(id.substr(0, 6), "001326");  // Hà Nội, a girl born in the 2000s, 2026
+  auto child = Json(app_->Get("/api/v1/registry/people/" + id + "?purpose=ki%E1%BB%83m+tra+khai+sinh", app_->Login("desk")));
+  EXPECT_EQ(child["father"]["personal_id"], "001090012345");
+  EXPECT_EQ(child["mother"]["personal_id"], "001192034567");  // the father's wife
+  EXPECT_EQ(child["household"]["id"], "001090012345");
+  EXPECT_EQ(child["permanent_unit"], "00004");
+  // The result in the parent's wallet names the child; the change is in the child's history.
+  auto wallet = Json(app_->Get("/api/v1/me/wallet", app_->Login("citizen")));
+  ASSERT_EQ(wallet["items"].size(), 1u);
+  EXPECT_EQ(wallet["items"][0]["title"], "Giấy khai sinh: Nguyễn Minh Anh (" + id + ")");
+}
+
+TEST_P(RegistryApiTest, AMarriageLinksTheSpousesAndAContradictionRefusesTheResult) {
+  std::istringstream two(
+      R"({"personal_id":"001088000101","full_name":"Lê Văn Hùng","birth_date":"1988-02-02","sex":"male","birth_place":"00004","permanent_unit":"00004"}
+{"personal_id":"001193000102","full_name":"Phạm Thị Lan","birth_date":"1993-03-03","sex":"female","birth_place":"00004","permanent_unit":"00004"}
+)");
+  ASSERT_TRUE(app_->app().registry().Import(two, population::InputFormat::kNdjson, "test", [](const population::Rejection&) {}).ok());
+  auto spouse = [](const std::string& name, const std::string& born, const std::string& id) {
+    return json{{"full_name", name}, {"date_of_birth", born}, {"ethnicity", "Kinh"}, {"nationality", "Việt Nam"},
+                {"residence", "Phường Ba Đình"}, {"personal_id", id}, {"marriage_count", 1}};
+  };
+  json form = {{"husband", spouse("Lê Văn Hùng", "1988-02-02", "001088000101")},
+               {"wife", spouse("Phạm Thị Lan", "1993-03-03", "001193000102")}};
+  json d = CarryToResult(*app_, "1.000894", {{"full_name", "Lê Văn Hùng"}, {"personal_id", "001088000101"}, {"phone", "0912000101"}}, form,
+                         {"Tờ khai đăng ký kết hôn"});
+  ASSERT_EQ(d["status"], "result_issued");
+  std::string desk = app_->Login("desk");
+  auto h = Json(app_->Get("/api/v1/registry/people/001088000101?purpose=ki%E1%BB%83m+tra+k%E1%BA%BFt+h%C3%B4n", desk));
+  EXPECT_EQ(h["spouse"]["personal_id"], "001193000102");
+  // The demo citizen is already married: registering him with Lan is refused and nothing changes.
+  json bigamy = {{"husband", spouse("Nguyễn Văn An", "1990-03-15", "001090012345")},
+                 {"wife", spouse("Phạm Thị Lan", "1993-03-03", "001193000102")}};
+  std::string citizen = app_->Login("citizen"), specialist = app_->Login("specialist"), leader = app_->Login("leader");
+  auto r = app_->Post("/api/v1/dossiers",
+                      json{{"procedure_code", "1.000894"}, {"unit_code", "00004"}, {"delivery", "online"},
+                           {"applicant", {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}},
+                           {"form", bigamy}, {"components", {"Tờ khai đăng ký kết hôn"}}}
+                          .dump(),
+                      citizen);
+  ASSERT_EQ(r.status, 201) << r.body;
+  json b = Json(r);
+  for (auto [token, action] : {std::pair{desk, "receive"}, {desk, "assign"}, {specialist, "propose"}, {leader, "approve"}}) {
+    json body{{"version", b["version"]}};
+    if (std::string(action) == "assign") body["assignee"] = "specialist";
+    b = Json(app_->Post("/api/v1/dossiers/" + b["code"].get<std::string>() + "/actions/" + action, body.dump(), token));
+  }
+  auto refused = app_->Post("/api/v1/dossiers/" + b["code"].get<std::string>() + "/actions/issue-result",
+                            json{{"version", b["version"]}}.dump(), specialist);
+  EXPECT_GE(refused.status, 400);
+  EXPECT_LT(refused.status, 500) << refused.body;
+  EXPECT_NE(refused.body.find("married"), std::string::npos) << refused.body;
+  auto still = Json(app_->Get("/api/v1/dossiers/" + b["code"].get<std::string>(), specialist));
+  EXPECT_NE(still["status"], "result_issued");
+  auto an = Json(app_->Get("/api/v1/registry/people/001090012345?purpose=ki%E1%BB%83m+tra+k%E1%BA%BFt+h%C3%B4n", desk));
+  EXPECT_EQ(an["spouse"]["personal_id"], "001192034567");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryApiTest, ::testing::ValuesIn(BackendNames()),
                          [](const auto& info) { return info.param; });
 

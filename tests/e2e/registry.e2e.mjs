@@ -2,7 +2,8 @@
 // End-to-end test of the population registry, the data access log and the document wallet against a
 // running server with demo data: a desk officer looks the demo citizen up (a purpose is required);
 // the citizen's "my data" page shows the family and that read with its purpose; a birth
-// registration carried to issue-result (through the API) lands in the citizen's wallet signed, its
+// registration carried to issue-result (through the API) adds the child to the registry and lands in
+// the citizen's wallet signed, its
 // signature checks out on the wallet page and on the public verification page without login, and a
 // share link opens the document alone. English; no console errors.
 //
@@ -139,6 +140,20 @@ try {
     const shared = await (await fetch(url(href))).json();
     assert(shared.id === documentId && shared.verification.status === 'valid', JSON.stringify(shared));
     assert(!('holder' in shared), 'the share link reveals the holder');
+  });
+
+  await check("the newborn shows up in the registry, linked to both parents (the desk officer's look-up)", async () => {
+    const me = await api('GET', '/me/registry', undefined, await token('citizen'));
+    const anh = me.children.find((c) => c.full_name === 'Nguyễn Minh Anh');
+    assert(anh, `children: ${JSON.stringify(me.children)}`);
+    await desk.getByLabel('Số định danh cá nhân').fill(anh.personal_id);
+    await desk.getByLabel('Mục đích tra cứu').fill('Kiểm tra kết quả đăng ký khai sinh');
+    await desk.getByRole('button', { name: 'Tra cứu' }).click();
+    await desk.getByRole('heading', { level: 2, name: 'Nguyễn Minh Anh' }).waitFor();
+    await desk.getByTestId('person').filter({ hasText: 'Trần Thị Mai' }).waitFor();
+    await desk.getByTestId('person').filter({ hasText: 'Nguyễn Văn An' }).waitFor();
+    await shot(desk, 'newborn');
+    return anh.personal_id;
   });
 
   await check('English', async () => {

@@ -622,6 +622,7 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
                           r.Text(kProcCode),
                           r.Text(kProcName),
                           r.IsNull(kHandling) ? r.Text(kCompetent) : r.Text(kHandling),
+                          r.Text(kUnit),
                           r.Text(kApplicantName),
                           r.Text(kApplicantId),
                           r.Text(kForm),

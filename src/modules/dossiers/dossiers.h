@@ -142,6 +142,7 @@ struct IssuedResult {
   std::string procedure_code;
   std::string procedure_name;
   std::string agency;  // the agency issuing the result
+  std::string unit_code;  // the commune the dossier was received for
   std::string applicant_name;
   std::string applicant_id_number;  // personal id (citizens) or tax code (organisations); may be empty
   std::string form;                 // the dossier's form answers (JSON text)

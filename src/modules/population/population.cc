@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/civil_date.h"
+#include "core/crypto.h"
 #include "core/text.h"
 #include "http/json_body.h"
 
@@ -441,6 +442,104 @@ Status PopulationRegistry::Update(storage::Session& s, const Person& p, const st
                                      {p.personal_id, version, now, actor, source, ToJson(p).dump()}));
   (void)h;
   return Status::Ok();
+}
+
+Result<std::optional<Person>> PopulationRegistry::GetIn(storage::Session& s, int64_t personal_id) const {
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kPeopleColumns + " FROM people WHERE personal_id = ?",
+                                       {personal_id}));
+  if (rs.empty()) return std::optional<Person>();
+  return std::optional<Person>(FromRow(rs.rows[0]));
+}
+
+Result<int64_t> PopulationRegistry::RegisterBirth(storage::Session& s, const Birth& b, const std::string& actor,
+                                                  const std::string& source) const {
+  TL_ASSIGN_OR_RETURN(auto born, ParseCivilDate(b.birth_date, "child.date_of_birth"));
+  std::optional<Person> father, mother;
+  if (b.father_id) {
+    TL_ASSIGN_OR_RETURN(father, GetIn(s, *b.father_id));
+  }
+  if (b.mother_id) {
+    TL_ASSIGN_OR_RETURN(mother, GetIn(s, *b.mother_id));
+  }
+  // The other parent: the known parent's spouse of the opposite sex.
+  if (father && !mother && father->spouse_id) {
+    TL_ASSIGN_OR_RETURN(mother, GetIn(s, *father->spouse_id));
+    if (mother && mother->sex != Sex::kFemale) mother.reset();
+  }
+  if (mother && !father && mother->spouse_id) {
+    TL_ASSIGN_OR_RETURN(father, GetIn(s, *mother->spouse_id));
+    if (father && father->sex != Sex::kMale) father.reset();
+  }
+  const Person* home = father ? &*father : (mother ? &*mother : nullptr);
+  if (!home) return NotFound("neither parent is in the population registry");
+  // Province 001 (registered in Hà Nội), the century/sex digit, the year, 6 digits not yet used.
+  int century = born.year < 2000 ? 0 : (born.year < 2100 ? 2 : 4);
+  int64_t prefix = (1 * 10 + century + (b.sex == Sex::kFemale ? 1 : 0)) * 100 + born.year % 100;
+  int64_t child_id = 0;
+  for (int attempt = 0; attempt < 50 && child_id == 0; ++attempt) {
+    std::string r = crypto::RandomToken(8);
+    uint64_t n = 0;
+    for (char c : r) n = n * 131 + static_cast<unsigned char>(c);
+    int64_t candidate = prefix * 1000000 + static_cast<int64_t>(n % 1000000);
+    TL_ASSIGN_OR_RETURN(auto existing, GetIn(s, candidate));
+    if (!existing) child_id = candidate;
+  }
+  if (child_id == 0) return Internal("no free personal id for this birth year");
+  Person child;
+  child.personal_id = child_id;
+  child.full_name = b.full_name;
+  child.birth_date = b.birth_date;
+  child.sex = b.sex;
+  child.birth_place = b.birth_place;
+  child.father_id = father ? std::optional(father->personal_id) : std::nullopt;
+  child.mother_id = mother ? std::optional(mother->personal_id) : std::nullopt;
+  child.permanent_unit = home->permanent_unit;
+  child.permanent_address = home->permanent_address;
+  child.household_id = home->household_id;
+  if (child.household_id) child.household_role = "child";
+  int year = CivilDateFromDays(clock_->NowMillis() / 86400000).year;
+  TL_RETURN_IF_ERROR(Validate(child, year, FormatCivilDate(CivilDateFromDays((clock_->NowMillis() + 7 * 3600000LL) / 86400000))));
+  TL_RETURN_IF_ERROR(Update(s, child, actor, source));
+  return child_id;
+}
+
+Status PopulationRegistry::RegisterMarriage(storage::Session& s, int64_t husband, int64_t wife, const std::string& actor,
+                                           const std::string& source) const {
+  TL_ASSIGN_OR_RETURN(auto h, GetIn(s, husband));
+  TL_ASSIGN_OR_RETURN(auto w, GetIn(s, wife));
+  if (!h) return NotFound("the husband is not in the population registry");
+  if (!w) return NotFound("the wife is not in the population registry");
+  for (const Person* p : {&*h, &*w}) {
+    int64_t other = p == &*h ? wife : husband;
+    if (p->status == LifeStatus::kDeceased) return FailedPrecondition(p->full_name + " is recorded as deceased");
+    if (p->spouse_id && *p->spouse_id != other) {
+      return FailedPrecondition(p->full_name + " is recorded as married to " + FormatPersonalId(*p->spouse_id));
+    }
+  }
+  h->spouse_id = wife;
+  w->spouse_id = husband;
+  TL_RETURN_IF_ERROR(Update(s, *h, actor, source));
+  return Update(s, *w, actor, source);
+}
+
+Status PopulationRegistry::RegisterPermanentResidence(storage::Session& s, int64_t person, const std::string& unit_code,
+                                                      const std::string& address, std::optional<int64_t> head,
+                                                      const std::string& role, const std::string& actor,
+                                                      const std::string& source) const {
+  TL_ASSIGN_OR_RETURN(auto p, GetIn(s, person));
+  if (!p) return NotFound("the person is not in the population registry");
+  p->permanent_unit = unit_code;
+  p->permanent_address = address;
+  if (head && *head != person) {
+    TL_ASSIGN_OR_RETURN(auto h, GetIn(s, *head));
+    if (!h) return NotFound("the head of household is not in the population registry");
+    p->household_id = h->household_id.value_or(h->personal_id);
+    p->household_role = role;
+  } else {
+    p->household_id = person;
+    p->household_role = "head";
+  }
+  return Update(s, *p, actor, source);
 }
 
 namespace {

@@ -92,7 +92,30 @@ class PopulationRegistry {
   Status Update(storage::Session& s, const Person& p, const std::string& actor, const std::string& source) const;
   Result<int64_t> Count() const;
 
+  // Write-backs of civil-status results, in the caller's transaction (the dossier's issue-result),
+  // each change kept in people_history with `source`. They change only people already in the
+  // registry and answer NotFound for an unknown number, FailedPrecondition for a contradiction.
+  struct Birth {
+    std::string full_name, birth_date, birth_place;
+    Sex sex = Sex::kMale;
+    std::optional<int64_t> father_id, mother_id;  // known parents (either may be missing)
+  };
+  // Registers a newborn: a new personal id (province 001, century/sex digit, year, 6 unique digits),
+  // linked to the parents, in the household and residence of the first known parent. The other
+  // parent defaults to that parent's spouse of the opposite sex. Returns the child's id.
+  Result<int64_t> RegisterBirth(storage::Session& s, const Birth& b, const std::string& actor,
+                                const std::string& source) const;
+  Status RegisterMarriage(storage::Session& s, int64_t husband, int64_t wife, const std::string& actor,
+                          const std::string& source) const;
+  // A new permanent residence; with a head of household, the person joins that household.
+  Status RegisterPermanentResidence(storage::Session& s, int64_t person, const std::string& unit_code,
+                                    const std::string& address, std::optional<int64_t> head,
+                                    const std::string& role, const std::string& actor,
+                                    const std::string& source) const;
+
  private:
+  Result<std::optional<Person>> GetIn(storage::Session& s, int64_t personal_id) const;
+
   storage::Database* db_;
   const Clock* clock_;
   const audit::AuditLog* audit_;

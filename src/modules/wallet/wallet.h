@@ -12,11 +12,15 @@
 // Verify() answers valid, tampered (the stored fields or the file no longer match the signature),
 // revoked (the document or its key), unverified (a scan nobody certified) or unknown.
 //
-// Thread-safety: safe to share; all state is in the database (the master key is immutable).
+// Thread-safety: safe to share; all state is in the database (the master key is immutable), except a
+// mutex-guarded set of certificates already found valid (a pure function of their fields and the root
+// key, so it is never stale; it halves the cost of verifying a document).
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <nlohmann/json_fwd.hpp>
+#include <unordered_set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,6 +95,8 @@ class WalletService {
   const Clock* clock_;
   const audit::AuditLog* audit_;
   std::string master_key_;
+  mutable std::mutex certificates_mu_;
+  mutable std::unordered_set<std::string> valid_certificates_;  // CertificateText + signature + root key
 };
 
 std::vector<http::Route> Routes(WalletService* wallet);
