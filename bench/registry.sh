@@ -4,9 +4,9 @@
 #      registry's width in key order, in one transaction, into a table keyed by the rowid;
 #   2. `thanglong generate population --people PEOPLE` into an empty store: wall time and peak RSS;
 #   3. officials' look-ups by personal id over HTTP (GET /api/v1/registry/people/{id}?purpose=...),
-#      random stored people, 64 connections. Each is an exchange read: the person, their relations
-#      and household, plus its entry in the hash-chained data access log, committed durably before the
-#      answer. Reported beside nginx serving a body of the same size;
+#      random stored people, 64 connections, by an officer whose agency holds a grant for the data
+#      service. Each is an exchange read: the grant check, the person, their relations and household,
+#      plus its entry in the hash-chained data access log, committed durably before the answer. Reported beside nginx serving a body of the same size;
 #   4. document signature verification on one core (build/bench/signing_bench), beside libsodium's
 #      bare Ed25519 verification in the same run.
 # Writes bench/results/registry.tsv and docs/benchmarks-registry.md.
@@ -77,6 +77,14 @@ THANGLONG_PASSWORD_COST=minimum tl_start "$STORE" "$port"
 token=$(curl -fs -X POST -H 'Content-Type: application/json' \
   -d '{"username":"bench.desk","password":"Mật khẩu đo 2026"}' "$TL_URL/api/v1/auth/login" | sed 's/.*"token":"\([^"]*\)".*/\1/')
 [ -n "$token" ] || die "login failed"
+# Deny by default: the bench officer's agency needs a grant for the registry's data service.
+printf 'Mật khẩu đo 2026\n' | "$TL" users create --data-dir "$STORE" --username bench.admin --role city_admin \
+  --full-name "Quản trị đo" >/dev/null
+admin=$(curl -fs -X POST -H 'Content-Type: application/json' \
+  -d '{"username":"bench.admin","password":"Mật khẩu đo 2026"}' "$TL_URL/api/v1/auth/login" | sed 's/.*"token":"\([^"]*\)".*/\1/')
+curl -fs -X POST -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' -o /dev/null \
+  -d "{\"consumer_agency\":\"UBND00004\",\"service\":\"registry.person\",\"fields\":[\"basic\",\"residence\",\"relations\",\"household\"],\"legal_basis\":\"Luật Căn cước 2023\",\"purpose\":\"Đo hiệu năng\",\"expires_on\":\"$(date -u -d '+30 days' +%Y-%m-%d)\"}" \
+  "$TL_URL/api/v1/exchange/grants" || die "granting the bench agency failed"
 purpose='purpose=X%C3%A1c+minh+nh%C3%A2n+th%C3%A2n+h%E1%BB%93+s%C6%A1'
 first=$(head -1 "$BENCH_TMP/ids.txt")
 curl -fs -H "Authorization: Bearer $token" -o "$BENCH_TMP/person.json" "$TL_URL/api/v1/registry/people/$first?$purpose" \

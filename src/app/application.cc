@@ -157,7 +157,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   for (auto* list : {audit::AuditLog::Migrations, admin_units::AdminUnitService::Migrations,
                      identity::IdentityService::Migrations, procedures::ProcedureService::Migrations,
                      dossiers::DossierService::Migrations, calendar::CalendarProvider::Migrations,
-                     mail::Outbox::Migrations, exchange::AccessLog::Migrations,
+                     mail::Outbox::Migrations, exchange::AccessLog::Migrations, exchange::Grants::Migrations,
                      population::PopulationRegistry::Migrations, wallet::WalletService::Migrations}) {
     auto m = list();
     migrations.insert(migrations.end(), m.begin(), m.end());
@@ -204,8 +204,10 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
                       dossiers::ServiceIndex::LoadRules(config.data_root + "/rules/service-index-766.json"));
   app->service_index_ = std::make_unique<dossiers::ServiceIndex>(app->db_.get(), clock, std::move(indicators), "01");
   app->access_log_ = std::make_unique<exchange::AccessLog>(app->db_.get(), clock);
+  app->grants_ = std::make_unique<exchange::Grants>(app->db_.get(), clock, app->audit_.get());
   app->registry_ = std::make_unique<population::PopulationRegistry>(app->db_.get(), clock, app->audit_.get(),
-                                                                     app->access_log_.get());
+                                                                     app->access_log_.get(), app->grants_.get());
+  TL_RETURN_IF_ERROR(app->grants_->Publish(population::PopulationRegistry::Service()));
   TL_ASSIGN_OR_RETURN(auto master_key, LoadMasterKey(config));
   app->wallet_ = std::make_unique<wallet::WalletService>(app->db_.get(), clock, app->audit_.get(), std::move(master_key));
   app->result_listener_ = std::make_unique<ResultsToRegistryAndWallet>(app->registry_.get(), app->wallet_.get());
@@ -305,6 +307,20 @@ Status Application::Seed(std::ostream& out) {
     out << "  " << created.username << std::string(14 - created.username.size(), ' ') << created.role
         << (d.agency ? std::string(" @ ") + d.agency : std::string()) << "\n";
   }
+  // Demo grants: every commune's People's Committee, the Service Center and the Department of Justice
+  // read the population data service for administrative procedures, for a year.
+  TL_ASSIGN_OR_RETURN(auto agencies, units_->ListAgencies(std::nullopt, std::nullopt));
+  for (const auto& a : agencies) {
+    if (a.kind != "commune_committee" && a.code != "TTPVHCC01" && a.code != "STP01") continue;
+    exchange::NewGrant g;
+    g.consumer_agency = a.code;
+    g.service = population::PopulationRegistry::Service().code;
+    g.fields = population::PopulationRegistry::Service().fields;
+    g.legal_basis = "Luật Căn cước 2023; Nghị định 69/2024/NĐ-CP (dữ liệu mẫu)";
+    g.purpose = "Giải quyết thủ tục hành chính";
+    g.expires_at_ms = clock_->NowMillis() + 365LL * 86400 * 1000;
+    TL_RETURN_IF_ERROR(grants_->Create(g, system.context).status());
+  }
   out << "These are printed only once. Start with --no-demo in production.\n\n";
   out.flush();
   return Status::Ok();
@@ -373,6 +389,7 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(documents::Routes(dossiers_.get(), units_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(calendar::Routes(calendar_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(population::Routes(registry_.get(), access_log_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(exchange::GrantRoutes(grants_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(wallet::Routes(wallet_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
   // Other processes may edit the official schedule: check its revision every second, so that due dates

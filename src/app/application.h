@@ -65,6 +65,7 @@ class Application {
   mail::Outbox& outbox() { return *outbox_; }
   population::PopulationRegistry& registry() { return *registry_; }
   exchange::AccessLog& access_log() { return *access_log_; }
+  exchange::Grants& grants() { return *grants_; }
   wallet::WalletService& wallet() { return *wallet_; }
   // The SMTP settings and sender policy from the configuration (smtp_*, mail_max_attempts).
   mail::SenderOptions mail_options() const;
@@ -98,6 +99,7 @@ class Application {
   std::unique_ptr<dossiers::DossierService> dossiers_;
   std::unique_ptr<dossiers::ServiceIndex> service_index_;
   std::unique_ptr<exchange::AccessLog> access_log_;
+  std::unique_ptr<exchange::Grants> grants_;
   std::unique_ptr<population::PopulationRegistry> registry_;
   std::unique_ptr<wallet::WalletService> wallet_;
   std::unique_ptr<dossiers::ResultListener> result_listener_;

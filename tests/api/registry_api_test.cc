@@ -94,6 +94,56 @@ TEST_P(RegistryApiTest, OnlyOfficialsLookUpAndOnlyCitizensReadTheirOwnLog) {
   EXPECT_EQ(Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"].size(), 3u);
 }
 
+TEST_P(RegistryApiTest, AnAgencyWithoutAGrantIsRefusedUntilAnAdminGrantsSomeFields) {
+  std::string admin = app_->Login("admin");
+  auto made = app_->Post("/api/v1/users",
+                         json{{"username", "snv.desk"}, {"password", "Mật khẩu dài 2025"}, {"role", "specialist"},
+                              {"full_name", "Cán bộ Sở Nội vụ"}, {"agency_code", "SNV01"}}
+                             .dump(),
+                         admin);
+  ASSERT_EQ(made.status, 201) << made.body;
+  std::string snv = app_->Login("snv.desk", "Mật khẩu dài 2025");
+  const std::string target = "/api/v1/registry/people/001090012345?purpose=ki%E1%BB%83m+tra+h%E1%BB%93+s%C6%A1";
+  auto refused = app_->Get(target, snv);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  auto audit = Json(app_->Get("/api/v1/audit?actor=snv.desk", admin));
+  bool logged = false;
+  for (const auto& e : audit["items"]) logged = logged || e["action"] == "exchange.denied";
+  EXPECT_TRUE(logged) << audit.dump();
+  EXPECT_TRUE(Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"].empty());
+  // The services on offer, and a grant of the basic facts only.
+  auto services = Json(app_->Get("/api/v1/exchange/services", snv));
+  ASSERT_EQ(services["items"][0]["code"], "registry.person");
+  json grant = {{"consumer_agency", "SNV01"}, {"service", "registry.person"}, {"fields", {"basic"}},
+                {"legal_basis", "Luật Căn cước 2023, Điều 10"}, {"purpose", "Kiểm tra hồ sơ công chức"},
+                {"expires_on", "2027-12-31"}};
+  EXPECT_EQ(app_->Post("/api/v1/exchange/grants", grant.dump(), snv).status, 403);
+  json bad = grant;
+  bad["fields"] = {"basic", "salary"};
+  auto refused_grant = app_->Post("/api/v1/exchange/grants", bad.dump(), admin);
+  EXPECT_EQ(refused_grant.status, 400);
+  EXPECT_EQ(Json(refused_grant)["field"], "fields");
+  auto created = app_->Post("/api/v1/exchange/grants", grant.dump(), admin);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto read = app_->Get(target, snv);
+  ASSERT_EQ(read.status, 200) << read.body;
+  json p = Json(read);
+  EXPECT_EQ(p["full_name"], "Nguyễn Văn An");
+  EXPECT_FALSE(p.contains("spouse"));
+  EXPECT_FALSE(p.contains("household"));
+  EXPECT_FALSE(p.contains("permanent_address"));
+  json items = Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["agency"], "SNV01");
+  EXPECT_EQ(items[0]["fields"], "basic");
+  // Revoked: refused again.
+  ASSERT_EQ(app_->Post("/api/v1/exchange/grants/" + std::to_string(Json(created)["id"].get<int64_t>()) + "/revoke", "",
+                       admin)
+                .status,
+            204);
+  EXPECT_EQ(app_->Get(target, snv).status, 403);
+}
+
 // Carries a dossier of `procedure` with `form` from online submission to issue-result.
 json CarryToResult(TestApp& app, const std::string& procedure, const json& applicant, const json& form,
                    const json& components) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <istream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/civil_date.h"
@@ -584,8 +585,37 @@ Result<std::optional<json>> ReadFull(storage::Session& s, int64_t id) {
 
 }  // namespace
 
+exchange::DataService PopulationRegistry::Service() {
+  return {"registry.person", "CATP01", "Thông tin công dân (cơ sở dữ liệu dân cư)",
+          {"basic", "residence", "relations", "household"}};
+}
+
+namespace {
+
+// Which members of a person's JSON each field group carries.
+const std::map<std::string, std::vector<std::string>>& FieldGroups() {
+  static const std::map<std::string, std::vector<std::string>> kGroups = {
+      {"basic", {"personal_id", "full_name", "birth_date", "sex", "birth_place", "status", "died_on"}},
+      {"residence", {"permanent_unit", "permanent_address", "temporary_unit", "temporary_address"}},
+      {"relations", {"father_id", "mother_id", "spouse_id", "father", "mother", "spouse", "children"}},
+      {"household", {"household_id", "household_role", "household"}},
+  };
+  return kGroups;
+}
+
+}  // namespace
+
 Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,
                                         const std::string& request_id) {
+  // Deny by default: the official's agency needs a live grant for this data service.
+  auto granted = grants_->Check(who.agency.value_or(""), Service().code);
+  if (!granted.ok()) {
+    audit::Entry e{who.username, "exchange.denied", "registry.person", "", request_id,
+                   json{{"agency", who.agency.value_or("")}, {"purpose", why.purpose},
+                        {"person_suffix", FormatPersonalId(personal_id).substr(8)}}.dump()};
+    TL_RETURN_IF_ERROR(audit_->AppendStandalone(e));
+    return granted.status();
+  }
   // Read on a reader connection (in parallel with other reads), then make the log entry durable; the
   // answer leaves only after its record is committed, and a failed log write fails the read. Only
   // the entry goes through the single writer.
@@ -595,18 +625,28 @@ Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t pers
     return Status::Ok();
   }));
   if (!found) return NotFound("no person with this personal identification number");
+  // Only the granted field groups leave.
+  json out = json::object();
+  std::string fields;
+  for (const auto& [group, members] : FieldGroups()) {
+    if (!granted->count(group)) continue;
+    fields += (fields.empty() ? "" : ",") + group;
+    for (const auto& m : members) {
+      if (found->contains(m)) out[m] = std::move((*found)[m]);
+    }
+  }
   exchange::AccessRecord r;
   r.personal_id = personal_id;
   r.consumer_agency = who.agency.value_or("");
   r.official = who.username;
-  r.service = "registry.person";
-  r.fields = "basic,residence,relations,household";
+  r.service = Service().code;
+  r.fields = fields;
   r.purpose = why.purpose;
   r.legal_basis = why.legal_basis;
   r.dossier_code = why.dossier_code;
   r.request_id = request_id;
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) { return access_log_->Record(s, r); }));
-  return std::move(*found);
+  return out;
 }
 
 Result<json> PopulationRegistry::Own(const http::Principal& who) {

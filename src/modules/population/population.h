@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "modules/audit/audit_log.h"
 #include "modules/exchange/access_log.h"
+#include "modules/exchange/grants.h"
 #include "modules/population/person.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
@@ -63,8 +64,10 @@ enum class InputFormat { kNdjson, kCsv };
 class PopulationRegistry {
  public:
   PopulationRegistry(storage::Database* db, const Clock* clock, const audit::AuditLog* audit,
-                     const exchange::AccessLog* access_log)
-      : db_(db), clock_(clock), audit_(audit), access_log_(access_log) {}
+                     const exchange::AccessLog* access_log, const exchange::Grants* grants)
+      : db_(db), clock_(clock), audit_(audit), access_log_(access_log), grants_(grants) {}
+  // The data service officials read through, and its field groups.
+  static exchange::DataService Service();
   static std::vector<storage::Migration> Migrations();
 
   // Loads people in batches (see BulkLoader); `on_reject` gets each person the store refuses (a
@@ -78,8 +81,11 @@ class PopulationRegistry {
                             const std::function<void(const Rejection&)>& on_reject,
                             const std::function<void(int64_t)>& progress = {});
 
-  // An official's look-up of one person with their household and relations; recorded in the data
-  // access log with the purpose. NotFound for an unknown number.
+  // An official's look-up of one person with their household and relations, through the data service
+  // "registry.person": only the field groups the official's agency holds a live grant for come back
+  // (PermissionDenied without one, and the refused attempt goes to the audit log); the read is
+  // recorded in the data access log with the purpose and the groups returned. NotFound for an
+  // unknown number.
   Result<nlohmann::json> LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,
                                 const std::string& request_id);
   // The caller's own record (citizens with a personal id on their account).
@@ -120,6 +126,7 @@ class PopulationRegistry {
   const Clock* clock_;
   const audit::AuditLog* audit_;
   const exchange::AccessLog* access_log_;
+  const exchange::Grants* grants_;
 };
 
 // Person <-> JSON (the API's and NDJSON's field names). FromJson names the first bad field.

@@ -20,11 +20,19 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
     ASSERT_NE(db_, nullptr);
     auto migrations = audit::AuditLog::Migrations();
     for (auto& m : exchange::AccessLog::Migrations()) migrations.push_back(m);
+    for (auto& m : exchange::Grants::Migrations()) migrations.push_back(m);
     for (auto& m : PopulationRegistry::Migrations()) migrations.push_back(m);
     ASSERT_TRUE(storage::ApplyMigrations(*db_, migrations).ok());
     audit_ = std::make_unique<audit::AuditLog>(db_.get(), &clock_);
     access_ = std::make_unique<exchange::AccessLog>(db_.get(), &clock_);
-    registry_ = std::make_unique<PopulationRegistry>(db_.get(), &clock_, audit_.get(), access_.get());
+    grants_ = std::make_unique<exchange::Grants>(db_.get(), &clock_, audit_.get());
+    registry_ = std::make_unique<PopulationRegistry>(db_.get(), &clock_, audit_.get(), access_.get(), grants_.get());
+    ASSERT_TRUE(grants_->Publish(PopulationRegistry::Service()).ok());
+    // The grants table checks the consumer against the agencies table of admin_units; a stand-in.
+    ASSERT_TRUE(db_->Write([](storage::Session& s) {
+                      return s.ExecScript("CREATE TABLE agencies (code TEXT PRIMARY KEY);"
+                                          "INSERT INTO agencies (code) VALUES ('UBND00004'), ('UBND00008')");
+                    }).ok());
   }
   LoadReport ImportText(const std::string& text, InputFormat f, std::vector<Rejection>* rejects) {
     std::istringstream in(text);
@@ -43,6 +51,7 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<exchange::AccessLog> access_;
+  std::unique_ptr<exchange::Grants> grants_;
   std::unique_ptr<PopulationRegistry> registry_;
 };
 
@@ -100,6 +109,12 @@ TEST_P(RegistryTest, AnOfficialsLookUpReturnsRelationsAndIsLoggedForThePerson) {
   desk.username = "desk";
   desk.role = "desk_officer";
   desk.agency = "UBND00004";
+  // Deny by default: no grant, no data (and the attempt is audited).
+  EXPECT_EQ(registry_->LookUp(desk, 1087000001, {"xác minh", "", ""}, "req-0").status().code(),
+            StatusCode::kPermissionDenied);
+  exchange::NewGrant g{"UBND00004", "registry.person", {"basic", "residence", "relations", "household"},
+                       "Luật Căn cước 2023", "Giải quyết thủ tục hành chính", 1795000000000 + 86400000};
+  ASSERT_TRUE(grants_->Create(g, {"admin", "", "", "", "", ""}).ok());
   auto j = registry_->LookUp(desk, 1087000001, {"xác minh hồ sơ khai sinh", "", "UBND00004-261118-0001"}, "req-1");
   ASSERT_TRUE(j.ok()) << j.status().message();
   EXPECT_EQ((*j)["personal_id"], "001087000001");
@@ -182,6 +197,58 @@ TEST_P(RegistryTest, LoadingIntoAnEmptyRegistryRebuildsItsIndexes) {
   EXPECT_EQ(rejects[0].field, "personal_id");
   EXPECT_EQ(*registry_->Count(), 25000);
   EXPECT_EQ((*registry_->Get(1087000000))->full_name, "Người 0");  // the stored record is untouched
+}
+
+TEST_P(RegistryTest, OnlyGrantedFieldGroupsLeaveAndAnExpiredOrRevokedGrantStopsWorking) {
+  std::vector<Rejection> rejects;
+  ImportText(kFamily, InputFormat::kNdjson, &rejects);
+  http::Principal official;
+  official.username = "ward8";
+  official.role = "specialist";
+  official.agency = "UBND00008";
+  exchange::NewGrant g{"UBND00008", "registry.person", {"basic"}, "Luật Căn cước 2023", "Xác minh nhân thân",
+                       1795000000000 + 3600000};
+  auto grant = grants_->Create(g, {"admin", "", "", "", "", ""});
+  ASSERT_TRUE(grant.ok()) << grant.status().message();
+  auto j = registry_->LookUp(official, 1087000001, {"xác minh nhân thân", "", ""}, "r1");
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  EXPECT_EQ((*j)["full_name"], "Nguyễn Văn An");
+  for (const char* hidden : {"permanent_unit", "permanent_address", "spouse", "spouse_id", "children", "household",
+                             "household_id", "father"}) {
+    EXPECT_FALSE(j->contains(hidden)) << hidden;
+  }
+  auto log = access_->ForPerson(1087000001, 0, 10);
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ((*log)[0].fields, "basic");
+  // A grant for a field group the service does not offer, for an unknown agency, or already expired: refused.
+  exchange::NewGrant bad = g;
+  bad.fields = {"basic", "bank_account"};
+  EXPECT_EQ(grants_->Create(bad, {"admin", "", "", "", "", ""}).status().field(), "fields");
+  bad = g;
+  bad.consumer_agency = "NOWHERE";
+  EXPECT_EQ(grants_->Create(bad, {"admin", "", "", "", "", ""}).status().field(), "consumer_agency");
+  bad = g;
+  bad.expires_at_ms = 1795000000000 - 1;
+  EXPECT_FALSE(grants_->Create(bad, {"admin", "", "", "", "", ""}).ok());
+  // Expiry ends it.
+  clock_.Advance(3600000 + 1);
+  EXPECT_EQ(registry_->LookUp(official, 1087000001, {"xác minh nhân thân", "", ""}, "r2").status().code(),
+            StatusCode::kPermissionDenied);
+  // So does revocation.
+  g.expires_at_ms = clock_.NowMillis() + 3600000;
+  auto again = grants_->Create(g, {"admin", "", "", "", "", ""});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(registry_->LookUp(official, 1087000001, {"xác minh nhân thân", "", ""}, "r3").ok());
+  ASSERT_TRUE(grants_->Revoke((*again)["id"].get<int64_t>(), {"admin", "", "", "", "", ""}).ok());
+  EXPECT_EQ(registry_->LookUp(official, 1087000001, {"xác minh nhân thân", "", ""}, "r4").status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(access_->ForPerson(1087000001, 0, 10)->size(), 2u);  // refused reads are not reads
+  // Refused attempts are in the audit log.
+  auto audit = audit_->List(0, 50, "ward8");
+  ASSERT_TRUE(audit.ok());
+  int denied = 0;
+  for (const auto& e : *audit) denied += e.action == "exchange.denied";
+  EXPECT_EQ(denied, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest, ::testing::ValuesIn(testing::BackendNames()),
