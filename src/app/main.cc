@@ -1,5 +1,5 @@
 // thanglong: the single binary of the ThangLong platform. Subcommands: serve, import, users, audit,
-// generate, simulate, exchange, mail, migrate, version. Every subcommand works on the same store as `serve` (--data-dir /
+// generate, simulate, exchange, keys, mail, migrate, version. Every subcommand works on the same store as `serve` (--data-dir /
 // --database), also while a server is running.
 #include <CLI/CLI.hpp>
 #include <spdlog/pattern_formatter.h>
@@ -343,6 +343,53 @@ int main(int argc, char** argv) {
                        .dump()
                 << "\n";
     }
+  });
+
+  // keys
+  auto* keys = cli.add_subcommand("keys", "API keys for other agencies' systems (bound to an agency, scoped, revocable)");
+  keys->require_subcommand(1);
+  StoreFlags keys_flags;
+  auto* keys_create = keys->add_subcommand("create", "Create a key; its secret is printed once");
+  auto* keys_list = keys->add_subcommand("list", "List keys (never their secrets)");
+  auto* keys_revoke = keys->add_subcommand("revoke", "Revoke a key at once");
+  for (auto* c : {keys_create, keys_list, keys_revoke}) keys_flags.Add(c);
+  std::string key_name, key_agency;
+  std::vector<std::string> key_scopes;
+  int64_t key_id = 0;
+  keys_create->add_option("--name", key_name, "The system using the key, e.g. 'Cổng dịch vụ công Bộ Tư pháp'")->required();
+  keys_create->add_option("--agency", key_agency, "Agency code the key acts for (its grants apply)")->required();
+  keys_create->add_option("--scope", key_scopes, "Scope(s): registry.read")->required();
+  keys_revoke->add_option("--id", key_id, "Key id (see `keys list`)")->required();
+  keys_create->callback([&] {
+    auto app = OpenApp(keys_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    tl::identity::Actor actor = tl::identity::Actor::Cli(getenv("USER") ? getenv("USER") : "cli");
+    auto made = (*app)->identity().CreateApiKey(actor, key_name, key_agency, key_scopes);
+    if (!made.ok()) { rc = Fail(made.status()); return; }
+    std::cout << "API key " << made->first.id << " for " << made->first.agency_code << " (" << key_name
+              << "). Secret, shown once (send it as 'Authorization: Bearer <secret>'):\n"
+              << made->second << "\n";
+  });
+  keys_list->callback([&] {
+    auto app = OpenApp(keys_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    auto list = (*app)->identity().ListApiKeys();
+    if (!list.ok()) { rc = Fail(list.status()); return; }
+    for (const auto& k : *list) {
+      std::cout << nlohmann::json{{"id", k.id}, {"name", k.name}, {"agency", k.agency_code}, {"scopes", k.scopes},
+                                  {"created_at", k.created_at},
+                                  {"revoked_at", k.revoked_at ? nlohmann::json(*k.revoked_at) : nlohmann::json(nullptr)}}
+                       .dump()
+                << "\n";
+    }
+  });
+  keys_revoke->callback([&] {
+    auto app = OpenApp(keys_flags);
+    if (!app.ok()) { rc = Fail(app.status()); return; }
+    tl::identity::Actor actor = tl::identity::Actor::Cli(getenv("USER") ? getenv("USER") : "cli");
+    tl::Status st = (*app)->identity().RevokeApiKey(actor, key_id);
+    if (!st.ok()) { rc = Fail(st); return; }
+    std::cout << "revoked API key " << key_id << "\n";
   });
 
   // generate

@@ -32,12 +32,19 @@ struct Principal {
   std::string role;                     // citizen, organisation, desk_officer, ...
   std::optional<std::string> agency;    // officials only
   std::optional<std::string> personal_id;  // citizens: their 12-digit personal identification number
+  std::vector<std::string> scopes;         // API keys (role "integration"): what the key may do
   std::vector<std::string> agencies_in_jurisdiction;  // the agency and every agency under it
   std::vector<std::string> units_in_jurisdiction;     // administrative units those agencies serve
   bool city_wide = false;               // city_admin, or an agency at the city's root
   std::string token_hash;
 
   bool HasRole(std::string_view r) const { return role == r; }
+  bool HasScope(std::string_view s) const {
+    for (const auto& x : scopes) {
+      if (x == s) return true;
+    }
+    return false;
+  }
   bool IsOfficial() const { return agency.has_value(); }
   bool CoversAgency(std::string_view agency_code) const;
   bool CoversUnit(std::string_view unit_code) const;

@@ -144,6 +144,36 @@ TEST_P(RegistryApiTest, AnAgencyWithoutAGrantIsRefusedUntilAnAdminGrantsSomeFiel
   EXPECT_EQ(app_->Get(target, snv).status, 403);
 }
 
+TEST_P(RegistryApiTest, AnotherAgencysSystemReadsWithAScopedRevocableApiKey) {
+  auto cli = identity::Actor::Cli("test");
+  auto key = app_->app().identity().CreateApiKey(cli, "Hệ thống hộ tịch phường", "UBND00004", {"registry.read"});
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  const std::string secret = key->second;
+  EXPECT_EQ(secret.rfind("tlk_", 0), 0u);
+  const std::string target = "/api/v1/registry/people/001090012345?purpose=%C4%91%E1%BB%93ng+b%E1%BB%99+h%E1%BB%99+t%E1%BB%8Bch";
+  auto read = app_->Get(target, secret);
+  ASSERT_EQ(read.status, 200) << read.body;
+  auto items = Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["official"], "key:" + std::to_string(key->first.id));
+  EXPECT_EQ(items[0]["agency"], "UBND00004");
+  // Keys cannot do what officials do elsewhere.
+  EXPECT_EQ(app_->Get("/api/v1/dossiers", secret).status, 403);
+  EXPECT_EQ(app_->Get("/api/v1/registry/people/001090012345", secret).status, 400);  // still needs a purpose
+  // A key of an agency without a grant is refused; unknown and revoked keys are not keys.
+  auto other = app_->app().identity().CreateApiKey(cli, "Hệ thống Sở Nội vụ", "SNV01", {"registry.read"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(app_->Get(target, other->second).status, 403);
+  EXPECT_EQ(app_->Get(target, "tlk_" + std::string(43, 'A')).status, 401);
+  EXPECT_EQ(app_->app().identity().CreateApiKey(cli, "x", "UBND00004", {"everything"}).status().field(), "scope");
+  ASSERT_TRUE(app_->app().identity().RevokeApiKey(cli, key->first.id).ok());
+  EXPECT_EQ(app_->Get(target, secret).status, 401);
+  auto listed = app_->app().identity().ListApiKeys();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_TRUE((*listed)[0].revoked_at.has_value());
+}
+
 // Carries a dossier of `procedure` with `form` from online submission to issue-result.
 json CarryToResult(TestApp& app, const std::string& procedure, const json& applicant, const json& form,
                    const json& components) {

@@ -97,6 +97,22 @@ PID=""
 check "audit verify detects an edited entry (exit 1)" bash -c "
   sqlite3 '$DATA/thanglong.db' \"UPDATE audit_log SET actor='mallory' WHERE seq=5\"
   ! '$BIN' audit verify --data-dir '$DATA' > '$WORK/v' && grep -q 'TAMPERED' '$WORK/v'"
+check "keys create prints a secret once; list shows no secret; revoke marks it" bash -c "
+  '$BIN' keys create --data-dir '$DATA' --name 'Hệ thống hộ tịch' --agency UBND00004 --scope registry.read > '$WORK/key' &&
+  grep -q '^tlk_' '$WORK/key' &&
+  '$BIN' keys list --data-dir '$DATA' > '$WORK/keys' && ! grep -q tlk_ '$WORK/keys' && grep -q '\"agency\":\"UBND00004\"' '$WORK/keys' &&
+  id=\$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[\"id\"])' '$WORK/keys') &&
+  '$BIN' keys revoke --data-dir '$DATA' --id \$id | grep -q revoked &&
+  '$BIN' keys list --data-dir '$DATA' | grep -q '\"revoked_at\":\"'"
+check "keys create refuses an unknown scope, naming it" bash -c "
+  ! '$BIN' keys create --data-dir '$DATA' --name x --agency UBND00004 --scope everything 2>'$WORK/err' && grep -q scope '$WORK/err'"
+check "generate population writes valid people, import people loads them and reports rejects" bash -c "
+  '$BIN' generate population --data-dir '$DATA' --people 500 --seed 3 --out '$WORK/people.ndjson' 2>/dev/null &&
+  [ \$(wc -l < '$WORK/people.ndjson') -eq 500 ] &&
+  echo '{\"personal_id\":\"001287000001\",\"full_name\":\"X\",\"birth_date\":\"1987-01-01\",\"sex\":\"male\",\"birth_place\":\"x\"}' >> '$WORK/people.ndjson' &&
+  '$BIN' import people --data-dir '$DATA' --file '$WORK/people.ndjson' --rejects '$WORK/rejects' > '$WORK/imp'; rc=\$?;
+  [ \$rc -eq 3 ] && grep -q '500 imported, 1 rejected' '$WORK/imp' && grep -q '\"line\":501' '$WORK/rejects'"
+check "exchange verify-log reports an intact data access log" bash -c "'$BIN' exchange verify-log --data-dir '$DATA' | grep -q 'intact'"
 check "import procedures is idempotent" bash -c "'$BIN' import procedures --data-dir '$DATA' | grep -q '1601 unchanged'"
 check "a newer schema is refused by this binary" bash -c "
   sqlite3 '$DATA/thanglong.db' \"INSERT INTO schema_migrations VALUES (99999, 'future', 'x')\"

@@ -88,6 +88,17 @@ try {
     await shot(citizen, 'my-data');
   });
 
+  await check('once-only: a birth registration form comes prefilled from the registry', async () => {
+    await citizen.goto(url('/dossiers/new?procedure=1.001193'), { waitUntil: 'networkidle' });
+    const value = (id) => citizen.locator(id).inputValue();
+    await citizen.waitForFunction(() => document.querySelector('#df-f-mother--full_name')?.value === 'Trần Thị Mai');
+    assert((await value('#df-f-father--full_name')) === 'Nguyễn Văn An', 'father');
+    assert((await value('#df-f-father--personal_id')) === '001090012345', 'father id');
+    assert((await value('#df-f-mother--personal_id')) === '001192034567', 'mother id');
+    assert((await value('#df-f-relationship')) === 'Cha', 'relationship');
+    await shot(citizen, 'prefill');
+  });
+
   // A birth registration carried to its result through the API.
   let documentId = '';
   await check('an issued birth registration lands signed in the citizen wallet', async () => {

@@ -76,7 +76,11 @@ Actor Actor::FromRequest(const http::Request& req) {
 }
 
 std::vector<storage::Migration> IdentityService::Migrations() {
-  return {{300, "users, sessions and login throttling",
+  return {{310, "API keys for other agencies' systems",
+           "CREATE TABLE api_keys (id {{ID}}, key_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
+           "agency_code TEXT NOT NULL REFERENCES agencies(code), scopes TEXT NOT NULL, created_by TEXT NOT NULL, "
+           "created_at BIGINT NOT NULL, revoked_at BIGINT);"},
+          {300, "users, sessions and login throttling",
            "CREATE TABLE users (id {{ID}}, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, "
            "role TEXT NOT NULL, full_name TEXT NOT NULL, agency_code TEXT REFERENCES agencies(code), "
            "personal_id TEXT UNIQUE, tax_code TEXT, phone TEXT, disabled INTEGER NOT NULL DEFAULT 0, "
@@ -377,8 +381,121 @@ Status IdentityService::Logout(const Actor& actor) {
   });
 }
 
+namespace {
+
+constexpr const char* kScopes[] = {"registry.read"};
+
+std::string JoinScopes(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::vector<std::string> SplitScopes(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::pair<ApiKey, std::string>> IdentityService::CreateApiKey(const Actor& actor, const std::string& name,
+                                                                     const std::string& agency,
+                                                                     std::vector<std::string> scopes) {
+  if (actor.principal && actor.principal->role != "city_admin") return PermissionDenied("only city admins create API keys");
+  std::string clean = text::CleanText(name);
+  if (clean.empty() || text::CodePointCount(clean) > 100) return InvalidArgument("name the system (1-100 characters)", "name");
+  if (scopes.empty()) return InvalidArgument("give at least one scope: registry.read", "scope");
+  for (const auto& sc : scopes) {
+    if (std::find(std::begin(kScopes), std::end(kScopes), sc) == std::end(kScopes)) {
+      return InvalidArgument("unknown scope '" + sc + "'; known: registry.read", "scope");
+    }
+  }
+  TL_ASSIGN_OR_RETURN(auto a, units_->GetAgency(agency));
+  (void)a;
+  std::string secret = "tlk_" + crypto::RandomToken(32);
+  int64_t now = clock_->NowMillis();
+  ApiKey key;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("INSERT INTO api_keys (key_hash, name, agency_code, scopes, created_by, created_at) "
+                                         "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                                         {crypto::Sha256Hex(secret), clean, agency, JoinScopes(scopes),
+                                          actor.context.actor, now}));
+    key.id = rs.rows.at(0).Int(0);
+    audit::Entry e = actor.context;
+    e.action = "api_key.create";
+    e.resource = "api_key:" + std::to_string(key.id);
+    e.detail = nlohmann::json{{"agency", agency}, {"scopes", scopes}, {"name", clean}}.dump();
+    return audit_->Append(s, e);
+  }));
+  key.name = clean;
+  key.agency_code = agency;
+  key.scopes = std::move(scopes);
+  key.created_at = FormatRfc3339(now);
+  return std::make_pair(std::move(key), std::move(secret));
+}
+
+Result<std::vector<ApiKey>> IdentityService::ListApiKeys() const {
+  std::vector<ApiKey> out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id, name, agency_code, scopes, created_at, revoked_at FROM api_keys "
+                                         "ORDER BY id"));
+    for (const auto& r : rs.rows) {
+      ApiKey k;
+      k.id = r.Int(0);
+      k.name = r.Text(1);
+      k.agency_code = r.Text(2);
+      k.scopes = SplitScopes(r.Text(3));
+      k.created_at = FormatRfc3339(r.Int(4));
+      if (!r.IsNull(5)) k.revoked_at = FormatRfc3339(r.Int(5));
+      out.push_back(std::move(k));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status IdentityService::RevokeApiKey(const Actor& actor, int64_t id) {
+  if (actor.principal && actor.principal->role != "city_admin") return PermissionDenied("only city admins revoke API keys");
+  return db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                                       {clock_->NowMillis(), id}));
+    if (n != 1) return NotFound("no such live API key");
+    audit::Entry e = actor.context;
+    e.action = "api_key.revoke";
+    e.resource = "api_key:" + std::to_string(id);
+    return audit_->Append(s, e);
+  });
+}
+
+Result<http::Principal> IdentityService::AuthenticateApiKey(std::string_view key) {
+  http::Principal p;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id, name, agency_code, scopes, revoked_at FROM api_keys WHERE key_hash = ?",
+                                         {crypto::Sha256Hex(key)}));
+    if (rs.empty()) return Unauthenticated("unknown API key");
+    const auto& r = rs.rows[0];
+    if (!r.IsNull(4)) return Unauthenticated("this API key was revoked");
+    p.user_id = 0;
+    p.username = "key:" + std::to_string(r.Int(0));
+    p.full_name = r.Text(1);
+    p.role = "integration";
+    p.agency = r.Text(2);
+    p.scopes = SplitScopes(r.Text(3));
+    return Status::Ok();
+  }));
+  return p;
+}
+
 Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
   if (token.empty() || token.size() > 128) return Unauthenticated("malformed bearer token");
+  if (token.rfind("tlk_", 0) == 0) return AuthenticateApiKey(token);
   std::string token_hash = crypto::Sha256Hex(token);
   http::Principal p;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {

@@ -83,6 +83,18 @@ struct Actor {
   static Actor FromRequest(const http::Request& req);
 };
 
+// An API key for another agency's system (integration): bound to one agency, limited to scopes
+// (e.g. "registry.read"), revocable. The secret ("tlk_" + 32 random bytes) is shown once; only its
+// SHA-256 is stored. It authenticates like a bearer token, as role "integration".
+struct ApiKey {
+  int64_t id = 0;
+  std::string name;
+  std::string agency_code;
+  std::vector<std::string> scopes;
+  std::string created_at;
+  std::optional<std::string> revoked_at;
+};
+
 class IdentityService final : public http::Authenticator {
  public:
   IdentityService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit,
@@ -103,6 +115,12 @@ class IdentityService final : public http::Authenticator {
   Status Logout(const Actor& actor);
   Result<http::Principal> Authenticate(std::string_view token) override;
 
+  // API keys (CLI `thanglong keys`). Create returns the key and its secret, shown once.
+  Result<std::pair<ApiKey, std::string>> CreateApiKey(const Actor& actor, const std::string& name,
+                                                      const std::string& agency, std::vector<std::string> scopes);
+  Result<std::vector<ApiKey>> ListApiKeys() const;
+  Status RevokeApiKey(const Actor& actor, int64_t id);
+
   const IdentityOptions& options() const { return options_; }
 
  private:
@@ -110,6 +128,7 @@ class IdentityService final : public http::Authenticator {
   Status ValidateNewUser(const NewUser& spec) const;
   Status RecordFailure(const std::string& username, const std::string& client_ip);
   Result<bool> Throttled(const std::string& username, const std::string& client_ip);
+  Result<http::Principal> AuthenticateApiKey(std::string_view key);
 
   storage::Database* db_;
   const Clock* clock_;

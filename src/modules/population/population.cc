@@ -675,8 +675,11 @@ std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::Ac
       R"("mother":{"type":["object","null"]},"spouse":{"type":["object","null"]},"children":{"type":"array"},)"
       R"("household":{"type":["object","null"]},"status":{"type":"string"}}})";
   r.push_back({Method::kGet, "/api/v1/registry/people/{personal_id}",
-               Access::Roles({"desk_officer", "specialist", "leader"}),
+               Access::Roles({"desk_officer", "specialist", "leader", "integration"}),
                [registry](http::Request& req) -> Result<http::Response> {
+                 if (req.principal->role == "integration" && !req.principal->HasScope("registry.read")) {
+                   return PermissionDenied("this API key lacks the scope registry.read");
+                 }
                  TL_ASSIGN_OR_RETURN(int64_t id, ParsePersonalId(req.Param("personal_id"), 2199, "personal_id"));
                  Purpose why;
                  why.purpose = text::CleanText(req.Query("purpose").value_or(""));
@@ -691,8 +694,9 @@ std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::Ac
                  TL_ASSIGN_OR_RETURN(auto j, registry->LookUp(*req.principal, id, why, req.request_id));
                  return http::Response::Json(200, j.dump());
                },
-               {"An official's look-up of a person in the population registry, with a stated purpose; every read "
-                "is recorded in the data access log the person can see",
+               {"An official's (or an agency system's, with an API key of scope registry.read) look-up of a person "
+                "in the population registry, with a stated purpose, limited to the field groups the agency is "
+                "granted; every read is recorded in the data access log the person can see",
                 "registry",
                 {{"personal_id", "path", "12-digit personal identification number"},
                  {"purpose", "query", "Why the record is read (5-500 characters)", true},

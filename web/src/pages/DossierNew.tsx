@@ -5,6 +5,7 @@ import { Link, navigate, useLocation, withQuery } from '../router';
 import { useUser } from '../session';
 import { ErrorBox, Loading, useAsync, useTitle } from '../ui';
 import { DossierForm } from './dossierForm';
+import { registryPrefill } from './schemaForm';
 
 /** "Log in" prompt that comes back to the current page afterwards. */
 export function NeedLogin() {
@@ -32,11 +33,17 @@ function OnlineForm({ code }: { code: string }) {
   const proc = useAsync((signal) => api.procedure(code, signal), [code]);
   // The account's own details prefill the applicant.
   const me = useAsync((_signal) => api.me(), []);
+  // Once-only: what the population registry holds about the citizen fills the form too.
+  const reg = useAsync(
+    (signal) => (me.data?.role === 'citizen' ? api.myRegistry(signal).catch(() => null) : Promise.resolve(null)),
+    [me.data?.role],
+  );
   const applicant: Applicant = {
-    full_name: me.data?.full_name ?? '',
+    full_name: reg.data?.full_name ?? me.data?.full_name ?? '',
     personal_id: me.data?.personal_id ?? '',
     phone: me.data?.phone ?? '',
     tax_code: me.data?.tax_code ?? '',
+    address: reg.data?.permanent_address ?? '',
   };
   if (proc.loading && !proc.data) return <Loading />;
   if (proc.error !== undefined) {
@@ -58,6 +65,7 @@ function OnlineForm({ code }: { code: string }) {
       <DossierForm
         procedure={p}
         applicant={applicant}
+        prefill={registryPrefill(p.form_schema?.properties?.form, reg.data ?? null)}
         defaultDelivery="online"
         submitLabel={t('dnew.submit')}
         onSubmitted={(d) => navigate(`/dossiers/${encodeURIComponent(d.code)}/receipt`)}

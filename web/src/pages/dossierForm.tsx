@@ -71,6 +71,7 @@ export function DossierForm({
   defaultUnit,
   defaultDelivery,
   extra,
+  prefill,
   submitLabel,
   onSubmitted,
 }: {
@@ -80,6 +81,8 @@ export function DossierForm({
   defaultDelivery: Delivery;
   /** Extra request fields (the desk's channel). */
   extra?: Partial<SubmitDossier>;
+  /** Form values known from the population registry; they fill fields that are still empty. */
+  prefill?: Values;
   submitLabel: string;
   onSubmitted: (d: Dossier) => void;
 }) {
@@ -109,13 +112,22 @@ export function DossierForm({
       }
       return next;
     });
-  }, [initial.full_name, initial.personal_id, initial.phone, initial.email, initial.tax_code]);
+  }, [initial.full_name, initial.personal_id, initial.phone, initial.email, initial.tax_code, initial.address]);
 
   const nextId = useRef(1);
   const [kvs, setKvs] = useState<KV[]>([{ id: 0, key: '', value: '' }]);
   const [components, setComponents] = useState<Component[]>([]);
   const [newComponent, setNewComponent] = useState('');
-  const [values, setValues] = useState<Values>(() => initialValues(formSchema));
+  const [values, setValues] = useState<Values>(() => ({ ...initialValues(formSchema), ...prefill }));
+  useEffect(() => {
+    // The registry's answer may arrive after the first render: fill only what is still empty.
+    if (!prefill) return;
+    setValues((cur) => {
+      const next = { ...cur };
+      for (const [k, v] of Object.entries(prefill)) if (next[k] === undefined || next[k] === '') next[k] = v;
+      return next;
+    });
+  }, [JSON.stringify(prefill ?? {})]);
   const [fieldErrors, setFieldErrors] = useState<Errors>({});
   const [ticked, setTicked] = useState<Set<string>>(new Set());
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);

@@ -267,3 +267,42 @@ export function SchemaFields({
     </div>
   );
 }
+
+/**
+ * Values the population registry already knows, for the fields of a procedure's form (once-only: the
+ * citizen does not retype what the state holds). The person is the logged-in citizen's record: an
+ * object named father/mother/husband/wife/person with a full_name gets the citizen or the spouse by
+ * sex; relationship ("Cha"/"Mẹ") follows the citizen's sex. Only paths the schema has are returned.
+ */
+export function registryPrefill(
+  s: JsonSchema | undefined,
+  me: { full_name: string; personal_id: string; birth_date: string; sex: string; permanent_address: string | null; spouse: { full_name?: string; personal_id: string; birth_date?: string; sex?: string } | null } | null,
+): Values {
+  const out: Values = {};
+  if (!s?.properties || !me) return out;
+  const male = me.sex === 'male';
+  const spouse = me.spouse && me.spouse.full_name ? me.spouse : null;
+  const who: Record<string, typeof spouse | typeof me | null> = {
+    father: male ? me : spouse,
+    mother: male ? spouse : me,
+    husband: male ? me : spouse,
+    wife: male ? spouse : me,
+    person: me,
+  };
+  for (const [key, p] of Object.entries(s.properties)) {
+    const person = who[key];
+    if (!person || !p.properties?.full_name) continue;
+    const set = (field: string, v: string | undefined | null) => {
+      if (v && p.properties?.[field]) out[`${key}.${field}`] = v;
+    };
+    set('full_name', person.full_name);
+    set('personal_id', person.personal_id);
+    set('date_of_birth', person.birth_date);
+    set('year_of_birth', person.birth_date ? person.birth_date.slice(0, 4) : undefined);
+    set('sex', person.sex === 'female' ? 'Nữ' : person.sex === 'male' ? 'Nam' : undefined);
+    if (person === me) set('residence', me.permanent_address);
+  }
+  const rel = s.properties.relationship;
+  if (rel?.enum?.includes('Cha') && rel.enum.includes('Mẹ')) out.relationship = male ? 'Cha' : 'Mẹ';
+  return out;
+}
