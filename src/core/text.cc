@@ -169,4 +169,25 @@ Result<std::vector<std::string>> SplitCsvLine(std::string_view line) {
   return out;
 }
 
+std::string Join(const std::vector<std::string>& items, char sep) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+std::vector<std::string> Split(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = text.find(sep, i);
+    if (j == std::string_view::npos) j = text.size();
+    if (j > i) out.emplace_back(text.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 }  // namespace tl::text

@@ -41,4 +41,9 @@ long CodePointCount(std::string_view s);
 // breaks; a trailing \r is dropped). InvalidArgument for an unterminated quote.
 Result<std::vector<std::string>> SplitCsvLine(std::string_view line);
 
+// "a,b,c" from {"a","b","c"} (no escaping: items must not contain `sep`), and back; empty items are
+// dropped when splitting.
+std::string Join(const std::vector<std::string>& items, char sep = ',');
+std::vector<std::string> Split(std::string_view text, char sep = ',');
+
 }  // namespace tl::text

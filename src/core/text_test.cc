@@ -44,5 +44,13 @@ TEST(TextTest, SplitsTokens) {
   EXPECT_EQ(CleanText("  Ủy ban\xC2\xA0Nhân dân\t\n xã. "), "Ủy ban Nhân dân xã.");
 }
 
+TEST(TextTest, JoinAndSplitOnASeparator) {
+  EXPECT_EQ(Join({"basic", "residence"}), "basic,residence");
+  EXPECT_EQ(Join({}), "");
+  EXPECT_EQ(Split("basic,,residence,"), (std::vector<std::string>{"basic", "residence"}));
+  EXPECT_TRUE(Split("").empty());
+  EXPECT_EQ(Split(Join({"a", "b", "c"}, ';'), ';'), (std::vector<std::string>{"a", "b", "c"}));
+}
+
 }  // namespace
 }  // namespace tl::text

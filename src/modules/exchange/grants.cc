@@ -13,24 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i <= s.size()) {
-    size_t j = s.find(',', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<storage::Migration> Grants::Migrations() {
@@ -48,7 +30,7 @@ Status Grants::Publish(const DataService& svc) const {
     return s.Exec("INSERT INTO exchange_services (code, provider_agency, title, fields) VALUES (?, ?, ?, ?) "
                   "ON CONFLICT (code) DO UPDATE SET provider_agency = excluded.provider_agency, title = excluded.title, "
                   "fields = excluded.fields",
-                  {svc.code, svc.provider_agency, svc.title, Join(svc.fields)})
+                  {svc.code, svc.provider_agency, svc.title, text::Join(svc.fields)})
         .status();
   });
 }
@@ -59,7 +41,7 @@ Result<json> Grants::Services() const {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT code, provider_agency, title, fields FROM exchange_services ORDER BY code"));
     for (const auto& r : rs.rows) {
       items.push_back(json{{"code", r.Text(0)}, {"provider_agency", r.Text(1)}, {"title", r.Text(2)},
-                           {"fields", Split(r.Text(3))}});
+                           {"fields", text::Split(r.Text(3))}});
     }
     return Status::Ok();
   }));
@@ -76,7 +58,7 @@ Result<json> Grants::Create(const NewGrant& g, const audit::Entry& ctx) const {
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto svc, s.Query("SELECT fields FROM exchange_services WHERE code = ?", {g.service}));
     if (svc.empty()) return InvalidArgument("no such data service", "service");
-    auto offered = Split(svc.rows[0].Text(0));
+    auto offered = text::Split(svc.rows[0].Text(0));
     for (const auto& f : g.fields) {
       if (std::find(offered.begin(), offered.end(), f) == offered.end()) {
         return InvalidArgument("the service does not offer '" + f + "'", "fields");
@@ -87,7 +69,7 @@ Result<json> Grants::Create(const NewGrant& g, const audit::Entry& ctx) const {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("INSERT INTO exchange_grants (consumer_agency, service, fields, legal_basis, "
                                          "purpose, expires_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                                          "RETURNING id",
-                                         {g.consumer_agency, g.service, Join(g.fields), g.legal_basis, g.purpose,
+                                         {g.consumer_agency, g.service, text::Join(g.fields), g.legal_basis, g.purpose,
                                           g.expires_at_ms, ctx.actor, clock_->NowMillis()}));
     id = rs.rows.at(0).Int(0);
     audit::Entry e = ctx;
@@ -111,7 +93,7 @@ Result<json> Grants::List() const {
       items.push_back(json{{"id", r.Int(0)},
                            {"consumer_agency", r.Text(1)},
                            {"service", r.Text(2)},
-                           {"fields", Split(r.Text(3))},
+                           {"fields", text::Split(r.Text(3))},
                            {"legal_basis", r.Text(4)},
                            {"purpose", r.Text(5)},
                            {"expires_at", FormatRfc3339(r.Int(6))},
@@ -142,7 +124,7 @@ Result<std::set<std::string>> Grants::Check(storage::Session& s, const std::stri
                                        {agency, service, clock_->NowMillis()}));
   std::set<std::string> fields;
   for (const auto& r : rs.rows) {
-    for (auto& f : Split(r.Text(0))) fields.insert(std::move(f));
+    for (auto& f : text::Split(r.Text(0))) fields.insert(std::move(f));
   }
   if (fields.empty()) {
     return PermissionDenied("your agency (" + (agency.empty() ? std::string("none") : agency) +

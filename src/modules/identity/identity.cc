@@ -385,24 +385,6 @@ namespace {
 
 constexpr const char* kScopes[] = {"registry.read"};
 
-std::string JoinScopes(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
-std::vector<std::string> SplitScopes(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(',', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::pair<ApiKey, std::string>> IdentityService::CreateApiKey(const Actor& actor, const std::string& name,
@@ -425,7 +407,7 @@ Result<std::pair<ApiKey, std::string>> IdentityService::CreateApiKey(const Actor
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("INSERT INTO api_keys (key_hash, name, agency_code, scopes, created_by, created_at) "
                                          "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                                         {crypto::Sha256Hex(secret), clean, agency, JoinScopes(scopes),
+                                         {crypto::Sha256Hex(secret), clean, agency, text::Join(scopes),
                                           actor.context.actor, now}));
     key.id = rs.rows.at(0).Int(0);
     audit::Entry e = actor.context;
@@ -451,7 +433,7 @@ Result<std::vector<ApiKey>> IdentityService::ListApiKeys() const {
       k.id = r.Int(0);
       k.name = r.Text(1);
       k.agency_code = r.Text(2);
-      k.scopes = SplitScopes(r.Text(3));
+      k.scopes = text::Split(r.Text(3));
       k.created_at = FormatRfc3339(r.Int(4));
       if (!r.IsNull(5)) k.revoked_at = FormatRfc3339(r.Int(5));
       out.push_back(std::move(k));
@@ -487,7 +469,7 @@ Result<http::Principal> IdentityService::AuthenticateApiKey(std::string_view key
     p.full_name = r.Text(1);
     p.role = "integration";
     p.agency = r.Text(2);
-    p.scopes = SplitScopes(r.Text(3));
+    p.scopes = text::Split(r.Text(3));
     return Status::Ok();
   }));
   return p;
