@@ -203,7 +203,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   TL_ASSIGN_OR_RETURN(auto indicators,
                       dossiers::ServiceIndex::LoadRules(config.data_root + "/rules/service-index-766.json"));
   app->service_index_ = std::make_unique<dossiers::ServiceIndex>(app->db_.get(), clock, std::move(indicators), "01");
-  app->access_log_ = std::make_unique<exchange::AccessLog>(app->db_.get(), clock);
+  app->access_log_ = std::make_unique<exchange::AccessLog>(app->db_.get(), clock, app->audit_.get());
   app->grants_ = std::make_unique<exchange::Grants>(app->db_.get(), clock, app->audit_.get());
   app->registry_ = std::make_unique<population::PopulationRegistry>(app->db_.get(), clock, app->audit_.get(),
                                                                      app->access_log_.get(), app->grants_.get());
@@ -390,6 +390,7 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(calendar::Routes(calendar_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(population::Routes(registry_.get(), access_log_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(exchange::GrantRoutes(grants_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(exchange::ReportRoutes(access_log_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(wallet::Routes(wallet_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
   // Other processes may edit the official schedule: check its revision every second, so that due dates

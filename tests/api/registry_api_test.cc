@@ -63,6 +63,26 @@ TEST_P(RegistryApiTest, AnOfficialsLookUpNeedsAPurposeAndAppearsInTheCitizensLog
   EXPECT_EQ(items[0]["purpose"], "Xác minh nhân thân");
   EXPECT_EQ(items[0]["dossier_code"], "UBND00004-261118-0001");
   // The citizen's own record, and the chain verifies.
+  // The citizen reports that read; it reaches the city admins' queue, once.
+  std::string seq = std::to_string(items[0]["seq"].get<int64_t>());
+  auto report = app_->Post("/api/v1/me/data-access-log/" + seq + "/report",
+                           R"({"reason":"Tôi không nộp hồ sơ nào ở phường này"})", citizen);
+  ASSERT_EQ(report.status, 201) << report.body;
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/" + seq + "/report", R"({"reason":"lần nữa, xin xem lại"})", citizen).status,
+            409);
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/" + seq + "/report", R"({"reason":"x"})", citizen).status, 400);
+  EXPECT_EQ(app_->Get("/api/v1/exchange/reports", desk).status, 403);
+  std::string admin = app_->Login("admin");
+  auto queue = Json(app_->Get("/api/v1/exchange/reports", admin));
+  ASSERT_EQ(queue["items"].size(), 1u);
+  EXPECT_EQ(queue["items"][0]["status"], "open");
+  EXPECT_EQ(queue["items"][0]["read_by_official"], "desk");
+  std::string rid = std::to_string(queue["items"][0]["id"].get<int64_t>());
+  EXPECT_EQ(app_->Post("/api/v1/exchange/reports/" + rid + "/resolve",
+                       R"({"resolution":"Đã xác minh: cán bộ tra cứu đúng hồ sơ khai sinh"})", admin)
+                .status,
+            204);
+  EXPECT_EQ(Json(app_->Get("/api/v1/exchange/reports", admin))["items"][0]["status"], "resolved");
   auto own = app_->Get("/api/v1/me/registry", citizen);
   ASSERT_EQ(own.status, 200) << own.body;
   EXPECT_EQ(Json(own)["children"][0]["full_name"], "Nguyễn Minh Khôi");
@@ -91,6 +111,10 @@ TEST_P(RegistryApiTest, OnlyOfficialsLookUpAndOnlyCitizensReadTheirOwnLog) {
   ASSERT_EQ(other.status, 200);
   EXPECT_TRUE(Json(other)["items"].empty());
   EXPECT_EQ(app_->Get("/api/v1/me/registry", app_->Login("binh", "Mật khẩu dài 2025")).status, 404);
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/1/report", R"({"reason":"không phải của tôi"})",
+                       app_->Login("binh", "Mật khẩu dài 2025"))
+                .status,
+            404);
   EXPECT_EQ(Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"].size(), 3u);
 }
 

@@ -88,6 +88,17 @@ try {
     await shot(citizen, 'my-data');
   });
 
+  await check('the citizen reports that read; it reaches the city admins\' queue', async () => {
+    const row = citizen.locator('[data-testid="access-log"] tbody tr').filter({ hasText: PURPOSE });
+    await row.getByRole('button', { name: 'Báo cáo truy cập trái phép' }).click();
+    await row.getByLabel('Lý do').fill('Tôi không nộp hồ sơ khai sinh nào');
+    await row.getByRole('button', { name: 'Gửi báo cáo' }).click();
+    await row.getByText('Đã gửi báo cáo').waitFor();
+    const queue = await api('GET', '/exchange/reports', undefined, await token('admin'));
+    assert(queue.items.length === 1 && queue.items[0].status === 'open' && queue.items[0].read_by_official === 'desk',
+      JSON.stringify(queue));
+  });
+
   await check('once-only: a birth registration form comes prefilled from the registry', async () => {
     await citizen.goto(url('/dossiers/new?procedure=1.001193'), { waitUntil: 'networkidle' });
     const value = (id) => citizen.locator(id).inputValue();

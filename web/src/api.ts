@@ -463,6 +463,8 @@ export const api = {
   myRegistry: (signal?: AbortSignal) => request<Person>('GET', '/me/registry', undefined, signal),
   myDataAccess: (signal?: AbortSignal) =>
     request<{ items: DataAccess[]; next_before?: number }>('GET', '/me/data-access-log', undefined, signal),
+  reportRead: (seq: number, reason: string) =>
+    request<{ id: number; status: string }>('POST', `/me/data-access-log/${enc(String(seq))}/report`, { reason }),
   myWallet: (signal?: AbortSignal) => request<{ items: WalletDocument[] }>('GET', '/me/wallet', undefined, signal),
   share: (id: string, hours: number) => request<ShareLink>('POST', `/me/wallet/${enc(id)}/share`, { hours }),
   verifyDocument: (documentId: string) => request<Verification>('POST', '/documents/verify', { document_id: documentId }),

@@ -1,6 +1,10 @@
 #include "modules/exchange/access_log.h"
 
+#include <nlohmann/json.hpp>
+
 #include "core/crypto.h"
+#include "core/text.h"
+#include "http/json_body.h"
 
 namespace tl::exchange {
 namespace {
@@ -51,7 +55,11 @@ std::vector<storage::Migration> AccessLog::Migrations() {
            "CREATE INDEX data_access_log_person ON data_access_log (personal_id, seq);"
            "CREATE TABLE data_access_head (id INTEGER PRIMARY KEY, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL);"
            "INSERT INTO data_access_head (id, last_seq, last_hash) VALUES (1, 0, '" +
-               std::string(kGenesis) + "');"}};
+               std::string(kGenesis) + "');"},
+          {712, "reports of unlawful reads",
+           "CREATE TABLE data_access_reports (id {{ID}}, seq BIGINT NOT NULL UNIQUE REFERENCES data_access_log(seq), "
+           "personal_id BIGINT NOT NULL, reason TEXT NOT NULL, reporter TEXT NOT NULL, created_at BIGINT NOT NULL, "
+           "resolution TEXT, resolved_by TEXT, resolved_at BIGINT);"}};
 }
 
 Status AccessLog::Record(storage::Session& s, const AccessRecord& r) const {
@@ -129,6 +137,110 @@ Result<LogVerifyReport> AccessLog::Verify() const {
     return Status::Ok();
   }));
   return report;
+}
+
+Result<int64_t> AccessLog::Report(int64_t personal_id, int64_t seq, const std::string& reason,
+                                  const std::string& reporter) const {
+  int64_t id = 0;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT personal_id FROM data_access_log WHERE seq = ?", {seq}));
+    // Someone else's entry and a missing one answer alike.
+    if (rs.empty() || rs.rows[0].Int(0) != personal_id) return NotFound("no such read of your data");
+    TL_ASSIGN_OR_RETURN(auto dup, s.Query("SELECT id FROM data_access_reports WHERE seq = ?", {seq}));
+    if (!dup.empty()) return AlreadyExists("you already reported this read", "seq");
+    TL_ASSIGN_OR_RETURN(auto ins, s.Query("INSERT INTO data_access_reports (seq, personal_id, reason, reporter, created_at) "
+                                          "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                                          {seq, personal_id, reason, reporter, clock_->NowMillis()}));
+    id = ins.rows.at(0).Int(0);
+    return Status::Ok();
+  }));
+  return id;
+}
+
+Result<nlohmann::json> AccessLog::Reports() const {
+  nlohmann::json items = nlohmann::json::array();
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT r.id, r.seq, r.reason, r.created_at, r.resolution, r.resolved_by, "
+                                         "l.consumer_agency, l.official, l.purpose, l.at, r.reporter FROM "
+                                         "data_access_reports r JOIN data_access_log l ON l.seq = r.seq "
+                                         "ORDER BY CASE WHEN r.resolved_at IS NULL THEN 0 ELSE 1 END, r.id LIMIT 500"));
+    for (const auto& r : rs.rows) {
+      items.push_back(nlohmann::json{{"id", r.Int(0)},
+                                     {"seq", r.Int(1)},
+                                     {"reason", r.Text(2)},
+                                     {"reported_at", FormatRfc3339(r.Int(3))},
+                                     {"status", r.IsNull(4) ? "open" : "resolved"},
+                                     {"resolution", r.IsNull(4) ? nlohmann::json(nullptr) : nlohmann::json(r.Text(4))},
+                                     {"resolved_by", r.IsNull(5) ? nlohmann::json(nullptr) : nlohmann::json(r.Text(5))},
+                                     {"read_by_agency", r.Text(6)},
+                                     {"read_by_official", r.Text(7)},
+                                     {"read_purpose", r.Text(8)},
+                                     {"read_at", FormatRfc3339(r.Int(9))},
+                                     {"reporter", r.Text(10)}});
+    }
+    return Status::Ok();
+  }));
+  return nlohmann::json{{"items", std::move(items)}};
+}
+
+Status AccessLog::Resolve(int64_t report_id, const std::string& resolution, const audit::Entry& ctx) const {
+  return db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE data_access_reports SET resolution = ?, resolved_by = ?, resolved_at = ? "
+                                       "WHERE id = ? AND resolved_at IS NULL",
+                                       {resolution, ctx.actor, clock_->NowMillis(), report_id}));
+    if (n != 1) return NotFound("no such open report");
+    if (!audit_) return Status::Ok();
+    audit::Entry e = ctx;
+    e.action = "exchange.report.resolve";
+    e.resource = "data_access_report:" + std::to_string(report_id);
+    return audit_->Append(s, e);
+  });
+}
+
+std::vector<http::Route> ReportRoutes(AccessLog* log) {
+  using http::Access;
+  using http::Method;
+  std::vector<http::Route> r;
+  auto number = [](const std::string& text, const char* field) -> Result<int64_t> {
+    char* end = nullptr;
+    long long v = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || v <= 0) return InvalidArgument("must be a number", field);
+    return static_cast<int64_t>(v);
+  };
+  r.push_back({Method::kPost, "/api/v1/me/data-access-log/{seq}/report", Access::Roles({"citizen"}),
+               [log, number](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(int64_t seq, number(req.Param("seq"), "seq"));
+                 TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"reason"}));
+                 TL_ASSIGN_OR_RETURN(auto reason, body.String("reason", 2000));
+                 if (text::CodePointCount(reason) < 5) return InvalidArgument("say why (5+ characters)", "reason");
+                 if (!req.principal->personal_id) return NotFound("no such read of your data");
+                 TL_ASSIGN_OR_RETURN(int64_t id, log->Report(std::stoll(*req.principal->personal_id), seq, reason,
+                                                             req.principal->username));
+                 return http::Response::Json(201, nlohmann::json{{"id", id}, {"status", "open"}}.dump());
+               },
+               {"Report a read of your data you think unlawful; it goes to the city admins' queue", "registry",
+                {{"seq", "path", "The read's seq in your data access log"}},
+                R"({"type":"object","required":["reason"],"properties":{"reason":{"type":"string"}}})",
+                R"({"type":"object","properties":{"id":{"type":"integer"},"status":{"type":"string"}}})", 201}});
+  r.push_back({Method::kGet, "/api/v1/exchange/reports", Access::Roles({"city_admin"}),
+               [log](http::Request&) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto j, log->Reports());
+                 return http::Response::Json(200, j.dump());
+               },
+               {"Citizens' reports of unlawful reads: open ones first", "exchange", {}, "",
+                R"({"type":"object","properties":{"items":{"type":"array"}}})"}});
+  r.push_back({Method::kPost, "/api/v1/exchange/reports/{id}/resolve", Access::Roles({"city_admin"}),
+               [log, number](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(int64_t id, number(req.Param("id"), "id"));
+                 TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"resolution"}));
+                 TL_ASSIGN_OR_RETURN(auto resolution, body.String("resolution", 2000));
+                 if (text::CodePointCount(resolution) < 5) return InvalidArgument("say what was found and done", "resolution");
+                 TL_RETURN_IF_ERROR(log->Resolve(id, resolution, audit::EntryFor(req, "", "")));
+                 return http::Response::NoContent();
+               },
+               {"Close a report with what was found and done", "exchange", {{"id", "path", "Report id"}},
+                R"({"type":"object","required":["resolution"],"properties":{"resolution":{"type":"string"}}})", ""}});
+  return r;
 }
 
 }  // namespace tl::exchange

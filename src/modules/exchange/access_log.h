@@ -12,11 +12,14 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "http/http.h"
+#include "modules/audit/audit_log.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
 
@@ -49,7 +52,8 @@ struct LogVerifyReport {
 
 class AccessLog {
  public:
-  AccessLog(storage::Database* db, const Clock* clock) : db_(db), clock_(clock) {}
+  AccessLog(storage::Database* db, const Clock* clock, const audit::AuditLog* audit = nullptr)
+      : db_(db), clock_(clock), audit_(audit) {}
   static std::vector<storage::Migration> Migrations();
 
   // Appends inside the caller's transaction.
@@ -58,9 +62,21 @@ class AccessLog {
   Result<std::vector<StoredAccess>> ForPerson(int64_t personal_id, int64_t before_seq, int limit) const;
   Result<LogVerifyReport> Verify() const;
 
+  // A person reports a read of their data they think unlawful; it lands in the city admins' queue.
+  // Only the person whose data was read may report it, once.
+  Result<int64_t> Report(int64_t personal_id, int64_t seq, const std::string& reason, const std::string& reporter) const;
+  // The queue: open reports first, oldest first, then the resolved ones.
+  Result<nlohmann::json> Reports() const;
+  // A city admin closes a report with what was found and done (audited when an audit log is set).
+  Status Resolve(int64_t report_id, const std::string& resolution, const audit::Entry& ctx) const;
+
  private:
   storage::Database* db_;
   const Clock* clock_;
+  const audit::AuditLog* audit_;
 };
+
+// The citizen's report route and the admins' queue routes.
+std::vector<http::Route> ReportRoutes(AccessLog* log);
 
 }  // namespace tl::exchange

@@ -1,8 +1,9 @@
+import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { t } from '../i18n';
 import { dateTimeText } from '../format';
 import { useUser } from '../session';
-import { ErrorBox, Loading, useAsync, useTitle } from '../ui';
+import { ErrorBox, errorMessage, Loading, useAsync, useTitle } from '../ui';
 import { NeedLogin, NoPermission } from './DossierNew';
 import { PersonCard } from './Registry';
 
@@ -12,8 +13,24 @@ export function MyData() {
   const user = useUser();
   const record = useAsync((signal) => (user?.role === 'citizen' ? api.myRegistry(signal) : Promise.resolve(null)), [user?.username]);
   const log = useAsync((signal) => (user?.role === 'citizen' ? api.myDataAccess(signal) : Promise.resolve(null)), [user?.username]);
+  const [reporting, setReporting] = useState<number | null>(null);
+  const [reason, setReason] = useState('');
+  const [reported, setReported] = useState<Set<number>>(new Set());
+  const [reportError, setReportError] = useState('');
   if (!user) return <NeedLogin />;
   if (user.role !== 'citizen') return <NoPermission message={t('mydata.citizensOnly')} />;
+  const sendReport = async (e: Event, seq: number) => {
+    e.preventDefault();
+    setReportError('');
+    try {
+      await api.reportRead(seq, reason.trim());
+      setReported((s) => new Set(s).add(seq));
+      setReporting(null);
+      setReason('');
+    } catch (err) {
+      setReportError(errorMessage(err));
+    }
+  };
   const missing = record.error instanceof ApiError && record.error.status === 404;
   return (
     <section>
@@ -49,6 +66,7 @@ export function MyData() {
                 <th scope="col">{t('mydata.official')}</th>
                 <th scope="col">{t('mydata.purpose')}</th>
                 <th scope="col">{t('mydata.dossier')}</th>
+                <th scope="col">{t('mydata.report')}</th>
               </tr>
             </thead>
             <tbody>
@@ -61,6 +79,32 @@ export function MyData() {
                   <td>{a.official}</td>
                   <td>{a.purpose}</td>
                   <td>{a.dossier_code || '—'}</td>
+                  <td>
+                    {reported.has(a.seq) ? (
+                      <span role="status">{t('mydata.reported')}</span>
+                    ) : reporting === a.seq ? (
+                      <form class="form" onSubmit={(e) => void sendReport(e, a.seq)}>
+                        <label for={`report-${a.seq}`}>{t('mydata.reportReason')}</label>
+                        <input
+                          id={`report-${a.seq}`}
+                          value={reason}
+                          maxLength={2000}
+                          aria-describedby={`report-error-${a.seq}`}
+                          onInput={(e) => setReason(e.currentTarget.value)}
+                        />
+                        <div id={`report-error-${a.seq}`} class="form-error" role="alert">
+                          {reportError}
+                        </div>
+                        <button type="submit" class="btn btn-primary btn-small">
+                          {t('mydata.reportSend')}
+                        </button>
+                      </form>
+                    ) : (
+                      <button type="button" class="btn btn-secondary btn-small" onClick={() => setReporting(a.seq)}>
+                        {t('mydata.reportButton')}
+                      </button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
