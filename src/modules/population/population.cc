@@ -3,6 +3,7 @@
 #include <chrono>
 #include <istream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/civil_date.h"
@@ -552,15 +553,23 @@ Result<std::optional<json>> ReadFull(storage::Session& s, int64_t id) {
   if (rs.empty()) return std::optional<json>();
   Person p = FromRow(rs.rows[0]);
   json out = ToJson(p);
-  auto one = [&](const std::optional<int64_t>& rel) -> Result<json> {
-    if (!rel) return json(nullptr);
-    TL_ASSIGN_OR_RETURN(auto r, s.Query(select + "personal_id = ?", {*rel}));
-    if (r.empty()) return json{{"personal_id", FormatPersonalId(*rel)}, {"in_registry", false}};
-    return Brief(FromRow(r.rows[0]));
+  // Father, mother and spouse in one statement (-1 stands for a missing link: no one has it).
+  TL_ASSIGN_OR_RETURN(auto rel, s.Query(select + "personal_id IN (?, ?, ?)",
+                                        {p.father_id.value_or(-1), p.mother_id.value_or(-1), p.spouse_id.value_or(-1)}));
+  std::map<int64_t, Person> related;
+  for (const auto& r : rel.rows) {
+    Person x = FromRow(r);
+    related.emplace(x.personal_id, std::move(x));
+  }
+  auto one = [&](const std::optional<int64_t>& id) -> json {
+    if (!id) return json(nullptr);
+    auto it = related.find(*id);
+    if (it == related.end()) return json{{"personal_id", FormatPersonalId(*id)}, {"in_registry", false}};
+    return Brief(it->second);
   };
-  TL_ASSIGN_OR_RETURN(out["father"], one(p.father_id));
-  TL_ASSIGN_OR_RETURN(out["mother"], one(p.mother_id));
-  TL_ASSIGN_OR_RETURN(out["spouse"], one(p.spouse_id));
+  out["father"] = one(p.father_id);
+  out["mother"] = one(p.mother_id);
+  out["spouse"] = one(p.spouse_id);
   json children = json::array();
   TL_ASSIGN_OR_RETURN(auto kids, s.Query(select + (p.sex == Sex::kFemale ? "mother_id = ?" : "father_id = ?") +
                                              " ORDER BY birth_date LIMIT 50",
@@ -607,8 +616,18 @@ const std::map<std::string, std::vector<std::string>>& FieldGroups() {
 
 Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,
                                         const std::string& request_id) {
-  // Deny by default: the official's agency needs a live grant for this data service.
-  auto granted = grants_->Check(who.agency.value_or(""), Service().code);
+  // Deny by default: the official's agency needs a live grant for this data service. The grant check
+  // and the read share one read transaction on a reader connection (in parallel with other reads);
+  // then the log entry is made durable: the answer leaves only after its record is committed, and a
+  // failed log write fails the read. Only the entry goes through the single writer.
+  Result<std::set<std::string>> granted = std::set<std::string>();
+  std::optional<json> found;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    granted = grants_->Check(s, who.agency.value_or(""), Service().code);
+    if (!granted.ok()) return granted.status().code() == StatusCode::kPermissionDenied ? Status::Ok() : granted.status();
+    TL_ASSIGN_OR_RETURN(found, ReadFull(s, personal_id));
+    return Status::Ok();
+  }));
   if (!granted.ok()) {
     audit::Entry e{who.username, "exchange.denied", "registry.person", "", request_id,
                    json{{"agency", who.agency.value_or("")}, {"purpose", why.purpose},
@@ -616,14 +635,6 @@ Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t pers
     TL_RETURN_IF_ERROR(audit_->AppendStandalone(e));
     return granted.status();
   }
-  // Read on a reader connection (in parallel with other reads), then make the log entry durable; the
-  // answer leaves only after its record is committed, and a failed log write fails the read. Only
-  // the entry goes through the single writer.
-  std::optional<json> found;
-  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(found, ReadFull(s, personal_id));
-    return Status::Ok();
-  }));
   if (!found) return NotFound("no person with this personal identification number");
   // Only the granted field groups leave.
   json out = json::object();
