@@ -2,22 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/crypto.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TL_SIGNING_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer) || \
-    __has_feature(undefined_behavior_sanitizer)
-#define TL_SIGNING_TEST_SANITIZED 1
-#endif
-#endif
 
 namespace tl::signing {
 namespace {
@@ -449,45 +438,6 @@ TEST_F(SigningTest, Base64UrlDecodingIsStrict) {
     ASSERT_FALSE(d.ok()) << "accepted \"" << bad << "\"";
     EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument);
   }
-}
-
-TEST_F(SigningTest, ThroughputOnOneCore) {
-  constexpr int kMessages = 64;
-  constexpr int kOperations = 20000;
-  KeyPair kp = GenerateKeyPair();
-  std::vector<std::string> messages, signatures;
-  for (int i = 0; i < kMessages; ++i) {
-    messages.push_back(*DocumentDigest({{"number", std::to_string(i) + "/GP"}, {"holder", "Lê Văn Cường"}}));
-  }
-
-  using Clock = std::chrono::steady_clock;
-  auto start = Clock::now();
-  for (int i = 0; i < kOperations; ++i) {
-    auto sig = Sign(messages[i % kMessages], kp.private_key);
-    ASSERT_TRUE(sig.ok());
-    if (i < kMessages) signatures.push_back(std::move(*sig));
-  }
-  double sign_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-
-  start = Clock::now();
-  int valid = 0;
-  for (int i = 0; i < kOperations; ++i) {
-    valid += Verify(messages[i % kMessages], signatures[i % kMessages], kp.public_key) ? 1 : 0;
-  }
-  double verify_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  EXPECT_EQ(valid, kOperations);
-
-  const double sign_rate = kOperations / sign_seconds;
-  const double verify_rate = kOperations / verify_seconds;
-  std::printf("[ signing  ] %d signs in %.3f s: %.0f/s; %d verifications in %.3f s: %.0f/s\n", kOperations,
-              sign_seconds, sign_rate, kOperations, verify_seconds, verify_rate);
-  RecordProperty("sign_per_second", static_cast<int>(sign_rate));
-  RecordProperty("verify_per_second", static_cast<int>(verify_rate));
-#if defined(NDEBUG) && !defined(TL_SIGNING_TEST_SANITIZED)
-  EXPECT_GE(verify_rate, 10000.0) << "Ed25519 verification is slower than 10,000/s on one core";
-#else
-  std::printf("[ signing  ] unoptimised or sanitized build: the 10,000 verifications/s floor is not asserted\n");
-#endif
 }
 
 }  // namespace

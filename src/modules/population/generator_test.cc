@@ -7,7 +7,6 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <map>
 #include <optional>
 #include <set>
@@ -501,39 +500,6 @@ TEST(GeneratorTest, RejectsBadOptions) {
   int calls = 0;
   EXPECT_TRUE(GeneratePopulation(Options(0), [&calls](const Person&) { ++calls; }).ok());
   EXPECT_EQ(calls, 0);
-}
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TL_GENERATOR_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TL_GENERATOR_SANITIZED 1
-#endif
-#endif
-
-// At least a million people per second on one core, in optimised builds (CPU time, so that other
-// processes on the machine do not count).
-TEST(GeneratorTest, GeneratesAMillionPeoplePerSecond) {
-#if !defined(NDEBUG) || defined(TL_GENERATOR_SANITIZED)
-  GTEST_SKIP() << "throughput is only measured in optimised builds without sanitizers";
-#else
-  constexpr int64_t kRun = 2'000'000;
-  int64_t calls = 0;
-  size_t bytes = 0;
-  const std::clock_t start = std::clock();
-  Status st = GeneratePopulation(Options(kRun, 99), [&](const Person& p) {
-    ++calls;
-    bytes += p.full_name.size();
-  });
-  const double seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
-  ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(calls, kRun);
-  EXPECT_GT(bytes, 0u);
-  const double rate = static_cast<double>(kRun) / std::max(seconds, 1e-9);
-  RecordProperty("people_per_second", static_cast<int>(rate));
-  std::printf("generated %lld people in %.3f s CPU: %.0f people/s\n", static_cast<long long>(kRun), seconds, rate);
-  EXPECT_GE(rate, 1'000'000);
-#endif
 }
 
 }  // namespace
