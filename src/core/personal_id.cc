@@ -51,4 +51,14 @@ Status ValidatePhone(std::string_view phone, std::string_view field) {
   return Status::Ok();
 }
 
+std::optional<int64_t> PersonalIdValue(std::string_view id) {
+  if (id.size() != 12) return std::nullopt;
+  int64_t v = 0;
+  for (char c : id) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
 }  // namespace tl

@@ -9,6 +9,8 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,10 @@ struct PersonalIdInfo {
 
 Result<PersonalIdInfo> ValidatePersonalId(std::string_view id, int current_year,
                                           std::string_view field = "personal_id");
+
+// The number of 12 digits as an integer (how the population registry keys people); nullopt for
+// anything else. Layout is not checked: use ValidatePersonalId for input.
+std::optional<int64_t> PersonalIdValue(std::string_view id);
 
 // Vietnamese tax code (mã số thuế): 10 digits, or 10 digits, '-', 3 digits for a branch.
 Status ValidateTaxCode(std::string_view code, std::string_view field = "tax_code");

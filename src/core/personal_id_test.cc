@@ -37,5 +37,12 @@ TEST(PersonalIdTest, ValidatesTaxCodesAndPhones) {
   EXPECT_FALSE(ValidatePhone("912345678").ok());
 }
 
+TEST(PersonalIdTest, ValueIsTheTwelveDigitsAsANumber) {
+  EXPECT_EQ(PersonalIdValue("001090012345"), 1090012345);
+  EXPECT_FALSE(PersonalIdValue("01090012345").has_value());
+  EXPECT_FALSE(PersonalIdValue("00109001234x").has_value());
+  EXPECT_FALSE(PersonalIdValue("").has_value());
+}
+
 }  // namespace
 }  // namespace tl

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/file_type.h"
+
 namespace tl::text {
 namespace {
 
@@ -50,6 +52,18 @@ TEST(TextTest, JoinAndSplitOnASeparator) {
   EXPECT_EQ(Split("basic,,residence,"), (std::vector<std::string>{"basic", "residence"}));
   EXPECT_TRUE(Split("").empty());
   EXPECT_EQ(Split(Join({"a", "b", "c"}, ';'), ';'), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(FileTypeTest, DocumentsArePdfPngOrJpegWhoseBytesMatch) {
+  EXPECT_EQ(tl::MediaType(" Application/PDF ; charset=binary"), "application/pdf");
+  EXPECT_TRUE(tl::CheckDocument("application/pdf", "%PDF-1.7 ...", "scans").ok());
+  EXPECT_TRUE(tl::CheckDocument("image/png", std::string("\x89PNG\r\n\x1a\n", 8) + "x", "scans").ok());
+  EXPECT_TRUE(tl::CheckDocument("image/jpeg", "\xFF\xD8\xFF\xE0", "scans").ok());
+  auto wrong = tl::CheckDocument("text/html", "<html>", "scans");
+  EXPECT_EQ(wrong.code(), StatusCode::kUnsupportedMediaType);
+  EXPECT_EQ(wrong.field(), "Content-Type");
+  EXPECT_EQ(tl::CheckDocument("application/pdf", "", "scans").field(), "body");
+  EXPECT_EQ(tl::CheckDocument("image/png", "%PDF-1.7", "scans").field(), "body");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/personal_id.h"
 #include "core/status.h"
 
 namespace tl::http {
@@ -39,6 +40,10 @@ struct Principal {
   std::string token_hash;
 
   bool HasRole(std::string_view r) const { return role == r; }
+  // The account's personal id as the registry's integer key (citizens); nullopt without one.
+  std::optional<int64_t> PersonalIdNumber() const {
+    return personal_id ? PersonalIdValue(*personal_id) : std::nullopt;
+  }
   bool HasScope(std::string_view s) const {
     for (const auto& x : scopes) {
       if (x == s) return true;

@@ -7,8 +7,6 @@
 namespace tl::audit {
 namespace {
 
-constexpr char kGenesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
-
 std::string ChainHash(const std::string& prev, int64_t seq, const std::string& at, const Entry& e) {
   std::string material;
   material.reserve(256);
@@ -23,32 +21,90 @@ std::string ChainHash(const std::string& prev, int64_t seq, const std::string& a
 
 }  // namespace
 
+namespace chain {
+
+std::string CreateHeadSql(const std::string& head_table) {
+  return "CREATE TABLE " + head_table + " (id INTEGER PRIMARY KEY, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL);" +
+         "INSERT INTO " + head_table + " (id, last_seq, last_hash) VALUES (1, 0, '" + kGenesis + "');";
+}
+
+Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table) {
+  TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE " + head_table +
+                                         " SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash"));
+  if (head.empty()) return Internal("the head row of " + head_table + " is missing");
+  return std::make_pair(head.rows[0].Int(0), head.rows[0].Text(1));
+}
+
+Status SetHead(storage::Session& s, const std::string& head_table, const std::string& hash) {
+  return s.Exec("UPDATE " + head_table + " SET last_hash = ? WHERE id = 1", {hash}).status();
+}
+
+Result<VerifyReport> Verify(storage::Session& s, const std::string& head_table, const std::string& select,
+                            const std::function<std::string(const storage::Row&, const std::string&)>& hash_of) {
+  VerifyReport report;
+  TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM " + head_table + " WHERE id = 1"));
+  if (head.empty()) {
+    report.intact = false;
+    report.problem = "the head row of " + head_table + " is missing";
+    return report;
+  }
+  std::string prev = kGenesis;
+  int64_t expected = 1;
+  const int64_t kPage = 5000;
+  while (true) {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(select + " WHERE seq >= ? ORDER BY seq LIMIT ?", {expected, kPage}));
+    for (const auto& r : rs.rows) {
+      int64_t seq = r.Int(0);
+      if (seq != expected) {
+        report.intact = false;
+        report.first_bad_seq = expected;
+        report.problem = "entry " + std::to_string(expected) + " is missing (deleted)";
+        return report;
+      }
+      std::string h = hash_of(r, prev);
+      if (h != r.Text(r.size() - 1)) {
+        report.intact = false;
+        report.first_bad_seq = seq;
+        report.problem = "entry " + std::to_string(seq) + " was altered (hash mismatch)";
+        return report;
+      }
+      prev = std::move(h);
+      ++expected;
+      ++report.entries;
+    }
+    if (static_cast<int64_t>(rs.rows.size()) < kPage) break;
+  }
+  int64_t last_seq = head.rows[0].Int(0);
+  if (last_seq != report.entries || head.rows[0].Text(1) != prev) {
+    report.intact = false;
+    report.first_bad_seq = report.entries + 1;
+    report.problem = "the log ends at entry " + std::to_string(report.entries) + " but the head records " +
+                     std::to_string(last_seq) + " entries (tail deleted or head altered)";
+  }
+  return report;
+}
+
+}  // namespace chain
+
 std::vector<storage::Migration> AuditLog::Migrations() {
   return {{100, "audit log",
            "CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, "
            "action TEXT NOT NULL, resource TEXT NOT NULL, client_ip TEXT NOT NULL, request_id TEXT NOT NULL, "
            "detail TEXT NOT NULL, hash TEXT NOT NULL);"
            "CREATE INDEX audit_log_actor ON audit_log (actor, seq);"
-           "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL);"
-           "INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '" +
-               std::string(kGenesis) + "');"}};
+           + chain::CreateHeadSql("audit_head")}};
 }
 
 Status AuditLog::Append(storage::Session& s, const Entry& e) const {
-  TL_ASSIGN_OR_RETURN(auto head,
-                      s.Query("UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash"));
-  if (head.empty()) return Internal("audit head row is missing");
-  int64_t seq = head.rows[0].Int(0);
-  std::string prev = head.rows[0].Text(1);
+  TL_ASSIGN_OR_RETURN(auto next, chain::Next(s, "audit_head"));
+  auto [seq, prev] = std::move(next);
   std::string at = FormatRfc3339(clock_->NowMillis());
   std::string hash = ChainHash(prev, seq, at, e);
   TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO audit_log (seq, at, actor, action, resource, client_ip, request_id, "
                                      "detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                      {seq, at, e.actor, e.action, e.resource, e.client_ip, e.request_id, e.detail, hash}));
   (void)n;
-  TL_ASSIGN_OR_RETURN(auto m, s.Exec("UPDATE audit_head SET last_hash = ? WHERE id = 1", {hash}));
-  (void)m;
-  return Status::Ok();
+  return chain::SetHead(s, "audit_head", hash);
 }
 
 Status AuditLog::AppendStandalone(const Entry& e) const {
@@ -58,48 +114,13 @@ Status AuditLog::AppendStandalone(const Entry& e) const {
 Result<VerifyReport> AuditLog::Verify() const {
   VerifyReport report;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1"));
-    if (head.empty()) {
-      report.intact = false;
-      report.problem = "the audit head row is missing";
-      return Status::Ok();
-    }
-    std::string prev = kGenesis;
-    int64_t expected = 1;
-    const int64_t kPage = 5000;
-    while (true) {
-      TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT seq, at, actor, action, resource, client_ip, request_id, detail, hash "
-                                           "FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?",
-                                           {expected, kPage}));
-      for (const auto& r : rs.rows) {
-        int64_t seq = r.Int(0);
-        if (seq != expected) {
-          report.intact = false;
-          report.first_bad_seq = expected;
-          report.problem = "entry " + std::to_string(expected) + " is missing (deleted)";
-          return Status::Ok();
-        }
-        Entry e{r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
-        std::string h = ChainHash(prev, seq, r.Text(1), e);
-        if (h != r.Text(8)) {
-          report.intact = false;
-          report.first_bad_seq = seq;
-          report.problem = "entry " + std::to_string(seq) + " was altered (hash mismatch)";
-          return Status::Ok();
-        }
-        prev = h;
-        ++expected;
-        ++report.entries;
-      }
-      if (static_cast<int64_t>(rs.rows.size()) < kPage) break;
-    }
-    int64_t last_seq = head.rows[0].Int(0);
-    if (last_seq != report.entries || head.rows[0].Text(1) != prev) {
-      report.intact = false;
-      report.first_bad_seq = report.entries + 1;
-      report.problem = "the log ends at entry " + std::to_string(report.entries) + " but the head records " +
-                       std::to_string(last_seq) + " entries (tail deleted or head altered)";
-    }
+    TL_ASSIGN_OR_RETURN(report, chain::Verify(s, "audit_head",
+                                              "SELECT seq, at, actor, action, resource, client_ip, request_id, detail, "
+                                              "hash FROM audit_log",
+                                              [](const storage::Row& r, const std::string& prev) {
+                                                Entry e{r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+                                                return ChainHash(prev, r.Int(0), r.Text(1), e);
+                                              }));
     return Status::Ok();
   }));
   return report;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,23 @@ struct VerifyReport {
   int64_t first_bad_seq = 0;
   std::string problem;
 };
+
+// A hash-chained, append-only table with a one-row head table (id 1, last_seq, last_hash): the audit
+// log and the data access log. Appenders take the next number from the head inside their own
+// transaction (the head row serialises them on both backends) and store the new hash back.
+namespace chain {
+inline constexpr char kGenesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
+// The head row's initial content, for a migration creating `head_table`.
+std::string CreateHeadSql(const std::string& head_table);
+// The next sequence number and the previous entry's hash.
+Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table);
+Status SetHead(storage::Session& s, const std::string& head_table, const std::string& hash);
+// Recomputes the chain: `select` is "SELECT seq, ..., hash FROM table" (seq first, hash last),
+// `hash_of(row, prev)` the hash the row should carry. Reports the first missing or altered entry, or a
+// head that does not match the last entry (a cut tail).
+Result<VerifyReport> Verify(storage::Session& s, const std::string& head_table, const std::string& select,
+                            const std::function<std::string(const storage::Row&, const std::string&)>& hash_of);
+}  // namespace chain
 
 class AuditLog {
  public:

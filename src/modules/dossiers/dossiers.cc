@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/crypto.h"
+#include "core/file_type.h"
 #include "core/personal_id.h"
 #include "core/text.h"
 #include "modules/dossiers/daily_counts.h"
@@ -829,15 +830,8 @@ Result<json> DossierService::PublicStatus(const std::string& code, const std::st
 
 Result<json> DossierService::Upload(const http::Principal& who, const std::string& content_type,
                                     const std::string& body, const audit::Entry& ctx) {
-  std::string type = content_type.substr(0, content_type.find(';'));
-  bool signature_ok = (type == "application/pdf" && body.rfind("%PDF-", 0) == 0) ||
-                      (type == "image/png" && body.rfind("\x89PNG\r\n\x1a\n", 0) == 0) ||
-                      (type == "image/jpeg" && body.rfind("\xFF\xD8\xFF", 0) == 0);
-  if (type != "application/pdf" && type != "image/png" && type != "image/jpeg") {
-    return Status(StatusCode::kUnsupportedMediaType, "attachments are PDF, PNG or JPEG files", "Content-Type");
-  }
-  if (body.empty()) return InvalidArgument("the file is empty", "body");
-  if (!signature_ok) return InvalidArgument("the file's content is not a " + type + " file", "body");
+  std::string type = MediaType(content_type);
+  TL_RETURN_IF_ERROR(CheckDocument(type, body, "attachments"));
   std::string sha = crypto::Sha256Hex(body);
   int64_t now = clock_->NowMillis();
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {

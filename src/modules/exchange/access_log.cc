@@ -9,7 +9,6 @@
 namespace tl::exchange {
 namespace {
 
-constexpr char kGenesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
 constexpr char kColumns[] =
     "seq, at, personal_id, consumer_agency, official, service, fields, purpose, legal_basis, dossier_code, "
     "request_id, hash";
@@ -53,9 +52,7 @@ std::vector<storage::Migration> AccessLog::Migrations() {
            "purpose TEXT NOT NULL, legal_basis TEXT NOT NULL, dossier_code TEXT NOT NULL, request_id TEXT NOT NULL, "
            "hash TEXT NOT NULL);"
            "CREATE INDEX data_access_log_person ON data_access_log (personal_id, seq);"
-           "CREATE TABLE data_access_head (id INTEGER PRIMARY KEY, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL);"
-           "INSERT INTO data_access_head (id, last_seq, last_hash) VALUES (1, 0, '" +
-               std::string(kGenesis) + "');"},
+           + audit::chain::CreateHeadSql("data_access_head")},
           {712, "reports of unlawful reads",
            "CREATE TABLE data_access_reports (id {{ID}}, seq BIGINT NOT NULL UNIQUE REFERENCES data_access_log(seq), "
            "personal_id BIGINT NOT NULL, reason TEXT NOT NULL, reporter TEXT NOT NULL, created_at BIGINT NOT NULL, "
@@ -63,20 +60,16 @@ std::vector<storage::Migration> AccessLog::Migrations() {
 }
 
 Status AccessLog::Record(storage::Session& s, const AccessRecord& r) const {
-  TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE data_access_head SET last_seq = last_seq + 1 WHERE id = 1 "
-                                         "RETURNING last_seq, last_hash"));
-  if (head.empty()) return Internal("data access log head row is missing");
-  int64_t seq = head.rows[0].Int(0);
+  TL_ASSIGN_OR_RETURN(auto next, audit::chain::Next(s, "data_access_head"));
+  auto [seq, prev] = std::move(next);
   int64_t at = clock_->NowMillis();
-  std::string hash = ChainHash(head.rows[0].Text(1), seq, at, r);
+  std::string hash = ChainHash(prev, seq, at, r);
   TL_ASSIGN_OR_RETURN(auto n, s.Exec(std::string("INSERT INTO data_access_log (") + kColumns +
                                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                      {seq, at, r.personal_id, r.consumer_agency, r.official, r.service, r.fields,
                                       r.purpose, r.legal_basis, r.dossier_code, r.request_id, hash}));
   (void)n;
-  TL_ASSIGN_OR_RETURN(auto m, s.Exec("UPDATE data_access_head SET last_hash = ? WHERE id = 1", {hash}));
-  (void)m;
-  return Status::Ok();
+  return audit::chain::SetHead(s, "data_access_head", hash);
 }
 
 Result<std::vector<StoredAccess>> AccessLog::ForPerson(int64_t personal_id, int64_t before_seq, int limit) const {
@@ -95,45 +88,12 @@ Result<std::vector<StoredAccess>> AccessLog::ForPerson(int64_t personal_id, int6
 Result<LogVerifyReport> AccessLog::Verify() const {
   LogVerifyReport report;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM data_access_head WHERE id = 1"));
-    if (head.empty()) {
-      report.intact = false;
-      report.problem = "the log's head row is missing";
-      return Status::Ok();
-    }
-    std::string prev = kGenesis;
-    int64_t expected = 1;
-    const int64_t kPage = 5000;
-    while (true) {
-      TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns +
-                                               " FROM data_access_log WHERE seq >= ? ORDER BY seq LIMIT ?",
-                                           {expected, kPage}));
-      for (const auto& row : rs.rows) {
-        StoredAccess e = FromRow(row);
-        if (e.seq != expected) {
-          report.intact = false;
-          report.first_bad_seq = expected;
-          report.problem = "entry " + std::to_string(expected) + " is missing (deleted)";
-          return Status::Ok();
-        }
-        if (ChainHash(prev, e.seq, e.at_ms, e) != e.hash) {
-          report.intact = false;
-          report.first_bad_seq = e.seq;
-          report.problem = "entry " + std::to_string(e.seq) + " was altered (hash mismatch)";
-          return Status::Ok();
-        }
-        prev = e.hash;
-        ++expected;
-        ++report.entries;
-      }
-      if (static_cast<int64_t>(rs.rows.size()) < kPage) break;
-    }
-    if (head.rows[0].Int(0) != report.entries || head.rows[0].Text(1) != prev) {
-      report.intact = false;
-      report.first_bad_seq = report.entries + 1;
-      report.problem = "the log ends at entry " + std::to_string(report.entries) + " but the head records " +
-                       std::to_string(head.rows[0].Int(0)) + " entries (tail deleted or head altered)";
-    }
+    TL_ASSIGN_OR_RETURN(report, audit::chain::Verify(s, "data_access_head",
+                                                     std::string("SELECT ") + kColumns + " FROM data_access_log",
+                                                     [](const storage::Row& row, const std::string& prev) {
+                                                       StoredAccess e = FromRow(row);
+                                                       return ChainHash(prev, e.seq, e.at_ms, e);
+                                                     }));
     return Status::Ok();
   }));
   return report;
@@ -213,9 +173,9 @@ std::vector<http::Route> ReportRoutes(AccessLog* log) {
                  TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"reason"}));
                  TL_ASSIGN_OR_RETURN(auto reason, body.String("reason", 2000));
                  if (text::CodePointCount(reason) < 5) return InvalidArgument("say why (5+ characters)", "reason");
-                 if (!req.principal->personal_id) return NotFound("no such read of your data");
-                 TL_ASSIGN_OR_RETURN(int64_t id, log->Report(std::stoll(*req.principal->personal_id), seq, reason,
-                                                             req.principal->username));
+                 auto own = req.principal->PersonalIdNumber();
+                 if (!own) return NotFound("no such read of your data");
+                 TL_ASSIGN_OR_RETURN(int64_t id, log->Report(*own, seq, reason, req.principal->username));
                  return http::Response::Json(201, nlohmann::json{{"id", id}, {"status", "open"}}.dump());
                },
                {"Report a read of your data you think unlawful; it goes to the city admins' queue", "registry",

@@ -43,12 +43,7 @@ struct StoredAccess : AccessRecord {
   std::string hash;
 };
 
-struct LogVerifyReport {
-  int64_t entries = 0;
-  bool intact = true;
-  int64_t first_bad_seq = 0;
-  std::string problem;
-};
+using LogVerifyReport = audit::VerifyReport;  // the same chain check as the audit log's
 
 class AccessLog {
  public:

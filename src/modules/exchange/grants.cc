@@ -133,15 +133,6 @@ Result<std::set<std::string>> Grants::Check(storage::Session& s, const std::stri
   return fields;
 }
 
-Result<std::set<std::string>> Grants::Check(const std::string& agency, const std::string& service) const {
-  std::set<std::string> out;
-  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(out, Check(s, agency, service));
-    return Status::Ok();
-  }));
-  return out;
-}
-
 std::vector<http::Route> GrantRoutes(Grants* grants) {
   using http::Access;
   using http::Method;

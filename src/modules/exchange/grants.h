@@ -57,7 +57,6 @@ class Grants {
 
   // The field groups of `service` that `agency` may read now; PermissionDenied when none.
   Result<std::set<std::string>> Check(storage::Session& s, const std::string& agency, const std::string& service) const;
-  Result<std::set<std::string>> Check(const std::string& agency, const std::string& service) const;
 
  private:
   storage::Database* db_;

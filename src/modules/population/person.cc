@@ -17,9 +17,7 @@ std::string FormatPersonalId(int64_t id) {
 Result<int64_t> ParsePersonalId(std::string_view text, int current_year, std::string_view field) {
   TL_ASSIGN_OR_RETURN(auto info, ValidatePersonalId(text, current_year, field));
   (void)info;
-  int64_t v = 0;
-  for (char c : text) v = v * 10 + (c - '0');
-  return v;
+  return *PersonalIdValue(text);
 }
 
 const char* SexName(Sex s) { return s == Sex::kFemale ? "female" : "male"; }

@@ -661,12 +661,11 @@ Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t pers
 }
 
 Result<json> PopulationRegistry::Own(const http::Principal& who) {
-  if (!who.personal_id) return NotFound("this account has no personal identification number");
-  int64_t id = 0;
-  for (char c : *who.personal_id) id = id * 10 + (c - '0');
+  auto id = who.PersonalIdNumber();
+  if (!id) return NotFound("this account has no personal identification number");
   std::optional<json> found;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(found, ReadFull(s, id));
+    TL_ASSIGN_OR_RETURN(found, ReadFull(s, *id));
     return Status::Ok();
   }));
   if (!found) return NotFound("your personal identification number is not in the registry");
@@ -723,18 +722,15 @@ std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::Ac
                {"Your own record in the population registry", "registry", {}, "", kPersonSchema}});
   r.push_back({Method::kGet, "/api/v1/me/data-access-log", Access::Roles({"citizen"}),
                [access_log](http::Request& req) -> Result<http::Response> {
-                 if (!req.principal->personal_id) {
-                   return NotFound("this account has no personal identification number");
-                 }
-                 int64_t id = 0;
-                 for (char c : *req.principal->personal_id) id = id * 10 + (c - '0');
+                 auto id = req.principal->PersonalIdNumber();
+                 if (!id) return NotFound("this account has no personal identification number");
                  int64_t before = 0;
                  if (auto b = req.Query("before")) {
                    char* end = nullptr;
                    before = std::strtoll(b->c_str(), &end, 10);
                    if (b->empty() || *end != '\0' || before < 0) return InvalidArgument("must be a number", "before");
                  }
-                 TL_ASSIGN_OR_RETURN(auto items, access_log->ForPerson(id, before, 100));
+                 TL_ASSIGN_OR_RETURN(auto items, access_log->ForPerson(*id, before, 100));
                  json out = json::array();
                  for (const auto& e : items) {
                    out.push_back(json{{"seq", e.seq},

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "core/crypto.h"
+#include "core/file_type.h"
 #include "core/signing.h"
 #include "core/text.h"
 #include "http/json_body.h"
@@ -451,18 +452,6 @@ namespace {
 
 using nlohmann::json;
 
-bool SupportedFile(const std::string& type, const std::string& body) {
-  return (type == "application/pdf" && body.rfind("%PDF-", 0) == 0) ||
-         (type == "image/png" && body.rfind("\x89PNG\r\n\x1a\n", 0) == 0) ||
-         (type == "image/jpeg" && body.rfind("\xFF\xD8\xFF", 0) == 0);
-}
-
-std::string ContentType(const http::Request& req) {
-  std::string type(req.Header("content-type").value_or(""));
-  type = type.substr(0, type.find(';'));
-  return std::string(text::Trim(type));
-}
-
 http::Response FileResponse(const std::pair<std::string, std::string>& file) {
   http::Response resp;
   resp.status = 200;
@@ -490,11 +479,8 @@ std::vector<http::Route> Routes(WalletService* wallet) {
                {"Your document wallet: results issued to you (signed) and scans you added", "wallet", {}, "", kList}});
   http::Route scan{Method::kPost, "/api/v1/me/wallet", Access::Roles({"citizen"}),
                    [wallet](http::Request& req) -> Result<http::Response> {
-                     std::string type = ContentType(req);
-                     if (type != "application/pdf" && type != "image/png" && type != "image/jpeg") {
-                       return Status(StatusCode::kUnsupportedMediaType, "scans are PDF, PNG or JPEG files", "Content-Type");
-                     }
-                     if (!SupportedFile(type, req.body)) return InvalidArgument("the file's content is not a " + type + " file", "body");
+                     std::string type = MediaType(req.Header("content-type").value_or(""));
+                     TL_RETURN_IF_ERROR(CheckDocument(type, req.body, "scans"));
                      NewDocument d;
                      d.title = text::CleanText(req.Query("title").value_or(""));
                      d.type = text::CleanText(req.Query("type").value_or("scan"));
@@ -547,14 +533,14 @@ std::vector<http::Route> Routes(WalletService* wallet) {
                {"A shared document's file", "wallet", {{"token", "path", "Share token"}}, "", ""}});
   http::Route verify{Method::kPost, "/api/v1/documents/verify", Access::Public(),
                      [wallet](http::Request& req) -> Result<http::Response> {
-                       std::string type = ContentType(req);
+                       std::string type = MediaType(req.Header("content-type").value_or(""));
                        if (type == "application/json") {
                          TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"document_id"}));
                          TL_ASSIGN_OR_RETURN(auto id, body.String("document_id", 64));
                          TL_ASSIGN_OR_RETURN(auto j, wallet->VerifyId(id));
                          return http::Response::Json(200, j.dump());
                        }
-                       if (type != "application/pdf" && type != "image/png" && type != "image/jpeg") {
+                       if (!IsDocumentType(type)) {
                          return Status(StatusCode::kUnsupportedMediaType,
                                        "send {\"document_id\"} as JSON, or the file itself (PDF, PNG, JPEG)", "Content-Type");
                        }

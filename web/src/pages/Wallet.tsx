@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type ShareLink, type Verification } from '../api';
 import { t } from '../i18n';
 import { dateText, dateTimeText } from '../format';
-import { Link } from '../router';
+import { Link, useLocation } from '../router';
 import { useUser } from '../session';
 import { ErrorBox, errorMessage, Field, Loading, useAsync, useTitle } from '../ui';
 import { NeedLogin, NoPermission } from './DossierNew';
@@ -100,8 +100,7 @@ export function Wallet() {
 /** Anyone: verify a document by its id (printed on the document and in its QR code). */
 export function Verify() {
   useTitle(t('verify.title'));
-  const params = new URLSearchParams(location.search);
-  const [id, setId] = useState(params.get('id') ?? '');
+  const [id, setId] = useState(useLocation().search.get('id') ?? '');
   const [v, setV] = useState<Verification | null>(null);
   const [error, setError] = useState('');
   const onSubmit = async (e: Event) => {
