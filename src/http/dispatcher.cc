@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/crypto.h"
@@ -163,6 +165,9 @@ Result<Response> Dispatcher::RunRoute(const Route& route, Request& req) {
     if (!allowed) return PermissionDenied("the role '" + req.principal->role + "' may not call this route");
   }
   TL_ASSIGN_OR_RETURN(Response resp, route.handler(req));
+  if (resp.later && route.access.personal_data) {
+    return Internal("a personal-data route may not defer its response");  // its read would go unaudited
+  }
   if (route.access.personal_data && resp.status < 400 && auditor_) {
     Status audited = auditor_->RecordRead(req);
     if (!audited.ok()) return Unavailable("the read could not be recorded in the audit log; try again");
@@ -235,16 +240,7 @@ Response Dispatcher::Dispatch(Request& req, const RawRequest& raw, std::string* 
     *route_label = route.pattern;
     req.route_pattern = route.pattern;
     req.path_params = std::move(best_params);
-    auto result = RunRoute(route, req);
-    if (!result.ok()) {
-      if (result.status().code() == StatusCode::kInternal) {
-        spdlog::error(R"("msg":"internal error","request_id":"{}","route":"{}","error":{})", req.request_id,
-                      route.pattern, nlohmann::json(result.status().message()).dump(-1, ' ', false,
-                                                                                     nlohmann::json::error_handler_t::replace));
-      }
-      return problem(result.status());
-    }
-    return std::move(*result);
+    return RouteOutcome(req, route.pattern, RunRoute(route, req));
   }
   if (path_matched) {
     Response r = problem(Status(StatusCode::kMethodNotAllowed, "method not allowed on this path; allowed: " + allow,
@@ -261,44 +257,128 @@ Response Dispatcher::Dispatch(Request& req, const RawRequest& raw, std::string* 
   return problem(NotFound("no such resource: " + req.path));
 }
 
-Response Dispatcher::Handle(RawRequest raw) {
-  auto start = std::chrono::steady_clock::now();
-  Request req;
-  req.client_ip = raw.client_ip;
-  req.headers = std::move(raw.headers);
-  req.body = std::move(raw.body);
-  auto incoming_id = req.Header("x-request-id");
-  req.request_id = incoming_id && SaneRequestId(*incoming_id) ? std::string(*incoming_id) : crypto::RandomToken(12);
-  std::string route_label = "unmatched";
-
-  Response resp;
-  try {
-    resp = Dispatch(req, raw, &route_label);
-  } catch (const std::exception& e) {
-    spdlog::error(R"("msg":"handler threw","request_id":"{}","error":{})", req.request_id,
-                  nlohmann::json(std::string(e.what())).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    resp = ProblemResponse(Internal(e.what()), req.request_id, req.path);
-  } catch (...) {
-    resp = ProblemResponse(Internal("unknown exception"), req.request_id, req.path);
+Response Dispatcher::RouteOutcome(Request& req, const std::string& pattern, Result<Response> result) const {
+  if (result.ok()) return std::move(*result);
+  if (result.status().code() == StatusCode::kInternal) {
+    spdlog::error(R"("msg":"internal error","request_id":"{}","route":"{}","error":{})", req.request_id, pattern,
+                  nlohmann::json(result.status().message()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
+  return ProblemResponse(result.status(), req.request_id, req.path);
+}
 
-  resp.headers.emplace_back("X-Request-Id", req.request_id);
+// A request between its arrival and its answer; shared with a deferred response's Reply.
+struct Dispatcher::InFlight {
+  Request req;
+  std::string method;
+  std::string route_label = "unmatched";
+  std::chrono::steady_clock::time_point start;
+  std::function<void(Response)> send;
+  bool sent = false;
+};
+
+void Dispatcher::Finish(InFlight& f, Response resp) const {
+  if (f.sent) return;
+  f.sent = true;
+  resp.later = nullptr;
+  resp.headers.emplace_back("X-Request-Id", f.req.request_id);
   resp.headers.emplace_back("X-Content-Type-Options", "nosniff");
   resp.headers.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
   resp.headers.emplace_back("X-Frame-Options", "DENY");
   resp.headers.emplace_back("Referrer-Policy", "no-referrer");
   resp.headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");
-  if (route_label != "static") resp.headers.emplace_back("Cache-Control", "no-store");
-  if (raw.method == "HEAD") resp.body.clear();
+  if (f.route_label != "static") resp.headers.emplace_back("Cache-Control", "no-store");
+  if (f.method == "HEAD") resp.body.clear();
 
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (metrics_) metrics_->Observe(raw.method, route_label, resp.status, secs);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - f.start).count();
+  if (metrics_) metrics_->Observe(f.method, f.route_label, resp.status, secs);
   if (options_.access_log) {
     spdlog::info(R"("msg":"request","request_id":"{}","method":"{}","route":"{}","status":{},"duration_ms":{:.3f},"client":"{}","user":"{}")",
-                 req.request_id, raw.method, route_label, resp.status, secs * 1000, req.client_ip,
-                 req.principal ? req.principal->username : "");
+                 f.req.request_id, f.method, f.route_label, resp.status, secs * 1000, f.req.client_ip,
+                 f.req.principal ? f.req.principal->username : "");
   }
-  return resp;
+  f.send(std::move(resp));
+}
+
+void Dispatcher::Handle(RawRequest raw, std::function<void(Response)> send) {
+  auto f = std::make_shared<InFlight>();
+  f->start = std::chrono::steady_clock::now();
+  f->send = std::move(send);
+  f->method = raw.method;
+  Request& req = f->req;
+  req.client_ip = raw.client_ip;
+  req.headers = std::move(raw.headers);
+  req.body = std::move(raw.body);
+  auto incoming_id = req.Header("x-request-id");
+  req.request_id = incoming_id && SaneRequestId(*incoming_id) ? std::string(*incoming_id) : crypto::RandomToken(12);
+
+  auto guarded = [&](auto&& body) -> Response {
+    try {
+      return body();
+    } catch (const std::exception& e) {
+      spdlog::error(R"("msg":"handler threw","request_id":"{}","error":{})", req.request_id,
+                    nlohmann::json(std::string(e.what())).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      return ProblemResponse(Internal(e.what()), req.request_id, req.path);
+    } catch (...) {
+      return ProblemResponse(Internal("unknown exception"), req.request_id, req.path);
+    }
+  };
+  Response resp = guarded([&] { return Dispatch(req, raw, &f->route_label); });
+  if (!resp.later) {
+    Finish(*f, std::move(resp));
+    return;
+  }
+  // Deferred: the Reply finishes the response wherever it is called. Its state outlives every copy
+  // of the Reply; if the last copy goes without a call, the client still gets an answer (a 500).
+  struct Completion {
+    const Dispatcher* dispatcher;
+    std::shared_ptr<InFlight> f;
+    std::mutex mu;
+    ~Completion() {
+      std::lock_guard lock(mu);
+      if (!f->sent) {
+        dispatcher->Finish(*f, ProblemResponse(Internal("the response was never completed"), f->req.request_id,
+                                               f->req.path));
+      }
+    }
+  };
+  auto completion = std::make_shared<Completion>();
+  completion->dispatcher = this;
+  completion->f = f;
+  Reply reply = [completion](Result<Response> result) {
+    std::lock_guard lock(completion->mu);
+    InFlight& fl = *completion->f;
+    if (fl.sent) return;
+    Response out;
+    try {
+      out = completion->dispatcher->RouteOutcome(fl.req, fl.route_label, std::move(result));
+      if (out.later) out = ProblemResponse(Internal("a deferred response deferred again"), fl.req.request_id, fl.req.path);
+    } catch (...) {
+      out = ProblemResponse(Internal("completing the response failed"), fl.req.request_id, fl.req.path);
+    }
+    completion->dispatcher->Finish(fl, std::move(out));
+  };
+  auto start = std::move(resp.later);
+  try {
+    start(std::move(reply));
+  } catch (const std::exception& e) {
+    // `start` threw before handing the reply on: answer now (a later call of a surviving copy is ignored).
+    std::lock_guard lock(completion->mu);
+    Finish(*f, ProblemResponse(Internal(e.what()), req.request_id, req.path));
+  }
+}
+
+Response Dispatcher::Handle(RawRequest raw) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Response> out;
+  Handle(std::move(raw), [&](Response r) {
+    std::lock_guard lock(mu);
+    out = std::move(r);
+    cv.notify_one();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return out.has_value(); });
+  return std::move(*out);
 }
 
 }  // namespace tl::http

@@ -68,6 +68,10 @@ class Dispatcher {
   Status AddRoutes(std::vector<Route> routes);
   const std::vector<Route>& routes() const { return routes_; }
 
+  // Answers a request: `send` gets the finished response, on this thread or, when the handler
+  // deferred it (Response::Later), on whichever thread completes it.
+  void Handle(RawRequest raw, std::function<void(Response)> send);
+  // The same, waiting for the response (tests and tools).
   Response Handle(RawRequest raw);
   // True when the request may be handled on the socket's own I/O thread: a GET of a route marked
   // `quick` or of a static file. The socket layer hands every other request to its handler pool.
@@ -80,6 +84,9 @@ class Dispatcher {
   template <typename Segments>
   int Match(const Segments& segs, Method method, bool* path_matched, std::string* allow) const;
   Response Dispatch(Request& req, const RawRequest& raw, std::string* route_label);
+  Response RouteOutcome(Request& req, const std::string& pattern, Result<Response> result) const;
+  struct InFlight;
+  void Finish(InFlight& f, Response resp) const;
   Result<Response> RunRoute(const Route& route, Request& req);
 
   DispatcherOptions options_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "http/json_body.h"
 #include "http/problem.h"
@@ -47,6 +48,19 @@ class DispatcherTest : public ::testing::Test {
                       [](Request& r) -> Result<Response> { return Response::Json(200, "\"" + r.Param("id") + "\""); },
                       {}});
     routes.back().quick = true;
+    // Deferred answers, completed on another thread (as after a durable write).
+    routes.push_back({Method::kGet, "/api/v1/later/{outcome}", Access::Public(),
+                      [](Request& r) -> Result<Response> {
+                        std::string outcome = r.Param("outcome");
+                        return Response::Later([outcome](Reply reply) {
+                          std::thread([outcome, reply = std::move(reply)] {
+                            if (outcome == "ok") reply(Response::Json(201, R"({"done":true})"));
+                            else if (outcome == "error") reply(InvalidArgument("not like this", "version"));
+                            // "dropped": the reply is never called, only destroyed.
+                          }).detach();
+                        });
+                      },
+                      {}});
     ASSERT_TRUE(dispatcher_.AddRoutes(std::move(routes)).ok());
   }
   Response Call(std::string method, std::string target, std::string body = {},
@@ -63,6 +77,48 @@ class DispatcherTest : public ::testing::Test {
   FakeAuthenticator auth_;
   Dispatcher dispatcher_{DispatcherOptions{64, 1024, false}, &metrics_};
 };
+
+TEST_F(DispatcherTest, ADeferredResponseIsFinishedByItsReplyOnAnotherThread) {
+  auto ok = Call("GET", "/api/v1/later/ok", {}, {{"x-request-id", "deferred-1"}});
+  EXPECT_EQ(ok.status, 201);
+  EXPECT_EQ(ok.body, R"({"done":true})");
+  bool has_id = false, no_store = false;
+  for (auto& [k, v] : ok.headers) {
+    has_id = has_id || (k == "X-Request-Id" && v == "deferred-1");
+    no_store = no_store || (k == "Cache-Control" && v == "no-store");
+  }
+  EXPECT_TRUE(has_id);
+  EXPECT_TRUE(no_store);
+
+  auto err = Call("GET", "/api/v1/later/error");
+  EXPECT_EQ(err.status, 400);
+  EXPECT_EQ(err.content_type, "application/problem+json");
+  EXPECT_EQ(nlohmann::json::parse(err.body)["field"], "version");
+
+  // A reply dropped without a call still answers the client, with a 500 problem.
+  auto dropped = Call("GET", "/api/v1/later/dropped");
+  EXPECT_EQ(dropped.status, 500);
+  EXPECT_EQ(dropped.content_type, "application/problem+json");
+}
+
+TEST(DispatcherDeferredTest, APersonalDataRouteMayNotDeferItsAnswer) {
+  Metrics metrics;
+  Dispatcher d(DispatcherOptions{}, &metrics);
+  FakeAuthenticator auth;
+  d.SetAuthenticator(&auth);
+  std::vector<Route> routes;
+  routes.push_back({Method::kGet, "/api/v1/me/secret", Access::Authenticated().PersonalData(),
+                    [](Request&) -> Result<Response> {
+                      return Response::Later([](Reply reply) { reply(Response::Json(200, "{}")); });
+                    },
+                    {}});
+  ASSERT_TRUE(d.AddRoutes(std::move(routes)).ok());
+  RawRequest raw;
+  raw.method = "GET";
+  raw.target = "/api/v1/me/secret";
+  raw.headers = {{"authorization", "Bearer good"}};
+  EXPECT_EQ(d.Handle(std::move(raw)).status, 500);  // its read would have escaped the audit
+}
 
 TEST_F(DispatcherTest, RoutesWithPathAndQueryParameters) {
   auto r = Call("GET", "/api/v1/things/a%20b?q=H%C3%A0+N%E1%BB%99i");

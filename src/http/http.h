@@ -73,6 +73,11 @@ struct Request {
   const std::string& Param(const std::string& name) const { return path_params.at(name); }
 };
 
+struct Response;
+// Finishes a response the handler deferred (Response::Later): call it once, from any thread. If every
+// copy is dropped without a call, the client gets a 500 problem rather than no answer.
+using Reply = std::function<void(Result<Response>)>;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -91,6 +96,15 @@ struct Response {
     r.content_type.clear();
     return r;
   }
+  // A response that is not ready yet: the dispatcher calls `start` with a Reply that completes it
+  // (problem mapping, headers, metrics) and sends it. For a handler that answers after a durable
+  // write without holding its thread (storage::Database::WriteAsync). Not for personal-data routes.
+  static Response Later(std::function<void(Reply)> start) {
+    Response r;
+    r.later = std::move(start);
+    return r;
+  }
+  std::function<void(Reply)> later;
 };
 
 // Access policy checked before the handler runs. Finer checks (jurisdiction over the resource)

@@ -66,7 +66,7 @@ std::string ProblemType(StatusCode code) { return std::string("urn:thanglong:pro
 Response ProblemResponse(const Status& status, std::string_view request_id, std::string_view instance) {
   nlohmann::json j;
   int http = HttpStatusFor(status.code());
-  j["type"] = ProblemType(status.code());
+  j["type"] = status.problem_type() ? std::string(status.problem_type()) : ProblemType(status.code());
   j["title"] = Title(status.code());
   j["status"] = http;
   if (status.code() == StatusCode::kInternal) {

@@ -132,8 +132,10 @@ struct Server::Impl {
     raw.body = std::string(req->body());
     raw.client_ip = req->remote_endpoint().address().to_string();
     raw.over_capacity = over_capacity;
-    Response resp = dispatcher->Handle(std::move(raw));
+    dispatcher->Handle(std::move(raw), [this, req](Response resp) { Send(req, std::move(resp)); });
+  }
 
+  void Send(const restinio::request_handle_t& req, Response resp) {
     auto builder = req->create_response(restinio::http_status_line_t{
         restinio::http_status_code_t{static_cast<std::uint16_t>(resp.status)}, ReasonPhrase(resp.status)});
     if (!resp.content_type.empty()) builder.append_header(restinio::http_field::content_type, resp.content_type);
@@ -200,6 +202,12 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   impl_->handle->stop();
   impl_->handle->wait();
   impl_->handle.reset();
+  // A deferred response (answered after a durable write) still holds this server: wait for the last
+  // ones before the server goes away; the store's writer keeps completing them meanwhile.
+  auto last_call = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < last_call) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   impl_->pool.reset();  // joins the handler threads once their last jobs are done
 }
 

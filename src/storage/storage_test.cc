@@ -1,6 +1,8 @@
 // The storage contract, run against every backend: transactions, rollback, uniqueness, migrations.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "storage/database.h"
@@ -128,6 +130,51 @@ TEST_P(StorageTest, AFailingWriterDoesNotTakeConcurrentWritersDownWithIt) {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*), COALESCE(SUM(qty), 0) FROM items"));
     EXPECT_EQ(rs.rows[0].Int(0), 120);  // only the successful works
     EXPECT_EQ(rs.rows[0].Int(1), 0);    // none of the failed ones
+    return Status::Ok();
+  }).ok());
+}
+
+TEST_P(StorageTest, AsyncWritesReportEachOutcomeOnlyOnceDurable) {
+  // 200 writes queued without waiting; every third one fails after writing. Each callback runs once,
+  // with its own outcome, and by then the successful work is visible to readers.
+  std::mutex mu;
+  std::condition_variable cv;
+  int callbacks = 0, ok = 0, failed = 0, visible = 0;
+  for (int i = 0; i < 200; ++i) {
+    bool fail = i % 3 == 0;
+    std::string name = "async-" + std::to_string(i);
+    db_->WriteAsync(
+        [name, fail](Session& s) -> Status {
+          TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO items (name, qty) VALUES (?, 1)", {name}));
+          (void)n;
+          return fail ? InvalidArgument("refused after writing", "x") : Status::Ok();
+        },
+        [&, name](Status st) {
+          bool seen = false;
+          if (st.ok()) {
+            // A read from another connection already sees the committed row.
+            EXPECT_TRUE(db_->Read([&](Session& s) -> Status {
+              TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM items WHERE name = ?", {name}));
+              seen = rs.rows[0].Int(0) == 1;
+              return Status::Ok();
+            }).ok());
+          }
+          std::lock_guard lock(mu);
+          callbacks++;
+          (st.ok() ? ok : failed)++;
+          if (seen) visible++;
+          cv.notify_all();
+        });
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return callbacks == 200; }));
+  EXPECT_EQ(ok, 133);
+  EXPECT_EQ(failed, 67);
+  EXPECT_EQ(visible, 133);
+  lock.unlock();
+  ASSERT_TRUE(db_->Read([](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM items"));
+    EXPECT_EQ(rs.rows[0].Int(0), 133);
     return Status::Ok();
   }).ok());
 }

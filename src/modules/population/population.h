@@ -88,6 +88,12 @@ class PopulationRegistry {
   // unknown number.
   Result<nlohmann::json> LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,
                                 const std::string& request_id);
+  // The same without holding the calling thread for the durable log write: the grant check and the
+  // read run here, on a reader connection; `done` gets the serialised answer once its log entry is
+  // committed (or the error), on the store's writer thread for SQLite. The server answers look-ups
+  // this way; LookUp() waits for it.
+  void LookUpAsync(const http::Principal& who, int64_t personal_id, const Purpose& why, const std::string& request_id,
+                   std::function<void(Result<std::string>)> done);
   // The caller's own record (citizens with a personal id on their account).
   Result<nlohmann::json> Own(const http::Principal& who);
 

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -173,33 +174,44 @@ class SqliteDatabase final : public Database {
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string Describe() const override { return "sqlite:" + path_; }
 
-  // Group commit: concurrent writers queue their work; whichever finds no batch running becomes the
-  // leader, runs every queued work in one transaction, each inside its own savepoint (so a failing
-  // work rolls back alone), and commits once: one fsync for the whole batch. Each caller returns only
-  // after the commit that made its work durable.
+  // Group commit: writers queue their work; the writer thread takes everything queued (up to
+  // kMaxBatch), runs each work in one transaction, each inside its own savepoint (so a failing work
+  // rolls back alone), and commits once: one fsync for the whole batch. Only then does each writer
+  // learn its outcome: Write returns (its caller alone is woken), WriteAsync's callback runs.
   Status Write(const Work& work) override {
-    Pending self{&work};
-    std::unique_lock lock(queue_mu_);
-    queue_.push_back(&self);
-    while (!self.done) {
-      if (leader_active_) {
-        queue_cv_.wait(lock);
-        continue;
-      }
-      leader_active_ = true;
-      std::vector<Pending*> batch;
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(queue_.front());
-        queue_.pop_front();
-      }
-      lock.unlock();
-      RunBatch(batch);
-      lock.lock();
-      for (Pending* p : batch) p->done = true;
-      leader_active_ = false;
-      queue_cv_.notify_all();
+    struct Waiter {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+      Status result;
+    } waiter;
+    Enqueue([&work](Session& s) { return work(s); },
+            [&waiter](Status st) {
+              std::lock_guard lock(waiter.mu);
+              waiter.result = std::move(st);
+              waiter.done = true;
+              waiter.cv.notify_one();  // under the lock: `waiter` lives on the caller's stack
+            });
+    std::unique_lock lock(waiter.mu);
+    waiter.cv.wait(lock, [&] { return waiter.done; });
+    return std::move(waiter.result);
+  }
+
+  void WriteAsync(Work work, std::function<void(Status)> done) override {
+    Enqueue(std::move(work), std::move(done));
+  }
+
+  ~SqliteDatabase() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
     }
-    return self.result;
+    queue_cv_.notify_one();
+    if (writer_thread_.joinable()) writer_thread_.join();
+  }
+
+  void StartWriter() {
+    writer_thread_ = std::thread([this] { WriterLoop(); });
   }
 
   Status Read(const Work& work) override {
@@ -258,32 +270,69 @@ class SqliteDatabase final : public Database {
   }
 
   struct Pending {
-    const Work* work;
+    Work work;
+    std::function<void(Status)> done;
     Status result;
-    bool done = false;
   };
   static constexpr size_t kMaxBatch = 512;
 
-  void RunBatch(const std::vector<Pending*>& batch) {
-    std::lock_guard lock(write_mu_);
+  void Enqueue(Work work, std::function<void(Status)> done) {
+    bool wake;
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) {
+        done(Unavailable("the store is closing"));
+        return;
+      }
+      wake = queue_.empty();
+      queue_.push_back(Pending{std::move(work), std::move(done), Status::Ok()});
+    }
+    if (wake) queue_cv_.notify_one();
+  }
+
+  void WriterLoop() {
+    std::vector<Pending> batch;
+    while (true) {
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and every queued work has run
+        while (!queue_.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      RunBatch(batch);
+      for (Pending& p : batch) {
+        try {
+          p.done(std::move(p.result));
+        } catch (...) {
+          // A callback's failure is its own; the writer thread goes on.
+        }
+      }
+      batch.clear();
+    }
+  }
+
+  void RunBatch(std::vector<Pending>& batch) {
     in_use_++;
     batches_++;
     Status begin = writer_->Simple("BEGIN IMMEDIATE");
     if (!begin.ok()) {
-      for (Pending* p : batch) p->result = begin;
+      for (Pending& p : batch) p.result = begin;
       in_use_--;
       return;
     }
     int succeeded = 0;
-    for (Pending* p : batch) {
+    for (Pending& p : batch) {
       Status sp = writer_->Simple("SAVEPOINT work");
       if (!sp.ok()) {
-        p->result = sp;
+        p.result = sp;
         continue;
       }
       Status st;
       try {
-        st = (*p->work)(*writer_);
+        st = p.work(*writer_);
       } catch (const std::exception& e) {
         st = Internal(std::string("storage work threw: ") + e.what());
       }
@@ -295,14 +344,14 @@ class SqliteDatabase final : public Database {
         writer_->Simple("RELEASE work").IgnoreError();
         rolled_back_++;
       }
-      p->result = st;
+      p.result = st;
     }
     Status commit = writer_->Simple("COMMIT");
     if (!commit.ok()) {
       writer_->Simple("ROLLBACK").IgnoreError();
-      for (Pending* p : batch) {
-        if (p->result.ok()) {
-          p->result = commit;
+      for (Pending& p : batch) {
+        if (p.result.ok()) {
+          p.result = commit;
           rolled_back_++;
         }
       }
@@ -315,11 +364,11 @@ class SqliteDatabase final : public Database {
   std::string path_;
   std::unique_ptr<SqliteConnection> writer_;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
-  std::mutex write_mu_;
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<Pending*> queue_;
-  bool leader_active_ = false;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
   std::atomic<int64_t> batches_{0};
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
@@ -336,7 +385,9 @@ Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int reader
     TL_ASSIGN_OR_RETURN(auto r, Connect(path, true));
     pool.push_back(std::move(r));
   }
-  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(path, std::move(writer), std::move(pool)));
+  auto db = std::make_unique<SqliteDatabase>(path, std::move(writer), std::move(pool));
+  db->StartWriter();
+  return std::unique_ptr<Database>(std::move(db));
 }
 
 }  // namespace tl::storage
