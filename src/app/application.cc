@@ -67,6 +67,22 @@ std::optional<int64_t> IdAt(const nlohmann::json& form, const char* object, cons
 // moves the person), and a signed document in the applicant's wallet. Write-backs need the people in
 // the registry; when they are not there (the registry does not cover everyone yet) the result is
 // still issued, and a contradiction (someone already married) refuses the action.
+// The data access log's seals are signed with the platform's key, which the wallet keeps.
+class WalletSealSigner final : public exchange::SealSigner {
+ public:
+  explicit WalletSealSigner(const wallet::WalletService* wallet) : wallet_(wallet) {}
+  Result<std::pair<std::string, std::string>> Sign(storage::Session& s, std::string_view message) const override {
+    return wallet_->SignAsPlatform(s, message);
+  }
+  Result<bool> Verify(storage::Session& s, const std::string& key_id, std::string_view message,
+                      std::string_view signature) const override {
+    return wallet_->VerifyPlatformSignature(s, key_id, message, signature);
+  }
+
+ private:
+  const wallet::WalletService* wallet_;
+};
+
 class ResultsToRegistryAndWallet final : public dossiers::ResultListener {
  public:
   ResultsToRegistryAndWallet(population::PopulationRegistry* registry, wallet::WalletService* wallet)
@@ -210,6 +226,8 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   TL_RETURN_IF_ERROR(app->grants_->Publish(population::PopulationRegistry::Service()));
   TL_ASSIGN_OR_RETURN(auto master_key, LoadMasterKey(config));
   app->wallet_ = std::make_unique<wallet::WalletService>(app->db_.get(), clock, app->audit_.get(), std::move(master_key));
+  app->seal_signer_ = std::make_unique<WalletSealSigner>(app->wallet_.get());
+  app->access_log_->SetSealSigner(app->seal_signer_.get());
   app->result_listener_ = std::make_unique<ResultsToRegistryAndWallet>(app->registry_.get(), app->wallet_.get());
   app->dossiers_->SetResultListener(app->result_listener_.get());
   return app;
@@ -398,6 +416,10 @@ Status Application::StartServer() {
   calendar_->StartRefresher(std::chrono::seconds(1), [](const Status& st) {
     spdlog::warn(R"("msg":"cannot refresh the official holiday schedule","error":"{}")", st.message());
   });
+  // The platform signs the data access log's head every second (a seal; see exchange/access_log.h).
+  access_log_->StartSealer(std::chrono::seconds(1), [](const Status& st) {
+    spdlog::warn(R"("msg":"cannot seal the data access log","error":"{}")", st.message());
+  });
 
   auto files = http::StaticFiles::Load(config_.web_root);
   if (files.ok()) {
@@ -478,6 +500,7 @@ void Application::Shutdown() {
     server_->Shutdown();
     server_.reset();
   }
+  if (access_log_) access_log_->StopSealer();  // before the wallet that signs goes
 }
 
 }  // namespace tl::app

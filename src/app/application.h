@@ -102,6 +102,7 @@ class Application {
   std::unique_ptr<exchange::Grants> grants_;
   std::unique_ptr<population::PopulationRegistry> registry_;
   std::unique_ptr<wallet::WalletService> wallet_;
+  std::unique_ptr<exchange::SealSigner> seal_signer_;
   std::unique_ptr<dossiers::ResultListener> result_listener_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<http::Dispatcher> dispatcher_;

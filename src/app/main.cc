@@ -493,7 +493,8 @@ int main(int argc, char** argv) {
     auto r = (*app)->access_log().Verify();
     if (!r.ok()) { rc = Fail(r.status()); return; }
     if (r->intact) {
-      std::cout << "data access log intact: " << r->entries << " entries verified\n";
+      std::cout << "data access log intact: " << r->entries << " entries verified, " << r->seals
+                << " signed seals (sealed up to entry " << r->sealed_upto << ")\n";
     } else {
       std::cout << "data access log TAMPERED: " << r->problem << " (first bad entry " << r->first_bad_seq << ")\n";
       rc = 1;

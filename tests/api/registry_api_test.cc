@@ -3,6 +3,9 @@
 // the person's own "who looked at my data" log, other roles are refused, and the log's chain verifies.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <sstream>
 
 #include "tests/api/test_app.h"
@@ -90,6 +93,14 @@ TEST_P(RegistryApiTest, AnOfficialsLookUpNeedsAPurposeAndAppearsInTheCitizensLog
   ASSERT_TRUE(verified.ok());
   EXPECT_TRUE(verified->intact);
   EXPECT_EQ(verified->entries, 1);
+  // The serving platform seals the log every second with its own certified key.
+  for (int i = 0; i < 100 && verified->sealed_upto < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    verified = app_->app().access_log().Verify();
+    ASSERT_TRUE(verified.ok());
+  }
+  EXPECT_TRUE(verified->intact) << verified->problem;
+  EXPECT_EQ(verified->sealed_upto, 1);
 }
 
 TEST_P(RegistryApiTest, OnlyOfficialsLookUpAndOnlyCitizensReadTheirOwnLog) {

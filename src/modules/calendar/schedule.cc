@@ -338,30 +338,13 @@ Result<std::shared_ptr<const WorkingCalendar>> CalendarProvider::Current() {
 }
 
 void CalendarProvider::StartRefresher(std::chrono::milliseconds interval, std::function<void(const Status&)> on_error) {
-  StopRefresher();
-  {
-    std::lock_guard lock(refresher_mu_);
-    refresher_stop_ = false;
-  }
-  refresher_ = std::thread([this, interval, on_error = std::move(on_error)] {
-    std::unique_lock lock(refresher_mu_);
-    while (!refresher_cv_.wait_for(lock, interval, [this] { return refresher_stop_; })) {
-      lock.unlock();
-      auto current = Current();
-      if (!current.ok() && on_error) on_error(current.status());
-      lock.lock();
-    }
+  refresher_.Start(interval, [this, on_error = std::move(on_error)] {
+    auto current = Current();
+    if (!current.ok() && on_error) on_error(current.status());
   });
 }
 
-void CalendarProvider::StopRefresher() {
-  {
-    std::lock_guard lock(refresher_mu_);
-    refresher_stop_ = true;
-  }
-  refresher_cv_.notify_all();
-  if (refresher_.joinable()) refresher_.join();
-}
+void CalendarProvider::StopRefresher() { refresher_.Stop(); }
 
 Status CalendarProvider::CheckYear(int year) const {
   if (year < options_.first_year || year > options_.last_year) {

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/periodic.h"
 #include "core/status.h"
 #include "core/working_calendar.h"
 #include "modules/audit/audit_log.h"
@@ -139,10 +140,7 @@ class CalendarProvider {
   Snap snap_;
   std::mutex rebuild_mu_;  // one rebuild at a time
 
-  std::mutex refresher_mu_;
-  std::condition_variable refresher_cv_;
-  bool refresher_stop_ = false;
-  std::thread refresher_;
+  PeriodicTask refresher_;
 };
 
 }  // namespace tl::calendar

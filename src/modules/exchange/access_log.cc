@@ -26,6 +26,11 @@ std::string ChainHash(const std::string& prev, int64_t seq, int64_t at, const Ac
   return crypto::Sha256Hex(material);
 }
 
+// What the platform signs: a version tag, then the sealed entry's seq and hash and the time.
+std::string SealText(int64_t upto_seq, const std::string& hash, int64_t sealed_at) {
+  return "thanglong-access-log-seal-v1\n" + std::to_string(upto_seq) + "\n" + hash + "\n" + std::to_string(sealed_at);
+}
+
 StoredAccess FromRow(const storage::Row& r) {
   StoredAccess e;
   e.seq = r.Int(0);
@@ -56,7 +61,10 @@ std::vector<storage::Migration> AccessLog::Migrations() {
           {712, "reports of unlawful reads",
            "CREATE TABLE data_access_reports (id {{ID}}, seq BIGINT NOT NULL UNIQUE REFERENCES data_access_log(seq), "
            "personal_id BIGINT NOT NULL, reason TEXT NOT NULL, reporter TEXT NOT NULL, created_at BIGINT NOT NULL, "
-           "resolution TEXT, resolved_by TEXT, resolved_at BIGINT);"}};
+           "resolution TEXT, resolved_by TEXT, resolved_at BIGINT);"},
+          {713, "signed seals of the data access log",
+           "CREATE TABLE data_access_seals (upto_seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, sealed_at BIGINT NOT NULL, "
+           "key_id TEXT NOT NULL, signature TEXT NOT NULL);"}};
 }
 
 Status AccessLog::Record(storage::Session& s, const AccessRecord& r) const {
@@ -85,15 +93,71 @@ Result<std::vector<StoredAccess>> AccessLog::ForPerson(int64_t personal_id, int6
   return out;
 }
 
+Result<int64_t> AccessLog::Seal() const {
+  if (!signer_) return FailedPrecondition("no signer for the data access log's seals");
+  int64_t sealed = 0;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM data_access_head WHERE id = 1"));
+    if (head.empty()) return Internal("the data access log's head row is missing");
+    int64_t seq = head.rows[0].Int(0);
+    if (seq == 0) return Status::Ok();
+    TL_ASSIGN_OR_RETURN(auto last, s.Query("SELECT MAX(upto_seq) FROM data_access_seals"));
+    if (!last.empty() && last.rows[0].Int(0) >= seq) return Status::Ok();
+    int64_t at = clock_->NowMillis();
+    const std::string& hash = head.rows[0].Text(1);
+    TL_ASSIGN_OR_RETURN(auto signed_by, signer_->Sign(s, SealText(seq, hash, at)));
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO data_access_seals (upto_seq, hash, sealed_at, key_id, signature) "
+                                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (upto_seq) DO NOTHING",
+                                       {seq, hash, at, signed_by.first, signed_by.second}));
+    if (n == 1) sealed = seq;
+    return Status::Ok();
+  }));
+  return sealed;
+}
+
+void AccessLog::StartSealer(std::chrono::milliseconds interval, std::function<void(const Status&)> on_error) {
+  sealer_.Start(interval, [this, on_error = std::move(on_error)] {
+    auto sealed = Seal();
+    if (!sealed.ok() && on_error) on_error(sealed.status());
+  });
+}
+
 Result<LogVerifyReport> AccessLog::Verify() const {
   LogVerifyReport report;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(report, audit::chain::Verify(s, "data_access_head",
-                                                     std::string("SELECT ") + kColumns + " FROM data_access_log",
-                                                     [](const storage::Row& row, const std::string& prev) {
-                                                       StoredAccess e = FromRow(row);
-                                                       return ChainHash(prev, e.seq, e.at_ms, e);
-                                                     }));
+    TL_ASSIGN_OR_RETURN(static_cast<audit::VerifyReport&>(report),
+                        audit::chain::Verify(s, "data_access_head",
+                                             std::string("SELECT ") + kColumns + " FROM data_access_log",
+                                             [](const storage::Row& row, const std::string& prev) {
+                                               StoredAccess e = FromRow(row);
+                                               return ChainHash(prev, e.seq, e.at_ms, e);
+                                             }));
+    if (!signer_) return Status::Ok();
+    // Each seal must name an entry that is there, with the hash it had, under a valid signature.
+    TL_ASSIGN_OR_RETURN(auto seals, s.Query("SELECT s.upto_seq, s.hash, s.sealed_at, s.key_id, s.signature, l.hash "
+                                            "FROM data_access_seals s LEFT JOIN data_access_log l ON l.seq = s.upto_seq "
+                                            "ORDER BY s.upto_seq"));
+    for (const auto& r : seals.rows) {
+      int64_t seq = r.Int(0);
+      auto fail = [&](std::string problem) {
+        if (report.intact || seq < report.first_bad_seq) {
+          report.first_bad_seq = seq;
+          report.problem = std::move(problem);
+        }
+        report.intact = false;
+      };
+      report.seals++;
+      TL_ASSIGN_OR_RETURN(bool signed_ok, signer_->Verify(s, r.Text(3), SealText(seq, r.Text(1), r.Int(2)), r.Text(4)));
+      if (!signed_ok) {
+        fail("the seal of entry " + std::to_string(seq) + " does not carry a valid platform signature");
+      } else if (r.IsNull(5)) {
+        fail("entry " + std::to_string(seq) + " was sealed but is missing");
+      } else if (r.Text(5) != r.Text(1)) {
+        fail("entry " + std::to_string(seq) + " differs from its sealed hash: the chain was rewritten");
+      } else {
+        report.sealed_upto = seq;
+      }
+    }
     return Status::Ok();
   }));
   return report;

@@ -6,17 +6,28 @@
 // sequence number and hash (it serialises appenders on both backends). Record() runs inside the
 // caller's transaction, so a read and its log entry commit together: no unlogged read is ever
 // answered. Verify() recomputes the chain and reports the first edited or deleted entry.
-// (Signing batches of entries with the platform's key is a later step.)
+//
+// Seals (niêm phong): the chain alone stops an edit only if the editor cannot recompute every later
+// hash. So the platform signs the chain's head in batches (Seal(), run every second by
+// StartSealer() in a server): a seal stores (up to seq, that entry's hash, time, key id, Ed25519
+// signature) in data_access_seals. Rewriting sealed history consistently then also needs the
+// platform's private key, which is sealed by the master key; deleting the tail shows as a seal
+// beyond the last entry. Verify() checks every seal against the chain and its signature.
 //
 // Thread-safety: safe to share; all state is in the database.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/periodic.h"
 #include "core/status.h"
 #include "http/http.h"
 #include "modules/audit/audit_log.h"
@@ -43,7 +54,23 @@ struct StoredAccess : AccessRecord {
   std::string hash;
 };
 
-using LogVerifyReport = audit::VerifyReport;  // the same chain check as the audit log's
+// The chain check (as the audit log's) plus the seals.
+struct LogVerifyReport : audit::VerifyReport {
+  int64_t seals = 0;        // seals checked
+  int64_t sealed_upto = 0;  // the last sealed entry
+};
+
+// Signs and checks seals with the platform's key; the app provides it (the wallet holds the keys), so
+// this module reaches into no other module's tables.
+class SealSigner {
+ public:
+  virtual ~SealSigner() = default;
+  // Signs `message` in the caller's transaction: (key id, signature).
+  virtual Result<std::pair<std::string, std::string>> Sign(storage::Session& s, std::string_view message) const = 0;
+  // True when `signature` over `message` is by the platform key `key_id` with a valid certificate.
+  virtual Result<bool> Verify(storage::Session& s, const std::string& key_id, std::string_view message,
+                              std::string_view signature) const = 0;
+};
 
 class AccessLog {
  public:
@@ -55,6 +82,14 @@ class AccessLog {
   Status Record(storage::Session& s, const AccessRecord& r) const;
   // A person's entries, newest first; `before_seq` 0 for the newest page.
   Result<std::vector<StoredAccess>> ForPerson(int64_t personal_id, int64_t before_seq, int limit) const;
+  // Without a signer, seals are neither made nor checked (tools that only read the chain).
+  void SetSealSigner(const SealSigner* signer) { signer_ = signer; }
+  // Signs the chain's head if entries were added since the last seal; returns the sealed seq (0 when
+  // there was nothing new). Safe from several processes at once: the seal of one seq is made once.
+  Result<int64_t> Seal() const;
+  // Seals every `interval` until StopSealer() or destruction; failures go to `on_error`.
+  void StartSealer(std::chrono::milliseconds interval, std::function<void(const Status&)> on_error);
+  void StopSealer() { sealer_.Stop(); }
   Result<LogVerifyReport> Verify() const;
 
   // A person reports a read of their data they think unlawful; it lands in the city admins' queue.
@@ -69,6 +104,8 @@ class AccessLog {
   storage::Database* db_;
   const Clock* clock_;
   const audit::AuditLog* audit_;
+  const SealSigner* signer_ = nullptr;
+  PeriodicTask sealer_;
 };
 
 // The citizen's report route and the admins' queue routes.

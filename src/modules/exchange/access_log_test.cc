@@ -2,10 +2,29 @@
 
 #include <gtest/gtest.h>
 
+#include "core/crypto.h"
+#include "core/signing.h"
 #include "tests/support/scratch_store.h"
 
 namespace tl::exchange {
 namespace {
+
+// The platform's signer as the app wires it, with a key of the test's own (the real one lives in the
+// wallet's tables, which this module does not reach into).
+class TestSealSigner : public SealSigner {
+ public:
+  Result<std::pair<std::string, std::string>> Sign(storage::Session&, std::string_view message) const override {
+    TL_ASSIGN_OR_RETURN(auto sig, signing::Sign(message, key_.private_key));
+    return std::make_pair(std::string("THANGLONG-test-1"), sig);
+  }
+  Result<bool> Verify(storage::Session&, const std::string& key_id, std::string_view message,
+                      std::string_view signature) const override {
+    return key_id == "THANGLONG-test-1" && signing::Verify(message, signature, key_.public_key);
+  }
+
+ private:
+  signing::KeyPair key_ = signing::GenerateKeyPair();
+};
 
 class AccessLogTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -14,7 +33,11 @@ class AccessLogTest : public ::testing::TestWithParam<std::string> {
     db_ = store_->Open();
     ASSERT_NE(db_, nullptr);
     ASSERT_TRUE(storage::ApplyMigrations(*db_, AccessLog::Migrations()).ok());
+    ASSERT_TRUE(crypto::InitCrypto().ok());
     log_ = std::make_unique<AccessLog>(db_.get(), &clock_);
+  }
+  void Exec(const std::string& sql) {
+    ASSERT_TRUE(db_->Write([&](storage::Session& s) { return s.ExecScript(sql); }).ok());
   }
   Status Record(int64_t person, const std::string& purpose) {
     AccessRecord r;
@@ -89,6 +112,64 @@ TEST_P(AccessLogTest, AFailedTransactionLeavesNoEntry) {
   EXPECT_FALSE(st.ok());
   EXPECT_TRUE(log_->ForPerson(1087000001, 0, 10)->empty());
   EXPECT_TRUE(log_->Verify()->intact);
+}
+
+TEST_P(AccessLogTest, SealsSignTheHeadOnlyWhenThereIsSomethingNew) {
+  TestSealSigner signer;
+  EXPECT_FALSE(log_->Seal().ok());  // no signer: nothing is sealed unsigned
+  log_->SetSealSigner(&signer);
+  EXPECT_EQ(*log_->Seal(), 0);  // an empty log
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Record(1087000001, "purpose " + std::to_string(i)).ok());
+  EXPECT_EQ(*log_->Seal(), 3);
+  EXPECT_EQ(*log_->Seal(), 0);  // nothing new since
+  ASSERT_TRUE(Record(1087000001, "purpose 3").ok());
+  clock_.Advance(1000);
+  EXPECT_EQ(*log_->Seal(), 4);
+  auto report = log_->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->intact) << report->problem;
+  EXPECT_EQ(report->seals, 2);
+  EXPECT_EQ(report->sealed_upto, 4);
+}
+
+TEST_P(AccessLogTest, ARewrittenChainWithEveryHashRecomputedIsCaughtByItsSeal) {
+  TestSealSigner signer;
+  log_->SetSealSigner(&signer);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Record(1087000001, "purpose " + std::to_string(i)).ok());
+  ASSERT_EQ(*log_->Seal(), 5);
+  // Someone with write access to the database rewrites history consistently: the log emptied, the
+  // head reset and five other reads recorded in their place. The chain alone is intact again...
+  Exec("DELETE FROM data_access_log; UPDATE data_access_head SET last_seq = 0, last_hash = '" +
+       std::string(audit::chain::kGenesis) + "' WHERE id = 1");
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Record(1087000001, "harmless " + std::to_string(i)).ok());
+  auto report = log_->Verify();
+  ASSERT_TRUE(report.ok());
+  // ...but the platform's signed seal still names the old fifth entry.
+  EXPECT_FALSE(report->intact);
+  EXPECT_EQ(report->first_bad_seq, 5);
+  EXPECT_NE(report->problem.find("sealed hash"), std::string::npos) << report->problem;
+}
+
+TEST_P(AccessLogTest, AForgedSealAndADeletedSealedTailAreCaught) {
+  TestSealSigner signer;
+  log_->SetSealSigner(&signer);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Record(1087000001, "purpose " + std::to_string(i)).ok());
+  ASSERT_EQ(*log_->Seal(), 4);
+  Exec("UPDATE data_access_seals SET sealed_at = sealed_at + 1");  // the signature no longer matches
+  auto forged = log_->Verify();
+  ASSERT_TRUE(forged.ok());
+  EXPECT_FALSE(forged->intact);
+  EXPECT_NE(forged->problem.find("signature"), std::string::npos) << forged->problem;
+  Exec("UPDATE data_access_seals SET sealed_at = sealed_at - 1");
+  ASSERT_TRUE(log_->Verify()->intact);
+  // The tail deleted and the head moved back to match: the chain is consistent, the seal is not.
+  Exec("DELETE FROM data_access_log WHERE seq >= 3; UPDATE data_access_head SET last_seq = 2, "
+       "last_hash = (SELECT hash FROM data_access_log WHERE seq = 2) WHERE id = 1");
+  auto truncated = log_->Verify();
+  ASSERT_TRUE(truncated.ok());
+  EXPECT_FALSE(truncated->intact);
+  EXPECT_EQ(truncated->first_bad_seq, 4);
+  EXPECT_NE(truncated->problem.find("missing"), std::string::npos) << truncated->problem;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AccessLogTest, ::testing::ValuesIn(testing::BackendNames()),

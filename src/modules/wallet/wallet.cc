@@ -289,6 +289,25 @@ Result<json> WalletService::VerifyIn(storage::Session& s, const std::string& id)
   return verdict("valid", "signed by " + r.Text(kIssuer) + " with key " + r.Text(kKeyId));
 }
 
+Result<std::pair<std::string, std::string>> WalletService::SignAsPlatform(storage::Session& s,
+                                                                         std::string_view message) const {
+  TL_ASSIGN_OR_RETURN(auto key, ActiveKey(s, kPlatformAgency));
+  TL_ASSIGN_OR_RETURN(auto signature, signing::Sign(message, key.private_key));
+  return std::make_pair(key.key_id, std::move(signature));
+}
+
+Result<bool> WalletService::VerifyPlatformSignature(storage::Session& s, const std::string& key_id,
+                                                    std::string_view message, std::string_view signature) const {
+  TL_ASSIGN_OR_RETURN(auto keys, s.Query("SELECT k.agency_code, k.public_key, k.valid_from, k.valid_until, "
+                                         "k.root_signature, p.public_key FROM signing_keys k "
+                                         "JOIN platform_keys p ON p.name = 'root' WHERE k.key_id = ?",
+                                         {key_id}));
+  if (keys.empty() || keys.rows[0].Text(0) != kPlatformAgency) return false;
+  const auto& k = keys.rows[0];
+  signing::KeyCertificate cert{key_id, k.Text(0), k.Text(1), k.Int(2), k.Int(3), k.Text(4)};
+  return signing::VerifyCertificate(cert, k.Text(5)) && signing::Verify(message, signature, k.Text(1));
+}
+
 Result<json> WalletService::VerifyId(const std::string& id) const {
   json out;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {

@@ -76,6 +76,15 @@ class WalletService {
   Result<nlohmann::json> Shared(const std::string& token) const;
   Result<std::pair<std::string, std::string>> SharedFile(const std::string& token) const;
 
+  // The platform's own signature (agency code kPlatformAgency, its key certified by the root like an
+  // agency's), in the caller's transaction: (key id, signature). For seals of the data access log.
+  static constexpr char kPlatformAgency[] = "THANGLONG";
+  Result<std::pair<std::string, std::string>> SignAsPlatform(storage::Session& s, std::string_view message) const;
+  // True when `signature` over `message` is by the platform key `key_id` and its certificate is valid
+  // (a key revoked later still verifies what it signed before).
+  Result<bool> VerifyPlatformSignature(storage::Session& s, const std::string& key_id, std::string_view message,
+                                       std::string_view signature) const;
+
   // Key management (city admins).
   Result<nlohmann::json> Keys() const;
   Result<nlohmann::json> RotateKey(const std::string& agency, const audit::Entry& ctx) const;

@@ -1,0 +1,57 @@
+// PeriodicTask: runs a function every `interval` on a thread of its own, until Stop() or destruction.
+//
+// The first run happens one interval after Start(). Stop() wakes the thread at once (no waiting out
+// the interval) and joins it; a run in progress finishes first. Start() on a running task restarts it
+// with the new function and interval.
+//
+// Thread-safety: Start and Stop from one owning thread; the function runs on the task's thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace tl {
+
+class PeriodicTask {
+ public:
+  PeriodicTask() = default;
+  PeriodicTask(const PeriodicTask&) = delete;
+  PeriodicTask& operator=(const PeriodicTask&) = delete;
+  ~PeriodicTask() { Stop(); }
+
+  void Start(std::chrono::milliseconds interval, std::function<void()> run) {
+    Stop();
+    {
+      std::lock_guard lock(mu_);
+      stop_ = false;
+    }
+    thread_ = std::thread([this, interval, run = std::move(run)] {
+      std::unique_lock lock(mu_);
+      while (!cv_.wait_for(lock, interval, [this] { return stop_; })) {
+        lock.unlock();
+        run();
+        lock.lock();
+      }
+    });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tl

@@ -1,0 +1,34 @@
+#include "core/periodic.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace tl {
+namespace {
+
+TEST(PeriodicTaskTest, RunsRepeatedlyUntilStoppedAndStopsWithoutWaitingOutTheInterval) {
+  std::atomic<int> runs{0};
+  PeriodicTask task;
+  task.Start(std::chrono::milliseconds(5), [&] { runs++; });
+  for (int i = 0; i < 400 && runs.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GE(runs.load(), 3);
+  task.Stop();
+  int after_stop = runs.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(runs.load(), after_stop);  // no run after Stop returned
+
+  // A long interval: Stop (here through the destructor) returns at once, before any run.
+  auto started = std::chrono::steady_clock::now();
+  {
+    PeriodicTask slow;
+    slow.Start(std::chrono::hours(1), [&] { runs += 1000; });
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(runs.load(), after_stop);
+}
+
+}  // namespace
+}  // namespace tl
