@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   librestinio-dev libasio-dev libhttp-parser-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libvalijson-dev
-  libsqlite3-dev sqlite3 libpq-dev libsodium-dev libmimalloc-dev libcli11-dev libtomlplusplus-dev libutf8proc-dev
+  libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libmimalloc-dev libcli11-dev libtomlplusplus-dev libutf8proc-dev
   libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-dejavu-extra libgtest-dev libgmock-dev libbenchmark-dev
   poppler-utils zbar-tools
   postgresql postgresql-contrib wrk nginx-light chromium curl ca-certificates

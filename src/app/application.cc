@@ -11,10 +11,13 @@
 #include <ostream>
 
 #include "app/calendar_deadlines.h"
+#include "app/wallet_documents.h"
 #include "core/signing.h"
 #include "core/text.h"
 #include "modules/calendar/calendar.h"
 #include "modules/documents/documents.h"
+#include "modules/ngsild/routes.h"
+#include "modules/subscriptions/routes.h"
 #include "http/openapi.h"
 #include "http/static_files.h"
 #include "storage/migrations.h"
@@ -174,7 +177,8 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
                      identity::IdentityService::Migrations, procedures::ProcedureService::Migrations,
                      dossiers::DossierService::Migrations, calendar::CalendarProvider::Migrations,
                      mail::Outbox::Migrations, exchange::AccessLog::Migrations, exchange::Grants::Migrations,
-                     population::PopulationRegistry::Migrations, wallet::WalletService::Migrations}) {
+                     population::PopulationRegistry::Migrations, wallet::WalletService::Migrations,
+                     ngsild::EntityStore::Migrations, subscriptions::SubscriptionStore::Migrations}) {
     auto m = list();
     migrations.insert(migrations.end(), m.begin(), m.end());
   }
@@ -230,6 +234,18 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   app->access_log_->SetSealSigner(app->seal_signer_.get());
   app->result_listener_ = std::make_unique<ResultsToRegistryAndWallet>(app->registry_.get(), app->wallet_.get());
   app->dossiers_->SetResultListener(app->result_listener_.get());
+  // Once-only: dossiers reference documents of the applicant's wallet (rules as data).
+  TL_ASSIGN_OR_RETURN(auto once_only,
+                      dossiers::ComponentDocumentRules::Load(config.data_root + "/rules/component-document-types.json"));
+  app->dossiers_->EnableOnceOnly(std::move(once_only), std::make_unique<WalletDocumentsOfWallet>(app->wallet_.get()));
+  TL_ASSIGN_OR_RETURN(app->ngsild_contexts_,
+                      ngsild::ContextRegistry::Load(config.data_root + "/ngsi-ld",
+                                                    config.public_url.empty() ? "http://" + config.listen
+                                                                              : config.public_url));
+  app->ngsild_ = std::make_unique<ngsild::EntityStore>(app->db_.get(), clock);
+  // NGSI-LD subscriptions: matching entity changes become outbox rows inside the entity's transaction.
+  app->subscriptions_ = std::make_unique<subscriptions::SubscriptionStore>(app->db_.get(), clock, app->ngsild_contexts_);
+  app->ngsild_->AddListener(app->subscriptions_.get());
   return app;
 }
 
@@ -410,6 +426,8 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(exchange::GrantRoutes(grants_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(exchange::ReportRoutes(access_log_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(wallet::Routes(wallet_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(ngsild::Routes(ngsild_.get(), ngsild_contexts_)));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(subscriptions::Routes(subscriptions_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
   // Other processes may edit the official schedule: check its revision every second, so that due dates
   // computed inside dossier transactions (which must not wait on the database) follow within a second.
@@ -473,6 +491,9 @@ Status Application::StartServer() {
   }
   TL_RETURN_IF_ERROR(server_->Start());
   if (mail_sender_) mail_sender_->Start();  // only `serve` starts servers, so only `serve` sends mail
+  // NGSI-LD notifications: drained from the outbox by every serving process (leases keep them apart).
+  notification_deliverer_ = std::make_unique<subscriptions::Deliverer>(subscriptions_.get(), clock_);
+  notification_deliverer_->Start();
   return Status::Ok();
 }
 
@@ -491,6 +512,10 @@ mail::SenderOptions Application::mail_options() const {
 }
 
 void Application::Shutdown() {
+  if (notification_deliverer_) {
+    notification_deliverer_->Stop();  // at most one POST in flight (10 s timeout); undelivered rows stay queued
+    notification_deliverer_.reset();
+  }
   if (mail_sender_) {
     mail_sender_->Stop();  // prompt: interrupts a waiting SMTP conversation and gives its claims back
     mail_sender_.reset();

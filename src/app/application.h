@@ -27,6 +27,10 @@
 #include "modules/identity/identity.h"
 #include "modules/exchange/access_log.h"
 #include "modules/mail/mail.h"
+#include "modules/ngsild/context.h"
+#include "modules/ngsild/entity_store.h"
+#include "modules/subscriptions/delivery.h"
+#include "modules/subscriptions/store.h"
 #include "modules/population/generator.h"
 #include "modules/population/population.h"
 #include "modules/procedures/procedures.h"
@@ -67,6 +71,8 @@ class Application {
   exchange::AccessLog& access_log() { return *access_log_; }
   exchange::Grants& grants() { return *grants_; }
   wallet::WalletService& wallet() { return *wallet_; }
+  ngsild::EntityStore& ngsild() { return *ngsild_; }
+  subscriptions::SubscriptionStore& subscriptions() { return *subscriptions_; }
   // The SMTP settings and sender policy from the configuration (smtp_*, mail_max_attempts).
   mail::SenderOptions mail_options() const;
   mail::Sender* mail_sender() { return mail_sender_.get(); }  // running in `serve` with smtp_host; else null
@@ -102,6 +108,10 @@ class Application {
   std::unique_ptr<exchange::Grants> grants_;
   std::unique_ptr<population::PopulationRegistry> registry_;
   std::unique_ptr<wallet::WalletService> wallet_;
+  std::shared_ptr<const ngsild::ContextRegistry> ngsild_contexts_;
+  std::unique_ptr<ngsild::EntityStore> ngsild_;
+  std::unique_ptr<subscriptions::SubscriptionStore> subscriptions_;  // a listener of ngsild_
+  std::unique_ptr<subscriptions::Deliverer> notification_deliverer_;  // `serve` only
   std::unique_ptr<exchange::SealSigner> seal_signer_;
   std::unique_ptr<dossiers::ResultListener> result_listener_;
   std::unique_ptr<http::Metrics> metrics_;

@@ -358,7 +358,7 @@ int main(int argc, char** argv) {
   int64_t key_id = 0;
   keys_create->add_option("--name", key_name, "The system using the key, e.g. 'Cổng dịch vụ công Bộ Tư pháp'")->required();
   keys_create->add_option("--agency", key_agency, "Agency code the key acts for (its grants apply)")->required();
-  keys_create->add_option("--scope", key_scopes, "Scope(s): registry.read")->required();
+  keys_create->add_option("--scope", key_scopes, "Scope(s): registry.read, ngsild.read, ngsild.write")->required();
   keys_revoke->add_option("--id", key_id, "Key id (see `keys list`)")->required();
   keys_create->callback([&] {
     auto app = OpenApp(keys_flags);

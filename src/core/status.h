@@ -46,6 +46,19 @@ class [[nodiscard]] Status {
   const std::string& field() const { return field_; }
   std::string ToString() const;
 
+  // The RFC 9457 problem `type` URI to answer with instead of the code's default, for an API with an
+  // error vocabulary of its own (NGSI-LD's https://uri.etsi.org/ngsi-ld/errors/...). It must point to
+  // a string with static storage duration; null means the default.
+  const char* problem_type() const { return problem_type_; }
+  Status& WithProblemType(const char* type) & {
+    problem_type_ = type;
+    return *this;
+  }
+  Status&& WithProblemType(const char* type) && {
+    problem_type_ = type;
+    return std::move(*this);
+  }
+
   // Marks a status as deliberately ignored.
   void IgnoreError() const {}
 
@@ -53,6 +66,7 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string field_;
+  const char* problem_type_ = nullptr;
 };
 
 inline Status InvalidArgument(std::string message, std::string field = {}) {

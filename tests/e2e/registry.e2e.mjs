@@ -5,13 +5,19 @@
 // registration carried to issue-result (through the API) adds the child to the registry and lands in
 // the citizen's wallet signed, its
 // signature checks out on the wallet page and on the public verification page without login, and a
-// share link opens the document alone. English; no console errors.
+// share link opens the document alone. Once-only: a permanent residence dossier for the newborn takes
+// the birth certificate from the wallet instead of an upload, and the desk officer verifies it; at the
+// desk, an applicant is checked against the registry (match and mismatch) instead of paper copies,
+// which fills the form and shows up in the citizen's log. English; no console errors.
 //
 //   THANGLONG_BASE_URL=http://127.0.0.1:8080 node tests/e2e/registry.e2e.mjs
 import { assert, check, chromium, CHROMIUM, CHROMIUM_ARGS, failSetup, finish, screenshotPath, startWatchdog, TIMEOUT, url } from './harness.mjs';
 
 const PASSWORD = 'ThangLong@2025';
 const PURPOSE = 'Xác minh nhân thân người nộp hồ sơ khai sinh';
+const DESK_PURPOSE = 'Đối chiếu nhân thân người nộp tại bộ phận một cửa';
+const KINSHIP = 'Giấy tờ, tài liệu chứng minh quan hệ nhân thân';
+const hanoiToday = () => new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
 const shot = (page, name) => page.screenshot({ path: screenshotPath(`registry-${name}`), fullPage: true });
 startWatchdog(200);
 
@@ -176,6 +182,83 @@ try {
     await desk.getByTestId('person').filter({ hasText: 'Nguyễn Văn An' }).waitFor();
     await shot(desk, 'newborn');
     return anh.personal_id;
+  });
+
+  await check('once-only: a permanent residence dossier takes the birth certificate from the wallet, not an upload', async () => {
+    const c = await token('citizen');
+    const anh = (await api('GET', '/me/registry', undefined, c)).children.find((x) => x.full_name === 'Nguyễn Minh Anh');
+    await citizen.goto(url('/dossiers/new?procedure=1.004222'), { waitUntil: 'networkidle' });
+    const offer = citizen.getByTestId('component-with-offer');
+    await offer.first().waitFor();
+    assert((await offer.count()) === 1, `${await offer.count()} components offer wallet documents`);
+    assert((await offer.innerText()).includes(KINSHIP), await offer.innerText());
+    await offer.getByLabel('Dùng giấy tờ trong kho dữ liệu').check();
+    const picker = offer.getByLabel('Giấy tờ trong kho dữ liệu', { exact: true });
+    await picker.selectOption(documentId);
+    assert((await picker.locator('option:checked').innerText()).includes('Giấy khai sinh: Nguyễn Minh Anh'), 'picker');
+    assert(await offer.getByLabel(KINSHIP).isChecked(), 'the component is not counted as handed in');
+    // The newborn, into her father's household.
+    await citizen.locator('#df-f-person--full_name').fill('Nguyễn Minh Anh');
+    await citizen.locator('#df-f-person--date_of_birth').fill('2026-11-10');
+    await citizen.locator('#df-f-person--sex').selectOption('Nữ');
+    await citizen.locator('#df-f-person--personal_id').fill(anh.personal_id);
+    await citizen.locator('#df-f-new_address').fill('Số 12 phố Quán Thánh, Phường Ba Đình');
+    await citizen.locator('#df-f-basis').selectOption('Về ở với vợ, chồng, con, cha, mẹ hoặc người thân');
+    await citizen.getByLabel('Phường, xã giải quyết hồ sơ').selectOption('00004');
+    const applicant = citizen.getByRole('group', { name: 'Thông tin người nộp hồ sơ' });
+    if (!(await applicant.getByLabel('Số điện thoại').inputValue())) await applicant.getByLabel('Số điện thoại').fill('0912345678');
+    await citizen.getByTestId('components').getByLabel('Tờ khai thay đổi thông tin cư trú (mẫu CT01)').check();
+    await shot(citizen, 'once-only-form');
+    await citizen.getByRole('button', { name: 'Nộp hồ sơ', exact: true }).click();
+    await citizen.waitForURL(/\/receipt$/);
+    const code = (await citizen.getByTestId('receipt-code').innerText()).trim();
+    const dossier = await api('GET', `/dossiers/${code}`, undefined, c);
+    assert(dossier.wallet_documents.length === 1 && dossier.wallet_documents[0].document_id === documentId &&
+      dossier.wallet_documents[0].component === KINSHIP, JSON.stringify(dossier.wallet_documents));
+    assert(dossier.attachments.length === 0 && dossier.components.includes(KINSHIP), JSON.stringify(dossier.components));
+    // The desk officer opens it and checks the document's signature; the index counts the reuse.
+    await desk.goto(url(`/dossiers/${code}`), { waitUntil: 'networkidle' });
+    const ref = desk.getByTestId('wallet-documents').locator('li').filter({ hasText: 'Giấy khai sinh: Nguyễn Minh Anh' });
+    await ref.getByRole('button', { name: 'Kiểm tra chữ ký' }).click();
+    await ref.locator('[data-testid="verdict"][data-status="valid"]').waitFor();
+    await shot(desk, 'once-only-desk');
+    const today = hanoiToday();
+    const index = await api('GET', `/stats/service-index?unit=00004&from=${today}&to=${today}`);
+    const reuse = index.indicators.find((i) => i.key === 'digitisation.reuse');
+    assert(reuse && reuse.numerator === 1, JSON.stringify(reuse));
+    return `${code}, reuse ${reuse.numerator}/${reuse.denominator}`;
+  });
+
+  await check('desk verification: an applicant is checked against the registry instead of paper copies', async () => {
+    await desk.locator('nav').getByRole('link', { name: 'Tiếp nhận hồ sơ' }).click();
+    await desk.waitForURL(/\/desk\/new$/);
+    const panel = desk.getByTestId('desk-registry-check');
+    await panel.getByRole('heading', { name: 'Xác minh với CSDL dân cư' }).waitFor();
+    await panel.getByLabel('Số định danh cá nhân của người nộp').fill('001090012345');
+    await panel.getByLabel('Mục đích xác minh').fill(DESK_PURPOSE);
+    await panel.getByLabel('Họ và tên (theo giấy tờ xuất trình)').fill('nguyễn  văn an');
+    await panel.getByLabel('Ngày sinh (theo giấy tờ xuất trình)').fill('1990-03-16');
+    await panel.getByRole('button', { name: 'Xác minh', exact: true }).click();
+    await panel.locator('[data-testid="registry-check"][data-result="mismatch"]').waitFor();
+    await panel.locator('tr[data-field="full_name"][data-result="match"]').waitFor();
+    await panel.locator('tr[data-field="birth_date"][data-result="mismatch"]').waitFor();
+    await shot(desk, 'desk-check-mismatch');
+    await panel.getByLabel('Ngày sinh (theo giấy tờ xuất trình)').fill('1990-03-15');
+    await panel.getByRole('button', { name: 'Xác minh', exact: true }).click();
+    await panel.locator('[data-testid="registry-check"][data-result="match"]').getByText('Khớp với CSDL dân cư').waitFor();
+    // The applicant's part of the form comes from the registry.
+    await desk.getByLabel('Tìm thủ tục (tên hoặc mã)').fill('dang ky thuong tru');
+    await desk.getByRole('button', { name: /Chọn thủ tục .*\(1\.004222\)/ }).click();
+    await desk.getByTestId('desk-procedure').filter({ hasText: '1.004222' }).waitFor();
+    await desk.waitForFunction(() => document.querySelector('#df-name')?.value === 'Nguyễn Văn An');
+    const applicant = desk.getByRole('group', { name: 'Thông tin người nộp hồ sơ' });
+    assert((await applicant.getByLabel('Số định danh cá nhân').inputValue()) === '001090012345', 'personal id');
+    assert((await applicant.getByLabel('Địa chỉ').inputValue()).includes('Quán Thánh'), 'address');
+    await shot(desk, 'desk-check');
+    // Both reads are in the citizen's log, with their purpose.
+    const log = await api('GET', '/me/data-access-log', undefined, await token('citizen'));
+    const reads = log.items.filter((e) => e.purpose === DESK_PURPOSE && e.official === 'desk');
+    assert(reads.length === 2, JSON.stringify(log.items.slice(0, 3)));
   });
 
   await check('English', async () => {

@@ -169,6 +169,51 @@ export interface SubmitDossier {
   applicant: Applicant;
   form: Record<string, unknown>;
   components: string[];
+  /** Once-only: components satisfied by documents of the applicant's own wallet instead of an upload. */
+  wallet_documents?: WalletReference[];
+}
+
+export interface WalletReference {
+  component: string;
+  document_id: string;
+}
+
+/** A wallet document a dossier refers to, as recorded at submission. */
+export interface DossierWalletDocument extends WalletReference {
+  type: string;
+  title: string;
+  number: string;
+  issuer_agency: string;
+  issued_on: string;
+  url: string;
+}
+
+/** The same, verified now (GET /dossiers/{code}/wallet-documents/{id}). */
+export interface ReferencedDocument extends DossierWalletDocument {
+  components: string[];
+  has_file: boolean;
+  file_url?: string;
+  verification: { status: Verification['status']; reason: string; checked_at: string };
+}
+
+/** A wallet document offered for a component (GET /me/wallet/offers). */
+export interface WalletOffer {
+  id: string;
+  type: string;
+  document_type: string;
+  document_label_vi: string;
+  document_label_en: string;
+  title: string;
+  number: string;
+  issuer_agency: string;
+  issued_on: string;
+  valid_until: string | null;
+}
+
+export interface ComponentOffers {
+  component: string;
+  document_types: { type: string; label_vi: string; label_en: string }[];
+  documents: WalletOffer[];
 }
 
 export interface TimelineEvent {
@@ -225,6 +270,7 @@ export interface Dossier {
   rating?: number | null;
   timeline: TimelineEvent[];
   allowed_actions: string[];
+  wallet_documents?: DossierWalletDocument[];
 }
 
 export interface DossierSummary {
@@ -398,6 +444,19 @@ export interface ShareLink {
 
 const enc = encodeURIComponent;
 
+/** A file behind the API (authorised like any call), for saving it. */
+export async function fetchFile(path: string): Promise<Blob> {
+  const headers: Record<string, string> = {};
+  const token = authToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(path, { headers, credentials: 'same-origin' });
+  if (!res.ok) {
+    const problem = (await res.json().catch(() => null)) as Problem | null;
+    throw new ApiError(res.status, problem ?? { status: res.status, title: res.statusText });
+  }
+  return res.blob();
+}
+
 function qs(params: Record<string, string | number | undefined | null>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
@@ -468,4 +527,8 @@ export const api = {
   myWallet: (signal?: AbortSignal) => request<{ items: WalletDocument[] }>('GET', '/me/wallet', undefined, signal),
   share: (id: string, hours: number) => request<ShareLink>('POST', `/me/wallet/${enc(id)}/share`, { hours }),
   verifyDocument: (documentId: string) => request<Verification>('POST', '/documents/verify', { document_id: documentId }),
+  walletOffers: (procedure: string, signal?: AbortSignal) =>
+    request<{ procedure: string; components: ComponentOffers[] }>('GET', '/me/wallet/offers' + qs({ procedure }), undefined, signal),
+  referencedDocument: (code: string, documentId: string) =>
+    request<ReferencedDocument>('GET', `/dossiers/${enc(code)}/wallet-documents/${enc(documentId)}`),
 };

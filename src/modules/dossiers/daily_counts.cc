@@ -14,7 +14,8 @@ Counts Of(const Facts& f) {
           f.has_components ? 1 : 0,
           f.rating ? 1 : 0,
           f.rating && *f.rating >= 4 ? 1 : 0,
-          f.apologies > 0 ? 1 : 0};
+          f.apologies > 0 ? 1 : 0,
+          f.reusing ? 1 : 0};
 }
 
 Counts Minus(const Counts& a, const Counts& b) {
@@ -51,6 +52,23 @@ Status Add(storage::Session& s, const std::string& unit, int64_t day, const Coun
 }
 
 std::string RebuildSql() {
+  return "INSERT INTO dossier_daily_counts (unit_code, day, received, online, resolved, resolved_on_time, "
+         "online_resolved, online_result, with_components, rated, satisfied, apologised, reusing) "
+         "SELECT unit_code, (submitted_at + 25200000) / 86400000, COUNT(*), "
+         "SUM(CASE WHEN channel = 'online' THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN finished_at IS NOT NULL AND status <> 'withdrawn' THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN finished_at IS NOT NULL AND status <> 'withdrawn' AND on_time = 1 THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN channel = 'online' AND finished_at IS NOT NULL THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN channel = 'online' AND finished_at IS NOT NULL AND delivery = 'online' THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN components <> '[]' THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN apologies > 0 THEN 1 ELSE 0 END), "
+         "SUM(CASE WHEN reused_documents > 0 THEN 1 ELSE 0 END) "
+         "FROM dossiers GROUP BY unit_code, (submitted_at + 25200000) / 86400000";
+}
+
+std::string RebuildSqlV502() {
   return "INSERT INTO dossier_daily_counts (unit_code, day, received, online, resolved, resolved_on_time, "
          "online_resolved, online_result, with_components, rated, satisfied, apologised) "
          "SELECT unit_code, (submitted_at + 25200000) / 86400000, COUNT(*), "

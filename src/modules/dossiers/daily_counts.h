@@ -1,6 +1,7 @@
 // Daily counts behind the service index (chỉ số phục vụ, Decision 766): for each commune/ward and each
-// Hà Nội day of submission, how many dossiers were received, online, resolved, resolved on time, and
-// so on — every count that does not depend on the moment of the query. They are kept in the table
+// Hà Nội day of submission, how many dossiers were received, online, resolved, resolved on time,
+// reusing documents of the applicant's wallet (once-only), and so on — every count that does not
+// depend on the moment of the query. They are kept in the table
 // dossier_daily_counts, in the same transaction as every change of a dossier that moves a count
 // (submission, an action, a rating), so the index over a year of four million dossiers sums a few
 // tens of thousands of rows instead of scanning the dossiers. Open and overdue dossiers depend on the
@@ -21,11 +22,11 @@ namespace tl::dossiers::daily {
 
 inline constexpr int64_t kHanoiOffsetMs = 7LL * 3600 * 1000;
 inline constexpr int64_t kDayMs = 86400000;
-inline constexpr int kFields = 10;
+inline constexpr int kFields = 11;
 // Column names, in the order of Counts' values.
 inline constexpr std::array<const char*, kFields> kFieldNames = {
-    "received",      "online",          "resolved", "resolved_on_time", "online_resolved",
-    "online_result", "with_components", "rated",    "satisfied",        "apologised"};
+    "received",        "online", "resolved",  "resolved_on_time", "online_resolved", "online_result",
+    "with_components", "rated",  "satisfied", "apologised",       "reusing"};
 
 using Counts = std::array<int64_t, kFields>;
 
@@ -37,6 +38,7 @@ struct Facts {
   bool has_components = false;
   std::optional<int64_t> rating;
   int64_t apologies = 0;
+  bool reusing = false;  // at least one component satisfied by a document of the applicant's wallet
 };
 
 // One dossier's contribution (each value 0 or 1).
@@ -58,7 +60,9 @@ Status Add(storage::Session& s, const std::string& unit, int64_t day, const Coun
 // Recomputes the whole table from the dossiers (after a bulk load, or to repair).
 Status Rebuild(storage::Session& s);
 
-// The SQL that fills the table from the dossiers table (shared by Rebuild and the migration).
+// The SQL that fills the table from the dossiers table (Rebuild). The schema of migration 502, before
+// the reuse count existed, is filled by RebuildSqlV502 (migrations never change once released).
 std::string RebuildSql();
+std::string RebuildSqlV502();
 
 }  // namespace tl::dossiers::daily

@@ -31,7 +31,8 @@ Result<std::optional<std::string>> OptionalStringMember(const json& obj, const c
 Result<SubmitRequest> ParseSubmit(const http::Request& req) {
   SubmitRequest s;
   TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"procedure_code", "unit_code", "channel", "delivery",
-                                                             "applicant", "form", "components", "attachments"}));
+                                                             "applicant", "form", "components", "attachments",
+                                                             "wallet_documents"}));
   if (const json* files = body.Raw("attachments"); files && !files->is_null()) {
     if (!files->is_array()) return InvalidArgument("must be an array of {sha256, name}", "attachments");
     for (const auto& f : *files) {
@@ -44,6 +45,34 @@ Result<SubmitRequest> ParseSubmit(const http::Request& req) {
       }
       TL_ASSIGN_OR_RETURN(auto name, OptionalStringMember(f, "name", "attachments.", 200));
       s.attachments.push_back({sha, name.value_or(sha.substr(0, 12))});
+    }
+  }
+  if (const json* refs = body.Raw("wallet_documents"); refs && !refs->is_null()) {
+    if (!refs->is_array()) return InvalidArgument("must be an array of {component, document_id}", "wallet_documents");
+    if (refs->size() > 30) return InvalidArgument("at most 30 wallet documents", "wallet_documents");
+    for (size_t i = 0; i < refs->size(); ++i) {
+      const json& ref = (*refs)[i];
+      const std::string at = "wallet_documents." + std::to_string(i);
+      if (!ref.is_object()) return InvalidArgument("must be an object {component, document_id}", at);
+      for (const auto& [k, v] : ref.items()) {
+        if (k != "component" && k != "document_id") return InvalidArgument("unknown field '" + k + "'", at + "." + k);
+      }
+      TL_ASSIGN_OR_RETURN(auto component, OptionalStringMember(ref, "component", at + ".", 500));
+      if (!component || component->empty()) return InvalidArgument("is required", at + ".component");
+      if (!ref.contains("document_id") || !ref["document_id"].is_string()) {
+        return InvalidArgument("is required", at + ".document_id");
+      }
+      std::string id = ref["document_id"];
+      constexpr const char* kIdChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+      if (id.empty() || id.size() > 64 || id.find_first_not_of(kIdChars) != std::string::npos) {
+        return InvalidArgument("is not a document id (1-64 letters, digits, - or _)", at + ".document_id");
+      }
+      for (const auto& earlier : s.wallet_documents) {
+        if (earlier.component == *component) {
+          return InvalidArgument("names a component already taken from the wallet", at + ".component");
+        }
+      }
+      s.wallet_documents.push_back({*component, id});
     }
   }
   TL_ASSIGN_OR_RETURN(s.procedure_code, body.String("procedure_code", 40));
@@ -83,7 +112,11 @@ Result<SubmitRequest> ParseSubmit(const http::Request& req) {
 const char* kDossierSchema =
     R"({"type":"object","properties":{"code":{"type":"string"},"procedure":{"type":"object"},"status":{"type":"string"},"status_label":{"type":"string"},"version":{"type":"integer"},"due_at":{"type":["string","null"]},"overdue":{"type":"boolean"},"timeline":{"type":"array"},"allowed_actions":{"type":"array","items":{"type":"string"}}}})";
 const char* kSubmitSchema =
-    R"({"type":"object","required":["procedure_code","applicant"],"additionalProperties":false,"properties":{"procedure_code":{"type":"string"},"unit_code":{"type":"string","description":"commune/ward that handles a commune-level procedure"},"channel":{"enum":["online","desk","postal"]},"delivery":{"enum":["desk","online","post"]},"applicant":{"type":"object","required":["full_name"],"properties":{"full_name":{"type":"string"},"personal_id":{"type":"string"},"tax_code":{"type":"string"},"phone":{"type":"string"},"email":{"type":"string"},"address":{"type":"string"}}},"form":{"type":"object"},"components":{"type":"array","items":{"type":"string"}},"attachments":{"type":"array","items":{"type":"object","required":["sha256"],"properties":{"sha256":{"type":"string"},"name":{"type":"string"}}}}}})";
+    R"({"type":"object","required":["procedure_code","applicant"],"additionalProperties":false,"properties":{"procedure_code":{"type":"string"},"unit_code":{"type":"string","description":"commune/ward that handles a commune-level procedure"},"channel":{"enum":["online","desk","postal"]},"delivery":{"enum":["desk","online","post"]},"applicant":{"type":"object","required":["full_name"],"properties":{"full_name":{"type":"string"},"personal_id":{"type":"string"},"tax_code":{"type":"string"},"phone":{"type":"string"},"email":{"type":"string"},"address":{"type":"string"}}},"form":{"type":"object"},"components":{"type":"array","items":{"type":"string"}},"attachments":{"type":"array","items":{"type":"object","required":["sha256"],"properties":{"sha256":{"type":"string"},"name":{"type":"string"}}}},"wallet_documents":{"type":"array","maxItems":30,"description":"once-only: components satisfied by documents of the applicant's own wallet instead of an upload (citizens); each must verify as valid and be of a type that can stand for the component; see GET /api/v1/me/wallet/offers","items":{"type":"object","required":["component","document_id"],"additionalProperties":false,"properties":{"component":{"type":"string","description":"one of the procedure's components"},"document_id":{"type":"string"}}}}}})";
+const char* kOffersSchema =
+    R"({"type":"object","properties":{"procedure":{"type":"string"},"components":{"type":"array","items":{"type":"object","properties":{"component":{"type":"string"},"document_types":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"label_vi":{"type":"string"},"label_en":{"type":"string"}}}},"documents":{"type":"array","items":{"type":"object","properties":{"id":{"type":"string"},"type":{"type":"string"},"document_type":{"type":"string"},"title":{"type":"string"},"number":{"type":"string"},"issuer_agency":{"type":"string"},"issued_on":{"type":"string"},"valid_until":{"type":["string","null"]}}}}}}}}})";
+const char* kReferencedSchema =
+    R"({"type":"object","properties":{"component":{"type":"string"},"components":{"type":"array","items":{"type":"string"}},"document_id":{"type":"string"},"type":{"type":"string"},"title":{"type":"string"},"number":{"type":"string"},"issuer_agency":{"type":"string"},"issued_on":{"type":"string"},"has_file":{"type":"boolean"},"file_url":{"type":"string"},"verification":{"type":"object","properties":{"status":{"type":"string","enum":["valid","tampered","revoked","unverified","unknown"]},"reason":{"type":"string"},"checked_at":{"type":"string"}}}}})";
 const char* kActionSchema =
     R"({"type":"object","required":["version"],"additionalProperties":false,"properties":{"version":{"type":"integer","description":"the dossier version the action is based on"},"note":{"type":"string"},"assignee":{"type":"string"},"agency":{"type":"string"},"new_due_date":{"type":"string","format":"date"}}})";
 const char* kListSchema =
@@ -244,6 +277,50 @@ std::vector<http::Route> Routes(DossierService* svc) {
                },
                {"Download an attached file (its owner, or whoever may see a dossier citing it)", "dossiers",
                 {{"sha256", "path", "The file's SHA-256"}}, "", ""}});
+  r.push_back({Method::kGet, "/api/v1/me/wallet/offers", Access::Roles({"citizen"}).PersonalData(),
+               [svc](http::Request& req) -> Result<http::Response> {
+                 auto procedure = req.Query("procedure");
+                 if (!procedure || procedure->empty()) return InvalidArgument("is required", "procedure");
+                 if (procedure->size() > 40) return InvalidArgument("is too long", "procedure");
+                 TL_ASSIGN_OR_RETURN(auto j, svc->WalletOffers(*req.principal, *procedure));
+                 return http::Response::Json(200, j.dump());
+               },
+               {"Once-only: for each component of a procedure, your signed wallet documents that verify as valid and "
+                "can stand for it (data/rules/component-document-types.json)",
+                "dossiers",
+                {{"procedure", "query", "Procedure code", true}},
+                "",
+                kOffersSchema}});
+  r.push_back({Method::kGet, "/api/v1/dossiers/{code}/wallet-documents/{document_id}",
+               Access::Authenticated().PersonalData(),
+               [svc](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto j, svc->ReferencedDocument(*req.principal, req.Param("code"),
+                                                                    req.Param("document_id")));
+                 return http::Response::Json(200, j.dump());
+               },
+               {"A wallet document a dossier refers to instead of an upload, verified now (whoever may see the "
+                "dossier)",
+                "dossiers",
+                {{"code", "path", "Dossier code"}, {"document_id", "path", "Wallet document id"}},
+                "",
+                kReferencedSchema}});
+  r.push_back({Method::kGet, "/api/v1/dossiers/{code}/wallet-documents/{document_id}/file",
+               Access::Authenticated().PersonalData(),
+               [svc](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto f, svc->ReferencedDocumentFile(*req.principal, req.Param("code"),
+                                                                        req.Param("document_id")));
+                 http::Response resp;
+                 resp.content_type = f.content_type;
+                 resp.body = std::move(f.bytes);
+                 resp.headers.emplace_back("Content-Disposition", "attachment");
+                 resp.headers.emplace_back("Content-Security-Policy", "sandbox");
+                 return resp;
+               },
+               {"The file of a wallet document a dossier refers to (a certified copy; issued results have none)",
+                "dossiers",
+                {{"code", "path", "Dossier code"}, {"document_id", "path", "Wallet document id"}},
+                "",
+                ""}});
   r.push_back({Method::kGet, "/api/v1/dossier-rules", Access::Public(),
                [svc](http::Request&) -> Result<http::Response> {
                  json states = json::object();

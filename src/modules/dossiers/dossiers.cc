@@ -24,18 +24,32 @@ constexpr const char* kColumns =
     "code, procedure_code, procedure_name, receiving_agency, competent_agency, handling_agency, unit_code, channel, "
     "delivery, status, version, applicant_user_id, applicant_name, applicant_id_number, applicant_phone, "
     "applicant_email, applicant_address, form, components, assignee, working_days, submitted_at, received_at, "
-    "due_at, paused_at, finished_at, returned_at, on_time, apologies, rating, updated_at";
+    "due_at, paused_at, finished_at, returned_at, on_time, apologies, rating, updated_at, reused_documents";
 enum Col {
   kCode, kProcCode, kProcName, kReceiving, kCompetent, kHandling, kUnit, kChannel, kDelivery, kStatus, kVersion,
   kApplicantUser, kApplicantName, kApplicantId, kApplicantPhone, kApplicantEmail, kApplicantAddress, kForm,
   kComponents, kAssignee, kWorkingDays, kSubmittedAt, kReceivedAt, kDueAt, kPausedAt, kFinishedAt, kReturnedAt,
-  kOnTime, kApologies, kRating, kUpdatedAt
+  kOnTime, kApologies, kRating, kUpdatedAt, kReusedDocuments
 };
 
 json OptTime(const storage::Row& r, int col) {
   return r.IsNull(col) ? json(nullptr) : json(FormatRfc3339(r.Int(col)));
 }
 json OptText(const storage::Row& r, int col) { return r.IsNull(col) ? json(nullptr) : json(r.Text(col)); }
+
+// A dossier's reference to a wallet document, as recorded at submission.
+constexpr const char* kWalletRefColumns =
+    "component, document_id, document_type, title, number, issuer_agency, issued_on";
+json WalletRefJson(const std::string& code, const storage::Row& w) {
+  return {{"component", w.Text(0)},
+          {"document_id", w.Text(1)},
+          {"type", w.Text(2)},
+          {"title", w.Text(3)},
+          {"number", w.Text(4)},
+          {"issuer_agency", w.Text(5)},
+          {"issued_on", w.Text(6)},
+          {"url", "/api/v1/dossiers/" + code + "/wallet-documents/" + w.Text(1)}};
+}
 
 // "UBND00004-261122-0001": the receiving agency, the Hà Nội date, the sequence of the day.
 std::string HanoiYymmdd(int64_t ms) {
@@ -129,7 +143,15 @@ std::vector<storage::Migration> DossierService::Migrations() {
            "rated BIGINT NOT NULL, satisfied BIGINT NOT NULL, apologised BIGINT NOT NULL, PRIMARY KEY (unit_code, day));"
            "CREATE INDEX dossier_daily_counts_day ON dossier_daily_counts (day);"
            "CREATE INDEX dossiers_open ON dossiers (submitted_at) WHERE finished_at IS NULL;" +
-               daily::RebuildSql() + ";"}};
+               daily::RebuildSqlV502() + ";"},
+          {503, "once-only: components satisfied by documents of the applicant's wallet, and their count",
+           "CREATE TABLE dossier_wallet_documents (dossier_code TEXT NOT NULL REFERENCES dossiers(code), "
+           "component TEXT NOT NULL, document_id TEXT NOT NULL, document_type TEXT NOT NULL, title TEXT NOT NULL, "
+           "number TEXT NOT NULL, issuer_agency TEXT NOT NULL, issued_on TEXT NOT NULL, PRIMARY KEY (dossier_code, "
+           "component));"
+           "CREATE INDEX dossier_wallet_documents_document ON dossier_wallet_documents (document_id);"
+           "ALTER TABLE dossiers ADD COLUMN reused_documents INTEGER NOT NULL DEFAULT 0;"
+           "ALTER TABLE dossier_daily_counts ADD COLUMN reusing BIGINT NOT NULL DEFAULT 0;"}};
 }
 
 namespace {
@@ -143,6 +165,7 @@ daily::Facts FactsOf(const storage::Row& r) {
   f.has_components = r.Text(kComponents) != "[]";
   if (!r.IsNull(kRating)) f.rating = r.Int(kRating);
   f.apologies = r.Int(kApologies);
+  f.reusing = r.Int(kReusedDocuments) > 0;
   return f;
 }
 }  // namespace
@@ -210,6 +233,7 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
   if (req.applicant.tax_code) TL_RETURN_IF_ERROR(ValidateTaxCode(*req.applicant.tax_code, "applicant.tax_code"));
   if (req.components.size() > 50) return InvalidArgument("at most 50 components", "components");
   if (req.attachments.size() > 30) return InvalidArgument("at most 30 attachments", "attachments");
+  if (req.wallet_documents.size() > 30) return InvalidArgument("at most 30 wallet documents", "wallet_documents");
 
   auto proc_text = procedures_->GetJson(req.procedure_code, std::nullopt);
   if (!proc_text.ok()) {
@@ -231,8 +255,37 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
   const std::string& competent = route[1];
   const std::string& unit = route[2];
   if (desk && !who.CoversAgency(receiving)) return PermissionDenied("you record submissions only for your agency");
+  // Once-only: a component taken from the applicant's own wallet counts as handed in. What can be
+  // checked without the wallet is checked here; the documents themselves inside the transaction.
+  std::vector<std::string> handed_in = req.components;
+  if (!req.wallet_documents.empty()) {
+    if (!once_only_rules_ || !wallet_) {
+      return Status(StatusCode::kFailedPrecondition, "documents of the wallet cannot be referenced on this server",
+                    "wallet_documents");
+    }
+    if (!applicant_self || !who.personal_id) {
+      return InvalidArgument("only an applicant with a personal id refers to documents of their own wallet",
+                             "wallet_documents");
+    }
+    TL_ASSIGN_OR_RETURN(auto names, ComponentNames(req.procedure_code, "procedure_code"));
+    for (size_t i = 0; i < req.wallet_documents.size(); ++i) {
+      const WalletReference& ref = req.wallet_documents[i];
+      const std::string field = "wallet_documents." + std::to_string(i) + ".component";
+      if (!names.empty() && std::find(names.begin(), names.end(), ref.component) == names.end()) {
+        return InvalidArgument("is not a component of this procedure", field);
+      }
+      if (once_only_rules_->RulesForComponent(ref.component).empty()) {
+        return InvalidArgument("no wallet document can stand for this component", field);
+      }
+      if (std::find(handed_in.begin(), handed_in.end(), ref.component) == handed_in.end()) {
+        handed_in.push_back(ref.component);
+      }
+    }
+    if (handed_in.size() > 50) return InvalidArgument("at most 50 components", "components");
+  }
   // The procedure's form (its JSON Schema, or the generic default) checks what was filled in.
-  json filled = {{"applicant", {{"full_name", req.applicant.full_name}}}, {"form", req.form}, {"components", req.components}};
+  json filled = {
+      {"applicant", {{"full_name", req.applicant.full_name}}}, {"form", req.form}, {"components", handed_in}};
   if (req.applicant.personal_id) filled["applicant"]["personal_id"] = *req.applicant.personal_id;
   if (req.applicant.tax_code) filled["applicant"]["tax_code"] = *req.applicant.tax_code;
   if (req.applicant.phone) filled["applicant"]["phone"] = *req.applicant.phone;
@@ -248,13 +301,47 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
     due = d;
   }
   std::string status = received_now ? "received" : "submitted";
-  json components = req.components;
+  json components = handed_in;
   DossierRows view;
   std::optional<int64_t> applicant_user;
   if (applicant_self) applicant_user = who.user_id;
   std::string id_number = req.applicant.personal_id.value_or(req.applicant.tax_code.value_or(""));
 
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    // Each referenced document: the applicant's own (someone else's answers like a missing one), signed
+    // and verifying as valid now, of a type that can stand for its component, and in date.
+    std::vector<HeldDocument> referenced;
+    const std::string today = FormatDate(now + kHanoiOffsetMs);
+    for (size_t i = 0; i < req.wallet_documents.size(); ++i) {
+      const WalletReference& ref = req.wallet_documents[i];
+      const std::string field = "wallet_documents." + std::to_string(i) + ".document_id";
+      auto found = wallet_->Find(s, ref.document_id);
+      if (!found.ok() && found.status().code() != StatusCode::kNotFound) return found.status();
+      if (!found.ok() || found->holder != *who.personal_id) {
+        return InvalidArgument("no document with this id in your wallet", field);
+      }
+      auto unprocessable = [&](std::string message) {
+        return Status(StatusCode::kFailedPrecondition, std::move(message), field);
+      };
+      if (found->state == "unverified") {
+        return unprocessable("a scan nobody has certified cannot stand for a component; have the copy certified first");
+      }
+      const DocumentTypeRule* rule = once_only_rules_->RuleOfDocument(found->type);
+      if (!rule || !once_only_rules_->Satisfies(ref.component, found->type)) {
+        return unprocessable("a document of this type cannot stand for the component " + ref.component);
+      }
+      if (found->verdict != "valid") {
+        return unprocessable("the document does not verify as valid (" + found->verdict + "): " + found->reason);
+      }
+      if (!found->valid_until.empty() && found->valid_until < today) {
+        return unprocessable("the document expired on " + found->valid_until);
+      }
+      if (!ComponentDocumentRules::WithinValidDays(*rule, found->issued_on, today)) {
+        return unprocessable("a " + rule->label_vi + " stands for a component only " +
+                             std::to_string(rule->valid_days) + " days after its issue");
+      }
+      referenced.push_back(*std::move(found));
+    }
     std::string day = HanoiYymmdd(now);
     TL_ASSIGN_OR_RETURN(auto seq, s.Query("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, 1) "
                                           "ON CONFLICT (agency_code, day) DO UPDATE SET last_value = "
@@ -272,17 +359,18 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
         storage::OptText(req.applicant.phone), storage::OptText(req.applicant.email), req.applicant.address,
         req.form.dump(), components.dump(), working_days, now,
         received_now ? storage::Value(now) : storage::Null(), due ? storage::Value(*due) : storage::Null(),
-        due.value_or(kNoDue), now};
+        due.value_or(kNoDue), now, static_cast<int64_t>(referenced.size())};
     TL_ASSIGN_OR_RETURN(
         auto ins, s.ExecV("INSERT INTO dossiers (code, procedure_code, procedure_name, receiving_agency, competent_agency, "
                           "handling_agency, unit_code, channel, delivery, status, version, applicant_user_id, "
                           "applicant_name, applicant_name_folded, applicant_id_number, applicant_phone, applicant_email, "
                           "applicant_address, form, components, working_days, submitted_at, received_at, due_at, "
-                          "queue_key, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                          "?, ?, ?, ?, ?)",
+                          "queue_key, updated_at, reused_documents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           v));
     (void)ins;
     daily::Facts facts{channel, delivery, status, false, std::nullopt, components != json::array(), std::nullopt, 0};
+    facts.reusing = !referenced.empty();
     TL_RETURN_IF_ERROR(daily::Add(s, unit, daily::DayOf(now), daily::Of(facts)));
     for (const auto& a : req.attachments) {
       TL_ASSIGN_OR_RETURN(auto own, s.Query("SELECT 1 FROM dossier_file_owners WHERE sha256 = ? AND user_id = ?",
@@ -293,7 +381,17 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
                                           {code, a.sha256, a.name}));
       (void)at;
     }
+    for (size_t i = 0; i < referenced.size(); ++i) {
+      const HeldDocument& d = referenced[i];
+      TL_ASSIGN_OR_RETURN(auto w, s.Exec("INSERT INTO dossier_wallet_documents (dossier_code, component, document_id, "
+                                         "document_type, title, number, issuer_agency, issued_on) VALUES (?, ?, ?, ?, "
+                                         "?, ?, ?, ?)",
+                                         {code, req.wallet_documents[i].component, d.id, d.type, d.title, d.number,
+                                          d.issuer_agency, d.issued_on}));
+      (void)w;
+    }
     json detail = {{"channel", channel}, {"working_days", working_days}};
+    if (!referenced.empty()) detail["wallet_documents"] = referenced.size();
     if (due) detail["due_at"] = FormatRfc3339(*due);
     TL_ASSIGN_OR_RETURN(auto ev, s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
                                         "actor, actor_role, agency, at, note, detail) VALUES (?, 1, ?, NULL, ?, ?, ?, ?, ?, "
@@ -316,7 +414,13 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
     audit::Entry e = ctx;
     e.action = "dossier.submit";
     e.resource = "dossier:" + code;
-    e.detail = json{{"procedure", req.procedure_code}, {"channel", channel}}.dump();
+    json audited = {{"procedure", req.procedure_code}, {"channel", channel}};
+    if (!referenced.empty()) {
+      json ids = json::array();
+      for (const auto& d : referenced) ids.push_back(d.id);
+      audited["wallet_documents"] = std::move(ids);
+    }
+    e.detail = audited.dump();
     TL_RETURN_IF_ERROR(audit_->Append(s, e));
     return Fetch(s, code, view);
   }));
@@ -408,6 +512,12 @@ Status DossierService::Fetch(storage::Session& s, const std::string& code, Dossi
                                          "JOIN dossier_files f ON f.sha256 = a.sha256 WHERE a.dossier_code = ? "
                                          "ORDER BY a.name",
                                          {code}));
+  if (out.dossier->Int(kReusedDocuments) > 0) {
+    TL_ASSIGN_OR_RETURN(out.wallet_documents, s.Query(std::string("SELECT ") + kWalletRefColumns +
+                                                          " FROM dossier_wallet_documents WHERE dossier_code = ? "
+                                                          "ORDER BY component",
+                                                      {code}));
+  }
   return Status::Ok();
 }
 
@@ -429,6 +539,9 @@ json DossierService::Render(const http::Principal& who, const DossierRows& rows)
                            {"url", "/api/v1/attachments/" + f.Text(0)}});
   }
   out["attachments"] = std::move(attachments);
+  json wallet_documents = json::array();
+  for (const auto& w : rows.wallet_documents.rows) wallet_documents.push_back(WalletRefJson(r.Text(kCode), w));
+  out["wallet_documents"] = std::move(wallet_documents);
   // What this caller may do next, by the rules and their role and jurisdiction.
   json allowed = json::array();
   bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
@@ -717,7 +830,7 @@ Result<json> DossierService::Queue(const http::Principal& who, const QueueQuery&
     }
     if (rs.rows.size() > static_cast<size_t>(q.limit)) {
       const auto& last = rs.rows[q.limit - 1];
-      next = last.Text(kUpdatedAt + 1) + ":" + last.Text(kCode);
+      next = last.Text(kReusedDocuments + 1) + ":" + last.Text(kCode);
     }
     return Status::Ok();
   }));
@@ -954,6 +1067,126 @@ Result<double> DossierService::WorkingDaysOf(const std::string& procedure_code, 
 
 double DossierService::WorkingDaysOf(const json& procedure, const std::string& channel) {
   return WorkingDaysFor(procedure, channel);
+}
+
+Result<std::vector<std::string>> DossierService::ComponentNames(const std::string& procedure_code,
+                                                                const std::string& field) {
+  auto text = procedures_->DetailJson(procedure_code, std::nullopt);
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return InvalidArgument("no procedure with this code", field);
+    return text.status();
+  }
+  json p = json::parse(*text, nullptr, false);
+  std::vector<std::string> out;
+  if (!p.is_object()) return out;
+  const json* node = &p;
+  for (const char* key : {"form_schema", "properties", "components", "items", "enum"}) {
+    if (!node->is_object() || !node->contains(key)) return out;
+    node = &(*node)[key];
+  }
+  if (!node->is_array()) return out;
+  for (const auto& n : *node) {
+    if (n.is_string()) out.push_back(n.get<std::string>());
+  }
+  return out;
+}
+
+Result<json> DossierService::WalletOffers(const http::Principal& who, const std::string& procedure_code) {
+  if (!who.personal_id) return PermissionDenied("only citizens with a personal id keep a wallet");
+  TL_ASSIGN_OR_RETURN(auto names, ComponentNames(procedure_code, "procedure"));
+  std::vector<HeldDocument> held;
+  if (once_only_rules_ && wallet_ && !names.empty()) {
+    TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+      TL_ASSIGN_OR_RETURN(held, wallet_->SignedDocumentsOf(s, *who.personal_id));
+      return Status::Ok();
+    }));
+  }
+  const std::string today = FormatDate(clock_->NowMillis() + kHanoiOffsetMs);
+  json components = json::array();
+  for (const auto& name : names) {
+    json types = json::array(), documents = json::array();
+    std::vector<const DocumentTypeRule*> rules;
+    if (once_only_rules_) rules = once_only_rules_->RulesForComponent(name);
+    for (const DocumentTypeRule* r : rules) {
+      types.push_back({{"type", r->type}, {"label_vi", r->label_vi}, {"label_en", r->label_en}});
+    }
+    for (const HeldDocument& d : held) {
+      const DocumentTypeRule* rule = once_only_rules_->RuleOfDocument(d.type);
+      if (!rule || std::find(rules.begin(), rules.end(), rule) == rules.end()) continue;
+      if (d.holder != *who.personal_id || d.verdict != "valid") continue;
+      if (!d.valid_until.empty() && d.valid_until < today) continue;
+      if (!ComponentDocumentRules::WithinValidDays(*rule, d.issued_on, today)) continue;
+      documents.push_back({{"id", d.id},
+                           {"type", d.type},
+                           {"document_type", rule->type},
+                           {"document_label_vi", rule->label_vi},
+                           {"document_label_en", rule->label_en},
+                           {"title", d.title},
+                           {"number", d.number},
+                           {"issuer_agency", d.issuer_agency},
+                           {"issued_on", d.issued_on},
+                           {"valid_until", d.valid_until.empty() ? json(nullptr) : json(d.valid_until)}});
+    }
+    components.push_back(
+        {{"component", name}, {"document_types", std::move(types)}, {"documents", std::move(documents)}});
+  }
+  return json{{"procedure", procedure_code}, {"components", std::move(components)}};
+}
+
+Result<json> DossierService::ReferencedDocument(const http::Principal& who, const std::string& code,
+                                                const std::string& document_id) {
+  json out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
+    if (rs.empty() || !MayView(who, rs.rows[0])) return NotFound("no dossier " + code + " that you may see");
+    TL_ASSIGN_OR_RETURN(auto refs,
+                        s.Query(std::string("SELECT ") + kWalletRefColumns +
+                                    " FROM dossier_wallet_documents WHERE dossier_code = ? AND document_id = ? "
+                                    "ORDER BY component",
+                                {code, document_id}));
+    if (refs.empty()) return NotFound("dossier " + code + " refers to no such wallet document");
+    out = WalletRefJson(code, refs.rows[0]);
+    json components = json::array();
+    for (const auto& w : refs.rows) components.push_back(w.Text(0));
+    out["components"] = std::move(components);
+    out["has_file"] = false;
+    json verification = {{"status", "unknown"}, {"reason", "the wallet is not available on this server"}};
+    if (wallet_) {
+      auto d = wallet_->Find(s, document_id);
+      if (!d.ok() && d.status().code() != StatusCode::kNotFound) return d.status();
+      if (d.ok()) {
+        verification = {{"status", d->verdict}, {"reason", d->reason}};
+        out["has_file"] = d->has_file;
+        if (d->has_file) out["file_url"] = "/api/v1/dossiers/" + code + "/wallet-documents/" + document_id + "/file";
+      } else {
+        verification = {{"status", "unknown"}, {"reason", "the document is no longer in the wallet"}};
+      }
+    }
+    verification["checked_at"] = FormatRfc3339(clock_->NowMillis());
+    out["verification"] = std::move(verification);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<StoredFile> DossierService::ReferencedDocumentFile(const http::Principal& who, const std::string& code,
+                                                          const std::string& document_id) {
+  StoredFile out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
+    if (rs.empty() || !MayView(who, rs.rows[0])) return NotFound("no dossier " + code + " that you may see");
+    TL_ASSIGN_OR_RETURN(auto refs, s.Query("SELECT 1 FROM dossier_wallet_documents WHERE dossier_code = ? AND "
+                                           "document_id = ?",
+                                           {code, document_id}));
+    if (refs.empty() || !wallet_) return NotFound("dossier " + code + " refers to no such wallet document");
+    TL_ASSIGN_OR_RETURN(auto file, wallet_->File(s, document_id));
+    out.content_type = file.first;
+    out.size = static_cast<int64_t>(file.second.size());
+    out.bytes = std::move(file.second);
+    out.sha256 = crypto::Sha256Hex(out.bytes);
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Result<HistoryReport> DossierService::ImportHistory(const std::vector<HistoricalDossier>& batch,

@@ -15,9 +15,16 @@
 // 409). An action updates the dossier, appends to its timeline (the control sheet, phiếu kiểm soát),
 // notifies the applicant and writes the audit log in one transaction.
 //
-// Thread-safety: stateless over the database; safe to share.
+// Once-only (once_only.h): a citizen's submission may name, per component, a document of their own
+// wallet instead of handing it in; the submission transaction checks that the document is theirs,
+// verifies as valid and can stand for the component, and records the reference, which counts in the
+// service index as reuse of digitised results.
+//
+// Thread-safety: stateless over the database; safe to share. EnableOnceOnly() is called once while
+// wiring, before serving.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -28,6 +35,7 @@
 #include "modules/admin_units/admin_units.h"
 #include "modules/audit/audit_log.h"
 #include "modules/dossiers/lifecycle_rules.h"
+#include "modules/dossiers/once_only.h"
 #include "modules/mail/mail.h"
 #include "modules/procedures/procedures.h"
 #include "storage/database.h"
@@ -71,6 +79,12 @@ struct AttachmentRef {
   std::string name;
 };
 
+// A component satisfied by a document of the applicant's wallet (once-only) instead of an upload.
+struct WalletReference {
+  std::string component;    // one of the procedure's components
+  std::string document_id;  // a document of the applicant's own wallet
+};
+
 struct StoredFile {
   std::string sha256;
   std::string content_type;
@@ -87,6 +101,7 @@ struct SubmitRequest {
   nlohmann::json form = nlohmann::json::object();
   std::vector<std::string> components;
   std::vector<AttachmentRef> attachments;  // files uploaded beforehand (POST /api/v1/attachments)
+  std::vector<WalletReference> wallet_documents;  // components taken from the applicant's wallet
 };
 
 struct ActionRequest {
@@ -161,6 +176,12 @@ class ResultListener {
 class DossierService {
  public:
   void SetResultListener(ResultListener* l) { result_listener_ = l; }
+  // Once-only: the component-document rules and the wallet (src/app). Without them no offers are made
+  // and submissions naming wallet documents are refused.
+  void EnableOnceOnly(ComponentDocumentRules rules, std::unique_ptr<const WalletDocuments> wallet) {
+    once_only_rules_ = std::make_unique<const ComponentDocumentRules>(std::move(rules));
+    wallet_ = std::move(wallet);
+  }
   DossierService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit,
                  procedures::ProcedureService* procedures, const admin_units::AdminUnitService* units,
                  const LifecycleRules* rules, const Deadlines* deadlines, RoutingRules routing,
@@ -206,10 +227,25 @@ class DossierService {
   Result<nlohmann::json> Rate(const http::Principal& who, const std::string& code, int rating, const std::string& comment,
                               const audit::Entry& ctx);
 
+  // Once-only offers: for each component of a procedure, the caller's own signed documents that verify
+  // as valid, are in date and can stand for it (citizens).
+  Result<nlohmann::json> WalletOffers(const http::Principal& who, const std::string& procedure_code);
+  // A wallet document a dossier references, as recorded at submission with its verification now; and
+  // its file. For whoever may see the dossier (its applicant, officials of its agencies).
+  Result<nlohmann::json> ReferencedDocument(const http::Principal& who, const std::string& code,
+                                            const std::string& document_id);
+  Result<StoredFile> ReferencedDocumentFile(const http::Principal& who, const std::string& code,
+                                            const std::string& document_id);
+
   const LifecycleRules& rules() const { return *rules_; }
 
  private:
   ResultListener* result_listener_ = nullptr;
+  std::unique_ptr<const ComponentDocumentRules> once_only_rules_;
+  std::unique_ptr<const WalletDocuments> wallet_;
+  // The names of a procedure's components (its form's `components` enum; empty when it lists none);
+  // an unknown code is InvalidArgument naming `field`.
+  Result<std::vector<std::string>> ComponentNames(const std::string& procedure_code, const std::string& field);
   Result<std::vector<std::string>> Routing(const nlohmann::json& procedure, const std::optional<std::string>& unit,
                                            const http::Principal& who, const std::string& channel);
   bool MayView(const http::Principal& who, const storage::Row& row) const;
@@ -233,7 +269,7 @@ class DossierService {
   // whose connection has the pages warm) and rendered outside it.
   struct DossierRows {
     std::optional<storage::Row> dossier;
-    storage::ResultSet events, files;
+    storage::ResultSet events, files, wallet_documents;
   };
   Status Fetch(storage::Session& s, const std::string& code, DossierRows& out) const;
   nlohmann::json Render(const http::Principal& who, const DossierRows& rows) const;

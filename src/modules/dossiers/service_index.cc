@@ -29,6 +29,7 @@ ServiceIndex::Counts& ServiceIndex::Counts::operator+=(const Counts& o) {
   rated += o.rated;
   satisfied += o.satisfied;
   apologised += o.apologised;
+  reusing += o.reusing;
   return *this;
 }
 
@@ -84,6 +85,7 @@ Result<std::map<std::string, ServiceIndex::Counts>> ServiceIndex::SumDays(const 
       c.rated = r.Int(8);
       c.satisfied = r.Int(9);
       c.apologised = r.Int(10);
+      c.reusing = r.Int(11);
     }
     const std::string open_key = by_day ? "(submitted_at + " + std::to_string(kHanoiOffsetMs) + ") / " +
                                               std::to_string(kDayMs)
@@ -137,7 +139,8 @@ Result<std::vector<std::pair<std::string, ServiceIndex::Counts>>> ServiceIndex::
         "SUM(CASE WHEN components <> '[]' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN apologies > 0 THEN 1 ELSE 0 END) "
+        "SUM(CASE WHEN apologies > 0 THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN reused_documents > 0 THEN 1 ELSE 0 END) "
         "FROM dossiers WHERE submitted_at >= ? AND submitted_at < ?";
     std::vector<storage::Value> params{now, from_ms, to_ms};
     if (unit) {
@@ -160,6 +163,7 @@ Result<std::vector<std::pair<std::string, ServiceIndex::Counts>>> ServiceIndex::
       c.rated = r.Int(10);
       c.satisfied = r.Int(11);
       c.apologised = r.Int(12);
+      c.reusing = r.Int(13);
       out.emplace_back(r.Text(0), c);
     }
     return Status::Ok();
@@ -177,6 +181,8 @@ json ServiceIndex::Score(const Counts& c) const {
       {"payment.paid_online", std::nullopt},
       {"digitisation.components", ratio(c.with_components, c.received)},
       {"digitisation.results", ratio(c.online_result, c.resolved)},
+      // Once-only: dossiers with at least one component taken from the applicant's wallet.
+      {"digitisation.reuse", ratio(c.reusing, c.received)},
       {"satisfaction.rating", ratio(c.satisfied, c.rated)},
       {"satisfaction.no_apology", ratio(c.received - c.apologised, c.received)},
       {"transparency.tracked", ratio(c.received, c.received)},

@@ -48,7 +48,8 @@ class ServiceIndex {
  private:
   struct Counts {
     int64_t received = 0, online = 0, resolved = 0, resolved_on_time = 0, open = 0, open_overdue = 0,
-            online_resolved = 0, online_result = 0, with_components = 0, rated = 0, satisfied = 0, apologised = 0;
+            online_resolved = 0, online_result = 0, with_components = 0, rated = 0, satisfied = 0, apologised = 0,
+            reusing = 0;
     Counts& operator+=(const Counts& o);
   };
   nlohmann::json Score(const Counts& c) const;

@@ -383,7 +383,9 @@ Status IdentityService::Logout(const Actor& actor) {
 
 namespace {
 
-constexpr const char* kScopes[] = {"registry.read"};
+// registry.read: the population registry under the agency's grants; ngsild.read / ngsild.write: the
+// NGSI-LD API of the operations center (devices and partner systems).
+constexpr const char* kScopes[] = {"registry.read", "ngsild.read", "ngsild.write"};
 
 }  // namespace
 
@@ -393,10 +395,10 @@ Result<std::pair<ApiKey, std::string>> IdentityService::CreateApiKey(const Actor
   if (actor.principal && actor.principal->role != "city_admin") return PermissionDenied("only city admins create API keys");
   std::string clean = text::CleanText(name);
   if (clean.empty() || text::CodePointCount(clean) > 100) return InvalidArgument("name the system (1-100 characters)", "name");
-  if (scopes.empty()) return InvalidArgument("give at least one scope: registry.read", "scope");
+  if (scopes.empty()) return InvalidArgument("give at least one scope: registry.read, ngsild.read, ngsild.write", "scope");
   for (const auto& sc : scopes) {
     if (std::find(std::begin(kScopes), std::end(kScopes), sc) == std::end(kScopes)) {
-      return InvalidArgument("unknown scope '" + sc + "'; known: registry.read", "scope");
+      return InvalidArgument("unknown scope '" + sc + "'; known: registry.read, ngsild.read, ngsild.write", "scope");
     }
   }
   TL_ASSIGN_OR_RETURN(auto a, units_->GetAgency(agency));

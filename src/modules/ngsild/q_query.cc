@@ -995,7 +995,9 @@ Result<Pattern> Pattern::Compile(std::string_view pattern, std::string_view fiel
   return p;
 }
 
-bool Pattern::Search(std::string_view s) const { return compiled_ && PatternMatches(*compiled_, s); }
+bool Pattern::Search(std::string_view s) const {
+  return compiled_ && PatternMatches(*compiled_, s);
+}
 
 bool Query::Matches(const json& entity) const {
   if (!entity.is_object()) return false;

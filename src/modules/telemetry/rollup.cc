@@ -333,10 +333,12 @@ Status Aggregator::AddRollup(const RollupRecord& record) {
   if (record.start_ms < grid_.start_ms() || record.end_ms > grid_.end_ms()) {
     return InvalidArgument("rollup record straddles the bounds of the interval", "rollup");
   }
-  if (record.end_ms > grid_.EndOf(grid_.IndexOf(record.start_ms))) {
-    return InvalidArgument("rollup record straddles a period boundary", "rollup");
-  }
-  BucketFor(record.start_ms).Merge(record.agg);
+  // BucketFor leaves the bucket's bounds in [current_lo_, current_hi_) (an empty bucket it may have
+  // made for a refused record is dropped by Take).
+  Aggregate& bucket = record.start_ms >= current_lo_ && record.start_ms < current_hi_ ? buckets_[current_].agg
+                                                                                      : BucketFor(record.start_ms);
+  if (record.end_ms > current_hi_) return InvalidArgument("rollup record straddles a period boundary", "rollup");
+  bucket.Merge(record.agg);
   return Status::Ok();
 }
 

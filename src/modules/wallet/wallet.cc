@@ -252,7 +252,11 @@ Result<json> WalletService::VerifyIn(storage::Session& s, const std::string& id)
   TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kDocColumns + " FROM wallet_documents WHERE id = ?",
                                        {id}));
   if (rs.empty()) return json{{"status", "unknown"}, {"reason", "no document with this id was issued here"}};
-  const auto& r = rs.rows[0];
+  return VerifyRow(s, rs.rows[0]);
+}
+
+Result<json> WalletService::VerifyRow(storage::Session& s, const storage::Row& r) const {
+  const std::string id = r.Text(kId);
   json out{{"document_id", id}, {"type", r.Text(kType)}, {"title", r.Text(kTitle)}, {"number", r.Text(kNumber)},
            {"issuer_agency", r.Text(kIssuer)}, {"issued_on", r.Text(kIssuedOn)}, {"key_id", r.Text(kKeyId)}};
   auto verdict = [&](const char* status, std::string reason) {
@@ -287,6 +291,57 @@ Result<json> WalletService::VerifyIn(storage::Session& s, const std::string& id)
   if (!r.IsNull(kRevokedAt)) return verdict("revoked", "the issuer revoked this document");
   if (k.Text(5) == "revoked") return verdict("revoked", "the issuer's signing key was revoked");
   return verdict("valid", "signed by " + r.Text(kIssuer) + " with key " + r.Text(kKeyId));
+}
+
+Result<DocumentRecord> WalletService::RecordOf(storage::Session& s, const storage::Row& r) const {
+  DocumentRecord d{r.Text(kId),
+                   r.Text(kHolder),
+                   r.Text(kType),
+                   r.Text(kTitle),
+                   r.Text(kNumber),
+                   r.Text(kIssuer),
+                   r.Text(kIssuedOn),
+                   r.Text(kValidUntil),
+                   r.Text(kState),
+                   !r.Text(kFileSha).empty(),
+                   "",
+                   ""};
+  TL_ASSIGN_OR_RETURN(auto verdict, VerifyRow(s, r));
+  d.status = verdict.value("status", "unknown");
+  d.reason = verdict.value("reason", "");
+  return d;
+}
+
+Result<std::vector<DocumentRecord>> WalletService::SignedDocumentsIn(storage::Session& s,
+                                                                     const std::string& holder) const {
+  std::vector<DocumentRecord> out;
+  if (holder.empty()) return out;
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kDocColumns +
+                                           " FROM wallet_documents WHERE holder = ? AND state <> 'unverified' "
+                                           "ORDER BY created_at DESC LIMIT 500",
+                                       {holder}));
+  for (const auto& r : rs.rows) {
+    TL_ASSIGN_OR_RETURN(auto d, RecordOf(s, r));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::optional<DocumentRecord>> WalletService::DocumentIn(storage::Session& s, const std::string& id) const {
+  TL_ASSIGN_OR_RETURN(auto rs,
+                      s.Query(std::string("SELECT ") + kDocColumns + " FROM wallet_documents WHERE id = ?", {id}));
+  if (rs.empty()) return std::optional<DocumentRecord>();
+  TL_ASSIGN_OR_RETURN(auto d, RecordOf(s, rs.rows[0]));
+  return std::optional<DocumentRecord>(std::move(d));
+}
+
+Result<std::optional<std::pair<std::string, std::string>>> WalletService::FileIn(storage::Session& s,
+                                                                                 const std::string& id) const {
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT f.content_type, f.data FROM wallet_documents d "
+                                       "JOIN wallet_files f ON f.sha256 = d.file_sha256 WHERE d.id = ?",
+                                       {id}));
+  if (rs.empty()) return std::optional<std::pair<std::string, std::string>>();
+  return std::optional<std::pair<std::string, std::string>>(std::make_pair(rs.rows[0].Text(0), rs.rows[0].Text(1)));
 }
 
 Result<std::pair<std::string, std::string>> WalletService::SignAsPlatform(storage::Session& s,

@@ -48,6 +48,15 @@ struct NewDocument {
   std::string file;          // raw bytes; may be empty
 };
 
+// A document with its verification at the time of reading, for modules that read the wallet inside
+// their own transaction (the one-stop shop's once-only references, through src/app).
+struct DocumentRecord {
+  std::string id, holder, type, title, number, issuer_agency, issued_on, valid_until;
+  std::string state;  // issued | certified | unverified
+  bool has_file = false;
+  std::string status, reason;  // Verify()'s verdict: valid, tampered, revoked, unverified, unknown
+};
+
 class WalletService {
  public:
   // `master_key`: 32 bytes base64url (signing::GenerateMasterKey); it seals the private keys.
@@ -69,6 +78,14 @@ class WalletService {
 
   Result<nlohmann::json> VerifyId(const std::string& id) const;
   Result<nlohmann::json> VerifyFile(const std::string& bytes) const;
+
+  // In the caller's transaction, for other modules: a holder's signed documents (issued results and
+  // certified copies; not unverified scans), newest first, each verified; one document by id (empty
+  // when unknown); a document's file (empty when it has none). No access check: the caller decides
+  // whom it shows them to.
+  Result<std::vector<DocumentRecord>> SignedDocumentsIn(storage::Session& s, const std::string& holder) const;
+  Result<std::optional<DocumentRecord>> DocumentIn(storage::Session& s, const std::string& id) const;
+  Result<std::optional<std::pair<std::string, std::string>>> FileIn(storage::Session& s, const std::string& id) const;
 
   // Share links: a random token (only its hash is stored) valid for `hours` (1..720).
   Result<nlohmann::json> Share(const http::Principal& who, const std::string& id, int hours,
@@ -98,6 +115,8 @@ class WalletService {
   Result<AgencyKey> ActiveKey(storage::Session& s, const std::string& agency) const;
   Result<std::string> RootPrivateKey(storage::Session& s) const;
   Result<nlohmann::json> VerifyIn(storage::Session& s, const std::string& id) const;
+  Result<nlohmann::json> VerifyRow(storage::Session& s, const storage::Row& r) const;
+  Result<DocumentRecord> RecordOf(storage::Session& s, const storage::Row& r) const;
   Result<std::string> DocumentIdOfShare(storage::Session& s, const std::string& token) const;
 
   storage::Database* db_;

@@ -1,5 +1,15 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type ActionBody, type Agency, type Dossier, type DossierRules, type JsonSchema } from '../api';
+import {
+  api,
+  ApiError,
+  fetchFile,
+  type ActionBody,
+  type Agency,
+  type Dossier,
+  type DossierRules,
+  type JsonSchema,
+  type ReferencedDocument,
+} from '../api';
 import { t } from '../i18n';
 import {
   actionLabel,
@@ -16,11 +26,12 @@ import {
   useRules,
   workingDaysText,
 } from '../dossier';
-import { dateTimeText, roleName } from '../format';
+import { dateText, dateTimeText, roleName } from '../format';
 import { Link } from '../router';
 import { useUser } from '../session';
 import { ErrorBox, errorMessage, Field, Loading, Row, useTitle } from '../ui';
 import { NeedLogin } from './DossierNew';
+import { VerdictBox } from './Wallet';
 
 type Need = 'assignee' | 'agency' | 'new_due_date' | '';
 
@@ -431,6 +442,77 @@ function useFormSchema(procedure: string): JsonSchema | null {
   return schema;
 }
 
+/** Once-only: the wallet documents the dossier refers to instead of uploads, verified on demand. */
+function WalletReferences({ d }: { d: Dossier }) {
+  const [checks, setChecks] = useState<Record<string, ReferencedDocument>>({});
+  const [error, setError] = useState<unknown>(null);
+  const refs = d.wallet_documents ?? [];
+  if (!refs.length) return null;
+  const verify = async (id: string) => {
+    setError(null);
+    try {
+      const r = await api.referencedDocument(d.code, id);
+      setChecks((m) => ({ ...m, [id]: r }));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const open = async (r: ReferencedDocument) => {
+    if (!r.file_url) return;
+    setError(null);
+    try {
+      const url = URL.createObjectURL(await fetchFile(r.file_url));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = r.document_id;
+      a.click();
+      window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section class="panel" aria-labelledby="wallet-refs-title" data-testid="wallet-documents">
+      <h2 id="wallet-refs-title">{t('once.section')}</h2>
+      <ul class="plain">
+        {refs.map((w) => {
+          const c = checks[w.document_id];
+          return (
+            <li key={w.component} data-document={w.document_id}>
+              <p>
+                <strong>{w.title}</strong> — {t('once.issued', { agency: w.issuer_agency, date: dateText(w.issued_on) })}
+              </p>
+              <p class="hint">{t('once.forComponent', { component: w.component })}</p>
+              <p class="actions-row">
+                <button type="button" class="btn btn-secondary btn-small" onClick={() => verify(w.document_id)}>
+                  {t('once.verify')}
+                </button>
+                {c?.has_file && (
+                  <button type="button" class="btn btn-secondary btn-small" onClick={() => open(c)}>
+                    {t('once.openFile')}
+                  </button>
+                )}
+              </p>
+              {c && (
+                <VerdictBox
+                  v={{
+                    ...c.verification,
+                    document_id: c.document_id,
+                    title: c.title,
+                    issuer_agency: c.issuer_agency,
+                    issued_on: c.issued_on,
+                  }}
+                />
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {error !== null && <ErrorBox error={error} />}
+    </section>
+  );
+}
+
 function View({
   d,
   onUpdated,
@@ -539,6 +621,7 @@ function View({
           </dl>
         </section>
       </div>
+      <WalletReferences d={d} />
       {(d.allowed_actions.length > 0 || official) && <Actions d={d} onUpdated={onUpdated} onReload={onReload} />}
       {d.status === 'returned' && isApplicant(user) && <Rating d={d} onUpdated={(x) => onUpdated(x)} />}
       <Timeline d={d} />

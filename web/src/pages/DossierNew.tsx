@@ -38,6 +38,12 @@ function OnlineForm({ code }: { code: string }) {
     (signal) => (me.data?.role === 'citizen' ? api.myRegistry(signal).catch(() => null) : Promise.resolve(null)),
     [me.data?.role],
   );
+  // Once-only: documents of the citizen's wallet that can stand for the procedure's components.
+  const offers = useAsync(
+    (signal) =>
+      me.data?.role === 'citizen' ? api.walletOffers(code, signal).catch(() => null) : Promise.resolve(null),
+    [code, me.data?.role],
+  );
   const applicant: Applicant = {
     full_name: reg.data?.full_name ?? me.data?.full_name ?? '',
     personal_id: me.data?.personal_id ?? '',
@@ -66,6 +72,7 @@ function OnlineForm({ code }: { code: string }) {
         procedure={p}
         applicant={applicant}
         prefill={registryPrefill(p.form_schema?.properties?.form, reg.data ?? null)}
+        offers={offers.data?.components}
         defaultDelivery="online"
         submitLabel={t('dnew.submit')}
         onSubmitted={(d) => navigate(`/dossiers/${encodeURIComponent(d.code)}/receipt`)}

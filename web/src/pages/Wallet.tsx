@@ -7,7 +7,7 @@ import { useUser } from '../session';
 import { ErrorBox, errorMessage, Field, Loading, useAsync, useTitle } from '../ui';
 import { NeedLogin, NoPermission } from './DossierNew';
 
-function VerdictBox({ v }: { v: Verification }) {
+export function VerdictBox({ v }: { v: Verification }) {
   const ok = v.status === 'valid';
   return (
     <div class={ok ? 'alert alert-success' : 'alert alert-error'} role="status" data-testid="verdict" data-status={v.status}>

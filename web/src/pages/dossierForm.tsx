@@ -1,11 +1,25 @@
 // The application form shared by online submission (citizens, organisations) and desk reception.
 // The procedure's form schema (`form_schema`) shapes it: the applicant's required fields, the
 // declaration's own fields (schemaForm.tsx; a free key/value list when the schema has none) and the
-// components to tick when the procedure lists them.
+// components to tick when the procedure lists them. Once-only: a component that a document of the
+// citizen's own wallet can stand for offers "Dùng giấy tờ trong kho dữ liệu" with those documents
+// (GET /api/v1/me/wallet/offers); the dossier then refers to the document instead of an upload.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Applicant, type Delivery, type Dossier, type Procedure, type SubmitDossier } from '../api';
+import {
+  api,
+  ApiError,
+  type Applicant,
+  type ComponentOffers,
+  type Delivery,
+  type Dossier,
+  type Procedure,
+  type SubmitDossier,
+  type WalletOffer,
+  type WalletReference,
+} from '../api';
 import { t, type MsgKey } from '../i18n';
 import { deliveryLabel } from '../dossier';
+import { dateText } from '../format';
 import { errorMessage, Field, useAsync } from '../ui';
 import { build, fieldId, hasFields, initialValues, SchemaFields, titleAt, type Errors, type JsonSchema, type Values } from './schemaForm';
 
@@ -52,8 +66,24 @@ function emptyApplicant(a: Applicant): ApplicantForm {
   };
 }
 
-/** Where a problem's `field` is on the page: [input id, label]. */
-function locate(field: string, formSchema: JsonSchema | undefined, enumComponents: boolean): [string, string] | undefined {
+/** How a wallet document reads in the picker: its title, issuer and date. */
+function offerLabel(d: WalletOffer): string {
+  return `${d.title} — ${t('once.issued', { agency: d.issuer_agency, date: dateText(d.issued_on) })}`;
+}
+
+/** Where a problem's `field` is on the page: [input id, label]. `walletInputs`: the picker of each
+ * wallet reference sent, in order. */
+function locate(
+  field: string,
+  formSchema: JsonSchema | undefined,
+  enumComponents: boolean,
+  walletInputs: string[] = [],
+): [string, string] | undefined {
+  const wallet = /^wallet_documents(?:\.(\d+))?/.exec(field);
+  if (wallet) {
+    const id = walletInputs[wallet[1] ? Number(wallet[1]) : 0];
+    return id ? [id, t('once.fromWallet')] : undefined;
+  }
   if (FIELDS[field] && !(field === 'components' && enumComponents)) return [FIELDS[field][0], t(FIELDS[field][1])];
   if (field.startsWith('form.') && formSchema) {
     const path = field.slice('form.'.length);
@@ -72,6 +102,7 @@ export function DossierForm({
   defaultDelivery,
   extra,
   prefill,
+  offers,
   submitLabel,
   onSubmitted,
 }: {
@@ -83,6 +114,8 @@ export function DossierForm({
   extra?: Partial<SubmitDossier>;
   /** Form values known from the population registry; they fill fields that are still empty. */
   prefill?: Values;
+  /** Once-only: per component, the applicant's wallet documents that can stand for it. */
+  offers?: ComponentOffers[];
   submitLabel: string;
   onSubmitted: (d: Dossier) => void;
 }) {
@@ -130,12 +163,18 @@ export function DossierForm({
   }, [JSON.stringify(prefill ?? {})]);
   const [fieldErrors, setFieldErrors] = useState<Errors>({});
   const [ticked, setTicked] = useState<Set<string>>(new Set());
+  // Once-only: component -> the wallet document chosen for it.
+  const [fromWallet, setFromWallet] = useState<Record<string, string>>({});
+  const walletInputs = useRef<string[]>([]);
+  const offered = (name: string): WalletOffer[] => offers?.find((o) => o.component === name)?.documents ?? [];
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     // Move focus to the offending input so keyboard and screen-reader users land on it.
-    const id = error?.field ? locate(error.field, formSchema, componentNames.length > 0)?.[0] : undefined;
+    const id = error?.field
+      ? locate(error.field, formSchema, componentNames.length > 0, walletInputs.current)?.[0]
+      : undefined;
     if (id) document.getElementById(id)?.focus();
   }, [error]);
 
@@ -199,14 +238,22 @@ export function DossierForm({
         if (k) form[k] = kv.value.trim().normalize('NFC');
       }
     }
+    const walletDocuments: WalletReference[] = [];
+    walletInputs.current = [];
+    componentNames.forEach((n, i) => {
+      if (!fromWallet[n]) return;
+      walletDocuments.push({ component: n, document_id: fromWallet[n] });
+      walletInputs.current.push(`df-wallet-doc-${i}`);
+    });
     const body: SubmitDossier = {
       procedure_code: procedure.code,
       delivery,
       applicant,
       form,
       components: componentNames.length
-        ? componentNames.filter((n) => ticked.has(n))
+        ? componentNames.filter((n) => ticked.has(n) || fromWallet[n])
         : components.filter((c) => c.checked).map((c) => c.name),
+      ...(walletDocuments.length ? { wallet_documents: walletDocuments } : {}),
       ...(needsUnit && unit ? { unit_code: unit } : {}),
       ...extra,
     };
@@ -216,7 +263,9 @@ export function DossierForm({
       onSubmitted(await api.submitDossier(body));
     } catch (err) {
       const field = err instanceof ApiError ? err.problem.field : undefined;
-      const label = field ? (locate(field, formSchema, componentNames.length > 0)?.[1] ?? '') : '';
+      const label = field
+        ? (locate(field, formSchema, componentNames.length > 0, walletInputs.current)?.[1] ?? '')
+        : '';
       const message = label ? t('dnew.errorIn', { field: label, detail: errorMessage(err) }) : errorMessage(err);
       // The server names a declaration field: mark it where it is.
       if (field?.startsWith('form.') && formSchema) setFieldErrors({ [field.slice('form.'.length)]: errorMessage(err) });
@@ -410,25 +459,75 @@ export function DossierForm({
             {t('form.componentsHint')}
           </p>
           <ul class="checklist" data-testid="components">
-            {componentNames.map((n, i) => (
-              <li key={n}>
-                <label class="choice">
-                  <input
-                    type="checkbox"
-                    id={`df-comp-${i}`}
-                    checked={ticked.has(n)}
-                    aria-describedby={i === 0 ? described('components', 'df-comp-hint') : undefined}
-                    onChange={(e) => {
-                      const next = new Set(ticked);
-                      if (e.currentTarget.checked) next.add(n);
-                      else next.delete(n);
-                      setTicked(next);
-                    }}
-                  />
-                  <span>{n}</span>
-                </label>
-              </li>
-            ))}
+            {componentNames.map((n, i) => {
+              const docs = offered(n);
+              const chosen = fromWallet[n];
+              return (
+                <li key={n} data-testid={docs.length ? 'component-with-offer' : undefined}>
+                  <label class="choice">
+                    <input
+                      type="checkbox"
+                      id={`df-comp-${i}`}
+                      checked={ticked.has(n) || !!chosen}
+                      disabled={!!chosen}
+                      aria-describedby={i === 0 ? described('components', 'df-comp-hint') : undefined}
+                      onChange={(e) => {
+                        const next = new Set(ticked);
+                        if (e.currentTarget.checked) next.add(n);
+                        else next.delete(n);
+                        setTicked(next);
+                      }}
+                    />
+                    <span>{n}</span>
+                  </label>
+                  {docs.length > 0 && (
+                    <div class="wallet-offer">
+                      <label class="choice">
+                        <input
+                          type="checkbox"
+                          id={`df-wallet-${i}`}
+                          checked={!!chosen}
+                          aria-describedby={`df-wallet-hint-${i}`}
+                          onChange={(e) => {
+                            const use = e.currentTarget.checked;
+                            setFromWallet((cur) => {
+                              const next = { ...cur };
+                              if (use) next[n] = docs[0].id;
+                              else delete next[n];
+                              return next;
+                            });
+                          }}
+                        />
+                        <span>{t('once.useWallet')}</span>
+                      </label>
+                      <p class="hint" id={`df-wallet-hint-${i}`}>
+                        {t('once.hint')}
+                      </p>
+                      {chosen && (
+                        <Field id={`df-wallet-doc-${i}`} label={t('once.document')}>
+                          <select
+                            id={`df-wallet-doc-${i}`}
+                            value={chosen}
+                            aria-invalid={error?.field?.startsWith('wallet_documents') ? true : undefined}
+                            aria-describedby={error?.field?.startsWith('wallet_documents') ? 'df-error' : undefined}
+                            onChange={(e) => {
+                              const id = e.currentTarget.value;
+                              setFromWallet((cur) => ({ ...cur, [n]: id }));
+                            }}
+                          >
+                            {docs.map((d) => (
+                              <option key={d.id} value={d.id}>
+                                {offerLabel(d)}
+                              </option>
+                            ))}
+                          </select>
+                        </Field>
+                      )}
+                    </div>
+                  )}
+                </li>
+              );
+            })}
           </ul>
         </fieldset>
       ) : (

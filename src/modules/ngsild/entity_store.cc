@@ -1,0 +1,830 @@
+#include "modules/ngsild/entity_store.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "modules/ngsild/errors.h"
+
+namespace tl::ngsild {
+
+using nlohmann::json;
+using storage::Value;
+
+namespace {
+
+constexpr double kWideKey = -1000;  // lon_key of locations wider than kWideGeometryDegrees
+constexpr int kScanChunk = 500;     // rows per read of an in-memory filtered query
+constexpr int kMaxTypeDepth = 32;
+
+constexpr const char* kEntityColumns =
+    "tenant, id, type, types, doc, created_at, modified_at, version, lon_key, min_lon, min_lat, max_lon, max_lat";
+
+std::string JoinTypes(const std::vector<std::string>& types) {
+  std::string out;
+  for (const auto& t : types) {
+    if (!out.empty()) out += ' ';
+    out += t;
+  }
+  return out;
+}
+
+// IN lists are padded to a power of two (repeating the last value), so a statement is prepared for
+// at most a dozen list lengths instead of one per length.
+size_t Bucket(size_t n) {
+  size_t b = 1;
+  while (b < n) b <<= 1;
+  return b;
+}
+std::string InList(const std::vector<std::string>& values, std::vector<Value>* params) {
+  size_t n = Bucket(values.size());
+  std::string sql = "(";
+  for (size_t i = 0; i < n; ++i) {
+    sql += i ? ",?" : "?";
+    params->push_back(values[std::min(i, values.size() - 1)]);
+  }
+  return sql + ")";
+}
+
+struct GeoColumns {
+  Value lon_key = nullptr, min_lon = nullptr, min_lat = nullptr, max_lon = nullptr, max_lat = nullptr;
+};
+GeoColumns GeoOf(const json& doc) {
+  GeoColumns g;
+  auto b = LocationBounds(doc);
+  if (!b) return g;
+  g.lon_key = (b->max_lon - b->min_lon) > kWideGeometryDegrees ? kWideKey : b->min_lon;
+  g.min_lon = b->min_lon;
+  g.min_lat = b->min_lat;
+  g.max_lon = b->max_lon;
+  g.max_lat = b->max_lat;
+  return g;
+}
+
+Result<json> ParseDoc(const std::string& text) {
+  json doc = json::parse(text, nullptr, false);
+  if (!doc.is_object()) return Internal("a stored NGSI-LD entity is not a JSON object");
+  return doc;
+}
+
+std::string Dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void StampAll(json& doc, const std::string& now) {
+  for (const auto& name : AttributeNames(doc)) Stamp(doc[name], nullptr, now);
+}
+
+std::vector<std::string> Union(std::vector<std::string> a, const std::vector<std::string>& b) {
+  for (const auto& x : b) {
+    if (std::find(a.begin(), a.end(), x) == a.end()) a.push_back(x);
+  }
+  return a;
+}
+
+}  // namespace
+
+const char* ChangeKindName(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kCreated:
+      return "created";
+    case ChangeKind::kUpdated:
+      return "updated";
+    case ChangeKind::kReplaced:
+      return "replaced";
+    case ChangeKind::kDeleted:
+      return "deleted";
+  }
+  return "updated";
+}
+
+// ---------------------------------------------------------------------------------------------------
+// TypeSelection and IdPattern
+
+Result<TypeSelection> TypeSelection::Parse(std::string_view text, const Context& ctx) {
+  if (text.empty()) return BadRequestData("the type selection is empty", "type");
+  if (text.size() > 4096) return BadRequestData("the type selection is longer than 4096 bytes", "type");
+  TypeSelection ts;
+  size_t pos = 0;
+  auto error = [&](const std::string& what) {
+    return BadRequestData("type: " + what + " at position " + std::to_string(pos), "type");
+  };
+  std::function<Result<Node>(int)> parse_or;
+  std::function<Result<Node>(int)> parse_atom = [&](int depth) -> Result<Node> {
+    if (depth > kMaxTypeDepth) return error("parentheses nest too deeply");
+    if (pos < text.size() && text[pos] == '(') {
+      ++pos;
+      TL_ASSIGN_OR_RETURN(Node inner, parse_or(depth + 1));
+      if (pos >= text.size() || text[pos] != ')') return error("expected ')'");
+      ++pos;
+      return inner;
+    }
+    size_t start = pos;
+    while (pos < text.size() && std::string_view(",|;()").find(text[pos]) == std::string_view::npos) ++pos;
+    std::string_view name = text.substr(start, pos - start);
+    if (name.empty()) return error("expected a type name");
+    for (unsigned char c : name) {
+      if (c <= 0x20 || c == 0x7f) return error("a type name holds a space or control character");
+    }
+    std::string iri = ctx.Expand(name);
+    if (iri.empty() || iri[0] == '@') return error("'" + std::string(name) + "' is a JSON-LD keyword alias");
+    Node n;
+    n.type = iri;
+    if (std::find(ts.names_.begin(), ts.names_.end(), iri) == ts.names_.end()) ts.names_.push_back(iri);
+    return n;
+  };
+  auto parse_and = [&](int depth) -> Result<Node> {
+    TL_ASSIGN_OR_RETURN(Node first, parse_atom(depth));
+    if (pos >= text.size() || text[pos] != ';') return first;
+    Node n;
+    n.kind = Node::Kind::kAnd;
+    n.children.push_back(std::move(first));
+    while (pos < text.size() && text[pos] == ';') {
+      ++pos;
+      TL_ASSIGN_OR_RETURN(Node next, parse_atom(depth));
+      n.children.push_back(std::move(next));
+    }
+    ts.is_list_ = false;
+    return n;
+  };
+  parse_or = [&](int depth) -> Result<Node> {
+    TL_ASSIGN_OR_RETURN(Node first, parse_and(depth));
+    if (pos >= text.size() || (text[pos] != ',' && text[pos] != '|')) return first;
+    Node n;
+    n.kind = Node::Kind::kOr;
+    n.children.push_back(std::move(first));
+    while (pos < text.size() && (text[pos] == ',' || text[pos] == '|')) {
+      ++pos;
+      TL_ASSIGN_OR_RETURN(Node next, parse_and(depth));
+      n.children.push_back(std::move(next));
+    }
+    return n;
+  };
+  TL_ASSIGN_OR_RETURN(ts.root_, parse_or(0));
+  if (pos != text.size()) return error("unexpected '" + std::string(1, text[pos]) + "'");
+  return ts;
+}
+
+bool TypeSelection::Eval(const Node& n, const std::vector<std::string>& types) {
+  switch (n.kind) {
+    case Node::Kind::kType:
+      return std::find(types.begin(), types.end(), n.type) != types.end();
+    case Node::Kind::kAnd:
+      return std::all_of(n.children.begin(), n.children.end(), [&](const Node& c) { return Eval(c, types); });
+    case Node::Kind::kOr:
+      return std::any_of(n.children.begin(), n.children.end(), [&](const Node& c) { return Eval(c, types); });
+  }
+  return false;
+}
+
+bool TypeSelection::Matches(const std::vector<std::string>& types) const {
+  return Eval(root_, types);
+}
+
+Result<IdPattern> IdPattern::Compile(std::string_view pattern) {
+  auto p = Pattern::Compile(pattern, "idPattern");
+  if (!p.ok()) return AsNgsiLd(p.status());
+  return IdPattern(std::move(*p));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Schema and helpers
+
+std::vector<storage::Migration> EntityStore::Migrations() {
+  return {{900, "NGSI-LD entities",
+           "CREATE TABLE ngsild_tenants (name TEXT PRIMARY KEY, created_at BIGINT NOT NULL);"
+           "CREATE TABLE ngsild_entities (tenant TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, "
+           "types TEXT NOT NULL, doc TEXT NOT NULL, created_at BIGINT NOT NULL, modified_at BIGINT NOT NULL, "
+           "version BIGINT NOT NULL, lon_key DOUBLE PRECISION, min_lon DOUBLE PRECISION, min_lat DOUBLE PRECISION, "
+           "max_lon DOUBLE PRECISION, max_lat DOUBLE PRECISION, PRIMARY KEY (tenant, id));"
+           "CREATE INDEX ngsild_entities_geo ON ngsild_entities (tenant, lon_key, min_lat, max_lat, max_lon);"
+           "CREATE TABLE ngsild_entity_types (tenant TEXT NOT NULL, entity_id TEXT NOT NULL, type TEXT NOT NULL, "
+           "PRIMARY KEY (tenant, entity_id, type));"
+           "CREATE INDEX ngsild_entity_types_type ON ngsild_entity_types (tenant, type, entity_id);"}};
+}
+
+Status EntityStore::EnsureTenant(storage::Session& s, const std::string& tenant) {
+  if (tenant.empty()) return Status::Ok();
+  {
+    std::lock_guard lock(tenants_mu_);
+    if (known_tenants_.contains(tenant)) return Status::Ok();
+  }
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM ngsild_tenants WHERE name = ?", {tenant}));
+  if (!rs.empty()) {
+    std::lock_guard lock(tenants_mu_);
+    known_tenants_.insert(tenant);
+    return Status::Ok();
+  }
+  // Remembered only once read back committed (above), so a rolled-back first write forgets it.
+  return s
+      .Exec("INSERT INTO ngsild_tenants (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            {tenant, clock_->NowMillis()})
+      .status();
+}
+
+Status EntityStore::CheckTenant(storage::Session& s, const std::string& tenant) const {
+  if (tenant.empty()) return Status::Ok();
+  {
+    std::lock_guard lock(tenants_mu_);
+    if (known_tenants_.contains(tenant)) return Status::Ok();
+  }
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM ngsild_tenants WHERE name = ?", {tenant}));
+  if (rs.empty())
+    return NonexistentTenant("there is no tenant '" + tenant + "' (a tenant exists from its first write)");
+  std::lock_guard lock(tenants_mu_);
+  known_tenants_.insert(tenant);
+  return Status::Ok();
+}
+
+Result<EntityStore::Existing> EntityStore::Load(storage::Session& s, const std::string& tenant, const std::string& id,
+                                                bool with_doc) const {
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query(with_doc ? "SELECT created_at, version, types, doc FROM ngsild_entities "
+                                                  "WHERE tenant = ? AND id = ?"
+                                                : "SELECT created_at, version, types FROM ngsild_entities "
+                                                  "WHERE tenant = ? AND id = ?",
+                                       {tenant, id}));
+  Existing e;
+  if (rs.empty()) return e;
+  e.found = true;
+  e.created_at_ms = rs.rows[0].Int(0);
+  e.version = rs.rows[0].Int(1);
+  e.types = rs.rows[0].Text(2);
+  if (with_doc) {
+    TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(rs.rows[0].Text(3)));
+  }
+  return e;
+}
+
+Status EntityStore::Insert(storage::Session& s, const std::string& tenant, json& doc, int64_t now) {
+  std::string id = doc.value("id", "");
+  std::vector<std::string> types = TypesOf(doc);
+  if (types.empty()) return BadRequestData("an entity needs a type", "type");
+  GeoColumns g = GeoOf(doc);
+  auto inserted = s.ExecV(std::string("INSERT INTO ngsild_entities (") + kEntityColumns +
+                              ") VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+                          {tenant, id, types[0], JoinTypes(types), Dump(doc), now, now, g.lon_key, g.min_lon, g.min_lat,
+                           g.max_lon, g.max_lat});
+  if (!inserted.ok()) {
+    if (storage::IsUniqueViolation(inserted.status()))
+      return EntityAlreadyExists("the entity " + id + " already exists");
+    return inserted.status();
+  }
+  for (const auto& t : types) {
+    TL_RETURN_IF_ERROR(
+        s.Exec("INSERT INTO ngsild_entity_types (tenant, entity_id, type) VALUES (?, ?, ?)", {tenant, id, t}).status());
+  }
+  return Status::Ok();
+}
+
+Status EntityStore::Rewrite(storage::Session& s, const std::string& tenant, const std::string& id,
+                            const Existing& before, const json& doc, int64_t now) {
+  std::vector<std::string> types = TypesOf(doc);
+  if (types.empty()) return BadRequestData("an entity needs a type", "type");
+  std::string joined = JoinTypes(types);
+  GeoColumns g = GeoOf(doc);
+  TL_ASSIGN_OR_RETURN(auto n, s.ExecV("UPDATE ngsild_entities SET type = ?, types = ?, doc = ?, modified_at = ?, "
+                                      "version = version + 1, lon_key = ?, min_lon = ?, min_lat = ?, max_lon = ?, "
+                                      "max_lat = ? WHERE tenant = ? AND id = ?",
+                                      {types[0], joined, Dump(doc), now, g.lon_key, g.min_lon, g.min_lat, g.max_lon,
+                                       g.max_lat, tenant, id}));
+  if (n != 1) return Internal("the entity vanished during its update");
+  if (joined != before.types) {
+    TL_RETURN_IF_ERROR(
+        s.Exec("DELETE FROM ngsild_entity_types WHERE tenant = ? AND entity_id = ?", {tenant, id}).status());
+    for (const auto& t : types) {
+      TL_RETURN_IF_ERROR(
+          s.Exec("INSERT INTO ngsild_entity_types (tenant, entity_id, type) VALUES (?, ?, ?)", {tenant, id, t})
+              .status());
+    }
+  }
+  return Status::Ok();
+}
+
+Status EntityStore::Notify(storage::Session& s, const std::string& tenant, const std::string& id, const json& doc,
+                           ChangeKind kind, const std::vector<std::string>& changed, int64_t now) {
+  if (listeners_.empty()) return Status::Ok();
+  std::vector<std::string> types = TypesOf(doc);
+  EntityChange change{tenant, id, types, kind, changed, doc, now};
+  for (ChangeListener* l : listeners_) TL_RETURN_IF_ERROR(l->OnEntityChanged(s, change));
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Single-entity operations
+
+Status EntityStore::Create(const std::string& tenant, json doc) {
+  int64_t now = clock_->NowMillis();
+  StampAll(doc, FormatRfc3339(now));
+  std::string id = doc.value("id", "");
+  return db_->Write([&](storage::Session& s) -> Status {
+    TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
+    TL_RETURN_IF_ERROR(Insert(s, tenant, doc, now));
+    return Notify(s, tenant, id, doc, ChangeKind::kCreated, AttributeNames(doc), now);
+  });
+}
+
+Result<StoredText> EntityStore::RetrieveText(const std::string& tenant, const std::string& id) const {
+  StoredText out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT doc, created_at, modified_at, version FROM ngsild_entities "
+                                         "WHERE tenant = ? AND id = ?",
+                                         {tenant, id}));
+    if (rs.empty()) {
+      TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
+      return ResourceNotFound("no entity " + id);
+    }
+    out.doc = rs.rows[0].Text(0);
+    out.created_at_ms = rs.rows[0].Int(1);
+    out.modified_at_ms = rs.rows[0].Int(2);
+    out.version = rs.rows[0].Int(3);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<StoredEntity> EntityStore::Retrieve(const std::string& tenant, const std::string& id) const {
+  TL_ASSIGN_OR_RETURN(StoredText text, RetrieveText(tenant, id));
+  StoredEntity out;
+  TL_ASSIGN_OR_RETURN(out.doc, ParseDoc(text.doc));
+  out.created_at_ms = text.created_at_ms;
+  out.modified_at_ms = text.modified_at_ms;
+  out.version = text.version;
+  return out;
+}
+
+Status EntityStore::Replace(const std::string& tenant, const std::string& id, json doc) {
+  int64_t now = clock_->NowMillis();
+  StampAll(doc, FormatRfc3339(now));
+  doc["id"] = id;
+  return db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto before, Load(s, tenant, id, true));
+    if (!before.found) {
+      TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
+      return ResourceNotFound("no entity " + id);
+    }
+    TL_RETURN_IF_ERROR(Rewrite(s, tenant, id, before, doc, now));
+    return Notify(s, tenant, id, doc, ChangeKind::kReplaced, Union(AttributeNames(doc), AttributeNames(*before.doc)),
+                  now);
+  });
+}
+
+Status EntityStore::Delete(const std::string& tenant, const std::string& id) {
+  int64_t now = clock_->NowMillis();
+  return db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto before, Load(s, tenant, id, !listeners_.empty()));
+    if (!before.found) {
+      TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
+      return ResourceNotFound("no entity " + id);
+    }
+    TL_RETURN_IF_ERROR(s.Exec("DELETE FROM ngsild_entities WHERE tenant = ? AND id = ?", {tenant, id}).status());
+    TL_RETURN_IF_ERROR(
+        s.Exec("DELETE FROM ngsild_entity_types WHERE tenant = ? AND entity_id = ?", {tenant, id}).status());
+    if (listeners_.empty()) return Status::Ok();
+    return Notify(s, tenant, id, *before.doc, ChangeKind::kDeleted, AttributeNames(*before.doc), now);
+  });
+}
+
+Result<UpdateOutcome> EntityStore::Mutate(
+    const std::string& tenant, const std::string& id,
+    const std::function<Result<UpdateOutcome>(json&, const std::string&)>& mutate) {
+  int64_t now = clock_->NowMillis();
+  std::string now_text = FormatRfc3339(now);
+  UpdateOutcome outcome;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto before, Load(s, tenant, id, true));
+    if (!before.found) {
+      TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
+      return ResourceNotFound("no entity " + id);
+    }
+    json doc = std::move(*before.doc);
+    TL_ASSIGN_OR_RETURN(outcome, mutate(doc, now_text));
+    if (outcome.updated.empty()) return Status::Ok();
+    TL_RETURN_IF_ERROR(Rewrite(s, tenant, id, before, doc, now));
+    return Notify(s, tenant, id, doc, ChangeKind::kUpdated, outcome.updated, now);
+  }));
+  return outcome;
+}
+
+Result<UpdateOutcome> EntityStore::Append(const std::string& tenant, const std::string& id, const json& fragment,
+                                          bool no_overwrite) {
+  return Mutate(tenant, id, [&](json& doc, const std::string& now) -> Result<UpdateOutcome> {
+    return AppendAttributes(doc, fragment, no_overwrite, now);
+  });
+}
+
+Result<UpdateOutcome> EntityStore::Update(const std::string& tenant, const std::string& id, const json& fragment) {
+  return Mutate(tenant, id, [&](json& doc, const std::string& now) -> Result<UpdateOutcome> {
+    return UpdateAttributes(doc, fragment, now);
+  });
+}
+
+Status EntityStore::UpdateAttribute(const std::string& tenant, const std::string& id, const std::string& attribute,
+                                    const json& fragment) {
+  return Mutate(tenant, id,
+                [&](json& doc, const std::string& now) -> Result<UpdateOutcome> {
+                  TL_RETURN_IF_ERROR(PartialUpdate(doc, attribute, fragment, now, "body"));
+                  UpdateOutcome o;
+                  o.updated.push_back(attribute);
+                  return o;
+                })
+      .status();
+}
+
+Status EntityStore::DeleteAttribute(const std::string& tenant, const std::string& id, const std::string& attribute,
+                                    const std::optional<std::string>& dataset_id, bool delete_all) {
+  return Mutate(tenant, id,
+                [&](json& doc, const std::string&) -> Result<UpdateOutcome> {
+                  TL_RETURN_IF_ERROR(ngsild::DeleteAttribute(doc, attribute, dataset_id, delete_all));
+                  UpdateOutcome o;
+                  o.updated.push_back(attribute);
+                  return o;
+                })
+      .status();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Batches
+
+namespace {
+
+// The ids of `items` that passed validation, for the one look-up of a batch.
+std::vector<std::string> ValidIds(const std::vector<BatchItem>& items) {
+  std::vector<std::string> ids;
+  for (const auto& i : items) {
+    if (i.status.ok()) ids.push_back(i.id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+Result<BatchResult> EntityStore::BatchCreate(const std::string& tenant, std::vector<BatchItem> items) {
+  int64_t now = clock_->NowMillis();
+  std::string now_text = FormatRfc3339(now);
+  for (auto& i : items) {
+    if (i.status.ok()) StampAll(i.doc, now_text);
+  }
+  std::vector<std::string> ids = ValidIds(items);
+  BatchResult result;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    result = BatchResult();
+    TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
+    std::set<std::string> existing;
+    if (!ids.empty()) {
+      std::vector<Value> params{tenant};
+      std::string in = InList(ids, &params);
+      TL_ASSIGN_OR_RETURN(auto rs, s.QueryV("SELECT id FROM ngsild_entities WHERE tenant = ? AND id IN " + in, params));
+      for (const auto& r : rs.rows) existing.insert(r.Text(0));
+    }
+    for (auto& item : items) {
+      if (!item.status.ok()) {
+        result.errors.push_back({item.id, item.status});
+        continue;
+      }
+      if (!existing.insert(item.id).second) {
+        result.errors.push_back({item.id, EntityAlreadyExists("the entity " + item.id + " already exists")});
+        continue;
+      }
+      TL_RETURN_IF_ERROR(Insert(s, tenant, item.doc, now));
+      TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, item.doc, ChangeKind::kCreated, AttributeNames(item.doc), now));
+      result.success.push_back(item.id);
+    }
+    return Status::Ok();
+  }));
+  return result;
+}
+
+Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vector<BatchItem> items, UpsertMode mode) {
+  int64_t now = clock_->NowMillis();
+  std::string now_text = FormatRfc3339(now);
+  std::vector<std::string> ids = ValidIds(items);
+  bool need_doc = mode == UpsertMode::kUpdate || !listeners_.empty();
+  BatchResult result;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    result = BatchResult();
+    TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
+    std::unordered_map<std::string, Existing> existing;
+    if (!ids.empty()) {
+      std::vector<Value> params{tenant};
+      std::string in = InList(ids, &params);
+      TL_ASSIGN_OR_RETURN(auto rs,
+                          s.QueryV(std::string("SELECT id, created_at, version, types") + (need_doc ? ", doc" : "") +
+                                       " FROM ngsild_entities WHERE tenant = ? AND id IN " + in,
+                                   params));
+      for (const auto& r : rs.rows) {
+        Existing e;
+        e.created_at_ms = r.Int(1);
+        e.version = r.Int(2);
+        e.types = r.Text(3);
+        if (need_doc) {
+          TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(r.Text(4)));
+        }
+        existing.emplace(r.Text(0), std::move(e));
+      }
+    }
+    for (auto& item : items) {
+      if (!item.status.ok()) {
+        result.errors.push_back({item.id, item.status});
+        continue;
+      }
+      auto it = existing.find(item.id);
+      if (it == existing.end()) {
+        json doc = item.doc;
+        StampAll(doc, now_text);
+        TL_RETURN_IF_ERROR(Insert(s, tenant, doc, now));
+        TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, doc, ChangeKind::kCreated, AttributeNames(doc), now));
+        result.success.push_back(item.id);
+        result.created.push_back(item.id);
+        Existing e;
+        e.created_at_ms = now;
+        e.types = JoinTypes(TypesOf(doc));
+        if (need_doc) e.doc = std::move(doc);
+        existing.emplace(item.id, std::move(e));
+        continue;
+      }
+      Existing& before = it->second;
+      json doc;
+      std::vector<std::string> changed;
+      ChangeKind kind = ChangeKind::kReplaced;
+      if (mode == UpsertMode::kReplace) {
+        doc = item.doc;
+        StampAll(doc, now_text);
+        changed = AttributeNames(doc);
+        if (before.doc) changed = Union(std::move(changed), AttributeNames(*before.doc));
+        kind = ChangeKind::kReplaced;
+      } else {
+        doc = *before.doc;
+        UpdateOutcome o = AppendAttributes(doc, item.doc, false, now_text);
+        changed = std::move(o.updated);
+        kind = ChangeKind::kUpdated;
+      }
+      TL_RETURN_IF_ERROR(Rewrite(s, tenant, item.id, before, doc, now));
+      TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, doc, kind, changed, now));
+      result.success.push_back(item.id);
+      before.types = JoinTypes(TypesOf(doc));
+      if (need_doc) before.doc = std::move(doc);
+    }
+    return Status::Ok();
+  }));
+  return result;
+}
+
+Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vector<BatchItem> items,
+                                             bool no_overwrite) {
+  int64_t now = clock_->NowMillis();
+  std::string now_text = FormatRfc3339(now);
+  std::vector<std::string> ids = ValidIds(items);
+  BatchResult result;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    result = BatchResult();
+    TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
+    std::unordered_map<std::string, Existing> existing;
+    if (!ids.empty()) {
+      std::vector<Value> params{tenant};
+      std::string in = InList(ids, &params);
+      TL_ASSIGN_OR_RETURN(auto rs, s.QueryV("SELECT id, created_at, version, types, doc FROM ngsild_entities "
+                                            "WHERE tenant = ? AND id IN " +
+                                                in,
+                                            params));
+      for (const auto& r : rs.rows) {
+        Existing e;
+        e.created_at_ms = r.Int(1);
+        e.version = r.Int(2);
+        e.types = r.Text(3);
+        TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(r.Text(4)));
+        existing.emplace(r.Text(0), std::move(e));
+      }
+    }
+    for (auto& item : items) {
+      if (!item.status.ok()) {
+        result.errors.push_back({item.id, item.status});
+        continue;
+      }
+      auto it = existing.find(item.id);
+      if (it == existing.end()) {
+        result.errors.push_back({item.id, ResourceNotFound("no entity " + item.id)});
+        continue;
+      }
+      Existing& before = it->second;
+      json doc = *before.doc;
+      UpdateOutcome o = AppendAttributes(doc, item.doc, no_overwrite, now_text);
+      if (!o.updated.empty()) {
+        TL_RETURN_IF_ERROR(Rewrite(s, tenant, item.id, before, doc, now));
+        TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, doc, ChangeKind::kUpdated, o.updated, now));
+        before.types = JoinTypes(TypesOf(doc));
+        before.doc = std::move(doc);
+      }
+      result.success.push_back(item.id);
+    }
+    return Status::Ok();
+  }));
+  return result;
+}
+
+Result<BatchResult> EntityStore::BatchDelete(const std::string& tenant, const std::vector<std::string>& ids) {
+  int64_t now = clock_->NowMillis();
+  bool need_doc = !listeners_.empty();
+  BatchResult result;
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    result = BatchResult();
+    TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
+    std::unordered_map<std::string, std::optional<json>> existing;
+    if (!ids.empty()) {
+      std::vector<Value> params{tenant};
+      std::string in = InList(ids, &params);
+      TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(std::string("SELECT id") + (need_doc ? ", doc" : "") +
+                                                " FROM ngsild_entities WHERE tenant = ? AND id IN " + in,
+                                            params));
+      for (const auto& r : rs.rows) {
+        std::optional<json> doc;
+        if (need_doc) {
+          TL_ASSIGN_OR_RETURN(doc, ParseDoc(r.Text(1)));
+        }
+        existing.emplace(r.Text(0), std::move(doc));
+      }
+    }
+    for (const auto& id : ids) {
+      auto it = existing.find(id);
+      if (it == existing.end()) {
+        result.errors.push_back({id, ResourceNotFound("no entity " + id)});
+        continue;
+      }
+      TL_RETURN_IF_ERROR(s.Exec("DELETE FROM ngsild_entities WHERE tenant = ? AND id = ?", {tenant, id}).status());
+      TL_RETURN_IF_ERROR(
+          s.Exec("DELETE FROM ngsild_entity_types WHERE tenant = ? AND entity_id = ?", {tenant, id}).status());
+      if (need_doc) {
+        TL_RETURN_IF_ERROR(Notify(s, tenant, id, *it->second, ChangeKind::kDeleted, AttributeNames(*it->second), now));
+      }
+      existing.erase(it);
+      result.success.push_back(id);
+    }
+    return Status::Ok();
+  }));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Queries
+
+Result<QueryResult> EntityStore::QueryEntities(const std::string& tenant, const EntityQuery& query) const {
+  if (query.limit < 0 || query.limit > kMaxLimit) {
+    return BadRequestData("limit must be between 0 and " + std::to_string(kMaxLimit), "limit");
+  }
+  if (query.offset < 0) return BadRequestData("offset must not be negative", "offset");
+  if (query.ids.size() > kMaxIds) return BadRequestData("at most " + std::to_string(kMaxIds) + " ids", "id");
+  if (query.q && !query.context) return Internal("a q query needs the request's context");
+
+  // The SQL part: tenant, ids, types, the location's bounding box. A bounded geo-query is driven by
+  // the bounding-box index alone (types are then checked in memory): its candidates are few, and a
+  // type index would otherwise lead the plan through every entity of the type.
+  std::optional<BoundingBox> box;
+  if (query.geo && query.geoproperty == kLocationIri) {
+    const Georel& rel = query.geo->georel;
+    bool bounded = rel.relation != GeoRelation::kDisjoint &&
+                   (rel.relation != GeoRelation::kNear || (rel.max_distance && !rel.min_distance));
+    if (bounded) {
+      box = BoundsOf(query.geo->geometry);
+      if (rel.relation == GeoRelation::kNear) box = ExpandBy(*box, *rel.max_distance);
+    }
+  }
+  std::string from = "ngsild_entities e";
+  std::string where = " WHERE e.tenant = ?";
+  std::string key = "e.id";
+  std::vector<Value> params{tenant};
+  if (query.types && !box && query.types->names().size() == 1) {
+    from = "ngsild_entity_types t JOIN ngsild_entities e ON e.tenant = t.tenant AND e.id = t.entity_id";
+    where = " WHERE t.tenant = ? AND t.type = ?";
+    key = "t.entity_id";
+    params.push_back(query.types->names()[0]);
+  } else if (query.types && !box) {
+    params.push_back(tenant);
+    std::string in = InList(query.types->names(), &params);
+    where += " AND e.id IN (SELECT entity_id FROM ngsild_entity_types WHERE tenant = ? AND type IN " + in + ")";
+  }
+  if (!query.ids.empty()) where += " AND " + key + " IN " + InList(query.ids, &params);
+  if (box) {
+    where += " AND e.max_lat >= ? AND e.min_lat <= ?";
+    params.push_back(box->min_lat);
+    params.push_back(box->max_lat);
+    if (box->min_lon > -180 || box->max_lon < 180) {
+      where += " AND (e.lon_key BETWEEN ? AND ? OR e.lon_key = ?) AND e.max_lon >= ? AND e.min_lon <= ?";
+      params.push_back(box->min_lon - kWideGeometryDegrees);
+      params.push_back(box->max_lon);
+      params.push_back(kWideKey);
+      params.push_back(box->min_lon);
+      params.push_back(box->max_lon);
+    }
+  }
+  const bool in_memory =
+      query.id_pattern || query.q || query.geo || query.attrs || (query.types && !query.types->is_list());
+  const std::string select = "SELECT e.id, e.doc, e.created_at, e.modified_at, e.version FROM " + from + where;
+
+  auto passes = [&](const std::string& id, const json& doc) {
+    if (query.id_pattern && !query.id_pattern->Matches(id)) return false;
+    if (query.types && !query.types->Matches(TypesOf(doc))) return false;
+    if (query.attrs) {
+      bool any =
+          std::any_of(query.attrs->begin(), query.attrs->end(), [&](const std::string& a) { return doc.contains(a); });
+      if (!any) return false;
+    }
+    if (query.geo && !MatchesEntity(*query.geo, doc, query.geoproperty)) return false;
+    if (query.q) {
+      RenderOptions all;
+      all.sys_attrs = true;
+      if (!query.q->Matches(Render(doc, *query.context, all, 0, 0))) return false;
+    }
+    return true;
+  };
+
+  QueryResult out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    out = QueryResult();
+    TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
+    auto take = [&](const storage::Row& r, json doc) {
+      StoredEntity e;
+      e.doc = std::move(doc);
+      e.created_at_ms = r.Int(2);
+      e.modified_at_ms = r.Int(3);
+      e.version = r.Int(4);
+      out.entities.push_back(std::move(e));
+    };
+    if (!in_memory) {
+      if (query.count) {
+        TL_ASSIGN_OR_RETURN(auto rs, s.QueryV("SELECT COUNT(*) FROM " + from + where, params));
+        out.total = rs.rows.at(0).Int(0);
+      }
+      if (query.limit == 0) return Status::Ok();
+      std::vector<Value> p = params;
+      p.push_back(int64_t{query.limit});
+      p.push_back(int64_t{query.offset});
+      TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(select + " ORDER BY " + key + " LIMIT ? OFFSET ?", p));
+      for (const auto& r : rs.rows) {
+        TL_ASSIGN_OR_RETURN(json doc, ParseDoc(r.Text(1)));
+        take(r, std::move(doc));
+      }
+      return Status::Ok();
+    }
+    if (box) {
+      // The bounding box's candidates in one read, filtered, then ordered by id.
+      TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(select, params));
+      std::vector<std::pair<std::string, size_t>> order;
+      std::vector<json> docs;
+      for (size_t i = 0; i < rs.rows.size(); ++i) {
+        TL_ASSIGN_OR_RETURN(json doc, ParseDoc(rs.rows[i].Text(1)));
+        if (!passes(rs.rows[i].Text(0), doc)) continue;
+        order.emplace_back(rs.rows[i].Text(0), i);
+        docs.push_back(std::move(doc));
+      }
+      std::vector<size_t> by_id(order.size());
+      for (size_t k = 0; k < by_id.size(); ++k) by_id[k] = k;
+      std::sort(by_id.begin(), by_id.end(), [&](size_t a, size_t b) { return order[a].first < order[b].first; });
+      for (size_t k = static_cast<size_t>(query.offset);
+           k < by_id.size() && static_cast<int>(out.entities.size()) < query.limit; ++k) {
+        take(rs.rows[order[by_id[k]].second], std::move(docs[by_id[k]]));
+      }
+      if (query.count) out.total = static_cast<int64_t>(order.size());
+      return Status::Ok();
+    }
+    // In memory: read candidates in id order, chunk by chunk (keyset), until the page is full (and,
+    // with count, to the end).
+    int64_t matched = 0;
+    std::optional<std::string> after;
+    while (true) {
+      std::vector<Value> p = params;
+      std::string sql = select;
+      if (after) {
+        sql += " AND " + key + " > ?";
+        p.push_back(*after);
+      }
+      sql += " ORDER BY " + key + " LIMIT " + std::to_string(kScanChunk);
+      TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(sql, p));
+      for (const auto& r : rs.rows) {
+        TL_ASSIGN_OR_RETURN(json doc, ParseDoc(r.Text(1)));
+        if (!passes(r.Text(0), doc)) continue;
+        if (matched >= query.offset && static_cast<int>(out.entities.size()) < query.limit) take(r, std::move(doc));
+        ++matched;
+      }
+      bool page_full = static_cast<int>(out.entities.size()) >= query.limit && matched >= query.offset + query.limit;
+      if (rs.rows.size() < static_cast<size_t>(kScanChunk) || (page_full && !query.count)) break;
+      after = rs.rows.back().Text(0);
+    }
+    if (query.count) out.total = matched;
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<std::string>> EntityStore::Types(const std::string& tenant) const {
+  std::vector<std::string> out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    out.clear();
+    TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
+    TL_ASSIGN_OR_RETURN(
+        auto rs, s.Query("SELECT DISTINCT type FROM ngsild_entity_types WHERE tenant = ? ORDER BY type", {tenant}));
+    for (const auto& r : rs.rows) out.push_back(r.Text(0));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+}  // namespace tl::ngsild

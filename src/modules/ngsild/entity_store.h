@@ -1,0 +1,232 @@
+// The NGSI-LD entity store: entities per tenant on the platform's storage (SQLite or PostgreSQL).
+//
+// Contract:
+// - Documents are in the stored form of entity.h (normalized, names and types expanded); the callers
+//   (routes) expand payloads and render results with the request's @context.
+// - Tables (migration 900): ngsild_entities (tenant, id) → primary type, all types, the document as
+//   JSON text, createdAt/modifiedAt (Unix ms), a version incremented on every write, and the bounding
+//   box of the `location` GeoProperty (with `lon_key`, its west edge, indexed for the geo pre-filter;
+//   geometries wider than kWideGeometryDegrees are kept under a sentinel key and always checked);
+//   ngsild_entity_types (every type of every entity, for type queries); ngsild_tenants.
+// - Tenants: "" is the default tenant and always exists; another tenant exists from its first write
+//   on. Reads in a tenant that never existed fail with NonexistentTenant (404).
+// - Every write runs in one transaction; a batch request is one transaction with per-entity outcomes
+//   (NGSI-LD BatchOperationResult). Entity-level problems (an existing id on create, a missing one on
+//   update/delete) are reported per entity; a storage failure fails the whole batch.
+// - Listeners (AddListener, before serving) learn every change inside the write transaction, after
+//   the rows are written; a listener's error rolls the whole request back. They must not call the
+//   store, and must only use the given Session.
+// - Queries: SQL narrows by tenant, ids and types, or for a bounded geo-query on `location` by the
+//   bounding box alone (its candidates then read at once and sorted by id); idPattern, q, exact
+//   geo relations, type expressions with ';' and the attrs filter run in memory over the candidates,
+//   read in id order in chunks. Results are ordered by id; limit 0..kMaxLimit (default 20), offset.
+//
+// Thread-safety: safe to share between threads; listeners are registered before concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "modules/ngsild/context.h"
+#include "modules/ngsild/entity.h"
+#include "modules/ngsild/geo.h"
+#include "modules/ngsild/q_query.h"
+#include "storage/database.h"
+#include "storage/migrations.h"
+
+namespace tl::ngsild {
+
+inline constexpr int kDefaultLimit = 20;
+inline constexpr int kMaxLimit = 1000;
+inline constexpr size_t kMaxBatch = 1000;             // entities per batch request
+inline constexpr size_t kMaxIds = 1000;               // ids per query
+inline constexpr double kWideGeometryDegrees = 0.01;  // wider locations (~1 km) bypass the lon_key range
+
+struct StoredEntity {
+  nlohmann::json doc;  // stored form (entity.h)
+  int64_t created_at_ms = 0;
+  int64_t modified_at_ms = 0;
+  int64_t version = 0;
+};
+
+// The stored text of one entity, for rendering without a DOM (RenderStoredText).
+struct StoredText {
+  std::string doc;
+  int64_t created_at_ms = 0;
+  int64_t modified_at_ms = 0;
+  int64_t version = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The change hook.
+
+enum class ChangeKind { kCreated, kUpdated, kReplaced, kDeleted };
+const char* ChangeKindName(ChangeKind kind);
+
+struct EntityChange {
+  const std::string& tenant;
+  const std::string& entity_id;
+  const std::vector<std::string>& types;  // expanded
+  ChangeKind kind;
+  const std::vector<std::string>& changed_attributes;  // expanded names (deleted ones included)
+  const nlohmann::json& entity;                        // the new document; on kDeleted, the last one
+  int64_t at_ms;
+};
+
+// Implemented outside the module (src/app wires e.g. subscriptions or telemetry history).
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+  // Called inside the write transaction; a non-OK status rolls the request back.
+  virtual Status OnEntityChanged(storage::Session& session, const EntityChange& change) = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Queries.
+
+// Entity type selection (ETSI GS CIM 009 clause 4.17): "A,B" or "A|B" (either), "A;B" (both), parentheses.
+class TypeSelection {
+ public:
+  static Result<TypeSelection> Parse(std::string_view text, const Context& ctx);
+  bool Matches(const std::vector<std::string>& types) const;
+  const std::vector<std::string>& names() const { return names_; }  // every type named, expanded
+  bool is_list() const { return is_list_; }                         // only ',' or '|': SQL is exact
+
+ private:
+  struct Node {
+    enum class Kind { kType, kAnd, kOr } kind = Kind::kType;
+    std::string type;
+    std::vector<Node> children;
+  };
+  static bool Eval(const Node& n, const std::vector<std::string>& types);
+  Node root_;
+  std::vector<std::string> names_;
+  bool is_list_ = true;
+};
+
+// A compiled idPattern.
+class IdPattern {
+ public:
+  static Result<IdPattern> Compile(std::string_view pattern);
+  bool Matches(std::string_view id) const { return pattern_.Search(id); }
+
+ private:
+  explicit IdPattern(Pattern p) : pattern_(std::move(p)) {}
+  Pattern pattern_;
+};
+
+struct EntityQuery {
+  std::vector<std::string> ids;
+  std::optional<IdPattern> id_pattern;
+  std::optional<TypeSelection> types;
+  std::optional<Query> q;
+  std::shared_ptr<const Context> context;  // compacts names for q (required with q)
+  std::optional<GeoQuery> geo;
+  std::string geoproperty = std::string(kLocationIri);  // expanded
+  std::optional<std::set<std::string>> attrs;           // expanded: entities holding at least one of them
+  int limit = kDefaultLimit;
+  int offset = 0;
+  bool count = false;
+};
+
+struct QueryResult {
+  std::vector<StoredEntity> entities;
+  std::optional<int64_t> total;  // with count
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Batches.
+
+struct BatchError {
+  std::string entity_id;
+  Status error;
+};
+struct BatchResult {
+  std::vector<std::string> success;  // ids, in request order
+  std::vector<BatchError> errors;
+  std::vector<std::string> created;  // upsert: which of `success` were created
+};
+
+// One element of a batch: the expanded entity, or the reason it was refused before storage.
+struct BatchItem {
+  std::string id;      // as given (may be empty when the element had none)
+  nlohmann::json doc;  // stored form; ignored when !status.ok()
+  Status status;
+};
+
+enum class UpsertMode { kReplace, kUpdate };
+
+// ---------------------------------------------------------------------------------------------------
+
+class EntityStore {
+ public:
+  EntityStore(storage::Database* db, const Clock* clock) : db_(db), clock_(clock) {}
+  static std::vector<storage::Migration> Migrations();
+
+  void AddListener(ChangeListener* listener) { listeners_.push_back(listener); }
+
+  Status Create(const std::string& tenant, nlohmann::json doc);
+  Result<StoredEntity> Retrieve(const std::string& tenant, const std::string& id) const;
+  // The same read, the document left as stored text (GET /entities/{id}: one indexed SELECT).
+  Result<StoredText> RetrieveText(const std::string& tenant, const std::string& id) const;
+  // PUT /entities/{id}: the new document keeps the entity's createdAt.
+  Status Replace(const std::string& tenant, const std::string& id, nlohmann::json doc);
+  Status Delete(const std::string& tenant, const std::string& id);
+
+  Result<UpdateOutcome> Append(const std::string& tenant, const std::string& id, const nlohmann::json& fragment,
+                               bool no_overwrite);
+  Result<UpdateOutcome> Update(const std::string& tenant, const std::string& id, const nlohmann::json& fragment);
+  Status UpdateAttribute(const std::string& tenant, const std::string& id, const std::string& attribute,
+                         const nlohmann::json& fragment);
+  Status DeleteAttribute(const std::string& tenant, const std::string& id, const std::string& attribute,
+                         const std::optional<std::string>& dataset_id, bool delete_all);
+
+  Result<BatchResult> BatchCreate(const std::string& tenant, std::vector<BatchItem> items);
+  Result<BatchResult> BatchUpsert(const std::string& tenant, std::vector<BatchItem> items, UpsertMode mode);
+  // Appends each item's attributes to the existing entity (noOverwrite keeps existing instances).
+  Result<BatchResult> BatchUpdate(const std::string& tenant, std::vector<BatchItem> items, bool no_overwrite);
+  Result<BatchResult> BatchDelete(const std::string& tenant, const std::vector<std::string>& ids);
+
+  Result<QueryResult> QueryEntities(const std::string& tenant, const EntityQuery& query) const;
+  // The expanded types present in the tenant, sorted.
+  Result<std::vector<std::string>> Types(const std::string& tenant) const;
+
+ private:
+  struct Existing {
+    bool found = false;
+    int64_t created_at_ms = 0;
+    int64_t version = 0;
+    std::string types;  // joined
+    std::optional<nlohmann::json> doc;
+  };
+  Status EnsureTenant(storage::Session& s, const std::string& tenant);
+  Status CheckTenant(storage::Session& s, const std::string& tenant) const;
+  Result<Existing> Load(storage::Session& s, const std::string& tenant, const std::string& id, bool with_doc) const;
+  Status Insert(storage::Session& s, const std::string& tenant, nlohmann::json& doc, int64_t now);
+  Status Rewrite(storage::Session& s, const std::string& tenant, const std::string& id, const Existing& before,
+                 const nlohmann::json& doc, int64_t now);
+  Status Notify(storage::Session& s, const std::string& tenant, const std::string& id, const nlohmann::json& doc,
+                ChangeKind kind, const std::vector<std::string>& changed, int64_t now);
+  // Applies `mutate` to the stored document of one entity in one transaction.
+  Result<UpdateOutcome> Mutate(const std::string& tenant, const std::string& id,
+                               const std::function<Result<UpdateOutcome>(nlohmann::json&, const std::string&)>& mutate);
+
+  storage::Database* db_;
+  const Clock* clock_;
+  std::vector<ChangeListener*> listeners_;
+  mutable std::mutex tenants_mu_;
+  mutable std::unordered_set<std::string> known_tenants_;  // tenants are never deleted
+};
+
+}  // namespace tl::ngsild
