@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "modules/ngsild/errors.h"
+#include "modules/ngsild/request.h"
 
 namespace tl::subscriptions {
 namespace {
@@ -13,37 +14,13 @@ using http::Method;
 using http::Request;
 using http::Response;
 using nlohmann::json;
+using ngsild::CheckScope;
+using ngsild::ContainsIgnoreCase;
+using ngsild::IntParam;
+using ngsild::TenantOf;
+using ngsild::WantsLd;
 
 constexpr std::string_view kPath = "/ngsi-ld/v1/subscriptions";
-
-bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  });
-  return it != haystack.end();
-}
-
-// The same scope rule as the entity routes (modules/ngsild/routes.cc).
-Status CheckScope(const Request& req, bool write) {
-  if (!req.principal || req.principal->role != "integration") return Status::Ok();
-  if (req.principal->HasScope("ngsild.write")) return Status::Ok();
-  if (!write && req.principal->HasScope("ngsild.read")) return Status::Ok();
-  return PermissionDenied(std::string("this API key lacks the scope ") + (write ? "ngsild.write" : "ngsild.read"));
-}
-
-Result<std::string> TenantOf(const Request& req) {
-  auto h = req.Header("ngsild-tenant");
-  if (!h) return std::string();
-  std::string_view t = *h;
-  if (t.empty() || t.size() > 100)
-    return ngsild::BadRequestData("a tenant name has 1 to 100 characters", "NGSILD-Tenant");
-  for (char c : t) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("_.:/-").find(c) == std::string_view::npos) {
-      return ngsild::BadRequestData("a tenant name holds letters, digits and _ . : / - only", "NGSILD-Tenant");
-    }
-  }
-  return std::string(t);
-}
 
 // The body, with "@context" set from the Link header (application/json) so the stored document
 // carries the context its terms were written in.
@@ -110,22 +87,6 @@ Response JsonResponse(int status, const json& body, bool ld) {
   Response r = Response::Json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
   if (ld) r.content_type = "application/ld+json";
   return r;
-}
-
-bool WantsLd(const Request& req) {
-  auto a = req.Header("accept");
-  return a && ContainsIgnoreCase(*a, "application/ld+json");
-}
-
-Result<int> IntParam(const Request& req, const char* name, int def, int max) {
-  auto v = req.Query(name);
-  if (!v) return def;
-  if (v->empty() || v->size() > 9 || !std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return ngsild::BadRequestData("must be a non-negative integer", name);
-  }
-  int n = std::stoi(*v);
-  if (n > max) return ngsild::BadRequestData("must be at most " + std::to_string(max), name);
-  return n;
 }
 
 class Api {
