@@ -83,7 +83,7 @@ Every batch is durable when AppendBatch returns (SQLite: WAL, synchronous=FULL; 
 | ingestion through AppendBatch, batches of $(int "$(get batch)"), one thread (measurements/s) | $(int "$s_rate") | $(pg "$(int "$p_rate")") | $(int "$raw_rate") rows/s (plain rows, one transaction) | ≥ 500,000/s | $(met "$s_rate" 500000 ge) / $(pg "$(met "$p_rate" 500000 ge)") |
 | the same with the Maintain() after it (fold, seal, 1-hour rollups) | $(int "$s_rate_m") | $(pg "$(int "$p_rate_m")") | | | |
 | ingestion from 2 threads (wall time, generating values included) | $(int "$s_rate2") | $(pg "$(int "$p_rate2")") | | | |
-| bytes on disk per measurement | $(dec "$s_bytes") (file; $(dec "$s_live") in pages in use) | $(pg "$(dec "$p_bytes") ($(dec "$p_vac") after VACUUM)") | $(dec "$raw_bytes") | ≤ 4 | $(met "$s_bytes" 4 le) / $(pg "$(met "$p_vac" 4 le)") |
+| bytes on disk per measurement | $(dec "$s_bytes") (file; $(dec "$s_live") in pages in use) | $(pg "$(dec "$p_bytes") ($(dec "$p_vac") after VACUUM)") | $(dec "$raw_bytes") | ≤ 4 | $(met "$s_bytes" 4 le) / $(pg "$(met "$p_bytes" 4 le) before, $(met "$p_vac" 4 le) after VACUUM") |
 | aggregation of $(int "$(get aggregate.sensors)") sensors × $(int "$(get aggregate.days)") days into 1-hour periods (ms, median of 5; first run) | $(dec "$s_agg" 1) ($(dec "$s_agg1" 1)) | $(pg "$(dec "$p_agg" 1) ($(dec "$p_agg1" 1))") | $(dec "$raw_agg" 0) (GROUP BY over the plain rows) | ≤ 200 ms | $(met "$s_agg" 200 le) / $(pg "$(met "$p_agg" 200 le)") |
 
 Notes:
