@@ -51,9 +51,14 @@ Status Add(storage::Session& s, const std::string& unit, int64_t day, const Coun
   return s.ExecV(kSql, params).status();
 }
 
-std::string RebuildSql() {
-  return "INSERT INTO dossier_daily_counts (unit_code, day, received, online, resolved, resolved_on_time, "
-         "online_resolved, online_result, with_components, rated, satisfied, apologised, reusing) "
+namespace {
+
+// The rebuild query, with or without the reuse count (added after migration 502 had shipped).
+std::string RebuildSqlFor(bool with_reusing) {
+  return std::string("INSERT INTO dossier_daily_counts (unit_code, day, received, online, resolved, resolved_on_time, "
+                     "online_resolved, online_result, with_components, rated, satisfied, apologised") +
+         (with_reusing ? ", reusing" : "") +
+         ") "
          "SELECT unit_code, (submitted_at + 25200000) / 86400000, COUNT(*), "
          "SUM(CASE WHEN channel = 'online' THEN 1 ELSE 0 END), "
          "SUM(CASE WHEN finished_at IS NOT NULL AND status <> 'withdrawn' THEN 1 ELSE 0 END), "
@@ -63,26 +68,15 @@ std::string RebuildSql() {
          "SUM(CASE WHEN components <> '[]' THEN 1 ELSE 0 END), "
          "SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), "
          "SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN apologies > 0 THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN reused_documents > 0 THEN 1 ELSE 0 END) "
-         "FROM dossiers GROUP BY unit_code, (submitted_at + 25200000) / 86400000";
+         "SUM(CASE WHEN apologies > 0 THEN 1 ELSE 0 END)" +
+         (with_reusing ? ", SUM(CASE WHEN reused_documents > 0 THEN 1 ELSE 0 END)" : "") +
+         " FROM dossiers GROUP BY unit_code, (submitted_at + 25200000) / 86400000";
 }
 
-std::string RebuildSqlV502() {
-  return "INSERT INTO dossier_daily_counts (unit_code, day, received, online, resolved, resolved_on_time, "
-         "online_resolved, online_result, with_components, rated, satisfied, apologised) "
-         "SELECT unit_code, (submitted_at + 25200000) / 86400000, COUNT(*), "
-         "SUM(CASE WHEN channel = 'online' THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN finished_at IS NOT NULL AND status <> 'withdrawn' THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN finished_at IS NOT NULL AND status <> 'withdrawn' AND on_time = 1 THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN channel = 'online' AND finished_at IS NOT NULL THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN channel = 'online' AND finished_at IS NOT NULL AND delivery = 'online' THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN components <> '[]' THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END), "
-         "SUM(CASE WHEN apologies > 0 THEN 1 ELSE 0 END) "
-         "FROM dossiers GROUP BY unit_code, (submitted_at + 25200000) / 86400000";
-}
+}  // namespace
+
+std::string RebuildSql() { return RebuildSqlFor(true); }
+std::string RebuildSqlV502() { return RebuildSqlFor(false); }
 
 Status Rebuild(storage::Session& s) {
   TL_RETURN_IF_ERROR(s.Exec("DELETE FROM dossier_daily_counts").status());

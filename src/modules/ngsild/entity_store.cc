@@ -236,6 +236,23 @@ Status EntityStore::CheckTenant(storage::Session& s, const std::string& tenant) 
   return Status::Ok();
 }
 
+namespace {
+
+// Columns (created_at, version, types[, doc]) of a row from `first` on.
+template <typename Existing>
+Status DecodeExisting(const storage::Row& r, size_t first, bool with_doc, Existing* e) {
+  e->found = true;
+  e->created_at_ms = r.Int(first);
+  e->version = r.Int(first + 1);
+  e->types = r.Text(first + 2);
+  if (with_doc) {
+    TL_ASSIGN_OR_RETURN(e->doc, ParseDoc(r.Text(first + 3)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<EntityStore::Existing> EntityStore::Load(storage::Session& s, const std::string& tenant, const std::string& id,
                                                 bool with_doc) const {
   TL_ASSIGN_OR_RETURN(auto rs, s.Query(with_doc ? "SELECT created_at, version, types, doc FROM ngsild_entities "
@@ -245,14 +262,26 @@ Result<EntityStore::Existing> EntityStore::Load(storage::Session& s, const std::
                                        {tenant, id}));
   Existing e;
   if (rs.empty()) return e;
-  e.found = true;
-  e.created_at_ms = rs.rows[0].Int(0);
-  e.version = rs.rows[0].Int(1);
-  e.types = rs.rows[0].Text(2);
-  if (with_doc) {
-    TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(rs.rows[0].Text(3)));
-  }
+  TL_RETURN_IF_ERROR(DecodeExisting(rs.rows[0], 0, with_doc, &e));
   return e;
+}
+
+Result<std::unordered_map<std::string, EntityStore::Existing>> EntityStore::LoadMany(
+    storage::Session& s, const std::string& tenant, const std::vector<std::string>& ids, bool with_doc) const {
+  std::unordered_map<std::string, Existing> existing;
+  if (ids.empty()) return existing;
+  std::vector<Value> params{tenant};
+  std::string in = InList(ids, &params);
+  TL_ASSIGN_OR_RETURN(auto rs,
+                      s.QueryV(std::string("SELECT id, created_at, version, types") + (with_doc ? ", doc" : "") +
+                                   " FROM ngsild_entities WHERE tenant = ? AND id IN " + in,
+                               params));
+  for (const auto& r : rs.rows) {
+    Existing e;
+    TL_RETURN_IF_ERROR(DecodeExisting(r, 1, with_doc, &e));
+    existing.emplace(r.Text(0), std::move(e));
+  }
+  return existing;
 }
 
 Status EntityStore::Insert(storage::Session& s, const std::string& tenant, json& doc, int64_t now) {
@@ -503,25 +532,7 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
-    std::unordered_map<std::string, Existing> existing;
-    if (!ids.empty()) {
-      std::vector<Value> params{tenant};
-      std::string in = InList(ids, &params);
-      TL_ASSIGN_OR_RETURN(auto rs,
-                          s.QueryV(std::string("SELECT id, created_at, version, types") + (need_doc ? ", doc" : "") +
-                                       " FROM ngsild_entities WHERE tenant = ? AND id IN " + in,
-                                   params));
-      for (const auto& r : rs.rows) {
-        Existing e;
-        e.created_at_ms = r.Int(1);
-        e.version = r.Int(2);
-        e.types = r.Text(3);
-        if (need_doc) {
-          TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(r.Text(4)));
-        }
-        existing.emplace(r.Text(0), std::move(e));
-      }
-    }
+    TL_ASSIGN_OR_RETURN(auto existing, LoadMany(s, tenant, ids, need_doc));
     for (auto& item : items) {
       if (!item.status.ok()) {
         result.errors.push_back({item.id, item.status});
@@ -578,23 +589,7 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
-    std::unordered_map<std::string, Existing> existing;
-    if (!ids.empty()) {
-      std::vector<Value> params{tenant};
-      std::string in = InList(ids, &params);
-      TL_ASSIGN_OR_RETURN(auto rs, s.QueryV("SELECT id, created_at, version, types, doc FROM ngsild_entities "
-                                            "WHERE tenant = ? AND id IN " +
-                                                in,
-                                            params));
-      for (const auto& r : rs.rows) {
-        Existing e;
-        e.created_at_ms = r.Int(1);
-        e.version = r.Int(2);
-        e.types = r.Text(3);
-        TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(r.Text(4)));
-        existing.emplace(r.Text(0), std::move(e));
-      }
-    }
+    TL_ASSIGN_OR_RETURN(auto existing, LoadMany(s, tenant, ids, true));
     for (auto& item : items) {
       if (!item.status.ok()) {
         result.errors.push_back({item.id, item.status});

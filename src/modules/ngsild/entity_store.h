@@ -33,6 +33,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -213,6 +214,9 @@ class EntityStore {
   Status EnsureTenant(storage::Session& s, const std::string& tenant);
   Status CheckTenant(storage::Session& s, const std::string& tenant) const;
   Result<Existing> Load(storage::Session& s, const std::string& tenant, const std::string& id, bool with_doc) const;
+  // The stored ones among `ids` (a batch's), by id, in one statement.
+  Result<std::unordered_map<std::string, Existing>> LoadMany(storage::Session& s, const std::string& tenant,
+                                                             const std::vector<std::string>& ids, bool with_doc) const;
   Status Insert(storage::Session& s, const std::string& tenant, nlohmann::json& doc, int64_t now);
   Status Rewrite(storage::Session& s, const std::string& tenant, const std::string& id, const Existing& before,
                  const nlohmann::json& doc, int64_t now);
