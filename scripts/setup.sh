@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-dejavu-extra libgtest-dev libgmock-dev libbenchmark-dev
   poppler-utils zbar-tools
   postgresql postgresql-contrib wrk nginx-light chromium curl ca-certificates
+  mosquitto mosquitto-clients libmosquitto-dev
 )
 
 missing=()
@@ -24,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q >/dev/null
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   # nginx and postgresql packages start system services; the project runs its own throwaway ones.
-  for svc in nginx postgresql; do
+  for svc in nginx postgresql mosquitto; do
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

@@ -12,12 +12,16 @@
 
 #include "app/calendar_deadlines.h"
 #include "app/wallet_documents.h"
+#include "app/write_backs.h"
 #include "core/signing.h"
 #include "core/text.h"
 #include "modules/calendar/calendar.h"
 #include "modules/documents/documents.h"
+#include "modules/alerts/routes.h"
 #include "modules/ngsild/routes.h"
+#include "modules/ops/routes.h"
 #include "modules/subscriptions/routes.h"
+#include "modules/telemetry/temporal_routes.h"
 #include "http/openapi.h"
 #include "http/static_files.h"
 #include "storage/migrations.h"
@@ -69,7 +73,8 @@ std::optional<int64_t> IdAt(const nlohmann::json& form, const char* object, cons
 // where the law says so (a birth adds the child, a marriage links the spouses, a permanent residence
 // moves the person), and a signed document in the applicant's wallet. Write-backs need the people in
 // the registry; when they are not there (the registry does not cover everyone yet) the result is
-// still issued, and a contradiction (someone already married) refuses the action.
+// still issued, and a contradiction (someone already married) refuses the action. A death registration
+// must name a living person of the registry (write_backs.h), or the result is refused.
 // The data access log's seals are signed with the platform's key, which the wallet keeps.
 class WalletSealSigner final : public exchange::SealSigner {
  public:
@@ -158,6 +163,20 @@ class ResultsToRegistryAndWallet final : public dossiers::ResultListener {
       TL_RETURN_IF_ERROR(skip_unknown(registry_->RegisterPermanentResidence(
           s, *person, r.unit_code, form.value("new_address", ""), head, role, r.actor, source)));
     }
+    if (IsDeathRegistration(r.procedure_code)) {  // đăng ký khai tử: refuses an unknown or already deceased person
+      const auto& deceased = form.value("deceased", nlohmann::json::object());
+      auto person = IdAt(form, "deceased");
+      if (!person) {
+        return Status(StatusCode::kFailedPrecondition, "the deceased's personal id is missing or invalid",
+                      "form.deceased.personal_id");
+      }
+      TL_RETURN_IF_ERROR(registry_->RegisterDeath(s, *person,
+                                                  form.value("death", nlohmann::json::object()).value("date_of_death", ""),
+                                                  r.actor, source, "form.deceased.personal_id",
+                                                  "form.death.date_of_death"));
+      return "Trích lục khai tử: " + deceased.value("full_name", std::string()) + " (" +
+             population::FormatPersonalId(*person) + ")";
+    }
     return std::string();
   }
 
@@ -182,6 +201,12 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
     auto m = list();
     migrations.insert(migrations.end(), m.begin(), m.end());
   }
+  auto telemetry_migrations = telemetry::TelemetryStore::Migrations(app->db_->dialect());  // per dialect
+  migrations.insert(migrations.end(), telemetry_migrations.begin(), telemetry_migrations.end());
+  auto alert_migrations = alerts::AlertService::Migrations();
+  migrations.insert(migrations.end(), alert_migrations.begin(), alert_migrations.end());
+  auto device_migrations = mqtt_ingest::DeviceRegistry::Migrations();
+  migrations.insert(migrations.end(), device_migrations.begin(), device_migrations.end());
   TL_ASSIGN_OR_RETURN(int applied, storage::ApplyMigrations(*app->db_, std::move(migrations)));
   if (applied > 0) spdlog::info(R"("msg":"schema migrations applied","count":{})", applied);
 
@@ -228,6 +253,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   app->registry_ = std::make_unique<population::PopulationRegistry>(app->db_.get(), clock, app->audit_.get(),
                                                                      app->access_log_.get(), app->grants_.get());
   TL_RETURN_IF_ERROR(app->grants_->Publish(population::PopulationRegistry::Service()));
+  TL_RETURN_IF_ERROR(app->grants_->Publish(population::PopulationRegistry::OrganisationService()));
   TL_ASSIGN_OR_RETURN(auto master_key, LoadMasterKey(config));
   app->wallet_ = std::make_unique<wallet::WalletService>(app->db_.get(), clock, app->audit_.get(), std::move(master_key));
   app->seal_signer_ = std::make_unique<WalletSealSigner>(app->wallet_.get());
@@ -246,6 +272,37 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   // NGSI-LD subscriptions: matching entity changes become outbox rows inside the entity's transaction.
   app->subscriptions_ = std::make_unique<subscriptions::SubscriptionStore>(app->db_.get(), clock, app->ngsild_contexts_);
   app->ngsild_->AddListener(app->subscriptions_.get());
+  // MQTT devices: which entity a device's compact measurements update (docs/mqtt.md).
+  app->devices_ = std::make_unique<mqtt_ingest::DeviceRegistry>(app->db_.get(), clock, app->audit_.get(),
+                                                                app->ngsild_contexts_);
+  // Operations center alerts: rules (data/rules/alert-rules.json seeds the database once) evaluated in
+  // the entity's transaction; alerts mirrored as NGSI-LD Alert entities by StartServer's tasks.
+  app->alerts_ = std::make_unique<alerts::AlertService>(app->db_.get(), clock, app->audit_.get(), app->ngsild_.get(),
+                                                        app->ngsild_contexts_);
+  app->ngsild_->AddListener(app->alerts_.get());
+  const std::string alert_rules_path = config.data_root + "/rules/alert-rules.json";
+  TL_ASSIGN_OR_RETURN(int alert_rules,
+                      app->alerts_->SeedIfNeverSeeded(
+                          [&alert_rules_path] { return alerts::LoadRulesFile(alert_rules_path); }, "system:seed"));
+  if (alert_rules > 0) spdlog::info(R"("msg":"seeded the alert rules","rules":{})", alert_rules);
+  // Telemetry history: numeric Properties of every entity write, recorded in the write's transaction.
+  telemetry::TelemetryOptions history;
+  history.retention = {int64_t{config.telemetry_raw_days} * telemetry::kMillisPerDay,
+                       int64_t{config.telemetry_minute_days} * telemetry::kMillisPerDay,
+                       int64_t{config.telemetry_hour_days} * telemetry::kMillisPerDay};
+  if (!history.retention.Validate().ok()) {
+    return InvalidArgument("must be at most telemetry_minute_days, itself at most telemetry_hour_days",
+                           "telemetry_raw_days");
+  }
+  TL_ASSIGN_OR_RETURN(app->telemetry_, telemetry::TelemetryStore::Open(app->db_.get(), history));
+  app->entity_history_ = std::make_unique<telemetry::EntityHistory>(app->telemetry_.get());
+  app->ngsild_->AddListener(app->entity_history_.get());
+  // The operations centre's live feed polls the entity store (so it sees every process's writes) and
+  // names attributes as the Smart Data Models context does.
+  const ngsild::HeldContext* sdm_held = app->ngsild_contexts_->FindById("thanglong-smart-data-models.jsonld");
+  if (!sdm_held) return FailedPrecondition("data/ngsi-ld holds no thanglong-smart-data-models.jsonld");
+  TL_ASSIGN_OR_RETURN(auto sdm, app->ngsild_contexts_->FromUrl(sdm_held->url));
+  app->ops_events_ = std::make_unique<ops::EventHub>(app->ngsild_.get(), sdm, clock);
   return app;
 }
 
@@ -285,6 +342,15 @@ Result<int64_t> Application::SeedDemoPopulation(int64_t people) {
     TL_RETURN_IF_ERROR(population::GeneratePopulation(o, [&](const population::Person& p) { loader->Add(p); }));
   }
   TL_ASSIGN_OR_RETURN(auto report, loader->Finish());
+  // The demo organisation (account "org"), represented by the demo citizen.
+  population::Organisation org;
+  org.tax_code = "0101234567";
+  org.name = "Công ty TNHH Thăng Long Số";
+  org.representative_id = 1090012345;
+  org.representative_name = "Nguyễn Văn An";
+  org.address = "Số 5 phố Điện Biên Phủ, Phường Ba Đình, Hà Nội";
+  org.unit_code = "00004";
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) { return registry_->SaveOrganisation(s, org); }));
   return report.loaded;
 }
 
@@ -420,7 +486,8 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(audit::Routes(audit_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(dossiers::Routes(dossiers_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(dossiers::ServiceIndexRoutes(service_index_.get())));
-  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(documents::Routes(dossiers_.get(), units_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(documents::Routes(dossiers_.get(), units_.get(), wallet_.get(),
+                                                              config_.public_url)));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(calendar::Routes(calendar_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(population::Routes(registry_.get(), access_log_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(exchange::GrantRoutes(grants_.get())));
@@ -428,6 +495,11 @@ Status Application::StartServer() {
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(wallet::Routes(wallet_.get())));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(ngsild::Routes(ngsild_.get(), ngsild_contexts_)));
   TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(subscriptions::Routes(subscriptions_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(mqtt_ingest::Routes(devices_.get())));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(alerts::Routes(alerts_.get())));
+  TL_RETURN_IF_ERROR(
+      dispatcher_->AddRoutes(telemetry::TemporalRoutes(ngsild_.get(), telemetry_.get(), ngsild_contexts_, clock_)));
+  TL_RETURN_IF_ERROR(dispatcher_->AddRoutes(ops::Routes(ops_events_.get())));
   openapi_ = http::BuildOpenApi(dispatcher_->routes(), kVersion);
   // Other processes may edit the official schedule: check its revision every second, so that due dates
   // computed inside dossier transactions (which must not wait on the database) follow within a second.
@@ -473,6 +545,9 @@ Status Application::StartServer() {
   http::Server* server = server_.get();
   metrics_->AddExternal({"thanglong_http_open_connections", "Open HTTP connections", "gauge",
                          [server] { return static_cast<double>(server->open_connections()); }});
+  ops::EventHub* hub = ops_events_.get();
+  metrics_->AddExternal({"thanglong_ops_event_streams", "Operations feed streams open in this process", "gauge",
+                         [hub] { return static_cast<double>(hub->client_count()); }});
   if (!config_.smtp_host.empty()) {
     mail_sender_ = std::make_unique<mail::Sender>(outbox_.get(), clock_, mail_options());
     mail::Sender* sender = mail_sender_.get();
@@ -494,6 +569,30 @@ Status Application::StartServer() {
   // NGSI-LD notifications: drained from the outbox by every serving process (leases keep them apart).
   notification_deliverer_ = std::make_unique<subscriptions::Deliverer>(subscriptions_.get(), clock_);
   notification_deliverer_->Start();
+  // MQTT ingestion once the server is ready (docs/mqtt.md): a persistent session under a stable client
+  // id, a share of the group's subscriptions, messages applied in batches through the entity store.
+  if (!config_.mqtt_url.empty()) {
+    mqtt_ingest::IngesterOptions mo;
+    mo.url = config_.mqtt_url;
+    mo.client_id = config_.mqtt_client_id;
+    if (mo.client_id.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      mo.client_id = std::string("thanglong-") + host + "-" + std::to_string(port());
+    }
+    mo.group = config_.mqtt_group;
+    mo.topic_prefix = config_.mqtt_topic_prefix;
+    mqtt_ingester_ = std::make_unique<mqtt_ingest::Ingester>(mo, ngsild_.get(), devices_.get(), ngsild_contexts_, clock_);
+    mqtt_ingester_->ExportMetrics(metrics_.get());
+    TL_RETURN_IF_ERROR(mqtt_ingester_->Start());
+  }
+  // Alerts: missing data and escalation every 2 s, the Alert entity mirror every second (any process).
+  alerts_->Start(std::chrono::seconds(2), std::chrono::seconds(1));
+  // Telemetry maintenance (fold, seal, roll up, expire) every 5 s; safe in every serving process.
+  telemetry_->StartMaintenance(clock_, std::chrono::seconds(5), [](const Status& st) {
+    spdlog::warn(R"("msg":"telemetry maintenance failed","error":"{}")", st.message());
+  });
+  ops_events_->Start();
   return Status::Ok();
 }
 
@@ -512,6 +611,7 @@ mail::SenderOptions Application::mail_options() const {
 }
 
 void Application::Shutdown() {
+  if (mqtt_ingester_) mqtt_ingester_->Stop();  // applies what it received; the broker keeps the rest
   if (notification_deliverer_) {
     notification_deliverer_->Stop();  // at most one POST in flight (10 s timeout); undelivered rows stay queued
     notification_deliverer_.reset();
@@ -521,6 +621,9 @@ void Application::Shutdown() {
     mail_sender_.reset();
   }
   if (calendar_) calendar_->StopRefresher();
+  if (alerts_) alerts_->Stop();
+  if (telemetry_) telemetry_->StopMaintenance();  // a run in progress finishes first
+  if (ops_events_) ops_events_->Stop();  // ends the operations streams, so the server drains at once
   if (server_) {
     server_->Shutdown();
     server_.reset();

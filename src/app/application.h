@@ -19,6 +19,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "modules/admin_units/admin_units.h"
+#include "modules/alerts/alerts.h"
 #include "core/working_calendar.h"
 #include "modules/audit/audit_log.h"
 #include "modules/calendar/schedule.h"
@@ -29,8 +30,12 @@
 #include "modules/mail/mail.h"
 #include "modules/ngsild/context.h"
 #include "modules/ngsild/entity_store.h"
+#include "modules/mqtt_ingest/mqtt_ingest.h"
+#include "modules/ops/event_hub.h"
 #include "modules/subscriptions/delivery.h"
 #include "modules/subscriptions/store.h"
+#include "modules/telemetry/entity_history.h"
+#include "modules/telemetry/history.h"
 #include "modules/population/generator.h"
 #include "modules/population/population.h"
 #include "modules/procedures/procedures.h"
@@ -73,6 +78,10 @@ class Application {
   wallet::WalletService& wallet() { return *wallet_; }
   ngsild::EntityStore& ngsild() { return *ngsild_; }
   subscriptions::SubscriptionStore& subscriptions() { return *subscriptions_; }
+  mqtt_ingest::DeviceRegistry& devices() { return *devices_; }
+  mqtt_ingest::Ingester* mqtt_ingester() { return mqtt_ingester_.get(); }  // `serve` with mqtt_url; else null
+  alerts::AlertService& alerts() { return *alerts_; }
+  telemetry::TelemetryStore& telemetry() { return *telemetry_; }
   // The SMTP settings and sender policy from the configuration (smtp_*, mail_max_attempts).
   mail::SenderOptions mail_options() const;
   mail::Sender* mail_sender() { return mail_sender_.get(); }  // running in `serve` with smtp_host; else null
@@ -111,12 +120,18 @@ class Application {
   std::shared_ptr<const ngsild::ContextRegistry> ngsild_contexts_;
   std::unique_ptr<ngsild::EntityStore> ngsild_;
   std::unique_ptr<subscriptions::SubscriptionStore> subscriptions_;  // a listener of ngsild_
+  std::unique_ptr<alerts::AlertService> alerts_;                     // a listener of ngsild_
   std::unique_ptr<subscriptions::Deliverer> notification_deliverer_;  // `serve` only
+  std::unique_ptr<telemetry::TelemetryStore> telemetry_;  // numeric entity attributes' history; `serve` maintains it
+  std::unique_ptr<telemetry::EntityHistory> entity_history_;  // a listener of ngsild_ writing telemetry_
+  std::unique_ptr<ops::EventHub> ops_events_;  // the operations feed's poller: started by StartServer
   std::unique_ptr<exchange::SealSigner> seal_signer_;
   std::unique_ptr<dossiers::ResultListener> result_listener_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<mqtt_ingest::DeviceRegistry> devices_;  // MQTT devices → entities (docs/mqtt.md)
+  std::unique_ptr<mqtt_ingest::Ingester> mqtt_ingester_;  // after server_: stopped (and destroyed) first
   std::string openapi_;
   int64_t started_ms_ = 0;
 };

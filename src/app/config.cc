@@ -48,7 +48,9 @@ const std::vector<std::string>& Config::Keys() {
       "demo",            "demo_dossiers",    "demo_people",    "workers",          "handler_threads", "db_pool",         "max_json_body",  "max_upload_body",
       "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "password_cost",
       "demo_password",   "log_level",        "access_log",      "public_url",      "smtp_host",      "smtp_port",
-      "smtp_from",       "smtp_user",        "smtp_password",   "smtp_tls",        "smtp_ca_file",   "mail_max_attempts", "master_key"};
+      "smtp_from",       "smtp_user",        "smtp_password",   "smtp_tls",        "smtp_ca_file",   "mail_max_attempts", "master_key",
+      "telemetry_raw_days", "telemetry_minute_days", "telemetry_hour_days",
+      "mqtt_url", "mqtt_client_id", "mqtt_group", "mqtt_topic_prefix"};
   return kKeys;
 }
 
@@ -88,6 +90,22 @@ Status Config::Set(const std::string& key, const std::string& v) {
   else if (key == "smtp_password") smtp_password = v;
   else if (key == "master_key") master_key = v;
   else if (key == "smtp_ca_file") smtp_ca_file = v;
+  else if (key == "telemetry_raw_days") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 36500)); telemetry_raw_days = static_cast<int>(n); }
+  else if (key == "telemetry_minute_days") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 36500)); telemetry_minute_days = static_cast<int>(n); }
+  else if (key == "telemetry_hour_days") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 36500)); telemetry_hour_days = static_cast<int>(n); }
+  else if (key == "mqtt_url") {
+    if (!v.empty() && v.rfind("mqtt://", 0) != 0 && v.rfind("tcp://", 0) != 0) return InvalidArgument("must be mqtt://host:port", key);
+    mqtt_url = v;
+  } else if (key == "mqtt_client_id") {
+    if (v.size() > 200) return InvalidArgument("at most 200 characters", key);
+    mqtt_client_id = v;
+  } else if (key == "mqtt_group") {
+    if (v.empty() || v.find_first_of("/+#") != std::string::npos) return InvalidArgument("a name without / + #", key);
+    mqtt_group = v;
+  } else if (key == "mqtt_topic_prefix") {
+    if (v.find_first_of("+#") != std::string::npos || (!v.empty() && v.back() != '/')) return InvalidArgument("empty, or ending with / and without + #", key);
+    mqtt_topic_prefix = v;
+  }
   else if (key == "mail_max_attempts") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 100)); mail_max_attempts = static_cast<int>(n); }
   else if (key == "smtp_tls") {
     if (v != "auto" && v != "starttls" && v != "tls" && v != "off") return InvalidArgument("must be auto, starttls, tls or off", key);
@@ -135,7 +153,14 @@ std::string Config::Describe() const {
                       {"master_key", master_key.empty() ? "" : "***"},
                       {"smtp_tls", smtp_tls},
                       {"smtp_ca_file", smtp_ca_file},
-                      {"mail_max_attempts", mail_max_attempts}};
+                      {"mail_max_attempts", mail_max_attempts},
+                      {"mqtt_url", mqtt_url},
+                      {"mqtt_client_id", mqtt_client_id},
+                      {"mqtt_group", mqtt_group},
+                      {"mqtt_topic_prefix", mqtt_topic_prefix},
+                      {"telemetry_raw_days", telemetry_raw_days},
+                      {"telemetry_minute_days", telemetry_minute_days},
+                      {"telemetry_hour_days", telemetry_hour_days}};
   return j.dump(2);
 }
 

@@ -53,6 +53,16 @@ struct Config {
   std::string smtp_tls = "auto";   // auto (STARTTLS when offered) | starttls | tls (implicit, port 465) | off
   std::string smtp_ca_file;        // extra trusted CA certificates (PEM)
   int mail_max_attempts = 8;
+  // MQTT ingestion (docs/mqtt.md): off while mqtt_url is empty. The client id must be stable per
+  // process (the broker keeps its session); empty: thanglong-<host name>-<listen port>.
+  std::string mqtt_url;
+  std::string mqtt_client_id;
+  std::string mqtt_group = "thanglong";  // shared-subscription group of the processes of one deployment
+  std::string mqtt_topic_prefix;          // e.g. "hanoi/": before every topic (docs/mqtt.md)
+  // Telemetry history retention (docs/telemetry.md): raw samples, 1-minute and 1-hour rollups, in days.
+  int telemetry_raw_days = 30;
+  int telemetry_minute_days = 365;
+  int telemetry_hour_days = 1825;
 
   static Config Defaults();
   // Applies one setting given as text (from TOML, environment or a flag); fails naming the key.

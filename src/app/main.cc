@@ -187,6 +187,8 @@ int main(int argc, char** argv) {
   serve->add_option("--workers", workers, "Worker threads (default: one per core)");
   serve->add_option("--log-level", log_level, "debug, info, warn, error or off");
   serve->add_flag("--no-demo", no_demo, "Do not create demo accounts (production)");
+  std::string mqtt_url;
+  serve->add_option("--mqtt", mqtt_url, "MQTT broker to ingest device messages from, mqtt://host:port (also THANGLONG_MQTT_URL; docs/mqtt.md)");
   serve->add_flag("--print-config", print_config, "Print the effective configuration (secrets masked) and exit");
   serve->callback([&] {
     std::map<std::string, std::string> o;
@@ -195,6 +197,7 @@ int main(int argc, char** argv) {
     if (!log_level.empty()) o["log_level"] = log_level;
     if (workers > 0) o["workers"] = std::to_string(workers);
     if (no_demo) o["demo"] = "false";
+    if (!mqtt_url.empty()) o["mqtt_url"] = mqtt_url;
     rc = Serve(serve_flags, o, print_config);
   });
 

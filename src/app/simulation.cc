@@ -7,6 +7,8 @@
 #include <random>
 #include <set>
 
+#include "app/write_backs.h"
+
 namespace tl::app {
 namespace {
 
@@ -41,6 +43,9 @@ class Sim {
         for (const auto& item : page.items_json) {
           auto j = json::parse(item);
           auto& list = std::string(level) == "commune" ? commune_procs_ : city_procs_;
+          // A death registration's result needs the deceased in the registry (write_backs.h); the
+          // simulated applicants are nobody's relatives, so it is not simulated.
+          if (IsDeathRegistration(j["code"].get<std::string>())) continue;
           list.push_back(j["code"]);
         }
         cursor = page.next_cursor;

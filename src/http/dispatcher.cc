@@ -165,8 +165,8 @@ Result<Response> Dispatcher::RunRoute(const Route& route, Request& req) {
     if (!allowed) return PermissionDenied("the role '" + req.principal->role + "' may not call this route");
   }
   TL_ASSIGN_OR_RETURN(Response resp, route.handler(req));
-  if (resp.later && route.access.personal_data) {
-    return Internal("a personal-data route may not defer its response");  // its read would go unaudited
+  if ((resp.later || resp.stream) && route.access.personal_data) {
+    return Internal("a personal-data route may not defer or stream its response");  // its read would go unaudited
   }
   if (route.access.personal_data && resp.status < 400 && auditor_) {
     Status audited = auditor_->RecordRead(req);
@@ -287,7 +287,10 @@ void Dispatcher::Finish(InFlight& f, Response resp) const {
   resp.headers.emplace_back("Referrer-Policy", "no-referrer");
   resp.headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");
   if (f.route_label != "static") resp.headers.emplace_back("Cache-Control", "no-store");
-  if (f.method == "HEAD") resp.body.clear();
+  if (f.method == "HEAD") {
+    resp.body.clear();
+    resp.stream = nullptr;  // headers only
+  }
 
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - f.start).count();
   if (metrics_) metrics_->Observe(f.method, f.route_label, resp.status, secs);
@@ -351,7 +354,7 @@ void Dispatcher::Handle(RawRequest raw, std::function<void(Response)> send) {
     Response out;
     try {
       out = completion->dispatcher->RouteOutcome(fl.req, fl.route_label, std::move(result));
-      if (out.later) out = ProblemResponse(Internal("a deferred response deferred again"), fl.req.request_id, fl.req.path);
+      if (out.later || out.stream) out = ProblemResponse(Internal("a deferred response may not defer again or stream"), fl.req.request_id, fl.req.path);
     } catch (...) {
       out = ProblemResponse(Internal("completing the response failed"), fl.req.request_id, fl.req.path);
     }

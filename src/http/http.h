@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +74,19 @@ struct Request {
   const std::string& Param(const std::string& name) const { return path_params.at(name); }
 };
 
+// The open end of a streamed response (Response::Streaming): the socket layer owns the connection,
+// the module that streams holds this. Thread-safe: Write and Close from any thread.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Sends `data` as the next part of the body at once. False when the stream is closed (the client
+  // went away, a write failed, or the server is shutting down): stop writing and drop the stream.
+  virtual bool Write(std::string data) = 0;
+  virtual bool open() const = 0;
+  // Ends the body. Idempotent; dropping the last reference closes it too.
+  virtual void Close() = 0;
+};
+
 struct Response;
 // Finishes a response the handler deferred (Response::Later): call it once, from any thread. If every
 // copy is dropped without a call, the client gets a 500 problem rather than no answer.
@@ -105,6 +119,18 @@ struct Response {
     return r;
   }
   std::function<void(Reply)> later;
+
+  // A body written over time (server-sent events): the status and headers go out at once with
+  // chunked transfer coding, then `open` receives the Stream, on the thread that sent the headers,
+  // and may keep it for as long as it likes. The access log and metrics record the opening (status
+  // and time to the headers). Open streams are closed when the server shuts down.
+  static Response Streaming(std::string content_type, std::function<void(std::shared_ptr<Stream>)> open) {
+    Response r;
+    r.content_type = std::move(content_type);
+    r.stream = std::move(open);
+    return r;
+  }
+  std::function<void(std::shared_ptr<Stream>)> stream;
 };
 
 // Access policy checked before the handler runs. Finer checks (jurisdiction over the resource)
@@ -139,6 +165,7 @@ struct OperationDoc {
   std::string request_schema;   // JSON Schema text, empty for none
   std::string response_schema;  // JSON Schema text of the success body, empty for none
   int success_status = 200;
+  std::string response_media_type = "application/json";  // "text/event-stream" for a streamed response
 };
 
 using Handler = std::function<Result<Response>(Request&)>;

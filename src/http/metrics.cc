@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 namespace tl::http {
 
 void Metrics::Observe(const std::string& method, const std::string& route, int status, double seconds) {
@@ -42,8 +44,14 @@ std::string Metrics::Render() const {
     out += fmt::format("thanglong_http_request_duration_seconds_sum{{{}}} {}\n", labels, s.sum);
     out += fmt::format("thanglong_http_request_duration_seconds_count{{{}}} {}\n", labels, s.count);
   }
+  std::set<std::string> described;
   for (const auto& e : external_) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", e.name, e.help, e.name, e.type, e.name, e.read());
+    if (described.insert(e.name).second) out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", e.name, e.help, e.name, e.type);
+    if (e.labels.empty()) {
+      out += fmt::format("{} {}\n", e.name, e.read());
+    } else {
+      out += fmt::format("{}{{{}}} {}\n", e.name, e.labels, e.read());
+    }
   }
   return out;
 }

@@ -24,6 +24,8 @@ class Metrics {
     std::string help;
     std::string type;
     std::function<double()> read;
+    // Optional labels of this series, e.g. `reason="json"`; series sharing a name share HELP and TYPE.
+    std::string labels = {};
   };
 
   void Observe(const std::string& method, const std::string& route, int status, double seconds);

@@ -50,7 +50,7 @@ std::string BuildOpenApi(const std::vector<Route>& routes, const std::string& ve
     }
     json ok = {{"description", "Success"}};
     if (!r.doc.response_schema.empty()) {
-      ok["content"] = {{"application/json", {{"schema", json::parse(r.doc.response_schema)}}}};
+      ok["content"] = {{r.doc.response_media_type, {{"schema", json::parse(r.doc.response_schema)}}}};
     }
     op["responses"][std::to_string(r.doc.success_status)] = ok;
     op["responses"]["default"] = {

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -99,6 +100,75 @@ class HandlerPool {
   std::vector<std::thread> workers_;
 };
 
+// A streamed response: the chunked-output builder of RESTinio, written under a lock from whichever
+// thread the module writes on (RESTinio hands each flush to the connection's own executor). A failed
+// write (the client went away) marks it closed; Close() sends the last chunk and lets go of the
+// connection, so that nothing touches the I/O context once the server has stopped.
+class ChunkedStream final : public Stream, public std::enable_shared_from_this<ChunkedStream> {
+ public:
+  explicit ChunkedStream(restinio::response_builder_t<restinio::chunked_output_t> builder)
+      : builder_(std::move(builder)) {}
+  ~ChunkedStream() override { Close(); }
+
+  bool Write(std::string data) override {
+    std::lock_guard lock(mu_);
+    if (!open_.load()) return false;
+    std::weak_ptr<ChunkedStream> self = weak_from_this();
+    builder_->append_chunk(std::move(data));
+    builder_->flush([self](const restinio::asio_ns::error_code& ec) {
+      if (!ec) return;
+      if (auto s = self.lock()) s->open_ = false;
+    });
+    return true;
+  }
+  bool open() const override { return open_.load(); }
+  void Close() override {
+    std::lock_guard lock(mu_);
+    if (!builder_) return;
+    open_ = false;
+    try {
+      builder_->done();
+    } catch (...) {
+    }
+    builder_.reset();
+  }
+
+ private:
+  std::mutex mu_;
+  std::atomic<bool> open_{true};
+  std::optional<restinio::response_builder_t<restinio::chunked_output_t>> builder_;
+};
+
+// The streams a server has open, so that shutting down can close them (weak: the module that writes
+// to a stream owns it).
+class OpenStreams {
+ public:
+  // False when the server is stopping (the stream is then closed at once).
+  bool Add(const std::shared_ptr<Stream>& s) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    std::erase_if(streams_, [](const std::weak_ptr<Stream>& w) { return w.expired(); });
+    streams_.push_back(s);
+    return true;
+  }
+  void CloseAll() {
+    std::vector<std::weak_ptr<Stream>> streams;
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      streams.swap(streams_);
+    }
+    for (auto& w : streams) {
+      if (auto s = w.lock()) s->Close();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  bool stopping_ = false;
+  std::vector<std::weak_ptr<Stream>> streams_;
+};
+
 struct Server::Impl {
   ServerOptions options;
   Dispatcher* dispatcher;
@@ -106,6 +176,7 @@ struct Server::Impl {
   std::atomic<int64_t> in_flight{0};
   std::atomic<uint16_t> bound_port{0};
   std::unique_ptr<HandlerPool> pool;
+  OpenStreams streams;
   restinio::running_server_handle_t<Traits> handle;
   bool stopped = false;
 
@@ -136,6 +207,10 @@ struct Server::Impl {
   }
 
   void Send(const restinio::request_handle_t& req, Response resp) {
+    if (resp.stream) {
+      SendStream(req, std::move(resp));
+      return;
+    }
     auto builder = req->create_response(restinio::http_status_line_t{
         restinio::http_status_code_t{static_cast<std::uint16_t>(resp.status)}, ReasonPhrase(resp.status)});
     if (!resp.content_type.empty()) builder.append_header(restinio::http_field::content_type, resp.content_type);
@@ -144,6 +219,25 @@ struct Server::Impl {
     builder.set_body(std::move(resp.body));
     builder.done();
     in_flight--;
+  }
+
+  void SendStream(const restinio::request_handle_t& req, Response resp) {
+    auto builder = req->create_response<restinio::chunked_output_t>(restinio::http_status_line_t{
+        restinio::http_status_code_t{static_cast<std::uint16_t>(resp.status)}, ReasonPhrase(resp.status)});
+    if (!resp.content_type.empty()) builder.append_header(restinio::http_field::content_type, resp.content_type);
+    for (auto& [k, v] : resp.headers) builder.append_header(k, v);
+    builder.flush();  // the status line and headers, now
+    auto stream = std::make_shared<ChunkedStream>(std::move(builder));
+    in_flight--;  // from here on the stream is the module's; shutdown closes it through `streams`
+    if (!streams.Add(stream)) {
+      stream->Close();
+      return;
+    }
+    try {
+      resp.stream(stream);
+    } catch (...) {
+      stream->Close();
+    }
   }
 };
 
@@ -193,6 +287,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   if (!impl_ || impl_->stopped || !impl_->handle) return;
   impl_->stopped = true;
   impl_->dispatcher->SetDraining(true);
+  impl_->streams.CloseAll();  // streams never end by themselves: end them now
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -50,6 +50,9 @@ TEST_P(AuthorizationTest, RoleByRouteMatrix) {
       {"GET", "/api/v1/users/operator", "", {{"anonymous", 401}, {"admin", 200}}, 403},  // VP01: outside UBND00004
       {"POST", "/api/v1/procedures", new_procedure, {{"anonymous", 401}, {"admin", 201}}, 403},
       {"GET", "/api/v1/audit", "", {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"GET", "/api/v1/admin/api-keys", "", {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"POST", "/api/v1/admin/api-keys", R"({"name":"Hệ thống {n}","agency_code":"UBND00004","scopes":["ngsild.read"]})",
+       {{"anonymous", 401}, {"admin", 201}}, 403},
       {"GET", "/api/v1/audit/verify", "", {{"anonymous", 401}, {"admin", 200}}, 403},
       // The official holiday schedule: public to read, city admins edit (Monday 4 January 2027 is a plain weekday).
       {"GET", "/api/v1/calendar/schedules/2026", "", {}, 200},

@@ -139,6 +139,67 @@ TEST_P(DocumentsApiTest, ControlSheetListsTheTimeline) {
   EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
 }
 
+TEST_P(DocumentsApiTest, TheIssuedResultIsASignedPdfWithItsVerificationLink) {
+  std::string specialist = app_->Login("specialist"), leader = app_->Login("leader");
+  json d = Submit();
+  const std::string code = d["code"];
+  // Before the result is issued there is nothing to download.
+  EXPECT_EQ(app_->Get("/api/v1/dossiers/" + code + "/result", desk_).status, 404);
+  d = Act(desk_, d, "receive");
+  d = Act(desk_, d, "assign", {{"assignee", "specialist"}});
+  d = Act(specialist, d, "propose");
+  d = Act(leader, d, "approve");
+  d = Act(specialist, d, "issue-result");
+  auto wallet = Json(app_->Get("/api/v1/me/wallet", citizen_));
+  ASSERT_EQ(wallet["items"].size(), 1u) << wallet.dump();
+  const std::string id = wallet["items"][0]["id"];
+
+  auto pdf = app_->Get("/api/v1/me/wallet/" + id + "/pdf", citizen_);
+  ASSERT_EQ(pdf.status, 200) << pdf.body;
+  EXPECT_EQ(pdf.Header("content-type"), "application/pdf");
+  EXPECT_NE(pdf.Header("content-disposition").find("attachment; filename=\"" + id + ".pdf\""), std::string::npos);
+  ASSERT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
+  EXPECT_NE(pdf.body.find("ThangLong-Document-Id: " + id), std::string::npos);
+  // Made once: the next download and the officials' route serve the same bytes.
+  EXPECT_EQ(app_->Get("/api/v1/me/wallet/" + id + "/pdf", citizen_).body, pdf.body);
+  auto official = app_->Get("/api/v1/dossiers/" + code + "/result", desk_);
+  ASSERT_EQ(official.status, 200) << official.body;
+  EXPECT_EQ(official.body, pdf.body);
+
+  // Anyone verifies the file: valid as it is, tampered with one byte changed, unknown when unrelated.
+  auto verify = [&](const std::string& bytes) {
+    return HttpRequest(app_->port(), "POST", "/api/v1/documents/verify", bytes, {{"Content-Type", "application/pdf"}});
+  };
+  auto valid = verify(pdf.body);
+  ASSERT_EQ(valid.status, 200) << valid.body;
+  EXPECT_EQ(Json(valid)["status"], "valid") << valid.body;
+  EXPECT_EQ(Json(valid)["document_id"], id);
+  EXPECT_EQ(Json(valid)["number"], code);
+  std::string changed = pdf.body;
+  changed[changed.size() / 2] = static_cast<char>(changed[changed.size() / 2] ^ 0x01);
+  auto tampered = verify(changed);
+  ASSERT_EQ(tampered.status, 200) << tampered.body;
+  EXPECT_EQ(Json(tampered)["status"], "tampered") << tampered.body;
+  EXPECT_EQ(Json(tampered)["document_id"], id);
+  EXPECT_EQ(Json(verify("%PDF-1.7\n%%EOF\n"))["status"], "unknown");
+
+  // Only the holder downloads from the wallet; only those who may read the dossier get its result.
+  EXPECT_EQ(app_->Get("/api/v1/me/wallet/" + id + "/pdf").status, 401);
+  EXPECT_EQ(app_->Get("/api/v1/me/wallet/" + id + "/pdf", desk_).status, 403);
+  auto reg = app_->Post("/api/v1/auth/register",
+                        R"({"username":"binh","password":"Mật khẩu dài 2025","full_name":"Lê Văn Bình","personal_id":"001085000777"})");
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  std::string other = app_->Login("binh", "Mật khẩu dài 2025");
+  EXPECT_EQ(app_->Get("/api/v1/me/wallet/" + id + "/pdf", other).status, 404);
+  EXPECT_EQ(app_->Get("/api/v1/me/wallet/nope/pdf", citizen_).status, 404);
+  EXPECT_EQ(app_->Get("/api/v1/dossiers/" + code + "/result", other).status, 404);
+  // The citizen's own scan has no platform PDF until it is certified.
+  auto scan = HttpRequest(app_->port(), "POST", "/api/v1/me/wallet?title=B%E1%BA%A3n+scan", "%PDF-1.4\nscan\n%%EOF\n",
+                          {{"Content-Type", "application/pdf"}, {"Authorization", "Bearer " + citizen_}});
+  ASSERT_EQ(scan.status, 201) << scan.body;
+  EXPECT_EQ(app_->Get("/api/v1/me/wallet/" + Json(scan)["id"].get<std::string>() + "/pdf", citizen_).status, 422);
+}
+
 TEST_P(DocumentsApiTest, StylesheetIsPublic) {
   auto css = app_->Get("/api/v1/documents/print.css");
   ASSERT_EQ(css.status, 200);

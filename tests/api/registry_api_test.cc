@@ -148,7 +148,9 @@ TEST_P(RegistryApiTest, AnAgencyWithoutAGrantIsRefusedUntilAnAdminGrantsSomeFiel
   EXPECT_TRUE(Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"].empty());
   // The services on offer, and a grant of the basic facts only.
   auto services = Json(app_->Get("/api/v1/exchange/services", snv));
-  ASSERT_EQ(services["items"][0]["code"], "registry.person");
+  ASSERT_EQ(services["items"].size(), 2u) << services.dump();
+  EXPECT_EQ(services["items"][0]["code"], "registry.organisation");
+  EXPECT_EQ(services["items"][1]["code"], "registry.person");
   json grant = {{"consumer_agency", "SNV01"}, {"service", "registry.person"}, {"fields", {"basic"}},
                 {"legal_basis", "Luật Căn cước 2023, Điều 10"}, {"purpose", "Kiểm tra hồ sơ công chức"},
                 {"expires_on", "2027-12-31"}};
@@ -177,6 +179,136 @@ TEST_P(RegistryApiTest, AnAgencyWithoutAGrantIsRefusedUntilAnAdminGrantsSomeFiel
                 .status,
             204);
   EXPECT_EQ(app_->Get(target, snv).status, 403);
+  // The admins' list tells a revoked grant from a live one.
+  auto listed = Json(app_->Get("/api/v1/exchange/grants", admin));
+  bool found = false;
+  for (const auto& g : listed["items"]) {
+    if (g["id"] != Json(created)["id"]) continue;
+    found = true;
+    EXPECT_EQ(g["status"], "revoked");
+    EXPECT_FALSE(g["revoked_at"].is_null());
+    EXPECT_EQ(g["active"], false);
+  }
+  EXPECT_TRUE(found) << listed.dump();
+}
+
+TEST_P(RegistryApiTest, OrganisationsAreReadUnderAGrantWithAPurposeAndEveryReadIsLogged) {
+  population::Organisation org;
+  org.tax_code = "0101234567";
+  org.name = "Công ty TNHH Thăng Long Số";
+  org.representative_id = 1090012345;
+  org.representative_name = "Nguyễn Văn An";
+  org.address = "Số 5 phố Điện Biên Phủ, Phường Ba Đình";
+  org.unit_code = "00004";
+  ASSERT_TRUE(app_->app().db().Write([&](storage::Session& s) { return app_->app().registry().SaveOrganisation(s, org); }).ok());
+  population::Organisation bad = org;
+  bad.tax_code = "12345";
+  EXPECT_EQ(app_->app().db().Write([&](storage::Session& s) { return app_->app().registry().SaveOrganisation(s, bad); }).field(),
+            "tax_code");
+  std::string desk = app_->Login("desk"), admin = app_->Login("admin");
+  const std::string target = "/api/v1/registry/organisations/0101234567?purpose=X%C3%A1c+minh+doanh+nghi%E1%BB%87p";
+  // Bad input names the field; other roles are refused.
+  EXPECT_EQ(Json(app_->Get("/api/v1/registry/organisations/0101234567", desk))["field"], "purpose");
+  EXPECT_EQ(Json(app_->Get("/api/v1/registry/organisations/01012?purpose=x%C3%A1c+minh+th%C3%B4i", desk))["field"], "tax_code");
+  EXPECT_EQ(app_->Get(target).status, 401);
+  for (const char* who : {"citizen", "org", "admin", "operator"}) {
+    EXPECT_EQ(app_->Get(target, app_->Login(who)).status, 403) << who;
+  }
+  // Deny by default: the ward holds a grant for people, not organisations; the refusal is audited.
+  auto refused = app_->Get(target, desk);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  auto audit = Json(app_->Get("/api/v1/audit?actor=desk", admin));
+  bool logged = false;
+  for (const auto& e : audit["items"]) logged = logged || (e["action"] == "exchange.denied" && e["resource"] == "registry.organisation");
+  EXPECT_TRUE(logged) << audit.dump();
+  json grant = {{"consumer_agency", "UBND00004"}, {"service", "registry.organisation"}, {"fields", {"basic", "address"}},
+                {"legal_basis", "Luật Doanh nghiệp 2020"}, {"purpose", "Giải quyết thủ tục hành chính"},
+                {"expires_on", "2027-12-31"}};
+  auto created = app_->Post("/api/v1/exchange/grants", grant.dump(), admin);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto read = app_->Get(target + "&dossier=UBND00004-261118-0009", desk);
+  ASSERT_EQ(read.status, 200) << read.body;
+  json o = Json(read);
+  EXPECT_EQ(o["name"], "Công ty TNHH Thăng Long Số");
+  EXPECT_EQ(o["unit_code"], "00004");
+  EXPECT_FALSE(o.contains("representative_id"));  // not granted
+  EXPECT_FALSE(o.contains("representative_name"));
+  EXPECT_EQ(app_->Get("/api/v1/registry/organisations/0109999999?purpose=x%C3%A1c+minh+th%C3%B4i", desk).status, 404);
+  // The read is in the data access log under the tax code, with its purpose; not in any person's log.
+  auto log = app_->app().access_log().ForOrganisation("0101234567", 0, 10);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ((*log)[0].official, "desk");
+  EXPECT_EQ((*log)[0].consumer_agency, "UBND00004");
+  EXPECT_EQ((*log)[0].service, "registry.organisation");
+  EXPECT_EQ((*log)[0].fields, "address,basic");
+  EXPECT_EQ((*log)[0].purpose, "Xác minh doanh nghiệp");
+  EXPECT_EQ((*log)[0].dossier_code, "UBND00004-261118-0009");
+  EXPECT_TRUE(Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")))["items"].empty());
+  auto verified = app_->app().access_log().Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->intact) << verified->problem;
+  EXPECT_EQ(verified->entries, 1);
+  // Editing the logged tax code breaks the chain.
+  ASSERT_TRUE(app_->app().db().Write([](storage::Session& s) {
+                    return s.ExecScript("UPDATE data_access_log SET tax_code = '0109999999'");
+                  }).ok());
+  EXPECT_FALSE(app_->app().access_log().Verify()->intact);
+}
+
+TEST_P(RegistryApiTest, CityAdminsManageApiKeysThroughTheApiAndSeeTheSecretOnce) {
+  std::string admin = app_->Login("admin");
+  // Bad input names the field; other roles are refused.
+  auto no_scope = app_->Post("/api/v1/admin/api-keys", R"({"name":"Hệ thống A","agency_code":"UBND00004","scopes":[]})", admin);
+  EXPECT_EQ(no_scope.status, 400) << no_scope.body;
+  EXPECT_EQ(Json(no_scope)["field"], "scopes");
+  auto bad_scope = app_->Post("/api/v1/admin/api-keys",
+                              R"({"name":"Hệ thống A","agency_code":"UBND00004","scopes":["everything"]})", admin);
+  EXPECT_EQ(Json(bad_scope)["field"], "scopes");
+  auto bad_agency = app_->Post("/api/v1/admin/api-keys",
+                               R"({"name":"Hệ thống A","agency_code":"NOWHERE","scopes":["registry.read"]})", admin);
+  EXPECT_EQ(bad_agency.status, 400) << bad_agency.body;
+  EXPECT_EQ(Json(bad_agency)["field"], "agency_code");
+  EXPECT_EQ(Json(app_->Post("/api/v1/admin/api-keys", R"({"agency_code":"UBND00004","scopes":["registry.read"]})", admin))["field"],
+            "name");
+  EXPECT_EQ(Json(app_->Post("/api/v1/admin/api-keys", R"({"name":"x","agency_code":"UBND00004","scopes":["registry.read"],"role":"city_admin"})", admin))["field"],
+            "role");
+  EXPECT_EQ(app_->Post("/api/v1/admin/api-keys/abc/revoke", "", admin).status, 400);
+  EXPECT_EQ(app_->Post("/api/v1/admin/api-keys/999/revoke", "", admin).status, 404);
+  const std::string body = R"({"name":"Hệ thống hộ tịch phường","agency_code":"UBND00004","scopes":["registry.read"]})";
+  for (const char* who : {"citizen", "desk", "agencyadmin", "operator"}) {
+    EXPECT_EQ(app_->Get("/api/v1/admin/api-keys", app_->Login(who)).status, 403) << who;
+    EXPECT_EQ(app_->Post("/api/v1/admin/api-keys", body, app_->Login(who)).status, 403) << who;
+  }
+  EXPECT_EQ(app_->Get("/api/v1/admin/api-keys").status, 401);
+
+  auto created = app_->Post("/api/v1/admin/api-keys", body, admin);
+  ASSERT_EQ(created.status, 201) << created.body;
+  json key = Json(created);
+  const std::string secret = key["secret"];
+  EXPECT_EQ(secret.rfind("tlk_", 0), 0u);
+  EXPECT_EQ(key["scopes"], json({"registry.read"}));
+  EXPECT_TRUE(key["revoked_at"].is_null());
+  const std::string target = "/api/v1/registry/people/001090012345?purpose=%C4%91%E1%BB%93ng+b%E1%BB%99+h%E1%BB%99+t%E1%BB%8Bch";
+  EXPECT_EQ(app_->Get(target, secret).status, 200);
+  // The list never shows a secret again.
+  auto list = app_->Get("/api/v1/admin/api-keys", admin);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find(secret), std::string::npos);
+  ASSERT_EQ(Json(list)["items"].size(), 1u);
+  EXPECT_EQ(Json(list)["items"][0]["name"], "Hệ thống hộ tịch phường");
+  EXPECT_FALSE(Json(list)["items"][0].contains("secret"));
+  const std::string revoke = "/api/v1/admin/api-keys/" + std::to_string(key["id"].get<int64_t>()) + "/revoke";
+  EXPECT_EQ(app_->Post(revoke, "", app_->Login("desk")).status, 403);
+  EXPECT_EQ(app_->Post(revoke, "", admin).status, 204);
+  EXPECT_EQ(app_->Post(revoke, "", admin).status, 404);  // already revoked
+  EXPECT_EQ(app_->Get(target, secret).status, 401);
+  EXPECT_FALSE(Json(app_->Get("/api/v1/admin/api-keys", admin))["items"][0]["revoked_at"].is_null());
+  // Both are in the audit log.
+  auto audit = Json(app_->Get("/api/v1/audit?actor=admin", admin));
+  int seen = 0;
+  for (const auto& e : audit["items"]) seen += e["action"] == "api_key.create" || e["action"] == "api_key.revoke";
+  EXPECT_EQ(seen, 2) << audit.dump();
 }
 
 TEST_P(RegistryApiTest, AnotherAgencysSystemReadsWithAScopedRevocableApiKey) {
@@ -306,6 +438,80 @@ TEST_P(RegistryApiTest, AMarriageLinksTheSpousesAndAContradictionRefusesTheResul
   EXPECT_NE(still["status"], "result_issued");
   auto an = Json(app_->Get("/api/v1/registry/people/001090012345?purpose=ki%E1%BB%83m+tra+k%E1%BA%BFt+h%C3%B4n", desk));
   EXPECT_EQ(an["spouse"]["personal_id"], "001192034567");
+}
+
+TEST_P(RegistryApiTest, ADeathRegistrationClosesThePersonAndContradictionsRefuseTheResult) {
+  auto death_form = [](const std::string& name, const std::string& id, const std::string& born, const std::string& died) {
+    return json{{"relationship", "Chồng"},
+                {"deceased", {{"full_name", name}, {"personal_id", id}, {"date_of_birth", born}, {"sex", "Nữ"}}},
+                {"death", {{"date_of_death", died}, {"place_of_death", "Bệnh viện Bạch Mai, Hà Nội"}}}};
+  };
+  const json applicant = {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}};
+  const json components = {"Tờ khai đăng ký khai tử", "Giấy báo tử hoặc giấy tờ thay thế giấy báo tử"};
+  std::string desk = app_->Login("desk");
+  const std::string lookup = "/api/v1/registry/people/001192034567?purpose=ki%E1%BB%83m+tra+khai+t%E1%BB%AD";
+  // Submitting a death form without the deceased's number is refused by the form itself.
+  json no_id = death_form("Trần Thị Mai", "001192034567", "1992-07-01", "2026-11-12");
+  no_id["deceased"].erase("personal_id");
+  auto bad = app_->Post("/api/v1/dossiers",
+                        json{{"procedure_code", "1.000656"}, {"unit_code", "00004"}, {"delivery", "online"},
+                             {"applicant", applicant}, {"form", no_id}, {"components", components}}
+                            .dump(),
+                        app_->Login("citizen"));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(Json(bad)["field"], "form.deceased.personal_id");
+
+  json d = CarryToResult(*app_, "1.000656", applicant, death_form("Trần Thị Mai", "001192034567", "1992-07-01", "2026-11-12"),
+                         components);
+  ASSERT_EQ(d["status"], "result_issued") << d.dump();
+  auto mai = Json(app_->Get(lookup, desk));
+  EXPECT_EQ(mai["status"], "deceased");
+  EXPECT_EQ(mai["died_on"], "2026-11-12");
+  // The husband's own record shows his wife deceased; the extract is in his wallet.
+  auto own = Json(app_->Get("/api/v1/me/registry", app_->Login("citizen")));
+  EXPECT_EQ(own["spouse"]["status"], "deceased");
+  auto wallet = Json(app_->Get("/api/v1/me/wallet", app_->Login("citizen")));
+  ASSERT_EQ(wallet["items"].size(), 1u);
+  EXPECT_EQ(wallet["items"][0]["title"], "Trích lục khai tử: Trần Thị Mai (001192034567)");
+  EXPECT_EQ(wallet["items"][0]["type"], "1.000656");
+  // The change is kept in her history with the dossier as its source.
+  ASSERT_TRUE(app_->app().db().Read([&](storage::Session& s) -> Status {
+                  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT source FROM people_history WHERE personal_id = ?",
+                                                       {int64_t{1192034567}}));
+                  EXPECT_EQ(rs.rows.size(), 1u);
+                  if (!rs.empty()) EXPECT_EQ(rs.rows[0].Text(0), "dossier:" + d["code"].get<std::string>());
+                  return Status::Ok();
+                }).ok());
+
+  // A second registration of the same death, and one of someone unknown to the registry: the result is
+  // refused (422 naming the form's field), the dossier stays approved and nothing is written.
+  for (const auto& [name, id, born] : {std::tuple<std::string, std::string, std::string>{"Trần Thị Mai", "001192034567", "1992-07-01"},
+                                       {"Hoàng Văn Vắng", "001050000999", "1950-01-01"}}) {
+    std::string citizen = app_->Login("citizen"), specialist = app_->Login("specialist"), leader = app_->Login("leader");
+    auto r = app_->Post("/api/v1/dossiers",
+                        json{{"procedure_code", "1.000656"}, {"unit_code", "00004"}, {"delivery", "online"},
+                             {"applicant", applicant}, {"form", death_form(name, id, born, "2026-11-13")},
+                             {"components", components}}
+                            .dump(),
+                        citizen);
+    ASSERT_EQ(r.status, 201) << r.body;
+    json b = Json(r);
+    for (auto [token, action] : {std::pair{desk, "receive"}, {desk, "assign"}, {specialist, "propose"}, {leader, "approve"}}) {
+      json body{{"version", b["version"]}};
+      if (std::string(action) == "assign") body["assignee"] = "specialist";
+      b = Json(app_->Post("/api/v1/dossiers/" + b["code"].get<std::string>() + "/actions/" + action, body.dump(), token));
+    }
+    auto refused = app_->Post("/api/v1/dossiers/" + b["code"].get<std::string>() + "/actions/issue-result",
+                              json{{"version", b["version"]}}.dump(), specialist);
+    EXPECT_EQ(refused.status, 422) << refused.body;
+    EXPECT_EQ(Json(refused)["field"], "form.deceased.personal_id") << refused.body;
+    EXPECT_EQ(refused.Header("content-type"), "application/problem+json");
+    auto still = Json(app_->Get("/api/v1/dossiers/" + b["code"].get<std::string>(), specialist));
+    EXPECT_EQ(still["status"], "approved") << id;
+  }
+  EXPECT_EQ(Json(app_->Get(lookup, desk))["died_on"], "2026-11-12");
+  EXPECT_EQ(Json(app_->Get("/api/v1/me/wallet", app_->Login("citizen")))["items"].size(), 1u);
+  EXPECT_EQ(app_->Get("/api/v1/registry/people/001050000999?purpose=ki%E1%BB%83m+tra+khai+t%E1%BB%AD", desk).status, 404);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryApiTest, ::testing::ValuesIn(BackendNames()),

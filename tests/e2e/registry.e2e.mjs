@@ -8,7 +8,9 @@
 // share link opens the document alone. Once-only: a permanent residence dossier for the newborn takes
 // the birth certificate from the wallet instead of an upload, and the desk officer verifies it; at the
 // desk, an applicant is checked against the registry (match and mismatch) instead of paper copies,
-// which fills the form and shows up in the citizen's log. English; no console errors.
+// which fills the form and shows up in the citizen's log. The wallet's "Tải PDF" downloads the signed
+// result, which verifies as a file (and as tampered once a byte changes). A city admin grants a data
+// service and revokes it, and creates and revokes an API key, on their pages. English; no console errors.
 //
 //   THANGLONG_BASE_URL=http://127.0.0.1:8080 node tests/e2e/registry.e2e.mjs
 import { assert, check, chromium, CHROMIUM, CHROMIUM_ARGS, failSetup, finish, screenshotPath, startWatchdog, TIMEOUT, url } from './harness.mjs';
@@ -19,7 +21,7 @@ const DESK_PURPOSE = 'Đối chiếu nhân thân người nộp tại bộ phậ
 const KINSHIP = 'Giấy tờ, tài liệu chứng minh quan hệ nhân thân';
 const hanoiToday = () => new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
 const shot = (page, name) => page.screenshot({ path: screenshotPath(`registry-${name}`), fullPage: true });
-startWatchdog(200);
+startWatchdog(260);
 
 async function api(method, path, body, token) {
   const headers = { Accept: 'application/json' };
@@ -155,6 +157,25 @@ try {
     return dossier.code;
   });
 
+  await check("'Tải PDF' downloads the signed result, which verifies as a file and as tampered once changed", async () => {
+    const item = citizen.locator('[data-testid="wallet"] li').filter({ has: citizen.getByTestId('wallet-pdf') }).first();
+    const [download] = await Promise.all([citizen.waitForEvent('download'), item.getByRole('button', { name: 'Tải PDF' }).click()]);
+    const path = await download.path();
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(path);
+    assert(bytes.subarray(0, 5).toString('latin1') === '%PDF-', 'not a PDF');
+    assert(bytes.includes(Buffer.from(`ThangLong-Document-Id: ${documentId}`)), 'the PDF does not carry its document id');
+    const verify = async (body) =>
+      (await fetch(url('/api/v1/documents/verify'), { method: 'POST', headers: { 'Content-Type': 'application/pdf' }, body })).json();
+    const valid = await verify(bytes);
+    assert(valid.status === 'valid' && valid.document_id === documentId, JSON.stringify(valid));
+    const changed = Buffer.from(bytes);
+    changed[Math.floor(changed.length / 2)] ^= 1;
+    const tampered = await verify(changed);
+    assert(tampered.status === 'tampered' && tampered.document_id === documentId, JSON.stringify(tampered));
+    return `${bytes.length} bytes`;
+  });
+
   await check('anyone verifies it on the public page, and a share link shows that document alone', async () => {
     const anon = await newPage();
     await anon.goto(url(`/verify?id=${documentId}`), { waitUntil: 'networkidle' });
@@ -259,6 +280,64 @@ try {
     const log = await api('GET', '/me/data-access-log', undefined, await token('citizen'));
     const reads = log.items.filter((e) => e.purpose === DESK_PURPOSE && e.official === 'desk');
     assert(reads.length === 2, JSON.stringify(log.items.slice(0, 3)));
+  });
+
+  const admin = await newPage();
+  admin.on('dialog', (d) => void d.accept());
+  await check('a city admin grants an agency a data service on the page, and revokes it', async () => {
+    await logIn(admin, 'admin');
+    await admin.locator('nav').getByRole('link', { name: 'Dịch vụ dữ liệu và cấp quyền' }).click();
+    await admin.waitForURL(/\/admin\/exchange$/);
+    await admin.getByRole('heading', { level: 1, name: 'Dịch vụ dữ liệu và cấp quyền' }).waitFor();
+    await admin.getByTestId('services').filter({ hasText: 'registry.person' }).waitFor();
+    // Bad input is refused naming the field: no field group chosen.
+    const form = admin.getByTestId('grant-form');
+    await form.getByLabel('Cơ quan được cấp quyền').fill('SNV01');
+    await form.getByLabel('Dịch vụ dữ liệu').selectOption('registry.person');
+    await form.getByLabel('Căn cứ pháp lý').fill('Luật Căn cước 2023, Điều 10');
+    await form.getByLabel('Mục đích').fill('Kiểm tra hồ sơ công chức, viên chức');
+    await form.getByRole('button', { name: 'Cấp quyền' }).click();
+    await admin.getByTestId('grant-error').filter({ hasText: /\S/ }).waitFor();
+    await form.getByLabel('basic').check();
+    await form.getByRole('button', { name: 'Cấp quyền' }).click();
+    await admin.getByTestId('exchange-notice').filter({ hasText: 'SNV01' }).waitFor();
+    const row = admin.locator('[data-testid="grants"] tbody tr').filter({ hasText: 'SNV01' }).first();
+    await row.and(admin.locator('[data-status="active"]')).waitFor();
+    const id = await row.getAttribute('data-grant');
+    const grants = await api('GET', '/exchange/grants', undefined, await token('admin'));
+    const made = grants.items.find((g) => String(g.id) === id);
+    assert(made && made.consumer_agency === 'SNV01' && made.fields.join() === 'basic' && made.status === 'active', JSON.stringify(made));
+    await shot(admin, 'exchange');
+    await row.getByRole('button', { name: 'Thu hồi' }).click();
+    await admin.locator(`[data-testid="grants"] tr[data-grant="${id}"][data-status="revoked"]`).waitFor();
+    const after = await api('GET', '/exchange/grants', undefined, await token('admin'));
+    assert(after.items.find((g) => String(g.id) === id).status === 'revoked', 'not revoked');
+    return `grant ${id}`;
+  });
+
+  await check('a city admin creates an API key (the secret shown once) and revokes it', async () => {
+    await admin.locator('nav').getByRole('link', { name: 'Khóa API' }).click();
+    await admin.waitForURL(/\/admin\/api-keys$/);
+    const form = admin.getByTestId('key-form');
+    await form.getByLabel('Tên hệ thống').fill('Hệ thống hộ tịch phường Ba Đình');
+    await form.getByLabel('Mã cơ quan').fill('UBND00004');
+    await form.getByLabel(/registry\.read/).check();
+    await form.getByRole('button', { name: 'Tạo khóa' }).click();
+    const secret = (await admin.getByTestId('key-secret').locator('code').innerText()).trim();
+    assert(secret.startsWith('tlk_'), secret);
+    // The key works until it is revoked.
+    const read = await fetch(url('/api/v1/registry/people/001090012345?purpose=' + encodeURIComponent('Đồng bộ hộ tịch')),
+      { headers: { Authorization: `Bearer ${secret}` } });
+    assert(read.status === 200, `read with the key: ${read.status}`);
+    const row = admin.locator('[data-testid="keys"] tbody tr').filter({ hasText: 'Hệ thống hộ tịch phường Ba Đình' });
+    await row.and(admin.locator('[data-status="active"]')).waitFor();
+    assert(!(await admin.locator('[data-testid="keys"]').innerText()).includes(secret), 'the list shows the secret');
+    await shot(admin, 'api-keys');
+    await row.getByRole('button', { name: 'Thu hồi' }).click();
+    await row.and(admin.locator('[data-status="revoked"]')).waitFor();
+    const refused = await fetch(url('/api/v1/registry/people/001090012345?purpose=' + encodeURIComponent('Đồng bộ hộ tịch')),
+      { headers: { Authorization: `Bearer ${secret}` } });
+    assert(refused.status === 401, `after revocation: ${refused.status}`);
   });
 
   await check('English', async () => {

@@ -436,6 +436,51 @@ export interface Verification {
   key_id?: string;
 }
 
+// ---- Data exchange (services, grants) and API keys: city admins ----
+
+export interface DataService {
+  code: string;
+  provider_agency: string;
+  title: string;
+  fields: string[];
+}
+
+export interface Grant {
+  id: number;
+  consumer_agency: string;
+  service: string;
+  fields: string[];
+  legal_basis: string;
+  purpose: string;
+  expires_at: string;
+  created_by: string;
+  revoked_at: string | null;
+  status: 'active' | 'revoked' | 'expired';
+  active: boolean;
+}
+
+export interface NewGrant {
+  consumer_agency: string;
+  service: string;
+  fields: string[];
+  legal_basis: string;
+  purpose: string;
+  expires_on: string;
+}
+
+export const API_KEY_SCOPES = ['registry.read', 'ngsild.read', 'ngsild.write'] as const;
+
+export interface ApiKey {
+  id: number;
+  name: string;
+  agency_code: string;
+  scopes: string[];
+  created_at: string;
+  revoked_at: string | null;
+  /** Only in the answer to its creation. */
+  secret?: string;
+}
+
 export interface ShareLink {
   token: string;
   url: string;
@@ -531,4 +576,12 @@ export const api = {
     request<{ procedure: string; components: ComponentOffers[] }>('GET', '/me/wallet/offers' + qs({ procedure }), undefined, signal),
   referencedDocument: (code: string, documentId: string) =>
     request<ReferencedDocument>('GET', `/dossiers/${enc(code)}/wallet-documents/${enc(documentId)}`),
+  dataServices: (signal?: AbortSignal) => request<{ items: DataService[] }>('GET', '/exchange/services', undefined, signal),
+  grants: (signal?: AbortSignal) => request<{ items: Grant[] }>('GET', '/exchange/grants', undefined, signal),
+  createGrant: (g: NewGrant) => request<Grant>('POST', '/exchange/grants', g),
+  revokeGrant: (id: number) => request<void>('POST', `/exchange/grants/${enc(String(id))}/revoke`),
+  apiKeys: (signal?: AbortSignal) => request<{ items: ApiKey[] }>('GET', '/admin/api-keys', undefined, signal),
+  createApiKey: (k: { name: string; agency_code: string; scopes: string[] }) =>
+    request<ApiKey>('POST', '/admin/api-keys', k),
+  revokeApiKey: (id: number) => request<void>('POST', `/admin/api-keys/${enc(String(id))}/revoke`),
 };

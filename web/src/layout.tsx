@@ -105,6 +105,9 @@ function Header() {
           {user && <NotificationsItem />}
           {isAdmin(user) && <NavItem href="/admin/users" label={t('nav.users')} />}
           {user?.role === 'city_admin' && <NavItem href="/admin/calendar" label={t('nav.calendar')} />}
+          {user && ['operator', 'city_admin'].includes(user.role) && <NavItem href="/ops" label={t('nav.ops')} />}
+          {user?.role === 'city_admin' && <NavItem href="/admin/exchange" label={t('nav.exchange')} />}
+          {user?.role === 'city_admin' && <NavItem href="/admin/api-keys" label={t('nav.apiKeys')} />}
         </ul>
       </nav>
     </header>

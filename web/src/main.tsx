@@ -13,6 +13,7 @@ import { Units } from './pages/Units';
 import { UnitDetail } from './pages/UnitDetail';
 import { AdminUsers } from './pages/AdminUsers';
 import { AdminCalendar } from './pages/AdminCalendar';
+import { AdminApiKeys, AdminExchange } from './pages/AdminExchange';
 import { NotFound } from './pages/NotFound';
 import { DossierNew } from './pages/DossierNew';
 import { DossierReceipt } from './pages/DossierReceipt';
@@ -27,6 +28,10 @@ import { Registry } from './pages/Registry';
 import { MyData } from './pages/MyData';
 import { Verify, Wallet } from './pages/Wallet';
 import { startUnreadPolling } from './dossier';
+import { lazyPage } from './lazy';
+
+// The operations centre (Leaflet, the map data, uPlot) is its own chunk, loaded on first visit.
+const Ops = lazyPage(() => import('./pages/Ops').then((m) => m.Ops));
 
 const routes = [
   { pattern: '/', render: () => <Home /> },
@@ -37,6 +42,8 @@ const routes = [
   { pattern: '/units/:code', render: (p: Record<string, string>) => <UnitDetail key={p.code} code={p.code} /> },
   { pattern: '/admin/users', render: () => <AdminUsers /> },
   { pattern: '/admin/calendar', render: () => <AdminCalendar /> },
+  { pattern: '/admin/exchange', render: () => <AdminExchange /> },
+  { pattern: '/admin/api-keys', render: () => <AdminApiKeys /> },
   // One-stop shop (một cửa). Literal segments come before ":code".
   { pattern: '/dossiers/new', render: () => <DossierNew /> },
   { pattern: '/dossiers/:code/receipt', render: (p: Record<string, string>) => <DossierReceipt key={p.code} code={p.code} /> },
@@ -48,6 +55,7 @@ const routes = [
   { pattern: '/queue', render: () => <Queue /> },
   { pattern: '/desk/new', render: () => <DeskNew /> },
   { pattern: '/dashboard', render: () => <Dashboard /> },
+  { pattern: '/ops', render: () => <Ops /> },
   { pattern: '/registry', render: () => <Registry /> },
   { pattern: '/me/data', render: () => <MyData /> },
   { pattern: '/me/wallet', render: () => <Wallet /> },

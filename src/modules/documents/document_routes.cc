@@ -91,9 +91,36 @@ http::Route DocumentRoute(dossiers::DossierService* dossiers, const admin_units:
            ""}};
 }
 
+// Draws a wallet document as its printable PDF, the QR code pointing at `base`'s verification page.
+wallet::WalletService::PdfRenderer WalletPdf(const admin_units::AdminUnitService* units, std::string base) {
+  return [units, base = std::move(base)](const wallet::DocumentRecord& d) -> Result<std::string> {
+    auto found = LookupIn(units)(d.issuer_agency);
+    if (!found.ok() && found.status().code() != StatusCode::kNotFound) return found.status();
+    AgencyLabel issuer = found.ok() ? *found : AgencyLabel{d.issuer_agency, "", ""};  // the code is printed
+    TL_ASSIGN_OR_RETURN(Printable doc, WalletDocumentForm(d, issuer, VerifyUrl(base, d.id)));
+    return RenderPdf(doc);
+  };
+}
+
+Result<std::string> VerificationBase(const http::Request& req, const std::string& public_url) {
+  if (public_url.empty()) return PublicBaseUrl(req);
+  std::string base = public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+http::Response PdfResponse(std::pair<std::string, std::string> file, const std::string& name) {
+  http::Response resp;
+  resp.content_type = std::move(file.first);
+  resp.body = std::move(file.second);
+  resp.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + SafeFileName(name) + ".pdf\"");
+  return resp;
+}
+
 }  // namespace
 
-std::vector<http::Route> Routes(dossiers::DossierService* dossiers, const admin_units::AdminUnitService* units) {
+std::vector<http::Route> Routes(dossiers::DossierService* dossiers, const admin_units::AdminUnitService* units,
+                                const wallet::WalletService* wallet, std::string public_url) {
   std::vector<http::Route> r;
   r.push_back(DocumentRoute(dossiers, units, "receipt", Receipt,
                             "Form 01: receipt and appointment (Giấy tiếp nhận hồ sơ và hẹn trả kết quả), A5, with a "
@@ -113,6 +140,39 @@ std::vector<http::Route> Routes(dossiers::DossierService* dossiers, const admin_
                  return resp;
                },
                {"The stylesheet of the printable HTML documents", "documents", {}, "", ""}});
+  if (wallet == nullptr) return r;
+  r.push_back({http::Method::kGet,
+               "/api/v1/me/wallet/{id}/pdf",
+               http::Access::Roles({"citizen"}),
+               [wallet, units, public_url](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto base, VerificationBase(req, public_url));
+                 TL_ASSIGN_OR_RETURN(auto file, wallet->PdfFor(*req.principal, req.Param("id"), WalletPdf(units, base)));
+                 return PdfResponse(std::move(file), req.Param("id"));
+               },
+               {"The signed PDF of a document in your wallet: its facts and a QR code to its verification page; "
+                "POST /api/v1/documents/verify with this file answers valid, with any byte changed tampered",
+                "documents",
+                {{"id", "path", "Document id", true}},
+                "",
+                ""}});
+  r.push_back({http::Method::kGet,
+               "/api/v1/dossiers/{code}/result",
+               http::Access::Authenticated().PersonalData(),
+               [dossiers, wallet, units, public_url](http::Request& req) -> Result<http::Response> {
+                 // Whoever may read the dossier (its applicant, officials of the agencies concerned).
+                 TL_ASSIGN_OR_RETURN(auto dossier, dossiers->Get(*req.principal, req.Param("code")));
+                 (void)dossier;
+                 TL_ASSIGN_OR_RETURN(auto base, VerificationBase(req, public_url));
+                 TL_ASSIGN_OR_RETURN(auto file,
+                                     wallet->PdfOfSource("dossier:" + req.Param("code"), WalletPdf(units, base)));
+                 return PdfResponse(std::move(file), req.Param("code") + "-result");
+               },
+               {"The signed PDF of a dossier's issued result (the document in the applicant's wallet); 404 before "
+                "the result is issued or when the applicant has no wallet",
+                "documents",
+                {{"code", "path", "Dossier code", true}},
+                "",
+                ""}});
   return r;
 }
 

@@ -492,6 +492,51 @@ Result<std::string> PublicBaseUrl(const http::Request& req) {
   return scheme + "://" + lower;
 }
 
+Result<Printable> WalletDocumentForm(const wallet::DocumentRecord& d, const AgencyLabel& issuer,
+                                     const std::string& verify_url) {
+  TL_ASSIGN_OR_RETURN(QrCode qr, EncodeQr(verify_url, "verify_url"));
+  // "ngày 12 tháng 11 năm 2026" from the stored YYYY-MM-DD.
+  auto long_date = [](const std::string& iso) {
+    if (iso.size() != 10) return iso;
+    return "ngày " + iso.substr(8, 2) + " tháng " + iso.substr(5, 2) + " năm " + iso.substr(0, 4);
+  };
+  Printable doc;
+  doc.title = d.title + " — " + d.id;
+  doc.keywords = "ThangLong-Document-Id: " + d.id;
+  doc.paper = Paper::kA5;
+  auto& b = doc.blocks;
+  Letterhead head = LetterheadOf(issuer, long_date(d.issued_on));
+  if (!d.number.empty()) head.number = "Số: " + d.number;
+  b.push_back(std::move(head));
+  b.push_back(P(Upper(d.title), ParagraphStyle::kTitle));
+  b.push_back(P(d.state == "certified" ? "Bản sao điện tử được chứng thực từ bản chính"
+                                       : "Bản điện tử của kết quả giải quyết thủ tục hành chính",
+                ParagraphStyle::kSubtitle));
+  Table facts{{"Thông tin", "Nội dung"}, {0.4, 0.6}, {}};
+  facts.rows.push_back({"Mã văn bản điện tử", d.id});
+  facts.rows.push_back({"Số, ký hiệu", d.number.empty() ? "—" : d.number});
+  facts.rows.push_back({"Loại giấy tờ", d.type});
+  facts.rows.push_back({"Số định danh / mã số thuế của người được cấp", d.holder});
+  facts.rows.push_back({"Cơ quan cấp", AgencyName(issuer) + (issuer.name.empty() ? "" : " (" + issuer.code + ")")});
+  facts.rows.push_back({"Ngày cấp", long_date(d.issued_on)});
+  facts.rows.push_back({"Có giá trị đến", d.valid_until.empty() ? "Không thời hạn" : long_date(d.valid_until)});
+  b.push_back(std::move(facts));
+  b.push_back(P("Văn bản này được " + AgencyName(issuer) +
+                " ký số trên hệ thống ThangLong. Tệp PDF này cũng được ký: mọi thay đổi dù nhỏ đều bị phát hiện "
+                "khi xác thực.",
+                ParagraphStyle::kNote));
+  b.push_back(QrBlock{std::move(qr),
+                      {{"Xác thực văn bản\n", true},
+                       {"Quét mã QR hoặc truy cập " + verify_url +
+                        "; hoặc tải chính tệp này lên trang xác thực để kiểm tra tệp không bị sửa đổi."}}});
+  return doc;
+}
+
+std::string VerifyUrl(const std::string& base, const std::string& id) {
+  std::string url = TrackingUrl(base, id);  // the same percent-encoding
+  return base + "/verify?id=" + url.substr(base.size() + std::string_view("/track?code=").size());
+}
+
 std::string TrackingUrl(const std::string& base, const std::string& code) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out = base + "/track?code=";

@@ -35,6 +35,7 @@
 #include "modules/admin_units/admin_units.h"
 #include "modules/documents/printable.h"
 #include "modules/dossiers/dossiers.h"
+#include "modules/wallet/wallet.h"
 
 namespace tl::documents {
 
@@ -92,6 +93,16 @@ Result<Printable> ApologyForm(const DossierFacts& dossier);
 // Form 06 (A4).
 Result<Printable> ControlSheetForm(const DossierFacts& dossier);
 
+// The printable form of a signed wallet document (an issued result or a certified copy), A5: the
+// issuer's letterhead with the number and date, the title, a table of the document's facts (its id,
+// number, type, holder, issuer, dates), and a QR code opening `verify_url` (the public verification
+// page of this document). Its PDF carries "ThangLong-Document-Id: <id>" in its Keywords metadata, so
+// the wallet recognises a changed copy as tampered.
+Result<Printable> WalletDocumentForm(const wallet::DocumentRecord& d, const AgencyLabel& issuer,
+                                     const std::string& verify_url);
+// "<base>/verify?id=<id>" (the id percent-encoded): the web page that verifies a document.
+std::string VerifyUrl(const std::string& base, const std::string& id);
+
 // "<scheme>://<host>" of the request: the Host header (validated), https when X-Forwarded-Proto says so.
 Result<std::string> PublicBaseUrl(const http::Request& req);
 // "<base>/track?code=<code>" (the code percent-encoded).
@@ -104,6 +115,11 @@ std::string VietnameseDateTime(int64_t unix_ms);
 // Hà Nội local date, "ngày 25 tháng 02 năm 2026".
 std::string VietnameseDate(int64_t unix_ms);
 
-std::vector<http::Route> Routes(dossiers::DossierService* dossiers, const admin_units::AdminUnitService* units);
+// With a wallet, also GET /api/v1/me/wallet/{id}/pdf (the holder) and GET /api/v1/dossiers/{code}/result
+// (whoever may GET the dossier): the signed PDF of a wallet document (see WalletService::PdfFor). Its
+// QR code opens `public_url`'s verification page, or the request's own address when it is empty (the
+// PDF is made once, so a configured public address is what a deployment behind a proxy should set).
+std::vector<http::Route> Routes(dossiers::DossierService* dossiers, const admin_units::AdminUnitService* units,
+                                const wallet::WalletService* wallet = nullptr, std::string public_url = "");
 
 }  // namespace tl::documents

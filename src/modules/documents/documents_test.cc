@@ -299,6 +299,47 @@ TEST(DocumentsTest, ReceiptPdfReadsBackWithDiacriticsAndItsQrDecodes) {
   EXPECT_EQ(decoded, kTrackingUrl);
 }
 
+TEST(DocumentsTest, AWalletDocumentPdfShowsItsFactsAndItsQrOpensTheVerificationPage) {
+  wallet::DocumentRecord d;
+  d.id = "Zx9_abc-123";
+  d.holder = "001090012345";
+  d.type = "1.000656";
+  d.title = "Trích lục khai tử: Trần Thị Mai (001192034567)";
+  d.number = kCode;
+  d.issuer_agency = "UBND00004";
+  d.issued_on = "2026-11-18";
+  d.state = "issued";
+  const std::string url = VerifyUrl("https://dichvucong.hanoi.example", d.id);
+  EXPECT_EQ(url, "https://dichvucong.hanoi.example/verify?id=Zx9_abc-123");
+  EXPECT_EQ(VerifyUrl("http://h", "a b/c"), "http://h/verify?id=a%20b%2Fc");
+  auto doc = WalletDocumentForm(d, {"UBND00004", "Ủy ban nhân dân Phường Ba Đình", ""}, url);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  auto pdf = RenderPdf(*doc);
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  ASSERT_EQ(pdf->rfind("%PDF-", 0), 0u);
+  // The id is readable in the file (the wallet reports a changed copy as tampered by it).
+  EXPECT_NE(pdf->find("ThangLong-Document-Id: Zx9_abc-123"), std::string::npos);
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  std::string text = PdfText(dir, *pdf);
+  EXPECT_NE(text.find("TRÍCH LỤC KHAI TỬ"), std::string::npos) << text;
+  EXPECT_NE(text.find("Zx9_abc-123"), std::string::npos) << text;
+  EXPECT_NE(text.find("001090012345"), std::string::npos) << text;
+  EXPECT_NE(text.find("Số: " + std::string(kCode)), std::string::npos) << text;
+  EXPECT_NE(text.find("ngày 18 tháng 11 năm 2026"), std::string::npos) << text;
+  EXPECT_NE(text.find("PHƯỜNG BA ĐÌNH"), std::string::npos) << text;
+
+  ASSERT_TRUE(HaveTool(PDFTOPPM_PROGRAM)) << "pdftoppm is missing: run scripts/setup.sh (poppler-utils)";
+  ASSERT_TRUE(HaveTool(ZBARIMG_PROGRAM)) << "zbarimg is missing: run scripts/setup.sh (zbar-tools)";
+  std::string file = dir.path() + "/result.pdf";
+  WriteFile(file, *pdf);
+  RunCommand(std::string(PDFTOPPM_PROGRAM) + " -r 150 -png -f 1 -l 1 -singlefile '" + file + "' '" + dir.path() +
+             "/page'");
+  std::string decoded = RunCommand(std::string(ZBARIMG_PROGRAM) + " --raw -q '" + dir.path() + "/page.png'");
+  while (!decoded.empty() && (decoded.back() == '\n' || decoded.back() == '\r')) decoded.pop_back();
+  EXPECT_EQ(decoded, url);
+}
+
 TEST(DocumentsTest, ApologyNeedsAnApology) {
   auto none = ApologyForm(Facts(SampleDossier()));
   ASSERT_FALSE(none.ok());

@@ -84,6 +84,9 @@ using Block = std::variant<Letterhead, Paragraph, Table, Signatures, QrBlock>;
 
 struct Printable {
   std::string title;  // the HTML <title> and the PDF's Title metadata
+  // The PDF's Keywords metadata, written as plain text in the file (the wallet finds the document id a
+  // PDF carries there, "ThangLong-Document-Id: <id>"); printable ASCII, or empty for none.
+  std::string keywords;
   Paper paper = Paper::kA5;
   std::vector<Block> blocks;
 };

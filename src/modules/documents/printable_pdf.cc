@@ -440,6 +440,9 @@ Result<std::string> RenderPdf(const Printable& doc) {
     }
     cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, doc.title.c_str());
     cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "ThangLong");
+    if (!doc.keywords.empty()) {
+      cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_KEYWORDS, doc.keywords.c_str());
+    }
     {
       ContextPtr cr(cairo_create(surface.get()));
       PdfWriter writer(cr.get(), g);

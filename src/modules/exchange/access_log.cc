@@ -11,7 +11,7 @@ namespace {
 
 constexpr char kColumns[] =
     "seq, at, personal_id, consumer_agency, official, service, fields, purpose, legal_basis, dossier_code, "
-    "request_id, hash";
+    "request_id, tax_code, hash";  // the hash last: audit::chain::Verify reads it there
 
 std::string ChainHash(const std::string& prev, int64_t seq, int64_t at, const AccessRecord& r) {
   std::string material;
@@ -22,6 +22,11 @@ std::string ChainHash(const std::string& prev, int64_t seq, int64_t at, const Ac
                                   r.dossier_code, r.request_id}) {
     material += '\x1f';
     material += part;
+  }
+  // Organisations' entries (migration 714) add their tax code; people's entries hash as they always did.
+  if (!r.tax_code.empty()) {
+    material += "\x1forg:";
+    material += r.tax_code;
   }
   return crypto::Sha256Hex(material);
 }
@@ -44,7 +49,8 @@ StoredAccess FromRow(const storage::Row& r) {
   e.legal_basis = r.Text(8);
   e.dossier_code = r.Text(9);
   e.request_id = r.Text(10);
-  e.hash = r.Text(11);
+  e.tax_code = r.Text(11);
+  e.hash = r.Text(12);
   return e;
 }
 
@@ -64,7 +70,10 @@ std::vector<storage::Migration> AccessLog::Migrations() {
            "resolution TEXT, resolved_by TEXT, resolved_at BIGINT);"},
           {713, "signed seals of the data access log",
            "CREATE TABLE data_access_seals (upto_seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, sealed_at BIGINT NOT NULL, "
-           "key_id TEXT NOT NULL, signature TEXT NOT NULL);"}};
+           "key_id TEXT NOT NULL, signature TEXT NOT NULL);"},
+          {714, "reads of organisations' data in the data access log",
+           "ALTER TABLE data_access_log ADD COLUMN tax_code TEXT NOT NULL DEFAULT '';"
+           "CREATE INDEX data_access_log_organisation ON data_access_log (tax_code, seq) WHERE tax_code <> '';"}};
 }
 
 Status AccessLog::Record(storage::Session& s, const AccessRecord& r) const {
@@ -73,9 +82,9 @@ Status AccessLog::Record(storage::Session& s, const AccessRecord& r) const {
   int64_t at = clock_->NowMillis();
   std::string hash = ChainHash(prev, seq, at, r);
   TL_ASSIGN_OR_RETURN(auto n, s.Exec(std::string("INSERT INTO data_access_log (") + kColumns +
-                                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                      {seq, at, r.personal_id, r.consumer_agency, r.official, r.service, r.fields,
-                                      r.purpose, r.legal_basis, r.dossier_code, r.request_id, hash}));
+                                      r.purpose, r.legal_basis, r.dossier_code, r.request_id, r.tax_code, hash}));
   (void)n;
   return audit::chain::SetHead(s, "data_access_head", hash);
 }
@@ -87,6 +96,21 @@ Result<std::vector<StoredAccess>> AccessLog::ForPerson(int64_t personal_id, int6
                                              " FROM data_access_log WHERE personal_id = ? AND seq < ? "
                                              "ORDER BY seq DESC LIMIT ?",
                                          {personal_id, before_seq > 0 ? before_seq : INT64_MAX, int64_t{limit}}));
+    for (const auto& r : rs.rows) out.push_back(FromRow(r));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<StoredAccess>> AccessLog::ForOrganisation(const std::string& tax_code, int64_t before_seq,
+                                                             int limit) const {
+  std::vector<StoredAccess> out;
+  if (tax_code.empty()) return out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns +
+                                             " FROM data_access_log WHERE tax_code = ? AND tax_code <> '' AND seq < ? "
+                                             "ORDER BY seq DESC LIMIT ?",
+                                         {tax_code, before_seq > 0 ? before_seq : INT64_MAX, int64_t{limit}}));
     for (const auto& r : rs.rows) out.push_back(FromRow(r));
     return Status::Ok();
   }));

@@ -1,6 +1,8 @@
-// The data access log (nhật ký truy cập dữ liệu): every read of a person's data by an agency —
-// consumer agency, official, person, fields, purpose, legal basis, dossier reference, request id,
-// time — in an append-only, hash-chained table that the person can read ("who looked at my data").
+// The data access log (nhật ký truy cập dữ liệu): every read of a person's (or an organisation's) data
+// by an agency — consumer agency, official, person or tax code, fields, purpose, legal basis, dossier
+// reference, request id, time — in an append-only, hash-chained table that the person can read ("who
+// looked at my data"). An organisation's entry hashes its tax code too; a person's hashes exactly as
+// before organisations were logged, so older chains still verify.
 //
 // Entry n stores hash_n = SHA-256(hash_{n-1} | n | fields...); a one-row head holds the last
 // sequence number and hash (it serialises appenders on both backends). Record() runs inside the
@@ -37,7 +39,7 @@
 namespace tl::exchange {
 
 struct AccessRecord {
-  int64_t personal_id = 0;       // whose data was read
+  int64_t personal_id = 0;       // whose data was read (0 for an organisation's, see tax_code)
   std::string consumer_agency;   // the reading agency's code ("" for the platform itself)
   std::string official;          // username of the official or API key that read
   std::string service;           // "registry.person", "registry.household", ...
@@ -46,6 +48,7 @@ struct AccessRecord {
   std::string legal_basis;       // e.g. "Luật Căn cước 2023, Điều 10" (may be empty)
   std::string dossier_code;      // the dossier the read serves (may be empty)
   std::string request_id;
+  std::string tax_code;          // the organisation whose data was read, or empty for a person
 };
 
 struct StoredAccess : AccessRecord {
@@ -82,6 +85,8 @@ class AccessLog {
   Status Record(storage::Session& s, const AccessRecord& r) const;
   // A person's entries, newest first; `before_seq` 0 for the newest page.
   Result<std::vector<StoredAccess>> ForPerson(int64_t personal_id, int64_t before_seq, int limit) const;
+  // An organisation's entries (by tax code), newest first.
+  Result<std::vector<StoredAccess>> ForOrganisation(const std::string& tax_code, int64_t before_seq, int limit) const;
   // Without a signer, seals are neither made nor checked (tools that only read the chain).
   void SetSealSigner(const SealSigner* signer) { signer_ = signer; }
   // Signs the chain's head if entries were added since the last seal; returns the sealed seq (0 when

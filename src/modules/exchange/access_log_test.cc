@@ -56,6 +56,36 @@ class AccessLogTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<AccessLog> log_;
 };
 
+TEST_P(AccessLogTest, AnOrganisationsReadsAreListedByTaxCodeAndChainedWithThePeoples) {
+  ASSERT_TRUE(Record(1087000001, "xác minh 0").ok());
+  for (const char* tax : {"0101234567", "0109999999", "0101234567"}) {
+    AccessRecord r;
+    r.tax_code = tax;
+    r.consumer_agency = "UBND00004";
+    r.official = "desk";
+    r.service = "registry.organisation";
+    r.fields = "basic";
+    r.purpose = "xác minh doanh nghiệp";
+    ASSERT_TRUE(db_->Write([&](storage::Session& s) { return log_->Record(s, r); }).ok());
+  }
+  ASSERT_TRUE(Record(1087000001, "xác minh 1").ok());
+  auto org = log_->ForOrganisation("0101234567", 0, 10);
+  ASSERT_TRUE(org.ok());
+  ASSERT_EQ(org->size(), 2u);
+  EXPECT_EQ((*org)[0].seq, 4);
+  EXPECT_EQ((*org)[0].tax_code, "0101234567");
+  EXPECT_EQ((*org)[0].personal_id, 0);
+  EXPECT_TRUE(log_->ForOrganisation("", 0, 10)->empty());
+  EXPECT_EQ(log_->ForPerson(1087000001, 0, 10)->size(), 2u);  // only the person's own reads
+  EXPECT_TRUE(log_->Verify()->intact);
+  // The tax code is part of an organisation's entry: changing it breaks the chain at that entry.
+  Exec("UPDATE data_access_log SET tax_code = '0109999999' WHERE seq = 4");
+  auto report = log_->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->intact);
+  EXPECT_EQ(report->first_bad_seq, 4);
+}
+
 TEST_P(AccessLogTest, ListsAPersonsReadsNewestFirstAndVerifies) {
   for (int i = 0; i < 7; ++i) ASSERT_TRUE(Record(i % 2 == 0 ? 1087000001 : 1090000002, "xác minh " + std::to_string(i)).ok());
   auto mine = log_->ForPerson(1087000001, 0, 100);

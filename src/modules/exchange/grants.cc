@@ -98,6 +98,8 @@ Result<json> Grants::List() const {
                            {"purpose", r.Text(5)},
                            {"expires_at", FormatRfc3339(r.Int(6))},
                            {"created_by", r.Text(7)},
+                           {"revoked_at", r.IsNull(8) ? json(nullptr) : json(FormatRfc3339(r.Int(8)))},
+                           {"status", !r.IsNull(8) ? "revoked" : (r.Int(6) > now ? "active" : "expired")},
                            {"active", r.IsNull(8) && r.Int(6) > now}});
     }
     return Status::Ok();

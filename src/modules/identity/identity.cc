@@ -1,6 +1,7 @@
 #include "modules/identity/identity.h"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "core/personal_id.h"
@@ -542,6 +543,18 @@ const char* kUserSchema =
 const char* kNewUserSchema =
     R"({"type":"object","required":["username","password","full_name","role"],"additionalProperties":false,"properties":{"username":{"type":"string","pattern":"^[a-z0-9._-]{3,64}$"},"password":{"type":"string","minLength":10},"full_name":{"type":"string","maxLength":200},"role":{"type":"string"},"agency_code":{"type":"string"},"personal_id":{"type":"string","pattern":"^[0-9]{12}$"},"tax_code":{"type":"string"},"phone":{"type":"string"}}})";
 
+const char* kApiKeySchema =
+    R"({"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"},"agency_code":{"type":"string"},"scopes":{"type":"array","items":{"type":"string"}},"created_at":{"type":"string"},"revoked_at":{"type":["string","null"]},"secret":{"type":"string","description":"only in the answer to its creation"}}})";
+
+nlohmann::json ApiKeyJson(const ApiKey& k) {
+  return nlohmann::json{{"id", k.id},
+                        {"name", k.name},
+                        {"agency_code", k.agency_code},
+                        {"scopes", k.scopes},
+                        {"created_at", k.created_at},
+                        {"revoked_at", k.revoked_at ? nlohmann::json(*k.revoked_at) : nlohmann::json(nullptr)}};
+}
+
 }  // namespace
 
 std::vector<http::Route> Routes(IdentityService* svc) {
@@ -647,6 +660,54 @@ std::vector<http::Route> Routes(IdentityService* svc) {
                 {{"username", "path", "Username"}},
                 R"({"type":"object","required":["password"],"properties":{"password":{"type":"string","minLength":10}}})",
                 "", 204}});
+  // API keys of other agencies' systems (city admins; the same as `thanglong keys`).
+  Access city_admins = Access::Roles({"city_admin"});
+  r.push_back({Method::kGet, "/api/v1/admin/api-keys", city_admins,
+               [svc](http::Request&) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto keys, svc->ListApiKeys());
+                 nlohmann::json items = nlohmann::json::array();
+                 for (const auto& k : keys) items.push_back(ApiKeyJson(k));
+                 return http::Response::Json(200, nlohmann::json{{"items", items}}.dump());
+               },
+               {"API keys of other agencies' systems, revoked ones included (city admins); never their secrets",
+                "users", {}, "",
+                std::string(R"({"type":"object","properties":{"items":{"type":"array","items":)") + kApiKeySchema + "}}}"}});
+  r.push_back({Method::kPost, "/api/v1/admin/api-keys", city_admins,
+               [svc](http::Request& req) -> Result<http::Response> {
+                 TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"name", "agency_code", "scopes"}));
+                 TL_ASSIGN_OR_RETURN(auto name, body.String("name", 100));
+                 TL_ASSIGN_OR_RETURN(auto agency, body.String("agency_code", 40));
+                 TL_ASSIGN_OR_RETURN(auto scopes, body.StringArray("scopes", 10));
+                 auto made = svc->CreateApiKey(Actor::FromRequest(req), name, agency, std::move(scopes));
+                 if (!made.ok() && made.status().code() == StatusCode::kNotFound) {
+                   return InvalidArgument("no such agency", "agency_code");
+                 }
+                 if (!made.ok() && made.status().field() == "scope") {
+                   return InvalidArgument(made.status().message(), "scopes");
+                 }
+                 TL_RETURN_IF_ERROR(made.status());
+                 nlohmann::json j = ApiKeyJson(made->first);
+                 j["secret"] = made->second;  // shown once: only its hash is stored
+                 return http::Response::Json(201, j.dump());
+               },
+               {"Create an API key for an agency's system with scopes (registry.read, ngsild.read, ngsild.write); "
+                "the answer carries the secret, shown this once",
+                "users", {},
+                R"({"type":"object","required":["name","agency_code","scopes"],"additionalProperties":false,"properties":{"name":{"type":"string","maxLength":100},"agency_code":{"type":"string"},"scopes":{"type":"array","items":{"type":"string","enum":["registry.read","ngsild.read","ngsild.write"]}}}})",
+                kApiKeySchema, 201}});
+  r.push_back({Method::kPost, "/api/v1/admin/api-keys/{id}/revoke", city_admins,
+               [svc](http::Request& req) -> Result<http::Response> {
+                 const std::string& raw = req.Param("id");
+                 int64_t id = 0;
+                 auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), id);
+                 if (ec != std::errc() || end != raw.data() + raw.size() || raw.size() > 18 || id <= 0) {
+                   return InvalidArgument("must be a key number", "id");
+                 }
+                 TL_RETURN_IF_ERROR(svc->RevokeApiKey(Actor::FromRequest(req), id));
+                 return http::Response::NoContent();
+               },
+               {"Revoke an API key: its system is refused from the next request", "users",
+                {{"id", "path", "Key number", true}}, "", "", 204}});
   return r;
 }
 

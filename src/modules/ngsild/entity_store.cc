@@ -200,7 +200,9 @@ std::vector<storage::Migration> EntityStore::Migrations() {
            "CREATE INDEX ngsild_entities_geo ON ngsild_entities (tenant, lon_key, min_lat, max_lat, max_lon);"
            "CREATE TABLE ngsild_entity_types (tenant TEXT NOT NULL, entity_id TEXT NOT NULL, type TEXT NOT NULL, "
            "PRIMARY KEY (tenant, entity_id, type));"
-           "CREATE INDEX ngsild_entity_types_type ON ngsild_entity_types (tenant, type, entity_id);"}};
+           "CREATE INDEX ngsild_entity_types_type ON ngsild_entity_types (tenant, type, entity_id);"},
+          {905, "NGSI-LD entities: index on modified time (change pollers)",
+           "CREATE INDEX ngsild_entities_modified ON ngsild_entities (tenant, modified_at, id);"}};
 }
 
 Status EntityStore::EnsureTenant(storage::Session& s, const std::string& tenant) {
@@ -366,6 +368,29 @@ Result<StoredText> EntityStore::RetrieveText(const std::string& tenant, const st
     out.created_at_ms = rs.rows[0].Int(1);
     out.modified_at_ms = rs.rows[0].Int(2);
     out.version = rs.rows[0].Int(3);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<StoredEntity>> EntityStore::ChangedSince(const std::string& tenant, int64_t after_ms,
+                                                            const std::string& after_id, int limit) const {
+  if (limit < 1 || limit > kMaxLimit) return InvalidArgument("limit must be 1.." + std::to_string(kMaxLimit), "limit");
+  std::vector<StoredEntity> out;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT doc, created_at, modified_at, version FROM ngsild_entities "
+                                         "WHERE tenant = ? AND (modified_at > ? OR (modified_at = ? AND id > ?)) "
+                                         "ORDER BY modified_at, id LIMIT ?",
+                                         {tenant, after_ms, after_ms, after_id, int64_t{limit}}));
+    out.reserve(rs.rows.size());
+    for (const auto& r : rs.rows) {
+      StoredEntity e;
+      TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(r.Text(0)));
+      e.created_at_ms = r.Int(1);
+      e.modified_at_ms = r.Int(2);
+      e.version = r.Int(3);
+      out.push_back(std::move(e));
+    }
     return Status::Ok();
   }));
   return out;

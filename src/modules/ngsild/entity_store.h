@@ -3,7 +3,7 @@
 // Contract:
 // - Documents are in the stored form of entity.h (normalized, names and types expanded); the callers
 //   (routes) expand payloads and render results with the request's @context.
-// - Tables (migration 900): ngsild_entities (tenant, id) → primary type, all types, the document as
+// - Tables (migration 900; 905 indexes modified_at for ChangedSince): ngsild_entities (tenant, id) → primary type, all types, the document as
 //   JSON text, createdAt/modifiedAt (Unix ms), a version incremented on every write, and the bounding
 //   box of the `location` GeoProperty (with `lon_key`, its west edge, indexed for the geo pre-filter;
 //   geometries wider than kWideGeometryDegrees are kept under a sentinel key and always checked);
@@ -202,6 +202,11 @@ class EntityStore {
   Result<QueryResult> QueryEntities(const std::string& tenant, const EntityQuery& query) const;
   // The expanded types present in the tenant, sorted.
   Result<std::vector<std::string>> Types(const std::string& tenant) const;
+  // Entities of `tenant` modified after the cursor (modified_at, id), in that order, at most `limit`
+  // (1..kMaxLimit): for pollers that follow changes from any process (index ngsild_entities_modified,
+  // migration 905). An entity changed twice shows once, as it is now; deleted ones are not reported.
+  Result<std::vector<StoredEntity>> ChangedSince(const std::string& tenant, int64_t after_ms,
+                                                 const std::string& after_id, int limit) const;
 
  private:
   struct Existing {

@@ -446,6 +446,46 @@ TEST_P(EntityStoreTest, PagesAndCountsAcrossScanChunks) {
   EXPECT_EQ(*counted->total, 1200);
 }
 
+TEST_P(EntityStoreTest, ChangedSinceFollowsModificationsInOrderFromACursor) {
+  ASSERT_TRUE(entities_->Create("", Building("urn:ngsi-ld:Building:c2", "B", 1, 105.8, 21.0)).ok());
+  ASSERT_TRUE(entities_->Create("", Building("urn:ngsi-ld:Building:c1", "A", 1, 105.8, 21.0)).ok());  // same ms
+  clock_.Advance(10);
+  ASSERT_TRUE(entities_->Create("", Building("urn:ngsi-ld:Building:c3", "C", 1, 105.8, 21.0)).ok());
+  ASSERT_TRUE(entities_->Create("other", Building("urn:ngsi-ld:Building:c9", "X", 1, 105.8, 21.0)).ok());
+  const int64_t t0 = clock_.NowMillis() - 10;
+  auto ids = [](const std::vector<StoredEntity>& v) {
+    std::vector<std::string> out;
+    for (const auto& e : v) out.push_back(e.doc["id"]);
+    return out;
+  };
+  auto all = entities_->ChangedSince("", 0, "", 100);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(ids(*all), (std::vector<std::string>{"urn:ngsi-ld:Building:c1", "urn:ngsi-ld:Building:c2",
+                                                 "urn:ngsi-ld:Building:c3"}));
+  EXPECT_EQ((*all)[0].modified_at_ms, t0);
+  // The cursor is (modified_at, id): resuming after c1 at t0 gives c2 (same ms) and c3.
+  auto after_c1 = entities_->ChangedSince("", t0, "urn:ngsi-ld:Building:c1", 100);
+  ASSERT_TRUE(after_c1.ok());
+  EXPECT_EQ(ids(*after_c1), (std::vector<std::string>{"urn:ngsi-ld:Building:c2", "urn:ngsi-ld:Building:c3"}));
+  auto one = entities_->ChangedSince("", 0, "", 1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(ids(*one), (std::vector<std::string>{"urn:ngsi-ld:Building:c1"}));
+  // An update moves the entity to the end, once, with its new state.
+  clock_.Advance(10);
+  ASSERT_TRUE(entities_->Update("", "urn:ngsi-ld:Building:c1",
+                                Fragment(R"({"airQualityLevel": {"type": "Property", "value": 7}})")).ok());
+  auto since = entities_->ChangedSince("", t0 + 10, "urn:ngsi-ld:Building:c3", 100);
+  ASSERT_TRUE(since.ok());
+  ASSERT_EQ(ids(*since), (std::vector<std::string>{"urn:ngsi-ld:Building:c1"}));
+  EXPECT_EQ((*since)[0].doc[Ts("airQualityLevel")]["value"], 7);
+  EXPECT_EQ((*since)[0].version, 2);
+  EXPECT_EQ((*since)[0].modified_at_ms, t0 + 20);
+  auto other = entities_->ChangedSince("other", 0, "", 100);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(ids(*other), (std::vector<std::string>{"urn:ngsi-ld:Building:c9"}));
+  EXPECT_EQ(entities_->ChangedSince("", 0, "", 0).status().field(), "limit");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EntityStoreTest, ::testing::ValuesIn(testing::BackendNames()));
 
 }  // namespace

@@ -18,129 +18,10 @@ using http::Response;
 using nlohmann::json;
 
 constexpr std::string_view kBase = "/ngsi-ld/v1";
-constexpr size_t kMaxJsonDepth = 64;
 constexpr size_t kMaxBatchBody = 16 << 20;
 
 // ---------------------------------------------------------------------------------------------------
 // Request parsing
-
-// The context of a Link header (or the core's); `url` receives the URL it named, which responses echo.
-Result<std::shared_ptr<const Context>> LinkContext(const Request& req, const ContextRegistry& contexts,
-                                                   std::string* url = nullptr) {
-  auto link = req.Header("link");
-  if (!link) return contexts.Default();
-  return contexts.FromLinkHeader(*link, url);
-}
-
-// Checks the entity id of a path: a URI, and addressable (no '/', '?' or '#').
-Status CheckEntityId(std::string_view id, const char* field) {
-  if (!IsUri(id)) return BadRequestData("the entity id must be a URI (e.g. urn:ngsi-ld:Streetlight:hk-0001)", field);
-  if (id.find_first_of("/?#") != std::string_view::npos) {
-    return BadRequestData("entity ids with '/', '?' or '#' cannot be addressed in a path and are not accepted", field);
-  }
-  return Status::Ok();
-}
-
-// Nesting of a JSON text (outside strings), to refuse pathological bodies before parsing them.
-size_t JsonDepth(std::string_view text) {
-  size_t depth = 0, max_depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
-// NFC-normalises every string and key (refusing NUL and invalid UTF-8), as all stored text is.
-Status NormalizeStrings(json& v, const std::string& field) {
-  if (v.is_string()) {
-    TL_ASSIGN_OR_RETURN(std::string s, text::NormalizeNfc(v.get_ref<const std::string&>(), field));
-    v = std::move(s);
-  } else if (v.is_array()) {
-    for (auto& item : v) TL_RETURN_IF_ERROR(NormalizeStrings(item, field));
-  } else if (v.is_object()) {
-    json out = json::object();
-    for (auto& [key, item] : v.items()) {
-      std::string path = field.empty() ? key : field + "." + key;
-      TL_ASSIGN_OR_RETURN(std::string k, text::NormalizeNfc(key, path));
-      TL_RETURN_IF_ERROR(NormalizeStrings(item, field.empty() ? k : field + "." + k));
-      out[k] = std::move(item);
-    }
-    v = std::move(out);
-  }
-  return Status::Ok();
-}
-
-struct Body {
-  json value;
-  bool ld = false;                          // application/ld+json: contexts are in the body
-  std::shared_ptr<const Context> link_ctx;  // application/json: the Link header's (or the core)
-};
-
-Result<Body> ParseBody(const Request& req, const ContextRegistry& contexts) {
-  Body b;
-  auto ct = req.Header("content-type");
-  if (ct && ContainsIgnoreCase(*ct, "application/ld+json")) {
-    b.ld = true;
-  } else if (!ct || !ContainsIgnoreCase(*ct, "application/json")) {
-    return Status(StatusCode::kUnsupportedMediaType, "the body must be application/json or application/ld+json",
-                  "Content-Type");
-  }
-  if (text::Trim(req.body).empty()) return InvalidRequest("the body is empty", "body");
-  if (JsonDepth(req.body) > kMaxJsonDepth) {
-    return InvalidRequest("the body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels", "body");
-  }
-  b.value = json::parse(req.body, nullptr, false);
-  if (b.value.is_discarded()) return InvalidRequest("the body is not well-formed JSON", "body");
-  bool plain =
-      std::all_of(req.body.begin(), req.body.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }) &&
-      req.body.find("\\u") == std::string::npos;
-  if (!plain) {
-    Status st = NormalizeStrings(b.value, "");
-    if (!st.ok()) return BadRequestData(st.message(), st.field());
-  }
-  if (b.ld) {
-    if (auto link = req.Header("link"); link && ContainsIgnoreCase(*link, kJsonLdContextRel)) {
-      return BadRequestData("an application/ld+json body carries its own @context; send no Link header with it",
-                            "Link");
-    }
-  } else {
-    TL_ASSIGN_OR_RETURN(b.link_ctx, LinkContext(req, contexts));
-  }
-  return b;
-}
-
-// The context of one payload object: its "@context" (ld+json) or the Link's (json).
-Result<std::shared_ptr<const Context>> ContextOf(const Body& b, const json& payload, const ContextRegistry& contexts) {
-  auto it = payload.is_object() ? payload.find("@context") : payload.end();
-  if (b.ld) {
-    if (!payload.is_object() || it == payload.end()) {
-      return BadRequestData("an application/ld+json payload needs an @context member (or send application/json)",
-                            "@context");
-    }
-    return contexts.FromValue(*it);
-  }
-  if (payload.is_object() && it != payload.end()) {
-    return BadRequestData(
-        "an application/json payload may not hold @context: give it in a Link header, or send "
-        "application/ld+json",
-        "@context");
-  }
-  return b.link_ctx;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Responses
@@ -151,16 +32,6 @@ Format AcceptOf(const Request& req) {
   auto accept = req.Header("accept");
   if (accept && ContainsIgnoreCase(*accept, "application/ld+json")) return Format::kLdJson;
   return Format::kJson;
-}
-
-// The URL responses name as their context: the one the request's Link header named, else the context's own.
-std::string ResponseContextUrl(const Context& ctx, const std::string& link_url) {
-  if (!link_url.empty()) return link_url;
-  return ctx.url().empty() ? std::string(kCoreContextUrl) : ctx.url();
-}
-
-std::string LinkHeader(const std::string& url) {
-  return "<" + url + ">; rel=\"" + std::string(kJsonLdContextRel) + "\"; type=\"application/ld+json\"";
 }
 
 // A body of entities (one object, or an array) in the requested format.
@@ -254,26 +125,6 @@ Result<Options> OptionsOf(const Request& req) {
   return o;
 }
 
-Result<std::optional<std::set<std::string>>> AttrsOf(const Request& req, const Context& ctx) {
-  auto v = req.Query("attrs");
-  if (!v) return std::optional<std::set<std::string>>();
-  std::set<std::string> out;
-  for (const auto& name : text::Split(*v)) {
-    if (name.empty()) return BadRequestData("an attribute name in attrs is empty", "attrs");
-    std::string iri = ctx.Expand(name);
-    if (iri.empty() || iri[0] == '@') return BadRequestData("'" + name + "' is not an attribute name", "attrs");
-    out.insert(iri);
-  }
-  return std::optional<std::set<std::string>>(std::move(out));
-}
-
-Result<bool> BoolParam(const Request& req, const char* name) {
-  auto v = req.Query(name);
-  if (!v || *v == "false") return false;
-  if (*v == "true") return true;
-  return BadRequestData("must be true or false", name);
-}
-
 // ---------------------------------------------------------------------------------------------------
 
 class Api {
@@ -284,7 +135,7 @@ class Api {
   Result<Response> Create(Request& req) {
     TL_RETURN_IF_ERROR(CheckScope(req, true));
     TL_ASSIGN_OR_RETURN(std::string tenant, TenantOf(req));
-    TL_ASSIGN_OR_RETURN(Body body, ParseBody(req, *contexts_));
+    TL_ASSIGN_OR_RETURN(Body body, ParseRequestBody(req, *contexts_));
     if (!body.value.is_object()) return InvalidRequest("the body must be one entity (a JSON object)", "body");
     TL_ASSIGN_OR_RETURN(auto ctx, ContextOf(body, body.value, *contexts_));
     TL_ASSIGN_OR_RETURN(json doc, ExpandPayload(body.value, *ctx, PayloadKind::kEntity));
@@ -332,53 +183,7 @@ class Api {
     std::string link_url;
     TL_ASSIGN_OR_RETURN(auto ctx, LinkContext(req, *contexts_, &link_url));
     TL_ASSIGN_OR_RETURN(Options o, OptionsOf(req));
-    EntityQuery q;
-    q.context = ctx;
-    if (auto ids = req.Query("id")) {
-      for (const auto& id : text::Split(*ids)) {
-        TL_RETURN_IF_ERROR(CheckEntityId(id, "id"));
-        q.ids.push_back(id);
-      }
-    }
-    if (auto p = req.Query("idPattern")) {
-      TL_ASSIGN_OR_RETURN(auto compiled, IdPattern::Compile(*p));
-      q.id_pattern = std::move(compiled);
-    }
-    if (auto t = req.Query("type")) {
-      TL_ASSIGN_OR_RETURN(auto sel, TypeSelection::Parse(*t, *ctx));
-      q.types = std::move(sel);
-    }
-    TL_ASSIGN_OR_RETURN(q.attrs, AttrsOf(req, *ctx));
-    if (auto text = req.Query("q")) {
-      auto parsed = ngsild::Query::Parse(*text);
-      if (!parsed.ok()) return AsNgsiLd(parsed.status());
-      q.q = std::move(*parsed);
-    }
-    auto georel = req.Query("georel");
-    auto geometry = req.Query("geometry");
-    auto coordinates = req.Query("coordinates");
-    if (georel || geometry || coordinates) {
-      if (!georel || !geometry || !coordinates) {
-        return BadRequestData("a geo-query needs georel, geometry and coordinates together", !georel ? "georel"
-                                                                                             : !geometry
-                                                                                                 ? "geometry"
-                                                                                                 : "coordinates");
-      }
-      auto geo = ParseGeoQuery(*georel, *geometry, *coordinates);
-      if (!geo.ok()) return AsNgsiLd(geo.status());
-      q.geo = std::move(*geo);
-      if (auto gp = req.Query("geoproperty")) {
-        std::string iri = ctx->Expand(*gp);
-        if (gp->empty() || iri.empty() || iri[0] == '@') return BadRequestData("not an attribute name", "geoproperty");
-        q.geoproperty = iri;
-      }
-    }
-    if (q.ids.empty() && !q.id_pattern && !q.types && !q.attrs && !q.q && !q.geo) {
-      return BadRequestData("name what to query: at least one of id, idPattern, type, attrs, q or a geo-query", "type");
-    }
-    TL_ASSIGN_OR_RETURN(q.limit, IntParam(req, "limit", kDefaultLimit, kMaxLimit));
-    TL_ASSIGN_OR_RETURN(q.offset, IntParam(req, "offset", 0, 1000000000));
-    TL_ASSIGN_OR_RETURN(q.count, BoolParam(req, "count"));
+    TL_ASSIGN_OR_RETURN(EntityQuery q, EntityQueryOf(req, ctx));
     TL_ASSIGN_OR_RETURN(QueryResult result, store_->QueryEntities(tenant, q));
     RenderOptions ro;
     ro.key_values = o.key_values;
@@ -397,7 +202,7 @@ class Api {
     const std::string& id = req.Param("entityId");
     TL_RETURN_IF_ERROR(CheckEntityId(id, "entityId"));
     TL_ASSIGN_OR_RETURN(std::string tenant, TenantOf(req));
-    TL_ASSIGN_OR_RETURN(Body body, ParseBody(req, *contexts_));
+    TL_ASSIGN_OR_RETURN(Body body, ParseRequestBody(req, *contexts_));
     if (!body.value.is_object()) return InvalidRequest("the body must be one entity (a JSON object)", "body");
     json payload = body.value;
     if (auto given = payload.find("id"); given != payload.end() && *given != id) {
@@ -426,7 +231,7 @@ class Api {
     TL_RETURN_IF_ERROR(CheckEntityId(id, "entityId"));
     TL_ASSIGN_OR_RETURN(std::string tenant, TenantOf(req));
     TL_ASSIGN_OR_RETURN(Options o, OptionsOf(req));
-    TL_ASSIGN_OR_RETURN(Body body, ParseBody(req, *contexts_));
+    TL_ASSIGN_OR_RETURN(Body body, ParseRequestBody(req, *contexts_));
     if (!body.value.is_object()) return InvalidRequest("the body must be a JSON object of attributes", "body");
     TL_ASSIGN_OR_RETURN(auto ctx, ContextOf(body, body.value, *contexts_));
     TL_ASSIGN_OR_RETURN(json fragment, ExpandPayload(body.value, *ctx, PayloadKind::kFragment, id));
@@ -447,7 +252,7 @@ class Api {
     const std::string& id = req.Param("entityId");
     TL_RETURN_IF_ERROR(CheckEntityId(id, "entityId"));
     TL_ASSIGN_OR_RETURN(std::string tenant, TenantOf(req));
-    TL_ASSIGN_OR_RETURN(Body body, ParseBody(req, *contexts_));
+    TL_ASSIGN_OR_RETURN(Body body, ParseRequestBody(req, *contexts_));
     if (!body.value.is_object()) return InvalidRequest("the body must be a JSON object (the attribute)", "body");
     TL_ASSIGN_OR_RETURN(auto ctx, ContextOf(body, body.value, *contexts_));
     TL_ASSIGN_OR_RETURN(std::string attr, AttributeIri(req, *ctx));
@@ -479,7 +284,7 @@ class Api {
     TL_RETURN_IF_ERROR(CheckScope(req, true));
     TL_ASSIGN_OR_RETURN(std::string tenant, TenantOf(req));
     TL_ASSIGN_OR_RETURN(Options o, OptionsOf(req));
-    TL_ASSIGN_OR_RETURN(Body body, ParseBody(req, *contexts_));
+    TL_ASSIGN_OR_RETURN(Body body, ParseRequestBody(req, *contexts_));
     if (!body.value.is_array()) return BadRequestData("a batch is a JSON array", "body");
     if (body.value.empty()) return BadRequestData("the batch is empty", "body");
     if (body.value.size() > kMaxBatch) {
@@ -648,6 +453,57 @@ http::ParamDoc TenantParam() {
 }
 
 }  // namespace
+
+Result<EntityQuery> EntityQueryOf(const Request& req, std::shared_ptr<const Context> ctx) {
+  EntityQuery q;
+  q.context = ctx;
+  if (auto ids = req.Query("id")) {
+    for (const auto& id : text::Split(*ids)) {
+      TL_RETURN_IF_ERROR(CheckEntityId(id, "id"));
+      q.ids.push_back(id);
+    }
+  }
+  if (auto p = req.Query("idPattern")) {
+    TL_ASSIGN_OR_RETURN(auto compiled, IdPattern::Compile(*p));
+    q.id_pattern = std::move(compiled);
+  }
+  if (auto t = req.Query("type")) {
+    TL_ASSIGN_OR_RETURN(auto sel, TypeSelection::Parse(*t, *ctx));
+    q.types = std::move(sel);
+  }
+  TL_ASSIGN_OR_RETURN(q.attrs, AttrsOf(req, *ctx));
+  if (auto text = req.Query("q")) {
+    auto parsed = ngsild::Query::Parse(*text);
+    if (!parsed.ok()) return AsNgsiLd(parsed.status());
+    q.q = std::move(*parsed);
+  }
+  auto georel = req.Query("georel");
+  auto geometry = req.Query("geometry");
+  auto coordinates = req.Query("coordinates");
+  if (georel || geometry || coordinates) {
+    if (!georel || !geometry || !coordinates) {
+      return BadRequestData("a geo-query needs georel, geometry and coordinates together", !georel ? "georel"
+                                                                                           : !geometry
+                                                                                               ? "geometry"
+                                                                                               : "coordinates");
+    }
+    auto geo = ParseGeoQuery(*georel, *geometry, *coordinates);
+    if (!geo.ok()) return AsNgsiLd(geo.status());
+    q.geo = std::move(*geo);
+    if (auto gp = req.Query("geoproperty")) {
+      std::string iri = ctx->Expand(*gp);
+      if (gp->empty() || iri.empty() || iri[0] == '@') return BadRequestData("not an attribute name", "geoproperty");
+      q.geoproperty = iri;
+    }
+  }
+  if (q.ids.empty() && !q.id_pattern && !q.types && !q.attrs && !q.q && !q.geo) {
+    return BadRequestData("name what to query: at least one of id, idPattern, type, attrs, q or a geo-query", "type");
+  }
+  TL_ASSIGN_OR_RETURN(q.limit, IntParam(req, "limit", kDefaultLimit, kMaxLimit));
+  TL_ASSIGN_OR_RETURN(q.offset, IntParam(req, "offset", 0, 1000000000));
+  TL_ASSIGN_OR_RETURN(q.count, BoolParam(req, "count"));
+  return q;
+}
 
 std::vector<http::Route> Routes(EntityStore* store, std::shared_ptr<const ContextRegistry> contexts) {
   auto api = std::make_shared<Api>(store, std::move(contexts));

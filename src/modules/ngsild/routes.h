@@ -26,4 +26,9 @@ namespace tl::ngsild {
 
 std::vector<http::Route> Routes(EntityStore* store, std::shared_ptr<const ContextRegistry> contexts);
 
+// The entity selection of GET /entities (id, idPattern, type, attrs, q, geo-query, limit, offset,
+// count) read from `req`'s query parameters, names expanded with `ctx`; BadRequestData naming the
+// parameter, or when it names nothing to query. The temporal API selects its entities the same way.
+Result<EntityQuery> EntityQueryOf(const http::Request& req, std::shared_ptr<const Context> ctx);
+
 }  // namespace tl::ngsild

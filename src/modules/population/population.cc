@@ -10,6 +10,7 @@
 
 #include "core/civil_date.h"
 #include "core/crypto.h"
+#include "core/personal_id.h"
 #include "core/text.h"
 #include "http/json_body.h"
 
@@ -517,7 +518,11 @@ Status PopulationRegistry::RegisterMarriage(storage::Session& s, int64_t husband
     int64_t other = p == &*h ? wife : husband;
     if (p->status == LifeStatus::kDeceased) return FailedPrecondition(p->full_name + " is recorded as deceased");
     if (p->spouse_id && *p->spouse_id != other) {
-      return FailedPrecondition(p->full_name + " is recorded as married to " + FormatPersonalId(*p->spouse_id));
+      // A widow or widower may marry again: the recorded spouse's death ended that marriage.
+      TL_ASSIGN_OR_RETURN(auto former, GetIn(s, *p->spouse_id));
+      if (!former || former->status != LifeStatus::kDeceased) {
+        return FailedPrecondition(p->full_name + " is recorded as married to " + FormatPersonalId(*p->spouse_id));
+      }
     }
   }
   h->spouse_id = wife;
@@ -543,6 +548,32 @@ Status PopulationRegistry::RegisterPermanentResidence(storage::Session& s, int64
     p->household_id = person;
     p->household_role = "head";
   }
+  return Update(s, *p, actor, source);
+}
+
+Status PopulationRegistry::RegisterDeath(storage::Session& s, int64_t person, const std::string& died_on,
+                                         const std::string& actor, const std::string& source, const std::string& field,
+                                         const std::string& date_field) const {
+  TL_ASSIGN_OR_RETURN(auto died, ParseCivilDate(died_on, date_field));
+  (void)died;
+  TL_ASSIGN_OR_RETURN(auto p, GetIn(s, person));
+  if (!p) {
+    return Status(StatusCode::kFailedPrecondition,
+                  FormatPersonalId(person) + " is not in the population registry: the death cannot be recorded", field);
+  }
+  if (p->status == LifeStatus::kDeceased) {
+    return Status(StatusCode::kFailedPrecondition,
+                  p->full_name + " (" + FormatPersonalId(person) + ") is already recorded as deceased" +
+                      (p->died_on ? " on " + *p->died_on : std::string()),
+                  field);
+  }
+  // Hà Nội's today bounds the date, as for a birth.
+  const std::string today = FormatCivilDate(CivilDateFromDays((clock_->NowMillis() + 7 * 3600000LL) / 86400000));
+  if (died_on < p->birth_date || died_on > today) {
+    return InvalidArgument("must be between the birth date (" + p->birth_date + ") and today", date_field);
+  }
+  p->status = LifeStatus::kDeceased;
+  p->died_on = died_on;
   return Update(s, *p, actor, source);
 }
 
@@ -749,6 +780,94 @@ Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t pers
   return json::parse(**answer);
 }
 
+exchange::DataService PopulationRegistry::OrganisationService() {
+  return {"registry.organisation", "STC01", "Thông tin tổ chức, doanh nghiệp (đăng ký kinh doanh)",
+          {"basic", "representative", "address"}};
+}
+
+Status PopulationRegistry::SaveOrganisation(storage::Session& s, const Organisation& o) const {
+  TL_RETURN_IF_ERROR(ValidateTaxCode(o.tax_code, "tax_code"));
+  if (o.name.empty() || text::CodePointCount(o.name) > 300 || !text::IsValidUtf8(o.name)) {
+    return InvalidArgument("1-300 characters", "name");
+  }
+  if (o.representative_id) {
+    TL_ASSIGN_OR_RETURN(auto id, ParsePersonalId(FormatPersonalId(*o.representative_id), 2199, "representative_id"));
+    (void)id;
+  }
+  if (o.status != "active" && o.status != "suspended" && o.status != "dissolved") {
+    return InvalidArgument("must be active, suspended or dissolved", "status");
+  }
+  TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO organisations (tax_code, name, representative_id, representative_name, "
+                                     "address, unit_code, status, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) "
+                                     "ON CONFLICT (tax_code) DO UPDATE SET name = excluded.name, "
+                                     "representative_id = excluded.representative_id, "
+                                     "representative_name = excluded.representative_name, address = excluded.address, "
+                                     "unit_code = excluded.unit_code, status = excluded.status, "
+                                     "version = organisations.version + 1, updated_at = excluded.updated_at",
+                                     {o.tax_code, o.name, storage::OptInt(o.representative_id), o.representative_name,
+                                      o.address, storage::OptText(o.unit_code), o.status, clock_->NowMillis()}));
+  (void)n;
+  return Status::Ok();
+}
+
+Result<json> PopulationRegistry::LookUpOrganisation(const http::Principal& who, const std::string& tax_code,
+                                                    const Purpose& why, const std::string& request_id) {
+  // Which members of the organisation's document each field group carries.
+  static const std::map<std::string, std::vector<std::string>> kGroups = {
+      {"basic", {"tax_code", "name", "status"}},
+      {"representative", {"representative_id", "representative_name"}},
+      {"address", {"address", "unit_code"}},
+  };
+  const std::string service = OrganisationService().code;
+  Status refused;
+  json out = json::object();
+  // The grant check, the read and its log entry commit together; a refusal commits its audit entry.
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+    auto granted = grants_->Check(s, who.agency.value_or(""), service);
+    if (!granted.ok()) {
+      if (granted.status().code() != StatusCode::kPermissionDenied) return granted.status();
+      refused = granted.status();
+      audit::Entry e{who.username, "exchange.denied", service, "", request_id,
+                     json{{"agency", who.agency.value_or("")}, {"purpose", why.purpose}, {"tax_code", tax_code}}.dump()};
+      return audit_->Append(s, e);
+    }
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT tax_code, name, representative_id, representative_name, address, "
+                                         "unit_code, status FROM organisations WHERE tax_code = ?",
+                                         {tax_code}));
+    if (rs.empty()) {
+      refused = NotFound("no organisation with this tax code");
+      return Status::Ok();
+    }
+    const auto& r = rs.rows[0];
+    json full{{"tax_code", r.Text(0)},
+              {"name", r.Text(1)},
+              {"representative_id", r.IsNull(2) ? json(nullptr) : json(FormatPersonalId(r.Int(2)))},
+              {"representative_name", r.Text(3)},
+              {"address", r.Text(4)},
+              {"unit_code", r.IsNull(5) ? json(nullptr) : json(r.Text(5))},
+              {"status", r.Text(6)}};
+    std::string fields;
+    for (const auto& [group, members] : kGroups) {
+      if (!granted->count(group)) continue;
+      fields += (fields.empty() ? "" : ",") + group;
+      for (const auto& m : members) out[m] = full[m];
+    }
+    exchange::AccessRecord a;
+    a.tax_code = tax_code;
+    a.consumer_agency = who.agency.value_or("");
+    a.official = who.username;
+    a.service = service;
+    a.fields = fields;
+    a.purpose = why.purpose;
+    a.legal_basis = why.legal_basis;
+    a.dossier_code = why.dossier_code;
+    a.request_id = request_id;
+    return access_log_->Record(s, a);
+  }));
+  if (!refused.ok()) return refused;
+  return out;
+}
+
 Result<json> PopulationRegistry::Own(const http::Principal& who) {
   auto id = who.PersonalIdNumber();
   if (!id) return NotFound("this account has no personal identification number");
@@ -762,6 +881,23 @@ Result<json> PopulationRegistry::Own(const http::Principal& who) {
 }
 
 // ---- HTTP routes ----
+
+namespace {
+
+// The stated purpose of an official's read (?purpose=, ?legal_basis=, ?dossier=), checked.
+Result<Purpose> PurposeOf(const http::Request& req) {
+  Purpose why;
+  why.purpose = text::CleanText(req.Query("purpose").value_or(""));
+  long n = text::CodePointCount(why.purpose);
+  if (n < 5 || n > 500) return InvalidArgument("state why you read this record (5-500 characters)", "purpose");
+  why.legal_basis = text::CleanText(req.Query("legal_basis").value_or(""));
+  if (text::CodePointCount(why.legal_basis) > 300) return InvalidArgument("is too long", "legal_basis");
+  why.dossier_code = req.Query("dossier").value_or("");
+  if (why.dossier_code.size() > 64) return InvalidArgument("is too long", "dossier");
+  return why;
+}
+
+}  // namespace
 
 std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::AccessLog* access_log) {
   using http::Access;
@@ -780,16 +916,7 @@ std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::Ac
                    return PermissionDenied("this API key lacks the scope registry.read");
                  }
                  TL_ASSIGN_OR_RETURN(int64_t id, ParsePersonalId(req.Param("personal_id"), 2199, "personal_id"));
-                 Purpose why;
-                 why.purpose = text::CleanText(req.Query("purpose").value_or(""));
-                 long n = text::CodePointCount(why.purpose);
-                 if (n < 5 || n > 500) {
-                   return InvalidArgument("state why you read this record (5-500 characters)", "purpose");
-                 }
-                 why.legal_basis = text::CleanText(req.Query("legal_basis").value_or(""));
-                 if (text::CodePointCount(why.legal_basis) > 300) return InvalidArgument("is too long", "legal_basis");
-                 why.dossier_code = req.Query("dossier").value_or("");
-                 if (why.dossier_code.size() > 64) return InvalidArgument("is too long", "dossier");
+                 TL_ASSIGN_OR_RETURN(Purpose why, PurposeOf(req));
                  // Answered once the read's log entry is durable, without holding a thread meanwhile.
                  return http::Response::Later([registry, who = *req.principal, id, why,
                                                rid = req.request_id](http::Reply reply) {
@@ -811,6 +938,30 @@ std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::Ac
                 kPersonSchema}});
   // Answered on the I/O thread on an embedded store: a read, then a deferred reply after the log write.
   r.back().quick = true;
+  r.push_back({Method::kGet, "/api/v1/registry/organisations/{tax_code}",
+               Access::Roles({"desk_officer", "specialist", "leader", "integration"}),
+               [registry](http::Request& req) -> Result<http::Response> {
+                 if (req.principal->role == "integration" && !req.principal->HasScope("registry.read")) {
+                   return PermissionDenied("this API key lacks the scope registry.read");
+                 }
+                 const std::string tax_code = req.Param("tax_code");
+                 TL_RETURN_IF_ERROR(ValidateTaxCode(tax_code, "tax_code"));
+                 TL_ASSIGN_OR_RETURN(Purpose why, PurposeOf(req));
+                 TL_ASSIGN_OR_RETURN(auto j, registry->LookUpOrganisation(*req.principal, tax_code, why, req.request_id));
+                 return http::Response::Json(200, j.dump());
+               },
+               {"An official's (or an agency system's, with an API key of scope registry.read) look-up of an "
+                "organisation by tax code, with a stated purpose, limited to the field groups of "
+                "registry.organisation the agency is granted; every read is recorded in the data access log",
+                "registry",
+                {{"tax_code", "path", "Tax code (10 digits, or 10-3 for a branch)", true},
+                 {"purpose", "query", "Why the record is read (5-500 characters)", true},
+                 {"legal_basis", "query", "Legal basis of the read"},
+                 {"dossier", "query", "The dossier the read serves"}},
+                "",
+                R"({"type":"object","properties":{"tax_code":{"type":"string"},"name":{"type":"string"},)"
+                R"("status":{"type":"string"},"representative_id":{"type":["string","null"]},)"
+                R"("representative_name":{"type":"string"},"address":{"type":"string"},"unit_code":{"type":["string","null"]}}})"}});
   r.push_back({Method::kGet, "/api/v1/me/registry", Access::Roles({"citizen"}).PersonalData(),
                [registry](http::Request& req) -> Result<http::Response> {
                  TL_ASSIGN_OR_RETURN(auto j, registry->Own(*req.principal));

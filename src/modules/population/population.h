@@ -1,6 +1,7 @@
 // The population registry (cơ sở dữ liệu dân cư): people and organisations, with the history of
 // every change, bulk loading (import of CSV / NDJSON, or the synthetic generator), and the reads
-// the rest of the platform makes.
+// the rest of the platform makes. Organisations are read by officials the same way as people (a
+// grant, a purpose, a logged read), through their own data service.
 //
 // People are stored under their personal identification number as an integer key. Every read of a
 // person's record by an official goes through LookUp(), which requires a stated purpose and writes
@@ -68,6 +69,9 @@ class PopulationRegistry {
       : db_(db), clock_(clock), audit_(audit), access_log_(access_log), grants_(grants) {}
   // The data service officials read through, and its field groups.
   static exchange::DataService Service();
+  // The organisations' data service "registry.organisation" (field groups basic, representative,
+  // address; provider STC01, the Department of Finance, keeper of business registration).
+  static exchange::DataService OrganisationService();
   static std::vector<storage::Migration> Migrations();
 
   // Loads people in batches (see BulkLoader); `on_reject` gets each person the store refuses (a
@@ -94,6 +98,16 @@ class PopulationRegistry {
   // this way; LookUp() waits for it.
   void LookUpAsync(const http::Principal& who, int64_t personal_id, const Purpose& why, const std::string& request_id,
                    std::function<void(Result<std::string>)> done);
+  // An official's look-up of an organisation by tax code through "registry.organisation", like LookUp:
+  // a live grant for the agency (PermissionDenied without one, the attempt audited), only the granted
+  // field groups, and the read recorded in the data access log under the tax code, in the same
+  // transaction as the read. NotFound for an unknown tax code.
+  Result<nlohmann::json> LookUpOrganisation(const http::Principal& who, const std::string& tax_code,
+                                            const Purpose& why, const std::string& request_id);
+  // Adds or replaces an organisation's record in the caller's transaction (its version counts the
+  // changes). Names the first bad field (tax_code, name, representative_id, status).
+  Status SaveOrganisation(storage::Session& s, const Organisation& o) const;
+
   // The caller's own record (citizens with a personal id on their account).
   Result<nlohmann::json> Own(const http::Principal& who);
 
@@ -124,6 +138,15 @@ class PopulationRegistry {
                                     const std::string& address, std::optional<int64_t> head,
                                     const std::string& role, const std::string& actor,
                                     const std::string& source) const;
+  // A death (khai tử): the person's status becomes deceased with the date of death `died_on`
+  // (YYYY-MM-DD, between the birth date and today in Hà Nội). Unlike the other write-backs it refuses
+  // what it cannot record: an unknown person or one already recorded as deceased is
+  // FailedPrecondition naming `field` (the form's field holding the number), a bad date
+  // InvalidArgument naming `date_field`. The spouse link stays (the survivor is widowed and may marry
+  // again, see RegisterMarriage).
+  Status RegisterDeath(storage::Session& s, int64_t person, const std::string& died_on, const std::string& actor,
+                       const std::string& source, const std::string& field = "personal_id",
+                       const std::string& date_field = "died_on") const;
 
  private:
   Result<std::optional<Person>> GetIn(storage::Session& s, int64_t personal_id) const;

@@ -161,6 +161,77 @@ TEST_P(RegistryTest, UpdatesKeepTheHistoryOfEveryChange) {
                 }).ok());
 }
 
+TEST_P(RegistryTest, ADeathClosesThePersonInTheCallersTransactionAndRefusesContradictions) {
+  std::vector<Rejection> rejects;
+  ImportText(kFamily, InputFormat::kNdjson, &rejects);
+  auto death = [&](int64_t id, const std::string& on, const std::string& source) {
+    return db_->Write([&](storage::Session& s) {
+      return registry_->RegisterDeath(s, id, on, "specialist", source, "form.deceased.personal_id",
+                                      "form.death.date_of_death");
+    });
+  };
+  // The date must lie between the birth and today (2026-11-18 in Hà Nội); nothing is written.
+  Status early = death(1087000001, "1980-01-01", "dossier:D-0");
+  EXPECT_EQ(early.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(early.field(), "form.death.date_of_death");
+  EXPECT_EQ(death(1087000001, "2026-12-01", "dossier:D-0").field(), "form.death.date_of_death");
+  EXPECT_EQ(death(1087000001, "12/11/2026", "dossier:D-0").field(), "form.death.date_of_death");
+  EXPECT_EQ((*registry_->Get(1087000001))->status, LifeStatus::kLiving);
+
+  ASSERT_TRUE(death(1087000001, "2026-11-12", "dossier:D-1").ok());
+  auto an = registry_->Get(1087000001);
+  ASSERT_TRUE(an.ok() && an->has_value());
+  EXPECT_EQ((*an)->status, LifeStatus::kDeceased);
+  EXPECT_EQ((*an)->died_on.value_or(""), "2026-11-12");
+  EXPECT_EQ((*an)->spouse_id.value_or(0), 1190000002);  // the survivor is widowed, the link stays
+  ASSERT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT version, source, actor, record FROM people_history "
+                                                       "WHERE personal_id = ?",
+                                                       {int64_t{1087000001}}));
+                  EXPECT_EQ(rs.rows.size(), 1u);
+                  if (!rs.empty()) {
+                    EXPECT_EQ(rs.rows[0].Int(0), 2);
+                    EXPECT_EQ(rs.rows[0].Text(1), "dossier:D-1");
+                    EXPECT_EQ(rs.rows[0].Text(2), "specialist");
+                    EXPECT_EQ(json::parse(rs.rows[0].Text(3))["status"], "deceased");
+                  }
+                  return Status::Ok();
+                }).ok());
+
+  // Already deceased, or not in the registry: refused, naming the form's field, and nothing changes.
+  Status twice = death(1087000001, "2026-11-13", "dossier:D-2");
+  EXPECT_EQ(twice.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(twice.field(), "form.deceased.personal_id");
+  EXPECT_NE(twice.message().find("already recorded as deceased"), std::string::npos) << twice.message();
+  EXPECT_EQ((*registry_->Get(1087000001))->died_on.value_or(""), "2026-11-12");
+  Status unknown = death(1087999999, "2026-11-13", "dossier:D-3");
+  EXPECT_EQ(unknown.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(unknown.field(), "form.deceased.personal_id");
+  // A refusal inside a larger transaction rolls back what that transaction wrote before it.
+  Status half = db_->Write([&](storage::Session& s) -> Status {
+    Person moved = **registry_->Get(1215000003);
+    moved.permanent_unit = "00008";
+    TL_RETURN_IF_ERROR(registry_->Update(s, moved, "specialist", "dossier:D-4"));
+    return registry_->RegisterDeath(s, 1087000001, "2026-11-14", "specialist", "dossier:D-4");
+  });
+  EXPECT_EQ(half.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*registry_->Get(1215000003))->permanent_unit.value_or(""), "00004");
+
+  // The widow may marry again; a deceased person may not.
+  std::istringstream groom(
+      R"({"personal_id":"001085000011","full_name":"Lê Văn Cường","birth_date":"1985-01-01","sex":"male","birth_place":"00004"})"
+      "\n");
+  ASSERT_TRUE(registry_->Import(groom, InputFormat::kNdjson, "test", [](const Rejection&) {}).ok());
+  EXPECT_TRUE(db_->Write([&](storage::Session& s) {
+                    return registry_->RegisterMarriage(s, 1085000011, 1190000002, "specialist", "dossier:M-1");
+                  }).ok());
+  EXPECT_EQ((*registry_->Get(1190000002))->spouse_id.value_or(0), 1085000011);
+  EXPECT_EQ(db_->Write([&](storage::Session& s) {
+                  return registry_->RegisterMarriage(s, 1087000001, 1190000002, "specialist", "dossier:M-2");
+                }).code(),
+            StatusCode::kFailedPrecondition);
+}
+
 TEST_P(RegistryTest, LoadingIntoAnEmptyRegistryRebuildsItsIndexes) {
   std::vector<int64_t> progress;
   auto loader = registry_->StartLoad("test", {}, [&](int64_t n) { progress.push_back(n); });

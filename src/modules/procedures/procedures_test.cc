@@ -101,7 +101,7 @@ audit::Entry Admin() { return {"admin", "", "", "127.0.0.1", "", ""}; }
 TEST_P(ProceduresTest, ImportsTheHandWrittenFormsWithTheCatalogue) {
   auto r = svc_->Import(testing::DataRoot() + "/procedures/tthc-province-commune.json", "test");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->forms, 4);
+  EXPECT_EQ(r->forms, 6);  // birth, marriage, permanent residence, household business, death (2 procedures)
   auto birth = json::parse(*svc_->DetailJson("1.001193", std::nullopt));
   EXPECT_EQ(birth["form_schema"]["title"], "Tờ khai đăng ký khai sinh");
   EXPECT_EQ(birth["form_schema"]["properties"]["form"]["properties"]["child"]["properties"]["date_of_birth"]["format"],

@@ -499,6 +499,21 @@ Status TelemetryStore::ReadSnapshot(const storage::Database::Work& work) const {
 // ---- Series ------------------------------------------------------------------------------------------
 
 Result<std::vector<int64_t>> TelemetryStore::ResolveSeries(const std::vector<std::string>& keys, bool create) const {
+  std::vector<int64_t> ids;
+  auto work = [&](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(ids, SeriesIdsIn(s, keys, create));
+    return Status::Ok();
+  };
+  TL_RETURN_IF_ERROR(create ? db_->Write(work) : db_->Read(work));
+  std::unique_lock lock(cache_mu_);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (ids[i] > 0) cache_.emplace(keys[i], ids[i]);
+  }
+  return ids;
+}
+
+Result<std::vector<int64_t>> TelemetryStore::SeriesIdsIn(Session& s, const std::vector<std::string>& keys,
+                                                         bool create) {
   std::vector<int64_t> ids(keys.size(), 0);
   std::vector<Value> params;
   params.reserve(keys.size() * 3);
@@ -510,34 +525,25 @@ Result<std::vector<int64_t>> TelemetryStore::ResolveSeries(const std::vector<std
     params.insert(params.end(), {k.substr(0, a), k.substr(a + 1, b - a - 1), k.substr(b + 1)});
     position.emplace(k, i);
   }
-  auto work = [&](Session& s) -> Status {
-    if (create) {
-      TL_RETURN_IF_ERROR(ExecSlices(s, params, 3, [](size_t n) {
-                           return "INSERT INTO telemetry_series (tenant, entity_id, attribute) VALUES " +
-                                  Repeat("(?, ?, ?)", ", ", n) +
-                                  " ON CONFLICT (tenant, entity_id, attribute) DO NOTHING";
-                         }).status());
-    }
-    std::vector<storage::Row> rows;
-    TL_RETURN_IF_ERROR(QuerySlices(
-        s, params, 3,
-        [](size_t n) {
-          return "SELECT id, tenant, entity_id, attribute FROM telemetry_series WHERE " +
-                 Repeat("(tenant = ? AND entity_id = ? AND attribute = ?)", " OR ", n);
-        },
-        rows));
-    for (const auto& row : rows) {
-      // Ids stay far below 2^59 (AppendBatch packs the shard above them in one sort key).
-      if (row.Int(0) <= 0 || row.Int(0) >= int64_t{1} << 59) return Internal("telemetry series id out of range");
-      auto it = position.find(SeriesCacheKey(row.Text(1), row.Text(2), row.Text(3)));
-      if (it != position.end()) ids[it->second] = row.Int(0);
-    }
-    return Status::Ok();
-  };
-  TL_RETURN_IF_ERROR(create ? db_->Write(work) : db_->Read(work));
-  std::unique_lock lock(cache_mu_);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (ids[i] > 0) cache_.emplace(keys[i], ids[i]);
+  if (create) {
+    TL_RETURN_IF_ERROR(ExecSlices(s, params, 3, [](size_t n) {
+                         return "INSERT INTO telemetry_series (tenant, entity_id, attribute) VALUES " +
+                                Repeat("(?, ?, ?)", ", ", n) + " ON CONFLICT (tenant, entity_id, attribute) DO NOTHING";
+                       }).status());
+  }
+  std::vector<storage::Row> rows;
+  TL_RETURN_IF_ERROR(QuerySlices(
+      s, params, 3,
+      [](size_t n) {
+        return "SELECT id, tenant, entity_id, attribute FROM telemetry_series WHERE " +
+               Repeat("(tenant = ? AND entity_id = ? AND attribute = ?)", " OR ", n);
+      },
+      rows));
+  for (const auto& row : rows) {
+    // Ids stay far below 2^59 (AppendBatch packs the shard above them in one sort key).
+    if (row.Int(0) <= 0 || row.Int(0) >= int64_t{1} << 59) return Internal("telemetry series id out of range");
+    auto it = position.find(SeriesCacheKey(row.Text(1), row.Text(2), row.Text(3)));
+    if (it != position.end()) ids[it->second] = row.Int(0);
   }
   return ids;
 }
@@ -560,6 +566,33 @@ Result<std::vector<std::string>> TelemetryStore::ListAttributes(std::string_view
 
 Status TelemetryStore::AppendBatch(std::span<const Measurement> batch) {
   if (batch.empty()) return Status::Ok();
+  std::vector<Value> rows;
+  TL_RETURN_IF_ERROR(LogRowsOf(batch, nullptr, rows));
+  TL_RETURN_IF_ERROR(db_->Write([&](Session& s) -> Status { return InsertLogRows(s, rows); }));
+  // Durable from here on. Fold now and then so the log stays short; a failed fold loses nothing.
+  const int64_t n = static_cast<int64_t>(batch.size());
+  const int64_t threshold = options_.fold_after_samples;
+  if (threshold > 0 && appended_since_fold_.fetch_add(n) + n >= threshold) {
+    std::unique_lock lock(maintenance_mu_, std::try_to_lock);
+    if (lock.owns_lock()) {
+      appended_since_fold_.store(0);
+      if (!FoldLocked(std::numeric_limits<int64_t>::max()).ok()) failed_inline_folds_++;
+    }
+  }
+  return Status::Ok();
+}
+
+Status TelemetryStore::AppendInSession(Session& session, std::span<const Measurement> batch) {
+  if (batch.empty()) return Status::Ok();
+  std::vector<Value> rows;
+  TL_RETURN_IF_ERROR(LogRowsOf(batch, &session, rows));
+  TL_RETURN_IF_ERROR(InsertLogRows(session, rows));
+  // No inline fold: this runs inside the caller's transaction. The next AppendBatch or Maintain folds.
+  appended_since_fold_.fetch_add(static_cast<int64_t>(batch.size()));
+  return Status::Ok();
+}
+
+Status TelemetryStore::LogRowsOf(std::span<const Measurement> batch, Session* session, std::vector<Value>& rows) const {
   const size_t n = batch.size();
   if (n > std::numeric_limits<uint32_t>::max())
     return InvalidArgument("too many measurements in one batch", "measurements");
@@ -608,7 +641,14 @@ Status TelemetryStore::AppendBatch(std::span<const Measurement> batch) {
       }
       key_of[j] = it->second;
     }
-    TL_ASSIGN_OR_RETURN(std::vector<int64_t> resolved, ResolveSeries(keys, true));
+    // In the caller's transaction the ids are not cached: a series created there disappears if it
+    // rolls back, and its id could then be given to another series.
+    std::vector<int64_t> resolved;
+    if (session != nullptr) {
+      TL_ASSIGN_OR_RETURN(resolved, SeriesIdsIn(*session, keys, true));
+    } else {
+      TL_ASSIGN_OR_RETURN(resolved, ResolveSeries(keys, true));
+    }
     for (size_t j = 0; j < missing.size(); ++j) {
       ids[missing[j]] = resolved[key_of[j]];
       if (ids[missing[j]] <= 0) return Internal("telemetry series could not be created");
@@ -626,7 +666,6 @@ Status TelemetryStore::AppendBatch(std::span<const Measurement> batch) {
     const size_t k = order[i].second;
     entries[i] = {ids[k], batch[k].t_ms, batch[k].v};
   }
-  std::vector<Value> rows;
   for (size_t begin = 0; begin < n;) {
     const int shard = LogShardOf(entries[begin].series_id);
     size_t end = begin;
@@ -640,24 +679,16 @@ Status TelemetryStore::AppendBatch(std::span<const Measurement> batch) {
     rows.insert(rows.end(), {int64_t{shard}, lo, hi, static_cast<int64_t>(part.size()), Blob{EncodeLogSegment(part)}});
     begin = end;
   }
-  TL_RETURN_IF_ERROR(db_->Write([&](Session& s) -> Status {
-    return ExecSlices(s, rows, 5,
-                      [](size_t k) {
-                        return "INSERT INTO telemetry_log (shard, min_ms, max_ms, count, data) VALUES " +
-                               Repeat("(?, ?, ?, ?, ?)", ", ", k);
-                      })
-        .status();
-  }));
-  // Durable from here on. Fold now and then so the log stays short; a failed fold loses nothing.
-  const int64_t threshold = options_.fold_after_samples;
-  if (threshold > 0 && appended_since_fold_.fetch_add(static_cast<int64_t>(n)) + static_cast<int64_t>(n) >= threshold) {
-    std::unique_lock lock(maintenance_mu_, std::try_to_lock);
-    if (lock.owns_lock()) {
-      appended_since_fold_.store(0);
-      if (!FoldLocked(std::numeric_limits<int64_t>::max()).ok()) failed_inline_folds_++;
-    }
-  }
   return Status::Ok();
+}
+
+Status TelemetryStore::InsertLogRows(Session& s, const std::vector<Value>& rows) {
+  return ExecSlices(s, rows, 5,
+                    [](size_t k) {
+                      return "INSERT INTO telemetry_log (shard, min_ms, max_ms, count, data) VALUES " +
+                             Repeat("(?, ?, ?, ?, ?)", ", ", k);
+                    })
+      .status();
 }
 
 // ---- Folding -----------------------------------------------------------------------------------------
@@ -1069,6 +1100,14 @@ Result<MaintenanceReport> TelemetryStore::Maintain(int64_t now_ms) {
     TL_RETURN_IF_ERROR(ExpireRollups(now_ms, report));
     return report;
   }());
+}
+
+void TelemetryStore::StartMaintenance(const Clock* clock, std::chrono::milliseconds interval,
+                                      std::function<void(const Status&)> on_error) {
+  maintainer_.Start(interval, [this, clock, on_error = std::move(on_error)] {
+    auto report = Maintain(clock->NowMillis());
+    if (!report.ok() && on_error) on_error(report.status());
+  });
 }
 
 // ---- Reading -----------------------------------------------------------------------------------------

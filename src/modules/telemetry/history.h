@@ -5,7 +5,8 @@
 //   telemetry_series   (tenant, entity id, attribute) → series id
 //   telemetry_log      the write-ahead log: each AppendBatch adds one segment per shard (series id
 //                      mod 16) in one transaction (history_format.h), so an acknowledged measurement
-//                      is durable when AppendBatch returns OK
+//                      is durable when AppendBatch returns OK (AppendInSession writes the same
+//                      segments through the caller's transaction: entity_history.h)
 //   telemetry_heads    one open chunk per series (chunk.h), re-encoded as the log is folded into it
 //   telemetry_chunks   sealed chunks with their summary columns, keyed by (series, first_ms, seq);
 //                      never updated; on PostgreSQL partitioned by month of first_ms (partitions
@@ -49,7 +50,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,6 +64,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/clock.h"
+#include "core/periodic.h"
 #include "core/status.h"
 #include "modules/telemetry/chunk.h"
 #include "modules/telemetry/rollup.h"
@@ -149,6 +154,11 @@ class TelemetryStore {
   // Series are created on first use.
   Status AppendBatch(std::span<const Measurement> batch);
   Status Append(const Measurement& m) { return AppendBatch({&m, 1}); }
+  // The same append through the caller's transaction (`session`, e.g. an entity write's): the
+  // measurements are durable exactly when that transaction commits, and gone if it rolls back.
+  // Series created here are not cached until read back from committed data; there is no inline
+  // fold (Maintain or a later AppendBatch folds). Same validation and errors as AppendBatch.
+  Status AppendInSession(storage::Session& session, std::span<const Measurement> batch);
 
   // The samples of a series with from_ms <= t < to_ms in time order (equal times in arrival order);
   // with last_n, only the last n of them. An unknown series has none.
@@ -166,6 +176,11 @@ class TelemetryStore {
   Result<int64_t> Fold();
   // Idempotent; safe to run from several processes at once (see above).
   Result<MaintenanceReport> Maintain(int64_t now_ms);
+  // Runs Maintain(clock->NowMillis()) every `interval` on a thread of its own (core/periodic.h) until
+  // StopMaintenance() or destruction; failures go to `on_error`. Every serving process may run it.
+  void StartMaintenance(const Clock* clock, std::chrono::milliseconds interval,
+                        std::function<void(const Status&)> on_error);
+  void StopMaintenance() { maintainer_.Stop(); }
 
   const TelemetryOptions& options() const { return options_; }
   // Inline folds that failed (the appends themselves had succeeded; the log is folded later).
@@ -184,6 +199,14 @@ class TelemetryStore {
 
   // Ids of `keys` (cache key form), creating missing series when `create`; 0 for unknown ones.
   Result<std::vector<int64_t>> ResolveSeries(const std::vector<std::string>& keys, bool create) const;
+  // The same through `s`, without touching the cache.
+  static Result<std::vector<int64_t>> SeriesIdsIn(storage::Session& s, const std::vector<std::string>& keys,
+                                                  bool create);
+  // Validates `batch` and appends its log segment rows (5 values each) to `rows`; series ids are
+  // resolved through `session`, or in a transaction of their own when it is null.
+  Status LogRowsOf(std::span<const Measurement> batch, storage::Session* session,
+                   std::vector<storage::Value>& rows) const;
+  static Status InsertLogRows(storage::Session& s, const std::vector<storage::Value>& rows);
   Status ReadSnapshot(const storage::Database::Work& work) const;
   Status EnsurePartitions(const std::set<int64_t>& months);
 
@@ -213,6 +236,7 @@ class TelemetryStore {
   std::mutex maintenance_mu_;       // folding and maintenance, one at a time in this process
   std::atomic<int64_t> appended_since_fold_{0};
   std::atomic<int64_t> failed_inline_folds_{0};
+  PeriodicTask maintainer_;  // last: stopped before the members it uses are destroyed
 };
 
 // "tenant\x1f entity\x1f attribute": the form of a series key in the id cache.

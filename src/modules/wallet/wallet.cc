@@ -91,7 +91,13 @@ std::vector<storage::Migration> WalletService::Migrations() {
            "CREATE INDEX wallet_documents_holder ON wallet_documents (holder, created_at);"
            "CREATE INDEX wallet_documents_file ON wallet_documents (file_sha256);"
            "CREATE TABLE wallet_shares (token_hash TEXT PRIMARY KEY, document_id TEXT NOT NULL, "
-           "created_by TEXT NOT NULL, expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL);"}};
+           "created_by TEXT NOT NULL, expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL);"},
+          // The printable PDF of a signed document, its file in wallet_files, signed by the issuer's key.
+          {730, "signed PDF renditions of wallet documents",
+           "CREATE TABLE wallet_renditions (document_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, key_id TEXT NOT NULL, "
+           "signature TEXT NOT NULL, created_at BIGINT NOT NULL);"
+           "CREATE INDEX wallet_renditions_file ON wallet_renditions (sha256);"
+           "CREATE INDEX wallet_documents_source ON wallet_documents (source);"}};
 }
 
 Result<std::string> WalletService::RootPrivateKey(storage::Session& s) const {
@@ -384,6 +390,11 @@ Result<json> WalletService::VerifyFile(const std::string& bytes) const {
       TL_ASSIGN_OR_RETURN(out, VerifyIn(s, rs.rows[0].Text(0)));
       return Status::Ok();
     }
+    TL_ASSIGN_OR_RETURN(auto rendition, VerifyRendition(s, sha));
+    if (rendition) {
+      out = std::move(*rendition);
+      return Status::Ok();
+    }
     // A file we issued carries its document id; if that document exists, this copy was changed.
     size_t at = bytes.find(kPdfMarker);
     if (at != std::string::npos) {
@@ -406,6 +417,124 @@ Result<json> WalletService::VerifyFile(const std::string& bytes) const {
     return Status::Ok();
   }));
   return out;
+}
+
+namespace {
+
+// What the issuer signs for a document's PDF: the file, the document and the document's own signature.
+Result<std::string> RenditionDigest(const std::string& document_id, const std::string& sha,
+                                    const std::string& document_signature, const std::string& key_id) {
+  return signing::DocumentDigest({{"rendition_of", document_id},
+                                  {"file_sha256", sha},
+                                  {"document_signature", document_signature},
+                                  {"key_id", key_id}});
+}
+
+constexpr char kPdfType[] = "application/pdf";
+
+}  // namespace
+
+Result<std::optional<json>> WalletService::VerifyRendition(storage::Session& s, const std::string& sha) const {
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT r.document_id, r.key_id, r.signature, d.signature, d.issuer_agency, "
+                                       "k.agency_code, k.public_key FROM wallet_renditions r "
+                                       "JOIN wallet_documents d ON d.id = r.document_id "
+                                       "LEFT JOIN signing_keys k ON k.key_id = r.key_id WHERE r.sha256 = ? "
+                                       "ORDER BY r.created_at LIMIT 1",
+                                       {sha}));
+  if (rs.empty()) return std::optional<json>();
+  const auto& r = rs.rows[0];
+  const std::string id = r.Text(0);
+  auto tampered = [&](const char* reason) {
+    return std::optional<json>(json{{"status", "tampered"}, {"document_id", id}, {"reason", reason}});
+  };
+  if (r.IsNull(6) || r.Text(5) != r.Text(4)) return tampered("the PDF's signing key is not its issuer's");
+  TL_ASSIGN_OR_RETURN(auto digest, RenditionDigest(id, sha, r.Text(3), r.Text(1)));
+  if (!signing::Verify(digest, r.Text(2), r.Text(6))) return tampered("the PDF does not match its signature");
+  // The PDF is genuine: the verdict is the document's (revoked, tampered rows, keys and certificates).
+  TL_ASSIGN_OR_RETURN(auto verdict, VerifyIn(s, id));
+  verdict["file"] = "pdf";
+  return std::optional<json>(std::move(verdict));
+}
+
+Result<std::pair<std::string, std::string>> WalletService::Pdf(const std::string& id, const PdfRenderer& render) const {
+  std::optional<DocumentRecord> doc;
+  std::optional<std::string> stored;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT f.data FROM wallet_renditions r JOIN wallet_files f ON f.sha256 = r.sha256 "
+                                         "WHERE r.document_id = ?",
+                                         {id}));
+    if (!rs.empty()) {
+      stored = rs.rows[0].Text(0);
+      return Status::Ok();
+    }
+    TL_ASSIGN_OR_RETURN(doc, DocumentIn(s, id));
+    return Status::Ok();
+  }));
+  if (stored) return std::make_pair(std::string(kPdfType), std::move(*stored));
+  if (!doc) return NotFound("no such document");
+  if (doc->state == "unverified") {
+    return FailedPrecondition("a scan its holder added has no PDF issued by the platform until an official certifies it");
+  }
+  // Drawn outside any transaction (it takes milliseconds of text layout), then stored and signed.
+  TL_ASSIGN_OR_RETURN(std::string pdf, render(*doc));
+  const std::string sha = crypto::Sha256Hex(pdf);
+  std::string served;
+  auto store = [&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto existing, s.Query("SELECT f.data FROM wallet_renditions r JOIN wallet_files f "
+                                               "ON f.sha256 = r.sha256 WHERE r.document_id = ?",
+                                               {id}));
+    if (!existing.empty()) {  // another request or process stored one first: serve that one
+      served = existing.rows[0].Text(0);
+      return Status::Ok();
+    }
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT signature, issuer_agency FROM wallet_documents WHERE id = ?", {id}));
+    if (rs.empty()) return NotFound("no such document");
+    TL_ASSIGN_OR_RETURN(auto key, ActiveKey(s, rs.rows[0].Text(1)));
+    TL_ASSIGN_OR_RETURN(auto digest, RenditionDigest(id, sha, rs.rows[0].Text(0), key.key_id));
+    TL_ASSIGN_OR_RETURN(auto signature, signing::Sign(digest, key.private_key));
+    TL_ASSIGN_OR_RETURN(auto f, s.Exec("INSERT INTO wallet_files (sha256, content_type, data) VALUES (?, ?, ?) "
+                                       "ON CONFLICT (sha256) DO NOTHING",
+                                       {sha, std::string(kPdfType), storage::Blob{pdf}}));
+    (void)f;
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO wallet_renditions (document_id, sha256, key_id, signature, created_at) "
+                                       "VALUES (?, ?, ?, ?, ?)",
+                                       {id, sha, key.key_id, signature, clock_->NowMillis()}));
+    (void)n;
+    served = pdf;
+    return Status::Ok();
+  };
+  Status stored_now = db_->Write(store);
+  // Another process inserted its rendition between our check and our insert (PostgreSQL): serve that one.
+  if (stored_now.code() == StatusCode::kAlreadyExists) stored_now = db_->Write(store);
+  TL_RETURN_IF_ERROR(stored_now);
+  return std::make_pair(std::string(kPdfType), std::move(served));
+}
+
+Result<std::pair<std::string, std::string>> WalletService::PdfFor(const http::Principal& who, const std::string& id,
+                                                                  const PdfRenderer& render) const {
+  std::string holder;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT holder FROM wallet_documents WHERE id = ?", {id}));
+    if (!rs.empty()) holder = rs.rows[0].Text(0);
+    return Status::Ok();
+  }));
+  // Someone else's document and a missing one answer alike.
+  if (!HoldsIt(who, holder)) return NotFound("no such document in your wallet");
+  return Pdf(id, render);
+}
+
+Result<std::pair<std::string, std::string>> WalletService::PdfOfSource(const std::string& source,
+                                                                       const PdfRenderer& render) const {
+  std::string id;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id FROM wallet_documents WHERE source = ? AND state <> 'unverified' "
+                                         "ORDER BY created_at DESC LIMIT 1",
+                                         {source}));
+    if (!rs.empty()) id = rs.rows[0].Text(0);
+    return Status::Ok();
+  }));
+  if (id.empty()) return NotFound("no signed document was issued from " + source);
+  return Pdf(id, render);
 }
 
 Result<json> WalletService::Share(const http::Principal& who, const std::string& id, int hours,

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <unordered_set>
@@ -77,7 +78,25 @@ class WalletService {
   Result<std::pair<std::string, std::string>> FileFor(const http::Principal& who, const std::string& id) const;
 
   Result<nlohmann::json> VerifyId(const std::string& id) const;
+  // By the file's SHA-256: a document's own file, or the signed PDF of a document (see Pdf); a file
+  // carrying "ThangLong-Document-Id: <id>" of a document issued here but matching neither is tampered.
   Result<nlohmann::json> VerifyFile(const std::string& bytes) const;
+
+  // The printable PDF of a signed document (an issued result or a certified copy), made once by
+  // `render` (documents/ draws it: the document's facts, its id in the file and a QR code to the
+  // public verification page) and then kept: the PDF is stored with the issuing agency's signature over
+  // its SHA-256, the document id and the document's own signature, so POST /documents/verify with the
+  // file answers like the document, and any changed byte makes the file unknown to that index (then
+  // its id marker reports it tampered). The first download renders outside any transaction; two
+  // processes rendering at once keep the first stored PDF and both serve it. Returns (content type,
+  // bytes). A scan nobody certified has no PDF (FailedPrecondition).
+  using PdfRenderer = std::function<Result<std::string>(const DocumentRecord& d)>;
+  // The caller's own document (NotFound for someone else's, as for FileFor).
+  Result<std::pair<std::string, std::string>> PdfFor(const http::Principal& who, const std::string& id,
+                                                     const PdfRenderer& render) const;
+  // The signed document issued with `source` ("dossier:<code>"): for officials, who were checked by
+  // the caller; NotFound when nothing was issued from it.
+  Result<std::pair<std::string, std::string>> PdfOfSource(const std::string& source, const PdfRenderer& render) const;
 
   // In the caller's transaction, for other modules: a holder's signed documents (issued results and
   // certified copies; not unverified scans), newest first, each verified; one document by id (empty
@@ -118,6 +137,9 @@ class WalletService {
   Result<nlohmann::json> VerifyRow(storage::Session& s, const storage::Row& r) const;
   Result<DocumentRecord> RecordOf(storage::Session& s, const storage::Row& r) const;
   Result<std::string> DocumentIdOfShare(storage::Session& s, const std::string& token) const;
+  Result<std::pair<std::string, std::string>> Pdf(const std::string& id, const PdfRenderer& render) const;
+  // The verdict on a stored PDF rendition found by its SHA-256 (nullopt: none has it).
+  Result<std::optional<nlohmann::json>> VerifyRendition(storage::Session& s, const std::string& sha) const;
 
   storage::Database* db_;
   const Clock* clock_;

@@ -108,6 +108,66 @@ TEST_P(WalletTest, AChangedFileIsTamperedAndAForeignOneUnknown) {
   EXPECT_EQ((*wallet_->VerifyFile("%PDF-1.4 something else"))["status"], "unknown");
 }
 
+TEST_P(WalletTest, ASignedDocumentsPdfIsMadeOnceSignedAndVerifiesAsItsDocument) {
+  std::string id = IssueOne("UBND00004");
+  int renders = 0;
+  WalletService::PdfRenderer render = [&](const DocumentRecord& d) -> Result<std::string> {
+    ++renders;
+    EXPECT_EQ(d.title, "Giấy khai sinh");
+    EXPECT_NE(d.state, "unverified");
+    return "%PDF-1.7\n% ThangLong-Document-Id: " + d.id + "\nrender " + std::to_string(renders) + "\n%%EOF\n";
+  };
+  auto pdf = wallet_->PdfFor(citizen_, id, render);
+  ASSERT_TRUE(pdf.ok()) << pdf.status().message();
+  EXPECT_EQ(pdf->first, "application/pdf");
+  // Kept: the holder and the dossier's officials get the same bytes without drawing again.
+  EXPECT_EQ(wallet_->PdfFor(citizen_, id, render)->second, pdf->second);
+  auto by_source = wallet_->PdfOfSource("dossier:UBND00004-261118-0001", render);
+  ASSERT_TRUE(by_source.ok());
+  EXPECT_EQ(by_source->second, pdf->second);
+  EXPECT_EQ(renders, 1);
+  EXPECT_EQ(wallet_->PdfOfSource("dossier:nothing", render).status().code(), StatusCode::kNotFound);
+  // Someone else, or nobody, holds no such document.
+  http::Principal other = citizen_;
+  other.personal_id = "001085000777";
+  EXPECT_EQ(wallet_->PdfFor(other, id, render).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(wallet_->PdfFor(official_, id, render).status().code(), StatusCode::kNotFound);
+
+  auto valid = wallet_->VerifyFile(pdf->second);
+  ASSERT_TRUE(valid.ok());
+  EXPECT_EQ((*valid)["status"], "valid") << valid->dump();
+  EXPECT_EQ((*valid)["document_id"], id);
+  EXPECT_EQ((*valid)["file"], "pdf");
+  std::string changed = pdf->second;
+  changed.replace(changed.find("render 1"), 8, "render 2");
+  EXPECT_EQ((*wallet_->VerifyFile(changed))["status"], "tampered");
+  // A rendition whose signature no longer matches (its row edited) is tampered too.
+  Exec("UPDATE wallet_renditions SET signature = 'AAAA' WHERE document_id = '" + id + "'");
+  EXPECT_EQ((*wallet_->VerifyFile(pdf->second))["status"], "tampered");
+  // The PDF says what the document says: revoked with its key.
+  std::string second = IssueOne("UBND00004");
+  auto pdf2 = wallet_->PdfFor(citizen_, second, render);
+  ASSERT_TRUE(pdf2.ok());
+  EXPECT_EQ((*wallet_->VerifyFile(pdf2->second))["status"], "valid");
+  auto keys = wallet_->Keys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_TRUE(
+      wallet_->RevokeKey((*keys)["items"][0]["key_id"].get<std::string>(), "khóa bị lộ", {"admin", "", "", "", "", ""}).ok());
+  EXPECT_EQ((*wallet_->VerifyFile(pdf2->second))["status"], "revoked");
+  // A scan nobody certified has no platform PDF; a failed drawing stores nothing.
+  NewDocument scan;
+  scan.title = "Bản scan";
+  scan.content_type = "application/pdf";
+  scan.file = "%PDF-1.4\nscan\n%%EOF\n";
+  auto scan_id = wallet_->AddScan(citizen_, scan, {"citizen", "", "", "", "", ""});
+  ASSERT_TRUE(scan_id.ok()) << scan_id.status().message();
+  EXPECT_EQ(wallet_->PdfFor(citizen_, *scan_id, render).status().code(), StatusCode::kFailedPrecondition);
+  std::string third = IssueOne("UBND00008");
+  auto failing = [](const DocumentRecord&) -> Result<std::string> { return Internal("no fonts"); };
+  EXPECT_EQ(wallet_->PdfFor(citizen_, third, failing).status().code(), StatusCode::kInternal);
+  EXPECT_TRUE(wallet_->PdfFor(citizen_, third, render).ok());
+}
+
 TEST_P(WalletTest, RotationKeepsOldDocumentsValidAndRevocationRevokesWhatAKeySigned) {
   std::string old_doc = IssueOne("UBND00004");
   auto keys = wallet_->Keys();

@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { api, type ShareLink, type Verification } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { api, fetchFile, type ShareLink, type Verification } from '../api';
 import { t } from '../i18n';
 import { dateText, dateTimeText } from '../format';
 import { Link, useLocation } from '../router';
@@ -42,6 +42,19 @@ export function Wallet() {
       setError(e);
     }
   };
+  const downloadPdf = async (id: string) => {
+    setError(null);
+    try {
+      const url = URL.createObjectURL(await fetchFile(`/api/v1/me/wallet/${encodeURIComponent(id)}/pdf`));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${id}.pdf`;
+      a.click();
+      window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      setError(e);
+    }
+  };
   const share = async (id: string) => {
     try {
       const l = await api.share(id, 24);
@@ -75,6 +88,19 @@ export function Wallet() {
                 <button type="button" class="btn btn-secondary btn-small" onClick={() => void share(d.id)}>
                   {t('wallet.share')}
                 </button>
+                {d.state !== 'unverified' && (
+                  <>
+                    {' '}
+                    <button
+                      type="button"
+                      class="btn btn-secondary btn-small"
+                      data-testid="wallet-pdf"
+                      onClick={() => void downloadPdf(d.id)}
+                    >
+                      {t('wallet.pdf')}
+                    </button>
+                  </>
+                )}
               </p>
               <div aria-live="polite">
                 {verdicts[d.id] && <VerdictBox v={verdicts[d.id]} />}
@@ -100,9 +126,15 @@ export function Wallet() {
 /** Anyone: verify a document by its id (printed on the document and in its QR code). */
 export function Verify() {
   useTitle(t('verify.title'));
-  const [id, setId] = useState(useLocation().search.get('id') ?? '');
+  const linked = useLocation().search.get('id') ?? '';
+  const [id, setId] = useState(linked);
   const [v, setV] = useState<Verification | null>(null);
   const [error, setError] = useState('');
+  // Opened from a document's QR code (/verify?id=...): verify it at once.
+  useEffect(() => {
+    if (!linked.trim()) return;
+    api.verifyDocument(linked.trim()).then(setV, (err: unknown) => setError(errorMessage(err)));
+  }, [linked]);
   const onSubmit = async (e: Event) => {
     e.preventDefault();
     setError('');
