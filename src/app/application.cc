@@ -246,6 +246,11 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   // NGSI-LD subscriptions: matching entity changes become outbox rows inside the entity's transaction.
   app->subscriptions_ = std::make_unique<subscriptions::SubscriptionStore>(app->db_.get(), clock, app->ngsild_contexts_);
   app->ngsild_->AddListener(app->subscriptions_.get());
+  // The one-stop shop's live service index, one NGSI-LD entity per commune, for the operations center.
+  TL_ASSIGN_OR_RETURN(auto unit_locations, LoadUnitLocations(config.data_root + "/geo/hanoi-units.geojson"));
+  app->service_index_feed_ = std::make_unique<ServiceIndexFeed>(app->service_index_.get(), app->units_.get(),
+                                                                app->ngsild_.get(), app->ngsild_contexts_->Default(),
+                                                                clock, std::move(unit_locations));
   return app;
 }
 
@@ -494,6 +499,7 @@ Status Application::StartServer() {
   // NGSI-LD notifications: drained from the outbox by every serving process (leases keep them apart).
   notification_deliverer_ = std::make_unique<subscriptions::Deliverer>(subscriptions_.get(), clock_);
   notification_deliverer_->Start();
+  service_index_feed_->Start(std::chrono::minutes(1));
   return Status::Ok();
 }
 
@@ -512,6 +518,7 @@ mail::SenderOptions Application::mail_options() const {
 }
 
 void Application::Shutdown() {
+  if (service_index_feed_) service_index_feed_->Stop();
   if (notification_deliverer_) {
     notification_deliverer_->Stop();  // at most one POST in flight (10 s timeout); undelivered rows stay queued
     notification_deliverer_.reset();

@@ -35,6 +35,7 @@
 #include "modules/population/population.h"
 #include "modules/procedures/procedures.h"
 #include "modules/wallet/wallet.h"
+#include "app/service_index_feed.h"
 #include "storage/database.h"
 
 namespace tl::app {
@@ -73,6 +74,7 @@ class Application {
   wallet::WalletService& wallet() { return *wallet_; }
   ngsild::EntityStore& ngsild() { return *ngsild_; }
   subscriptions::SubscriptionStore& subscriptions() { return *subscriptions_; }
+  ServiceIndexFeed& service_index_feed() { return *service_index_feed_; }
   // The SMTP settings and sender policy from the configuration (smtp_*, mail_max_attempts).
   mail::SenderOptions mail_options() const;
   mail::Sender* mail_sender() { return mail_sender_.get(); }  // running in `serve` with smtp_host; else null
@@ -112,6 +114,7 @@ class Application {
   std::unique_ptr<ngsild::EntityStore> ngsild_;
   std::unique_ptr<subscriptions::SubscriptionStore> subscriptions_;  // a listener of ngsild_
   std::unique_ptr<subscriptions::Deliverer> notification_deliverer_;  // `serve` only
+  std::unique_ptr<ServiceIndexFeed> service_index_feed_;  // writes into ngsild_; refreshing in `serve` only
   std::unique_ptr<exchange::SealSigner> seal_signer_;
   std::unique_ptr<dossiers::ResultListener> result_listener_;
   std::unique_ptr<http::Metrics> metrics_;
