@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <cstdlib>
 #include <iostream>
@@ -551,7 +552,7 @@ int main(int argc, char** argv) {
       "city", "Feed the operations center like real devices: air quality replaying Hà Nội's measured PM2.5, "
               "traffic, flood gauges, parking and street lights, through the NGSI-LD API");
   sim_flags.Add(sim_city);
-  std::string city_url = "http://127.0.0.1:8080", city_key, city_start = "now";
+  std::string city_url = "http://127.0.0.1:8080", city_key, city_key_file, city_start = "now";
   double city_speed = 60, city_hours = 0;
   size_t city_batch = 500;
   bool city_no_create = false;
@@ -560,6 +561,9 @@ int main(int argc, char** argv) {
   sim_city->add_option("--api-key", city_key,
                        "API key with the scope ngsild.write (also THANGLONG_API_KEY); without one, a key for "
                        "the City People's Committee office (VP01) is created in the store of --data-dir");
+  sim_city->add_option("--key-file", city_key_file,
+                       "Read the API key from this file; when it does not exist, create the key as above and "
+                       "save it there (readable by the owner only), so later runs reuse it");
   sim_city->add_option("--speed", city_speed,
                        "Simulated seconds per real second (default 60: an hour a minute; 1: real time; 0: as "
                        "fast as the platform takes it)");
@@ -591,6 +595,10 @@ int main(int argc, char** argv) {
       o.start_ms = *start;
     }
     if (city_key.empty() && getenv("THANGLONG_API_KEY")) city_key = getenv("THANGLONG_API_KEY");
+    if (city_key.empty() && !city_key_file.empty()) {
+      std::ifstream in(city_key_file);
+      if (in) std::getline(in, city_key);
+    }
     if (city_key.empty()) {
       auto app = Application::Create(*cfg, &clock);
       if (!app.ok()) { rc = Fail(app.status()); return; }
@@ -599,6 +607,18 @@ int main(int argc, char** argv) {
                                                   {"ngsild.read", "ngsild.write"});
       if (!made.ok()) { rc = Fail(made.status()); return; }
       city_key = made->second;
+      if (!city_key_file.empty()) {
+        {
+          std::ofstream out(city_key_file, std::ios::trunc);
+          if (!out) { rc = Fail(tl::InvalidArgument("cannot write " + city_key_file, "key_file")); return; }
+        }
+        std::error_code ec;  // owner-only before the secret goes in
+        std::filesystem::permissions(city_key_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                     std::filesystem::perm_options::replace, ec);
+        std::ofstream out(city_key_file, std::ios::trunc);
+        out << city_key << "\n";
+        if (ec || !out) { rc = Fail(tl::InvalidArgument("cannot write " + city_key_file, "key_file")); return; }
+      }
       std::cerr << "created API key " << made->first.id << " for VP01 (revoke it with `thanglong keys revoke --id "
                 << made->first.id << "`)\n";
     }
