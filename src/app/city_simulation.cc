@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "core/clock.h"
+#include "modules/mqtt_ingest/mqtt_ingest.h"
 
 namespace tl::app {
 namespace {
@@ -118,6 +119,27 @@ class HttpFeed final : public CityFeed {
   std::unique_ptr<curl_slist, SlistDeleter> headers_;
 };
 
+class MqttFeed final : public CityFeed {
+ public:
+  MqttFeed(std::unique_ptr<mqtt_ingest::Publisher> publisher, std::unique_ptr<CityFeed> entities)
+      : publisher_(std::move(publisher)), entities_(std::move(entities)) {}
+
+  Status SendEntities(const std::vector<json>& entities) override { return entities_->SendEntities(entities); }
+
+  Status SendObservations(const citysim::CityModel&, std::vector<citysim::CityModel::Measurement>& ms) override {
+    for (const auto& m : ms) {
+      json payload = m.values;
+      payload["t"] = m.at_ms;
+      TL_RETURN_IF_ERROR(publisher_->Publish("devices/" + DeviceIdOf(*m.sensor) + "/measurements", payload.dump(), 1));
+    }
+    return publisher_->Flush();
+  }
+
+ private:
+  std::unique_ptr<mqtt_ingest::Publisher> publisher_;
+  std::unique_ptr<CityFeed> entities_;
+};
+
 int64_t AttributeCount(const std::vector<citysim::CityModel::Measurement>& ms) {
   int64_t n = 0;
   for (const auto& m : ms) n += static_cast<int64_t>(m.values.size());
@@ -138,6 +160,44 @@ Result<std::unique_ptr<CityFeed>> NgsiLdHttpFeed(const std::string& base_url, co
   auto feed = std::make_unique<HttpFeed>(base, api_key, batch);
   TL_RETURN_IF_ERROR(feed->Ready());
   return std::unique_ptr<CityFeed>(std::move(feed));
+}
+
+Result<std::unique_ptr<CityFeed>> MqttMeasurementFeed(const std::string& mqtt_url, std::unique_ptr<CityFeed> entities) {
+  TL_ASSIGN_OR_RETURN(auto publisher, mqtt_ingest::Publisher::Connect(mqtt_url, "thanglong-simulate-city"));
+  return std::unique_ptr<CityFeed>(std::make_unique<MqttFeed>(std::move(publisher), std::move(entities)));
+}
+
+std::string DeviceIdOf(const citysim::Sensor& sensor) { return sensor.id.substr(sensor.id.rfind(':') + 1); }
+
+json DeviceRegistration(const citysim::Sensor& sensor, const std::string& owner_agency) {
+  struct Attr {
+    const char* name;
+    const char* unit;
+  };
+  std::vector<Attr> attrs;
+  switch (sensor.feed) {
+    case citysim::Feed::kAir:
+      attrs = {{"pm25", "GQ"}, {"pm10", "GQ"}, {"no2", "GQ"}, {"airQualityIndex", nullptr}, {"airQualityLevel", nullptr}};
+      break;
+    case citysim::Feed::kTraffic:
+      attrs = {{"intensity", nullptr}, {"averageVehicleSpeed", "KMH"}, {"occupancy", nullptr}, {"congested", nullptr}};
+      break;
+    case citysim::Feed::kFlood:
+      attrs = {{"currentLevel", "MTR"}, {"floodLevelStatus", nullptr}};
+      break;
+    case citysim::Feed::kParking:
+      attrs = {{"availableSpotNumber", nullptr}, {"occupiedSpotNumber", nullptr}, {"occupancy", nullptr}};
+      break;
+    case citysim::Feed::kStreetlight:
+      attrs = {{"powerState", nullptr}, {"status", nullptr}};
+      break;
+  }
+  json a = json::object();
+  for (const auto& at : attrs) {
+    a[at.name] = at.unit ? json{{"name", at.name}, {"unitCode", at.unit}} : json(at.name);
+  }
+  return {{"id", DeviceIdOf(sensor)}, {"entity_id", sensor.id},     {"entity_type", sensor.type},
+          {"tenant", ""},              {"owner_agency", owner_agency}, {"attributes", a}};
 }
 
 Result<CitySimulationReport> SimulateCity(const citysim::CityModel& city, CityFeed& feed,

@@ -42,6 +42,19 @@ class CityFeed {
 Result<std::unique_ptr<CityFeed>> NgsiLdHttpFeed(const std::string& base_url, const std::string& api_key,
                                                  size_t batch);
 
+// Observations published as device measurements over MQTT (docs/mqtt.md): topic
+// devices/<device id>/measurements, payload {"t": <Unix ms>, "<attribute>": value, ...}, QoS 1; whole
+// entities go through `entities` (the NGSI-LD API). Each step ends with a flush, so the broker holds
+// every measurement of a step before the next one is played. The devices must be registered
+// (DeviceRegistration).
+Result<std::unique_ptr<CityFeed>> MqttMeasurementFeed(const std::string& mqtt_url, std::unique_ptr<CityFeed> entities);
+
+// A sensor's device id (the last segment of its entity id, e.g. "HN-TF-0001") and its registration
+// for the device registry (POST /api/v1/devices:batch form): every observed attribute under its own
+// name, with its unit.
+std::string DeviceIdOf(const citysim::Sensor& sensor);
+nlohmann::json DeviceRegistration(const citysim::Sensor& sensor, const std::string& owner_agency);
+
 struct CitySimulationOptions {
   int64_t start_ms = 0;                 // simulated start
   std::optional<int64_t> duration_ms;   // simulated; none: until stopped

@@ -552,7 +552,7 @@ int main(int argc, char** argv) {
       "city", "Feed the operations center like real devices: air quality replaying Hà Nội's measured PM2.5, "
               "traffic, flood gauges, parking and street lights, through the NGSI-LD API");
   sim_flags.Add(sim_city);
-  std::string city_url = "http://127.0.0.1:8080", city_key, city_key_file, city_start = "now";
+  std::string city_url = "http://127.0.0.1:8080", city_key, city_key_file, city_start = "now", city_mqtt;
   double city_speed = 60, city_hours = 0;
   size_t city_batch = 500;
   bool city_no_create = false;
@@ -564,6 +564,10 @@ int main(int argc, char** argv) {
   sim_city->add_option("--key-file", city_key_file,
                        "Read the API key from this file; when it does not exist, create the key as above and "
                        "save it there (readable by the owner only), so later runs reuse it");
+  sim_city->add_option("--mqtt", city_mqtt,
+                       "Publish the observations as device measurements to this MQTT broker (mqtt://host:port) "
+                       "instead of the NGSI-LD API; the sensors are registered as devices in the store of "
+                       "--data-dir / --database first");
   sim_city->add_option("--speed", city_speed,
                        "Simulated seconds per real second (default 60: an hour a minute; 1: real time; 0: as "
                        "fast as the platform takes it)");
@@ -599,11 +603,15 @@ int main(int argc, char** argv) {
       std::ifstream in(city_key_file);
       if (in) std::getline(in, city_key);
     }
-    if (city_key.empty()) {
+    std::unique_ptr<Application> local;  // the store, to create a key or register devices
+    if (city_key.empty() || !city_mqtt.empty()) {
       auto app = Application::Create(*cfg, &clock);
       if (!app.ok()) { rc = Fail(app.status()); return; }
+      local = std::move(*app);
+    }
+    if (city_key.empty()) {
       tl::identity::Actor actor = tl::identity::Actor::Cli("simulate-city");
-      auto made = (*app)->identity().CreateApiKey(actor, "Trình mô phỏng thành phố (thanglong simulate city)", "VP01",
+      auto made = local->identity().CreateApiKey(actor, "Trình mô phỏng thành phố (thanglong simulate city)", "VP01",
                                                   {"ngsild.read", "ngsild.write"});
       if (!made.ok()) { rc = Fail(made.status()); return; }
       city_key = made->second;
@@ -637,6 +645,27 @@ int main(int argc, char** argv) {
     if (!city.ok()) { rc = Fail(city.status()); return; }
     auto feed = tl::app::NgsiLdHttpFeed(city_url, city_key, city_batch);
     if (!feed.ok()) { rc = Fail(feed.status()); return; }
+    if (!city_mqtt.empty()) {
+      std::vector<tl::mqtt_ingest::Device> devices;
+      for (const auto& s : city->Sensors()) {
+        auto d = local->devices().FromJson(tl::app::DeviceRegistration(s, "VP01"));
+        if (!d.ok()) { rc = Fail(d.status()); return; }
+        devices.push_back(std::move(*d));
+      }
+      tl::audit::Entry ctx;
+      ctx.actor = "cli:simulate-city";
+      for (size_t i = 0; i < devices.size(); i += tl::mqtt_ingest::kMaxDevicesPerBatch) {
+        std::vector<tl::mqtt_ingest::Device> part(
+            devices.begin() + static_cast<std::ptrdiff_t>(i),
+            devices.begin() + static_cast<std::ptrdiff_t>(std::min(devices.size(), i + tl::mqtt_ingest::kMaxDevicesPerBatch)));
+        auto registered = local->devices().RegisterBatch(std::move(part), nullptr, ctx);
+        if (!registered.ok()) { rc = Fail(registered.status()); return; }
+      }
+      std::cerr << "registered " << devices.size() << " devices; measurements go to " << city_mqtt << "\n";
+      auto mqtt = tl::app::MqttMeasurementFeed(city_mqtt, std::move(*feed));
+      if (!mqtt.ok()) { rc = Fail(mqtt.status()); return; }
+      feed = std::move(mqtt);
+    }
     // Ctrl-C or SIGTERM ends the run after the step in flight.
     sigset_t signals;
     sigemptyset(&signals);
