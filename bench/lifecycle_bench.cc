@@ -27,82 +27,14 @@
 #include <thread>
 #include <vector>
 
+#include "bench_http.h"
+
 namespace {
 
+using bench::Connection;
+using bench::Percentile;
+
 using Clock = std::chrono::steady_clock;
-
-class Connection {
- public:
-  explicit Connection(int port) : port_(port) { Open(); }
-  ~Connection() {
-    if (fd_ >= 0) close(fd_);
-  }
-  // Returns status and body; reopens once on a dropped connection.
-  std::pair<int, std::string> Request(const std::string& method, const std::string& path, const std::string& body,
-                                      const std::string& token) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-      if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-      if (!body.empty() || method == "POST") {
-        req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-      }
-      req += "\r\n" + body;
-      if (Send(req)) {
-        auto r = Read();
-        if (r.first) return r;
-      }
-      close(fd_);
-      Open();
-    }
-    return {0, ""};
-  }
-
- private:
-  void Open() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port_));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) perror("connect");
-    buf_.clear();
-  }
-  bool Send(const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-      ssize_t n = send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    return true;
-  }
-  std::pair<int, std::string> Read() {
-    while (true) {
-      auto end = buf_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        size_t cl = 0;
-        auto p = buf_.find("Content-Length: ");
-        if (p == std::string::npos || p > end) p = buf_.find("content-length: ");
-        if (p != std::string::npos && p < end) cl = std::stoul(buf_.substr(p + 16));
-        if (buf_.size() >= end + 4 + cl) {
-          int status = std::stoi(buf_.substr(9, 3));
-          std::string body = buf_.substr(end + 4, cl);
-          buf_.erase(0, end + 4 + cl);
-          return {status, body};
-        }
-      }
-      char tmp[65536];
-      ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
-      if (n <= 0) return {0, ""};
-      buf_.append(tmp, static_cast<size_t>(n));
-    }
-  }
-  int port_;
-  int fd_ = -1;
-  std::string buf_;
-};
 
 std::string Login(int port, const std::string& user) {
   Connection c(port);
@@ -113,12 +45,6 @@ std::string Login(int port, const std::string& user) {
     exit(1);
   }
   return nlohmann::json::parse(body)["token"];
-}
-
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
 int Http(int port, int clients, int seconds) {

@@ -303,6 +303,11 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   if (!sdm_held) return FailedPrecondition("data/ngsi-ld holds no thanglong-smart-data-models.jsonld");
   TL_ASSIGN_OR_RETURN(auto sdm, app->ngsild_contexts_->FromUrl(sdm_held->url));
   app->ops_events_ = std::make_unique<ops::EventHub>(app->ngsild_.get(), sdm, clock);
+  // The one-stop shop's live service index, one NGSI-LD entity per commune, for the operations center.
+  TL_ASSIGN_OR_RETURN(auto unit_locations, LoadUnitLocations(config.data_root + "/geo/hanoi-units.geojson"));
+  app->service_index_feed_ = std::make_unique<ServiceIndexFeed>(app->service_index_.get(), app->units_.get(),
+                                                                app->ngsild_.get(), app->ngsild_contexts_->Default(),
+                                                                clock, std::move(unit_locations));
   return app;
 }
 
@@ -593,6 +598,7 @@ Status Application::StartServer() {
     spdlog::warn(R"("msg":"telemetry maintenance failed","error":"{}")", st.message());
   });
   ops_events_->Start();
+  service_index_feed_->Start(std::chrono::minutes(1));
   return Status::Ok();
 }
 
@@ -612,6 +618,7 @@ mail::SenderOptions Application::mail_options() const {
 
 void Application::Shutdown() {
   if (mqtt_ingester_) mqtt_ingester_->Stop();  // applies what it received; the broker keeps the rest
+  if (service_index_feed_) service_index_feed_->Stop();
   if (notification_deliverer_) {
     notification_deliverer_->Stop();  // at most one POST in flight (10 s timeout); undelivered rows stay queued
     notification_deliverer_.reset();

@@ -40,6 +40,7 @@
 #include "modules/population/population.h"
 #include "modules/procedures/procedures.h"
 #include "modules/wallet/wallet.h"
+#include "app/service_index_feed.h"
 #include "storage/database.h"
 
 namespace tl::app {
@@ -82,6 +83,7 @@ class Application {
   mqtt_ingest::Ingester* mqtt_ingester() { return mqtt_ingester_.get(); }  // `serve` with mqtt_url; else null
   alerts::AlertService& alerts() { return *alerts_; }
   telemetry::TelemetryStore& telemetry() { return *telemetry_; }
+  ServiceIndexFeed& service_index_feed() { return *service_index_feed_; }
   // The SMTP settings and sender policy from the configuration (smtp_*, mail_max_attempts).
   mail::SenderOptions mail_options() const;
   mail::Sender* mail_sender() { return mail_sender_.get(); }  // running in `serve` with smtp_host; else null
@@ -125,6 +127,7 @@ class Application {
   std::unique_ptr<telemetry::TelemetryStore> telemetry_;  // numeric entity attributes' history; `serve` maintains it
   std::unique_ptr<telemetry::EntityHistory> entity_history_;  // a listener of ngsild_ writing telemetry_
   std::unique_ptr<ops::EventHub> ops_events_;  // the operations feed's poller: started by StartServer
+  std::unique_ptr<ServiceIndexFeed> service_index_feed_;  // writes into ngsild_; refreshing in `serve` only
   std::unique_ptr<exchange::SealSigner> seal_signer_;
   std::unique_ptr<dossiers::ResultListener> result_listener_;
   std::unique_ptr<http::Metrics> metrics_;

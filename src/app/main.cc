@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <cstdlib>
 #include <iostream>
@@ -19,6 +20,9 @@
 #include "app/application.h"
 #include "core/crypto.h"
 #include "app/simulation.h"
+#include "app/city_simulation.h"
+#include "modules/calendar/calendar.h"
+#include "modules/citysim/city_model.h"
 #include "modules/population/generator.h"
 
 namespace {
@@ -545,6 +549,143 @@ int main(int argc, char** argv) {
               << report->returned << " returned, " << report->open << " open, " << report->failed << " failed) in "
               << report->seconds << " s\n";
     if (report->failed > 0) rc = 1;
+  });
+
+  auto* sim_city = simulate->add_subcommand(
+      "city", "Feed the operations center like real devices: air quality replaying Hà Nội's measured PM2.5, "
+              "traffic, flood gauges, parking and street lights, through the NGSI-LD API");
+  sim_flags.Add(sim_city);
+  std::string city_url = "http://127.0.0.1:8080", city_key, city_key_file, city_start = "now", city_mqtt;
+  double city_speed = 60, city_hours = 0;
+  size_t city_batch = 500;
+  bool city_no_create = false;
+  tl::citysim::CityOptions city_opts;
+  sim_city->add_option("--url", city_url, "The platform's base URL (default http://127.0.0.1:8080)");
+  sim_city->add_option("--api-key", city_key,
+                       "API key with the scope ngsild.write (also THANGLONG_API_KEY); without one, a key for "
+                       "the City People's Committee office (VP01) is created in the store of --data-dir");
+  sim_city->add_option("--key-file", city_key_file,
+                       "Read the API key from this file; when it does not exist, create the key as above and "
+                       "save it there (readable by the owner only), so later runs reuse it");
+  sim_city->add_option("--mqtt", city_mqtt,
+                       "Publish the observations as device measurements to this MQTT broker (mqtt://host:port) "
+                       "instead of the NGSI-LD API; the sensors are registered as devices in the store of "
+                       "--data-dir / --database first");
+  sim_city->add_option("--speed", city_speed,
+                       "Simulated seconds per real second (default 60: an hour a minute; 1: real time; 0: as "
+                       "fast as the platform takes it)");
+  sim_city->add_option("--start", city_start, "Simulated start, RFC 3339 or 'now' (default now)");
+  sim_city->add_option("--hours", city_hours, "Simulated hours to play (default: until Ctrl-C)");
+  sim_city->add_option("--batch", city_batch, "Entities per NGSI-LD batch request (1..1000, default 500)");
+  sim_city->add_flag("--no-create", city_no_create, "Do not upsert the sensors' whole entities first");
+  sim_city->add_option("--seed", city_opts.seed, "Random seed (default 2026)");
+  sim_city->add_option("--stations", city_opts.air_stations, "Air-quality stations (default 12)");
+  sim_city->add_option("--intersections", city_opts.intersections, "Traffic intersections (default 500)");
+  sim_city->add_option("--gauges", city_opts.flood_gauges, "Flood gauges (default 30)");
+  sim_city->add_option("--parkings", city_opts.parkings, "Parking facilities (default 200)");
+  sim_city->add_option("--streetlights", city_opts.streetlights, "Street lights (default 10000)");
+  sim_city->callback([&] {
+    auto cfg = sim_flags.Load();
+    if (!cfg.ok()) { rc = Fail(cfg.status()); return; }
+    SetupLogging("warn");
+    tl::app::CitySimulationOptions o;
+    o.speed = city_speed;
+    o.create = !city_no_create;
+    if (city_hours < 0) { rc = Fail(tl::InvalidArgument("must be positive", "hours")); return; }
+    if (city_hours > 0) o.duration_ms = static_cast<int64_t>(city_hours * 3'600'000);
+    static tl::SystemClock clock;
+    if (city_start == "now") {
+      o.start_ms = clock.NowMillis();
+    } else {
+      auto start = tl::calendar::ParseRfc3339(city_start, "start");
+      if (!start.ok()) { rc = Fail(start.status()); return; }
+      o.start_ms = *start;
+    }
+    if (city_key.empty() && getenv("THANGLONG_API_KEY")) city_key = getenv("THANGLONG_API_KEY");
+    if (city_key.empty() && !city_key_file.empty()) {
+      std::ifstream in(city_key_file);
+      if (in) std::getline(in, city_key);
+    }
+    std::unique_ptr<Application> local;  // the store, to create a key or register devices
+    if (city_key.empty() || !city_mqtt.empty()) {
+      auto app = Application::Create(*cfg, &clock);
+      if (!app.ok()) { rc = Fail(app.status()); return; }
+      local = std::move(*app);
+    }
+    if (city_key.empty()) {
+      tl::identity::Actor actor = tl::identity::Actor::Cli("simulate-city");
+      auto made = local->identity().CreateApiKey(actor, "Trình mô phỏng thành phố (thanglong simulate city)", "VP01",
+                                                  {"ngsild.read", "ngsild.write"});
+      if (!made.ok()) { rc = Fail(made.status()); return; }
+      city_key = made->second;
+      if (!city_key_file.empty()) {
+        {
+          std::ofstream out(city_key_file, std::ios::trunc);
+          if (!out) { rc = Fail(tl::InvalidArgument("cannot write " + city_key_file, "key_file")); return; }
+        }
+        std::error_code ec;  // owner-only before the secret goes in
+        std::filesystem::permissions(city_key_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                     std::filesystem::perm_options::replace, ec);
+        std::ofstream out(city_key_file, std::ios::trunc);
+        out << city_key << "\n";
+        if (ec || !out) { rc = Fail(tl::InvalidArgument("cannot write " + city_key_file, "key_file")); return; }
+      }
+      std::cerr << "created API key " << made->first.id << " for VP01 (revoke it with `thanglong keys revoke --id "
+                << made->first.id << "`)\n";
+    }
+    std::vector<std::string> files;
+    for (int y : {2016, 2017, 2018}) files.push_back(cfg->data_root + "/air-quality/hanoi-pm25-" + std::to_string(y) + ".csv");
+    auto air = tl::citysim::AirSeries::Load(files);
+    if (!air.ok()) { rc = Fail(air.status()); return; }
+    // Sensors stand inside the city's outline (data/geo/hanoi-outline.geojson).
+    std::string outline = cfg->data_root + "/geo/hanoi-outline.geojson";
+    if (std::ifstream(outline)) {
+      auto ring = tl::citysim::LoadBoundary(outline);
+      if (!ring.ok()) { rc = Fail(ring.status()); return; }
+      city_opts.boundary = std::move(*ring);
+    }
+    auto city = tl::citysim::CityModel::Create(city_opts, std::move(*air));
+    if (!city.ok()) { rc = Fail(city.status()); return; }
+    auto feed = tl::app::NgsiLdHttpFeed(city_url, city_key, city_batch);
+    if (!feed.ok()) { rc = Fail(feed.status()); return; }
+    if (!city_mqtt.empty()) {
+      std::vector<tl::mqtt_ingest::Device> devices;
+      for (const auto& s : city->Sensors()) {
+        auto d = local->devices().FromJson(tl::app::DeviceRegistration(s, "VP01"));
+        if (!d.ok()) { rc = Fail(d.status()); return; }
+        devices.push_back(std::move(*d));
+      }
+      tl::audit::Entry ctx;
+      ctx.actor = "cli:simulate-city";
+      for (size_t i = 0; i < devices.size(); i += tl::mqtt_ingest::kMaxDevicesPerBatch) {
+        std::vector<tl::mqtt_ingest::Device> part(
+            devices.begin() + static_cast<std::ptrdiff_t>(i),
+            devices.begin() + static_cast<std::ptrdiff_t>(std::min(devices.size(), i + tl::mqtt_ingest::kMaxDevicesPerBatch)));
+        auto registered = local->devices().RegisterBatch(std::move(part), nullptr, ctx);
+        if (!registered.ok()) { rc = Fail(registered.status()); return; }
+      }
+      std::cerr << "registered " << devices.size() << " devices; measurements go to " << city_mqtt << "\n";
+      auto mqtt = tl::app::MqttMeasurementFeed(city_mqtt, std::move(*feed));
+      if (!mqtt.ok()) { rc = Fail(mqtt.status()); return; }
+      feed = std::move(mqtt);
+    }
+    // Ctrl-C or SIGTERM ends the run after the step in flight.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    auto stop = [&signals] {
+      timespec zero{0, 0};
+      return sigtimedwait(&signals, nullptr, &zero) > 0;
+    };
+    std::cerr << "simulating " << city->Sensors().size() << " sensors from " << tl::FormatRfc3339(o.start_ms)
+              << " at " << city_speed << "x into " << city_url << "\n";
+    auto report = tl::app::SimulateCity(*city, **feed, o, stop, std::cerr);
+    if (!report.ok()) { rc = Fail(report.status()); return; }
+    std::cout << "simulated " << report->simulated_ms / 60'000 << " minutes: " << report->entities << " entities, "
+              << report->observations << " observations, " << report->attribute_updates << " attribute updates in "
+              << report->seconds << " s\n";
   });
 
   // mail

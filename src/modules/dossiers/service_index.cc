@@ -255,7 +255,9 @@ Result<json> ServiceIndex::Ranking(const std::string& from, const std::string& t
     if (unit == city_code_) continue;
     json s = Score(c);
     items.push_back({{"unit", unit}, {"score_100", s["score_100"]}, {"received", c.received},
-                     {"resolved", c.resolved}, {"overdue", c.open_overdue}});
+                     {"resolved", c.resolved}, {"overdue", c.open_overdue}, {"open", c.open},
+                     {"on_time_rate", c.resolved > 0 ? json(static_cast<double>(c.resolved_on_time) / c.resolved)
+                                                     : json(nullptr)}});
   }
   // Best score first; on equal scores the commune that served more dossiers, then by code, so the
   // order is stable and a commune with one perfect dossier does not outrank a busy one by chance.
