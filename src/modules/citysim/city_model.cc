@@ -80,7 +80,11 @@ double TrafficDemand(int64_t t_ms) {
   return 0.05 + 0.95 * Bump(h, 8.0, 0.9) + 1.0 * Bump(h, 18.0, 1.0) + 0.35 * Bump(h, 12.5, 2.5) + 0.2 * Bump(h, 15, 2);
 }
 
-double Round(double v, double step) { return std::round(v / step) * step; }
+// To a multiple of `step` (0.1, 0.01, 0.05), as the nearest double to the decimal (41.3, not 41.300000000000004).
+double Round(double v, double step) {
+  double per_unit = std::round(1 / step);
+  return std::round(v * per_unit) / per_unit;
+}
 
 json Property(const json& value, const std::string& observed_at, const char* unit = nullptr) {
   json p = {{"type", "Property"}, {"value", value}, {"observedAt", observed_at}};
