@@ -97,6 +97,11 @@ class Database {
   // server thread answers after a durable commit without waiting for it. The default runs both on
   // the calling thread.
   virtual void WriteAsync(Work work, std::function<void(Status)> done) { done(Write(work)); }
+  // Write for a large work (e.g. a batch of a thousand NGSI-LD entities): on SQLite it runs alone in
+  // its transaction, without the savepoint that isolates a work from the others of a group commit (a
+  // savepoint journals every page the work changes, and SQLite truncates an in-memory journal by
+  // walking it after each statement: quadratic in a large work). The default is Write.
+  virtual Status WriteLarge(const Work& work) { return Write(work); }
   virtual Status Read(const Work& work) = 0;
   virtual Status Ping() = 0;
   virtual PoolStats Stats() const = 0;

@@ -520,7 +520,7 @@ Result<BatchResult> EntityStore::BatchCreate(const std::string& tenant, std::vec
   }
   std::vector<std::string> ids = ValidIds(items);
   BatchResult result;
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+  TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
     std::set<std::string> existing;
@@ -554,7 +554,7 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
   std::vector<std::string> ids = ValidIds(items);
   bool need_doc = mode == UpsertMode::kUpdate || !listeners_.empty();
   BatchResult result;
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+  TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
     TL_ASSIGN_OR_RETURN(auto existing, LoadMany(s, tenant, ids, need_doc));
@@ -611,7 +611,7 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
   std::string now_text = FormatRfc3339(now);
   std::vector<std::string> ids = ValidIds(items);
   BatchResult result;
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+  TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
     TL_ASSIGN_OR_RETURN(auto existing, LoadMany(s, tenant, ids, true));
@@ -645,7 +645,7 @@ Result<BatchResult> EntityStore::BatchDelete(const std::string& tenant, const st
   int64_t now = clock_->NowMillis();
   bool need_doc = !listeners_.empty();
   BatchResult result;
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+  TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
     std::unordered_map<std::string, std::optional<json>> existing;

@@ -157,10 +157,9 @@ Result<std::unique_ptr<SqliteConnection>> Connect(const std::string& path, bool 
   TL_RETURN_IF_ERROR(conn->Simple("PRAGMA synchronous=FULL"));
   TL_RETURN_IF_ERROR(conn->Simple("PRAGMA foreign_keys=ON"));
   TL_RETURN_IF_ERROR(conn->Simple("PRAGMA cache_size=-16000"));
-  // temp_store stays FILE: a savepoint's sub-journal then spills to a temporary file past 64 KiB. In
-  // memory (temp_store=MEMORY) SQLite truncates it by walking its chunks after every statement, which
-  // is quadratic in a large write (a 1,000-entity NGSI-LD batch: 13,000 attribute updates/s in memory
-  // against 20,000 spilled, measured 2026-11-22; small writes never spill, so they lose nothing).
+  // Savepoints' statement journals stay in memory instead of spilling to a temporary file (large
+  // works avoid savepoints: WriteLarge).
+  TL_RETURN_IF_ERROR(conn->Simple("PRAGMA temp_store=MEMORY"));
   if (readonly) TL_RETURN_IF_ERROR(conn->Simple("PRAGMA query_only=ON"));
   return conn;
 }
@@ -180,7 +179,10 @@ class SqliteDatabase final : public Database {
   // kMaxBatch), runs each work in one transaction, each inside its own savepoint (so a failing work
   // rolls back alone), and commits once: one fsync for the whole batch. Only then does each writer
   // learn its outcome: Write returns (its caller alone is woken), WriteAsync's callback runs.
-  Status Write(const Work& work) override {
+  Status Write(const Work& work) override { return WriteAndWait(work, false); }
+  Status WriteLarge(const Work& work) override { return WriteAndWait(work, true); }
+
+  Status WriteAndWait(const Work& work, bool alone) {
     struct Waiter {
       std::mutex mu;
       std::condition_variable cv;
@@ -193,7 +195,8 @@ class SqliteDatabase final : public Database {
               waiter.result = std::move(st);
               waiter.done = true;
               waiter.cv.notify_one();  // under the lock: `waiter` lives on the caller's stack
-            });
+            },
+            alone);
     std::unique_lock lock(waiter.mu);
     waiter.cv.wait(lock, [&] { return waiter.done; });
     return std::move(waiter.result);
@@ -275,10 +278,11 @@ class SqliteDatabase final : public Database {
     Work work;
     std::function<void(Status)> done;
     Status result;
+    bool alone = false;  // runs in a transaction of its own (WriteLarge)
   };
   static constexpr size_t kMaxBatch = 512;
 
-  void Enqueue(Work work, std::function<void(Status)> done) {
+  void Enqueue(Work work, std::function<void(Status)> done, bool alone = false) {
     bool wake;
     {
       std::lock_guard lock(queue_mu_);
@@ -287,7 +291,7 @@ class SqliteDatabase final : public Database {
         return;
       }
       wake = queue_.empty();
-      queue_.push_back(Pending{std::move(work), std::move(done), Status::Ok()});
+      queue_.push_back(Pending{std::move(work), std::move(done), Status::Ok(), alone});
     }
     if (wake) queue_cv_.notify_one();
   }
@@ -300,8 +304,10 @@ class SqliteDatabase final : public Database {
         queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and every queued work has run
         while (!queue_.empty() && batch.size() < kMaxBatch) {
+          if (queue_.front().alone && !batch.empty()) break;  // a large work starts a batch of its own
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
+          if (batch.back().alone) break;  // and ends it
         }
       }
       RunBatch(batch);
@@ -326,9 +332,8 @@ class SqliteDatabase final : public Database {
       return;
     }
     int succeeded = 0;
-    // A work alone in its transaction needs no savepoint: when it fails, the whole transaction is
-    // rolled back. Savepoints cost a sub-journal of every page the work changes, and SQLite truncates
-    // an in-memory sub-journal by walking it (quadratic in a large work such as a 1,000-entity batch).
+    // A work alone in its transaction (always so for WriteLarge) needs no savepoint: when it fails,
+    // the whole transaction is rolled back.
     const bool alone = batch.size() == 1;
     for (Pending& p : batch) {
       Status sp = alone ? Status::Ok() : writer_->Simple("SAVEPOINT work");
