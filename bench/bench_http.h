@@ -91,6 +91,13 @@ class Connection {
   std::string buf_;
 };
 
+// The id of the n-th benchmark entity (ngsild_bench loads them, notify_bench updates them).
+inline std::string EntityId(int n) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "urn:ngsi-ld:AirQualityObserved:B-%06d", n);
+  return buf;
+}
+
 inline double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());

@@ -24,6 +24,7 @@
 namespace {
 
 using bench::Connection;
+using bench::EntityId;
 using bench::Percentile;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
@@ -35,11 +36,6 @@ struct Args {
   int entities = 100'000, clients = 2, batch = 1000, attrs = 4, seconds = 10;
 };
 
-std::string Id(int n) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "urn:ngsi-ld:AirQualityObserved:B-%06d", n);
-  return buf;
-}
 
 const char* kAttrs[] = {"pm25", "pm10", "no2", "o3", "co", "so2", "temperature", "relativeHumidity"};
 
@@ -57,7 +53,7 @@ int Load(const Args& a) {
         if (first >= a.entities) break;
         json batch = json::array();
         for (int n = first; n < std::min(a.entities, first + 1000); ++n) {
-          json e = {{"id", Id(n)},
+          json e = {{"id", EntityId(n)},
                     {"type", "AirQualityObserved"},
                     {"location", {{"type", "GeoProperty"}, {"value", {{"type", "Point"}, {"coordinates", {lon(rng), lat(rng)}}}}}}};
           for (int k = 0; k < 4; ++k) e[kAttrs[k]] = {{"type", "Property"}, {"value", v(rng)}};
@@ -100,7 +96,7 @@ int Upsert(const Args& a) {
         std::string at = "2026-11-22T00:00:00Z";
         json batch = json::array();
         for (int n : ids) {
-          json e = {{"id", Id(n)}, {"type", "AirQualityObserved"}};
+          json e = {{"id", EntityId(n)}, {"type", "AirQualityObserved"}};
           for (int k = 0; k < a.attrs; ++k) e[kAttrs[k % 8]] = {{"type", "Property"}, {"value", v(rng)}, {"observedAt", at}};
           batch.push_back(std::move(e));
         }

@@ -26,14 +26,10 @@
 namespace {
 
 using bench::Connection;
+using bench::EntityId;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-std::string Id(int n) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "urn:ngsi-ld:AirQualityObserved:B-%06d", n);
-  return buf;
-}
 
 }  // namespace
 
@@ -92,7 +88,7 @@ int main(int argc, char** argv) {
           int n = first + (next++ % slice);
           // A value unique to this update: client in the millions, sequence below.
           double value = static_cast<double>(c) * 1e9 + static_cast<double>(++seq);
-          body.push_back({{"id", Id(n)}, {"type", "AirQualityObserved"}, {"pm25", {{"type", "Property"}, {"value", value}}}});
+          body.push_back({{"id", EntityId(n)}, {"type", "AirQualityObserved"}, {"pm25", {{"type", "Property"}, {"value", value}}}});
         }
         auto [st, answer] = conn.Request("POST", "/ngsi-ld/v1/entityOperations/upsert?options=update", body.dump(), key);
         if (st == 204 || st == 201) {

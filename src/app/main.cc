@@ -109,6 +109,17 @@ class ProgressBar {
   int64_t last_decile_ = 0;
 };
 
+// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards, and returns
+// the set, for the caller to wait for them (sigwait / sigtimedwait).
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
 int Serve(StoreFlags& flags, std::map<std::string, std::string> serve_overrides, bool print_config) {
   for (auto& [k, v] : serve_overrides) flags.overrides[k] = v;
   auto cfg = flags.Load();
@@ -119,11 +130,7 @@ int Serve(StoreFlags& flags, std::map<std::string, std::string> serve_overrides,
   }
   SetupLogging(cfg->log_level);
   // Block the shutdown signals in every thread; the main thread waits for them below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = BlockShutdownSignals();
   std::signal(SIGPIPE, SIG_IGN);
 
   static tl::SystemClock clock;
@@ -585,6 +592,9 @@ int main(int argc, char** argv) {
   sim_city->add_option("--parkings", city_opts.parkings, "Parking facilities (default 200)");
   sim_city->add_option("--streetlights", city_opts.streetlights, "Street lights (default 10000)");
   sim_city->callback([&] {
+    // Ctrl-C or SIGTERM ends the run after the step in flight: blocked before any thread starts, so
+    // that only the loop below sees them.
+    sigset_t signals = BlockShutdownSignals();
     auto cfg = sim_flags.Load();
     if (!cfg.ok()) { rc = Fail(cfg.status()); return; }
     SetupLogging("warn");
@@ -669,12 +679,6 @@ int main(int argc, char** argv) {
       if (!mqtt.ok()) { rc = Fail(mqtt.status()); return; }
       feed = std::move(mqtt);
     }
-    // Ctrl-C or SIGTERM ends the run after the step in flight.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     auto stop = [&signals] {
       timespec zero{0, 0};
       return sigtimedwait(&signals, nullptr, &zero) > 0;
