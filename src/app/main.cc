@@ -161,6 +161,9 @@ int Serve(StoreFlags& flags, std::map<std::string, std::string> serve_overrides,
       if (*people > 0) std::cout << "Demo population registry: " << *people << " people\n";
     }
   }
+  // Everything printed about the demo data is out before /readyz answers: whoever waits for
+  // readiness (start.sh, the tests) reads it complete.
+  std::cout << std::flush;
   auto app = Application::Create(*cfg, &clock);
   if (!app.ok()) return Fail(app.status());
   tl::Status started = (*app)->StartServer();
