@@ -1,10 +1,12 @@
 // PeriodicTask: runs a function every `interval` on a thread of its own, until Stop() or destruction.
 //
-// The first run happens one interval after Start(). Stop() wakes the thread at once (no waiting out
-// the interval) and joins it; a run in progress finishes first. Start() on a running task restarts it
-// with the new function and interval.
+// The first run happens one interval after Start(). Wake() makes the next run happen at once (or right
+// after the one in progress), and the interval counts again from there. Stop() wakes the thread at
+// once (no waiting out the interval) and joins it; a run in progress finishes first. Start() on a
+// running task restarts it with the new function and interval.
 //
-// Thread-safety: Start and Stop from one owning thread; the function runs on the task's thread.
+// Thread-safety: Start and Stop from one owning thread; Wake from any thread (also from inside the
+// function); the function runs on the task's thread.
 #pragma once
 
 #include <chrono>
@@ -30,12 +32,23 @@ class PeriodicTask {
     }
     thread_ = std::thread([this, interval, run = std::move(run)] {
       std::unique_lock lock(mu_);
-      while (!cv_.wait_for(lock, interval, [this] { return stop_; })) {
+      for (;;) {
+        cv_.wait_for(lock, interval, [this] { return stop_ || wake_; });
+        if (stop_) break;
+        wake_ = false;
         lock.unlock();
         run();
         lock.lock();
       }
     });
+  }
+
+  void Wake() {
+    {
+      std::lock_guard lock(mu_);
+      wake_ = true;
+    }
+    cv_.notify_all();
   }
 
   void Stop() {
@@ -51,6 +64,7 @@ class PeriodicTask {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool wake_ = false;
   std::thread thread_;
 };
 

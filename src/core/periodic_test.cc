@@ -30,5 +30,21 @@ TEST(PeriodicTaskTest, RunsRepeatedlyUntilStoppedAndStopsWithoutWaitingOutTheInt
   EXPECT_EQ(runs.load(), after_stop);
 }
 
+TEST(PeriodicTaskTest, WakeRunsAtOnceInsteadOfWaitingOutTheInterval) {
+  std::atomic<int> runs{0};
+  PeriodicTask task;
+  task.Start(std::chrono::hours(1), [&] { runs++; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(runs.load(), 0);  // the interval has not passed
+  task.Wake();
+  for (int i = 0; i < 400 && runs.load() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(runs.load(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(runs.load(), 1);  // one wake, one run
+  task.Wake();
+  for (int i = 0; i < 400 && runs.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(runs.load(), 2);
+}
+
 }  // namespace
 }  // namespace tl

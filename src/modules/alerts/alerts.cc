@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 #include "core/crypto.h"
 #include "modules/ngsild/entity.h"
@@ -421,7 +422,13 @@ Result<std::shared_ptr<const AlertService::Snapshot>> AlertService::Current(stor
 Result<int64_t> AlertService::NextChange(storage::Session& s) const {
   TL_ASSIGN_OR_RETURN(auto rs, s.Query("UPDATE alert_change_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq"));
   if (rs.empty()) return Internal("alert_change_seq has no row");
-  return rs.rows[0].Int(0);
+  int64_t seq = rs.rows[0].Int(0);
+  // The mirror runs at once instead of at its next tick (it waits for this transaction's commit).
+  int64_t wanted = wanted_seq_.load();
+  while (wanted < seq && !wanted_seq_.compare_exchange_weak(wanted, seq)) {
+  }
+  mirror_.Wake();
+  return seq;
 }
 
 Result<std::optional<Alert>> AlertService::Mutate(storage::Session& s, const std::string& where,
@@ -562,22 +569,31 @@ Status AlertService::Evaluate(storage::Session& s, const CompiledRule& c, const 
     }
     return false;
   };
-  auto location = LocationOf(change.entity);
-  auto write_state = [&](std::optional<int64_t> since, std::optional<double> last_value, std::optional<int64_t> last_at,
-                         std::optional<int64_t> last_seen) {
+  auto location = [&] { return LocationOf(change.entity); };
+  // Missing data keeps when the entity was last seen and where it is (Sweep raises from them); the
+  // other kinds keep only their measurements, so the row's last_seen index is left alone.
+  auto write_seen = [&]() {
     return s
         .Exec(
-            "INSERT INTO alert_state (rule_id, tenant, entity_id, entity_type, since_at, last_value, last_at, "
-            "last_seen, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule_id, tenant, entity_id) DO "
-            "UPDATE SET since_at = excluded.since_at, last_value = excluded.last_value, last_at = excluded.last_at, "
-            "last_seen = excluded.last_seen, location = excluded.location",
+            "INSERT INTO alert_state (rule_id, tenant, entity_id, entity_type, last_seen, location) VALUES (?, ?, ?, "
+            "?, ?, ?) ON CONFLICT (rule_id, tenant, entity_id) DO UPDATE SET last_seen = excluded.last_seen, "
+            "location = excluded.location",
+            {r.id, change.tenant, change.entity_id, r.entity_type, change.at_ms, storage::OptText(location())})
+        .status();
+  };
+  auto write_state = [&](std::optional<int64_t> since, std::optional<double> last_value, std::optional<int64_t> last_at) {
+    return s
+        .Exec(
+            "INSERT INTO alert_state (rule_id, tenant, entity_id, entity_type, since_at, last_value, last_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule_id, tenant, entity_id) DO UPDATE SET since_at = "
+            "excluded.since_at, last_value = excluded.last_value, last_at = excluded.last_at",
             {r.id, change.tenant, change.entity_id, r.entity_type, storage::OptInt(since), OptDoubleValue(last_value),
-             storage::OptInt(last_at), storage::OptInt(last_seen), storage::OptText(location)})
+             storage::OptInt(last_at)})
         .status();
   };
   if (r.kind == RuleKind::kMissingData) {
     if (r.attribute != "*" && !changed(c.attribute_iri)) return Status::Ok();
-    TL_RETURN_IF_ERROR(write_state(std::nullopt, std::nullopt, std::nullopt, change.at_ms));
+    TL_RETURN_IF_ERROR(write_seen());
     return Clear(s, r.id, change.tenant, change.entity_id, "dữ liệu đã được nhận lại");
   }
   if (!changed(c.attribute_iri) && !changed(c.value_attribute_iri)) return Status::Ok();
@@ -595,7 +611,7 @@ Status AlertService::Evaluate(storage::Session& s, const CompiledRule& c, const 
 
   if (r.kind == RuleKind::kThreshold) {
     if (Compare(*value, r.op, *threshold)) {
-      return Raise(s, c, change.tenant, change.entity_id, *value, threshold, location, t).status();
+      return Raise(s, c, change.tenant, change.entity_id, *value, threshold, location(), t).status();
     }
     return Clear(s, r.id, change.tenant, change.entity_id, cleared_note);
   }
@@ -616,22 +632,22 @@ Status AlertService::Evaluate(storage::Session& s, const CompiledRule& c, const 
   if (r.kind == RuleKind::kSustained) {
     if (Compare(*value, r.op, *threshold)) {
       int64_t start = since.value_or(t);
-      TL_RETURN_IF_ERROR(write_state(start, *value, t, change.at_ms));
+      TL_RETURN_IF_ERROR(write_state(start, *value, t));
       if (t - start >= duration_ms) {
-        return Raise(s, c, change.tenant, change.entity_id, *value, threshold, location, t).status();
+        return Raise(s, c, change.tenant, change.entity_id, *value, threshold, location(), t).status();
       }
       return Status::Ok();
     }
-    TL_RETURN_IF_ERROR(write_state(std::nullopt, *value, t, change.at_ms));
+    TL_RETURN_IF_ERROR(write_state(std::nullopt, *value, t));
     return Clear(s, r.id, change.tenant, change.entity_id, cleared_note);
   }
 
   // Rate of change: between the previous measurement and this one, per duration_minutes.
-  TL_RETURN_IF_ERROR(write_state(std::nullopt, *value, t, change.at_ms));
+  TL_RETURN_IF_ERROR(write_state(std::nullopt, *value, t));
   if (!last_value || !last_at || t <= *last_at) return Status::Ok();
   double rate = (*value - *last_value) * static_cast<double>(duration_ms) / static_cast<double>(t - *last_at);
   if (Compare(rate, r.op, *threshold)) {
-    return Raise(s, c, change.tenant, change.entity_id, rate, threshold, location, t).status();
+    return Raise(s, c, change.tenant, change.entity_id, rate, threshold, location(), t).status();
   }
   return Clear(s, r.id, change.tenant, change.entity_id,
                "tốc độ thay đổi " + Num(rate) + " mỗi " + std::to_string(r.duration_minutes) + " phút, đo lúc " +
@@ -736,6 +752,12 @@ Result<int> AlertService::Mirror(const std::string& owner) {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM alerts WHERE change_seq > (SELECT mirrored_seq FROM "
                                          "alert_mirror WHERE id = 1) LIMIT 1"));
     pending = !rs.empty();
+    TL_ASSIGN_OR_RETURN(auto top, s.Query("SELECT MAX(change_seq) FROM alerts"));
+    if (!top.empty() && !top.rows[0].IsNull(0)) {
+      int64_t visible = top.rows[0].Int(0), seen = visible_seq_.load();
+      while (seen < visible && !visible_seq_.compare_exchange_weak(seen, visible)) {
+      }
+    }
     return Status::Ok();
   }));
   if (!pending) return 0;
@@ -800,8 +822,19 @@ void AlertService::Start(std::chrono::milliseconds sweep_every, std::chrono::mil
   });
   std::string owner = "alerts-" + crypto::RandomToken(8);
   mirror_.Start(mirror_every, [this, owner] {
-    auto r = Mirror(owner);
-    if (!r.ok()) spdlog::warn(R"("msg":"alert mirroring failed","error":"{}")", r.status().message());
+    // Woken by an alert change of this process: its transaction may not have committed yet, so look
+    // again every few milliseconds until it is visible (or, rolled back, never is: give up after 1 s).
+    const int64_t wanted = wanted_seq_.load();
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    for (;;) {
+      auto r = Mirror(owner);
+      if (!r.ok()) {
+        spdlog::warn(R"("msg":"alert mirroring failed","error":"{}")", r.status().message());
+        break;
+      }
+      if (visible_seq_.load() >= wanted || std::chrono::steady_clock::now() > give_up) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   });
 }
 

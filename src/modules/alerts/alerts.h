@@ -129,7 +129,9 @@ class AlertService final : public ngsild::ChangeListener {
   // Pushes the alerts changed since the stored cursor to the entity store (as `owner`, when it holds
   // or takes the lease). Returns how many were mirrored.
   Result<int> Mirror(const std::string& owner);
-  // Runs Sweep every `sweep_every` and Mirror every `mirror_every` in background threads.
+  // Runs Sweep every `sweep_every` and Mirror every `mirror_every` in background threads; Mirror also
+  // runs as soon as this process changes an alert (it waits for that change to commit), so an
+  // alert's NGSI-LD entity follows the measurement that raised it within milliseconds.
   void Start(std::chrono::milliseconds sweep_every, std::chrono::milliseconds mirror_every);
   void Stop();
 
@@ -177,7 +179,10 @@ class AlertService final : public ngsild::ChangeListener {
   std::shared_ptr<const Snapshot> snapshot_ = std::make_shared<Snapshot>();
   std::chrono::steady_clock::time_point checked_at_{};
   std::atomic<bool> stale_{true};
-  PeriodicTask sweeper_, mirror_;
+  PeriodicTask sweeper_;
+  mutable PeriodicTask mirror_;  // woken (NextChange) when this process changes an alert
+  mutable std::atomic<int64_t> wanted_seq_{0};  // the last alert change of this process
+  std::atomic<int64_t> visible_seq_{0};          // the last alert change the mirror saw committed
 };
 
 }  // namespace tl::alerts

@@ -456,6 +456,29 @@ TEST_P(AlertsTest, AlertsAreMirroredAsNgsiLdEntities) {
   EXPECT_EQ(e->doc[ctx_->Expand("status")]["value"], "resolved");
 }
 
+TEST_P(AlertsTest, TheMirrorRunsAsSoonAsAnAlertIsRaisedNotAtItsNextTick) {
+  alerts_->Start(std::chrono::hours(1), std::chrono::hours(1));  // no tick during the test
+  Gauge("urn:ngsi-ld:FloodMonitoring:w1", 5, 3, kT0);
+  auto a = Of("flood-above-alert-level").at(0);
+  const std::string id = "urn:ngsi-ld:Alert:" + std::to_string(a.id);
+  bool found = false;
+  for (int i = 0; i < 300 && !found; ++i) {
+    found = entities_->Retrieve("", id).ok();
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(found) << "the Alert entity did not appear within 3 s";
+  // An action wakes it too.
+  ASSERT_TRUE(alerts_->Act(Actor(), a.id, Action::kAcknowledge, V(a.version)).ok());
+  std::string status;
+  for (int i = 0; i < 300 && status != "acknowledged"; ++i) {
+    auto e = entities_->Retrieve("", id);
+    if (e.ok()) status = e->doc[ctx_->Expand("status")]["value"].get<std::string>();
+    if (status != "acknowledged") std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, "acknowledged");
+  alerts_->Stop();
+}
+
 TEST_P(AlertsTest, RulesAreDataInTheDatabase) {
   EXPECT_EQ(*alerts_->SeedIfNeverSeeded([] { return LoadRulesFile("/nonexistent"); }, "x"), 0);  // seeded once
   auto rules = alerts_->ListRules();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 
 #include "core/text.h"
 
@@ -33,17 +34,27 @@ std::string Field(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
 
-Result<Device> DecodeRow(const storage::Row& r) {
+// Devices of one type share their attributes' text: a batch parses each distinct text once.
+using AttributesMemo = std::unordered_map<std::string, decltype(Device::attributes)>;
+
+Result<Device> DecodeRow(const storage::Row& r, AttributesMemo* memo = nullptr) {
   Device d;
   d.id = r.Text(0);
   d.tenant = r.Text(1);
   d.entity_id = r.Text(2);
   d.entity_type = r.Text(3);
-  json attrs = json::parse(r.Text(4), nullptr, false);
-  if (!attrs.is_object()) return Internal("the stored attributes of device " + d.id + " are not a JSON object");
-  for (const auto& [shortname, a] : attrs.items()) {
-    if (!a.is_object()) continue;
-    d.attributes[shortname] = DeviceAttribute{a.value("name", ""), a.value("unitCode", "")};
+  std::string text = r.Text(4);
+  if (memo != nullptr) {
+    if (auto it = memo->find(text); it != memo->end()) d.attributes = it->second;
+  }
+  if (d.attributes.empty()) {
+    json attrs = json::parse(text, nullptr, false);
+    if (!attrs.is_object()) return Internal("the stored attributes of device " + d.id + " are not a JSON object");
+    for (const auto& [shortname, a] : attrs.items()) {
+      if (!a.is_object()) continue;
+      d.attributes[shortname] = DeviceAttribute{a.value("name", ""), a.value("unitCode", "")};
+    }
+    if (memo != nullptr && !d.attributes.empty()) memo->emplace(std::move(text), d.attributes);
   }
   d.owner_agency = r.Text(5);
   d.created_at_ms = r.Int(6);
@@ -326,6 +337,7 @@ Result<std::unordered_map<std::string, Device>> DeviceRegistry::LoadMany(const s
   if (ids.empty()) return out;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     out.clear();
+    AttributesMemo memo;
     for (size_t start = 0; start < ids.size(); start += 500) {
       size_t end = std::min(ids.size(), start + 500);
       std::string sql = std::string("SELECT ") + kColumns + " FROM mqtt_devices WHERE device_id IN (";
@@ -337,7 +349,7 @@ Result<std::unordered_map<std::string, Device>> DeviceRegistry::LoadMany(const s
       sql += ")";
       TL_ASSIGN_OR_RETURN(auto rs, s.QueryV(sql, params));
       for (const auto& r : rs.rows) {
-        TL_ASSIGN_OR_RETURN(auto d, DecodeRow(r));
+        TL_ASSIGN_OR_RETURN(auto d, DecodeRow(r, &memo));
         out.emplace(d.id, std::move(d));
       }
     }

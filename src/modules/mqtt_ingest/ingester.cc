@@ -154,7 +154,9 @@ struct Ingester::Impl {
     // Backpressure: while the store is behind, the broker keeps the messages (and the session's queue).
     self->space.wait(lock, [&] { return self->queue.size() < self->options.max_queue || self->stopping; });
     self->queue.push_back(std::move(m));
-    self->arrived.notify_one();
+    // Wake the worker only when it waits for a first message or for a full batch: a wake-up per
+    // message would cost a context switch each.
+    if (self->queue.size() == 1 || self->queue.size() == self->options.max_batch) self->arrived.notify_one();
   }
 
   // --- worker thread ---------------------------------------------------------------------------------

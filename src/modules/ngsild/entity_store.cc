@@ -312,12 +312,22 @@ Status EntityStore::Rewrite(storage::Session& s, const std::string& tenant, cons
   std::vector<std::string> types = TypesOf(doc);
   if (types.empty()) return BadRequestData("an entity needs a type", "type");
   std::string joined = JoinTypes(types);
-  GeoColumns g = GeoOf(doc);
-  TL_ASSIGN_OR_RETURN(auto n, s.ExecV("UPDATE ngsild_entities SET type = ?, types = ?, doc = ?, modified_at = ?, "
-                                      "version = version + 1, lon_key = ?, min_lon = ?, min_lat = ?, max_lon = ?, "
-                                      "max_lat = ? WHERE tenant = ? AND id = ?",
-                                      {types[0], joined, Dump(doc), now, g.lon_key, g.min_lon, g.min_lat, g.max_lon,
-                                       g.max_lat, tenant, id}));
+  int64_t n = 0;
+  std::optional<std::optional<BoundingBox>> was = before.bounds;
+  if (!was && before.doc) was = LocationBounds(*before.doc);
+  if (was && *was == LocationBounds(doc)) {
+    // The location did not move (a sensor's measurements): the geo columns and their index stay.
+    TL_ASSIGN_OR_RETURN(n, s.ExecV("UPDATE ngsild_entities SET type = ?, types = ?, doc = ?, modified_at = ?, "
+                                   "version = version + 1 WHERE tenant = ? AND id = ?",
+                                   {types[0], joined, Dump(doc), now, tenant, id}));
+  } else {
+    GeoColumns g = GeoOf(doc);
+    TL_ASSIGN_OR_RETURN(n, s.ExecV("UPDATE ngsild_entities SET type = ?, types = ?, doc = ?, modified_at = ?, "
+                                   "version = version + 1, lon_key = ?, min_lon = ?, min_lat = ?, max_lon = ?, "
+                                   "max_lat = ? WHERE tenant = ? AND id = ?",
+                                   {types[0], joined, Dump(doc), now, g.lon_key, g.min_lon, g.min_lat, g.max_lon,
+                                    g.max_lat, tenant, id}));
+  }
   if (n != 1) return Internal("the entity vanished during its update");
   if (joined != before.types) {
     TL_RETURN_IF_ERROR(
@@ -450,6 +460,7 @@ Result<UpdateOutcome> EntityStore::Mutate(
       TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
       return ResourceNotFound("no entity " + id);
     }
+    before.bounds = LocationBounds(*before.doc);
     json doc = std::move(*before.doc);
     TL_ASSIGN_OR_RETURN(outcome, mutate(doc, now_text));
     if (outcome.updated.empty()) return Status::Ok();
@@ -589,7 +600,8 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
         if (before.doc) changed = Union(std::move(changed), AttributeNames(*before.doc));
         kind = ChangeKind::kReplaced;
       } else {
-        doc = *before.doc;
+        before.bounds = LocationBounds(*before.doc);
+        doc = std::move(*before.doc);
         UpdateOutcome o = AppendAttributes(doc, item.doc, false, now_text);
         changed = std::move(o.updated);
         kind = ChangeKind::kUpdated;
@@ -599,6 +611,7 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
       result.success.push_back(item.id);
       before.types = JoinTypes(TypesOf(doc));
       if (need_doc) before.doc = std::move(doc);
+      before.bounds.reset();
     }
     return Status::Ok();
   }));
@@ -626,14 +639,16 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
         continue;
       }
       Existing& before = it->second;
-      json doc = *before.doc;
+      before.bounds = LocationBounds(*before.doc);
+      json doc = std::move(*before.doc);
       UpdateOutcome o = AppendAttributes(doc, item.doc, no_overwrite, now_text);
       if (!o.updated.empty()) {
         TL_RETURN_IF_ERROR(Rewrite(s, tenant, item.id, before, doc, now));
         TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, doc, ChangeKind::kUpdated, o.updated, now));
         before.types = JoinTypes(TypesOf(doc));
-        before.doc = std::move(doc);
       }
+      before.doc = std::move(doc);
+      before.bounds.reset();
       result.success.push_back(item.id);
     }
     return Status::Ok();

@@ -215,6 +215,9 @@ class EntityStore {
     int64_t version = 0;
     std::string types;  // joined
     std::optional<nlohmann::json> doc;
+    // The stored location's bounds, taken before `doc` is moved out to be changed (Rewrite then
+    // leaves the geo columns alone when they did not move); unset: Rewrite reads them from `doc`.
+    std::optional<std::optional<BoundingBox>> bounds;
   };
   Status EnsureTenant(storage::Session& s, const std::string& tenant);
   Status CheckTenant(storage::Session& s, const std::string& tenant) const;

@@ -90,6 +90,7 @@ void WebhookSink::Serve(int fd) {
     {
       std::lock_guard lock(mu_);
       bodies_.push_back(std::move(body));
+      arrivals_.push_back(std::chrono::steady_clock::now());
     }
     cv_.notify_all();
     static constexpr char kReply[] = "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n";
@@ -100,6 +101,11 @@ void WebhookSink::Serve(int fd) {
 std::vector<std::string> WebhookSink::Bodies() const {
   std::lock_guard lock(mu_);
   return bodies_;
+}
+
+std::vector<std::chrono::steady_clock::time_point> WebhookSink::Arrivals() const {
+  std::lock_guard lock(mu_);
+  return arrivals_;
 }
 
 size_t WebhookSink::Count() const {

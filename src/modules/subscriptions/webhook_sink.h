@@ -34,6 +34,8 @@ class WebhookSink {
   }
 
   std::vector<std::string> Bodies() const;
+  // When each body arrived (complete), in the same order as Bodies().
+  std::vector<std::chrono::steady_clock::time_point> Arrivals() const;
   size_t Count() const;
   // Waits until at least `n` bodies were received.
   bool WaitFor(size_t n, std::chrono::milliseconds timeout) const;
@@ -47,6 +49,7 @@ class WebhookSink {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::vector<std::string> bodies_;
+  std::vector<std::chrono::steady_clock::time_point> arrivals_;
   std::vector<int> connections_;
   std::vector<std::thread> workers_;
 };

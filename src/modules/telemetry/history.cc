@@ -525,26 +525,36 @@ Result<std::vector<int64_t>> TelemetryStore::SeriesIdsIn(Session& s, const std::
     params.insert(params.end(), {k.substr(0, a), k.substr(a + 1, b - a - 1), k.substr(b + 1)});
     position.emplace(k, i);
   }
-  if (create) {
-    TL_RETURN_IF_ERROR(ExecSlices(s, params, 3, [](size_t n) {
-                         return "INSERT INTO telemetry_series (tenant, entity_id, attribute) VALUES " +
-                                Repeat("(?, ?, ?)", ", ", n) + " ON CONFLICT (tenant, entity_id, attribute) DO NOTHING";
-                       }).status());
+  auto select = [&](const std::vector<Value>& keys3) -> Status {
+    std::vector<storage::Row> rows;
+    TL_RETURN_IF_ERROR(QuerySlices(
+        s, keys3, 3,
+        [](size_t n) {
+          return "SELECT id, tenant, entity_id, attribute FROM telemetry_series WHERE " +
+                 Repeat("(tenant = ? AND entity_id = ? AND attribute = ?)", " OR ", n);
+        },
+        rows));
+    for (const auto& row : rows) {
+      // Ids stay far below 2^59 (AppendBatch packs the shard above them in one sort key).
+      if (row.Int(0) <= 0 || row.Int(0) >= int64_t{1} << 59) return Internal("telemetry series id out of range");
+      auto it = position.find(SeriesCacheKey(row.Text(1), row.Text(2), row.Text(3)));
+      if (it != position.end()) ids[it->second] = row.Int(0);
+    }
+    return Status::Ok();
+  };
+  // Look first (the series mostly exist: one statement), then create the missing ones and look again.
+  TL_RETURN_IF_ERROR(select(params));
+  if (!create) return ids;
+  std::vector<Value> missing;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (ids[i] == 0) missing.insert(missing.end(), params.begin() + 3 * i, params.begin() + 3 * i + 3);
   }
-  std::vector<storage::Row> rows;
-  TL_RETURN_IF_ERROR(QuerySlices(
-      s, params, 3,
-      [](size_t n) {
-        return "SELECT id, tenant, entity_id, attribute FROM telemetry_series WHERE " +
-               Repeat("(tenant = ? AND entity_id = ? AND attribute = ?)", " OR ", n);
-      },
-      rows));
-  for (const auto& row : rows) {
-    // Ids stay far below 2^59 (AppendBatch packs the shard above them in one sort key).
-    if (row.Int(0) <= 0 || row.Int(0) >= int64_t{1} << 59) return Internal("telemetry series id out of range");
-    auto it = position.find(SeriesCacheKey(row.Text(1), row.Text(2), row.Text(3)));
-    if (it != position.end()) ids[it->second] = row.Int(0);
-  }
+  if (missing.empty()) return ids;
+  TL_RETURN_IF_ERROR(ExecSlices(s, missing, 3, [](size_t n) {
+                       return "INSERT INTO telemetry_series (tenant, entity_id, attribute) VALUES " +
+                              Repeat("(?, ?, ?)", ", ", n) + " ON CONFLICT (tenant, entity_id, attribute) DO NOTHING";
+                     }).status());
+  TL_RETURN_IF_ERROR(select(missing));
   return ids;
 }
 
