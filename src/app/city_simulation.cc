@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "modules/mqtt_ingest/mqtt_ingest.h"
 
 namespace tl::app {
@@ -121,8 +122,8 @@ class HttpFeed final : public CityFeed {
 
 class MqttFeed final : public CityFeed {
  public:
-  MqttFeed(std::unique_ptr<mqtt_ingest::Publisher> publisher, std::unique_ptr<CityFeed> entities)
-      : publisher_(std::move(publisher)), entities_(std::move(entities)) {}
+  MqttFeed(std::unique_ptr<mqtt_ingest::Publisher> publisher, std::unique_ptr<CityFeed> entities, std::string prefix)
+      : publisher_(std::move(publisher)), entities_(std::move(entities)), prefix_(std::move(prefix)) {}
 
   Status SendEntities(const std::vector<json>& entities) override { return entities_->SendEntities(entities); }
 
@@ -130,7 +131,8 @@ class MqttFeed final : public CityFeed {
     for (const auto& m : ms) {
       json payload = m.values;
       payload["t"] = m.at_ms;
-      TL_RETURN_IF_ERROR(publisher_->Publish("devices/" + DeviceIdOf(*m.sensor) + "/measurements", payload.dump(), 1));
+      TL_RETURN_IF_ERROR(
+          publisher_->Publish(prefix_ + "devices/" + DeviceIdOf(*m.sensor) + "/measurements", payload.dump(), 1));
     }
     return publisher_->Flush();
   }
@@ -138,6 +140,7 @@ class MqttFeed final : public CityFeed {
  private:
   std::unique_ptr<mqtt_ingest::Publisher> publisher_;
   std::unique_ptr<CityFeed> entities_;
+  std::string prefix_;
 };
 
 int64_t AttributeCount(const std::vector<citysim::CityModel::Measurement>& ms) {
@@ -162,9 +165,16 @@ Result<std::unique_ptr<CityFeed>> NgsiLdHttpFeed(const std::string& base_url, co
   return std::unique_ptr<CityFeed>(std::move(feed));
 }
 
-Result<std::unique_ptr<CityFeed>> MqttMeasurementFeed(const std::string& mqtt_url, std::unique_ptr<CityFeed> entities) {
-  TL_ASSIGN_OR_RETURN(auto publisher, mqtt_ingest::Publisher::Connect(mqtt_url, "thanglong-simulate-city"));
-  return std::unique_ptr<CityFeed>(std::make_unique<MqttFeed>(std::move(publisher), std::move(entities)));
+Result<std::unique_ptr<CityFeed>> MqttMeasurementFeed(const std::string& mqtt_url, std::unique_ptr<CityFeed> entities,
+                                                      const std::string& topic_prefix) {
+  if (!topic_prefix.empty() && (topic_prefix.back() != '/' || topic_prefix.find_first_of("+#") != std::string::npos)) {
+    return InvalidArgument("must be empty or end with '/', without wildcards", "mqtt_topic_prefix");
+  }
+  // A clean session under a client id of its own: two simulators never take each other's connection.
+  TL_ASSIGN_OR_RETURN(auto publisher,
+                      mqtt_ingest::Publisher::Connect(mqtt_url, "thanglong-simulate-city-" + crypto::RandomToken(6)));
+  return std::unique_ptr<CityFeed>(
+      std::make_unique<MqttFeed>(std::move(publisher), std::move(entities), topic_prefix));
 }
 
 std::string DeviceIdOf(const citysim::Sensor& sensor) { return sensor.id.substr(sensor.id.rfind(':') + 1); }

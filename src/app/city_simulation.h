@@ -43,11 +43,13 @@ Result<std::unique_ptr<CityFeed>> NgsiLdHttpFeed(const std::string& base_url, co
                                                  size_t batch);
 
 // Observations published as device measurements over MQTT (docs/mqtt.md): topic
-// devices/<device id>/measurements, payload {"t": <Unix ms>, "<attribute>": value, ...}, QoS 1; whole
-// entities go through `entities` (the NGSI-LD API). Each step ends with a flush, so the broker holds
-// every measurement of a step before the next one is played. The devices must be registered
+// <topic_prefix>devices/<device id>/measurements (the prefix the platform's mqtt_topic_prefix names,
+// empty by default), payload {"t": <Unix ms>, "<attribute>": value, ...}, QoS 1; whole entities go
+// through `entities` (the NGSI-LD API). Each step ends with a flush, so the broker holds every
+// measurement of a step before the next one is played. The devices must be registered
 // (DeviceRegistration).
-Result<std::unique_ptr<CityFeed>> MqttMeasurementFeed(const std::string& mqtt_url, std::unique_ptr<CityFeed> entities);
+Result<std::unique_ptr<CityFeed>> MqttMeasurementFeed(const std::string& mqtt_url, std::unique_ptr<CityFeed> entities,
+                                                      const std::string& topic_prefix = "");
 
 // A sensor's device id (the last segment of its entity id, e.g. "HN-TF-0001") and its registration
 // for the device registry (POST /api/v1/devices:batch form): every observed attribute under its own

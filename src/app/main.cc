@@ -580,7 +580,7 @@ int main(int argc, char** argv) {
   sim_city->add_option("--mqtt", city_mqtt,
                        "Publish the observations as device measurements to this MQTT broker (mqtt://host:port) "
                        "instead of the NGSI-LD API; the sensors are registered as devices in the store of "
-                       "--data-dir / --database first");
+                       "--data-dir / --database first; topics start with the configured mqtt_topic_prefix");
   sim_city->add_option("--speed", city_speed,
                        "Simulated seconds per real second (default 60: an hour a minute; 1: real time; 0: as "
                        "fast as the platform takes it)");
@@ -678,7 +678,7 @@ int main(int argc, char** argv) {
         if (!registered.ok()) { rc = Fail(registered.status()); return; }
       }
       std::cerr << "registered " << devices.size() << " devices; measurements go to " << city_mqtt << "\n";
-      auto mqtt = tl::app::MqttMeasurementFeed(city_mqtt, std::move(*feed));
+      auto mqtt = tl::app::MqttMeasurementFeed(city_mqtt, std::move(*feed), cfg->mqtt_topic_prefix);
       if (!mqtt.ok()) { rc = Fail(mqtt.status()); return; }
       feed = std::move(mqtt);
     }

@@ -7,6 +7,7 @@
 
 #include "app/city_simulation.h"
 #include "core/civil_date.h"
+#include "tests/api/small_city.h"
 #include "tests/api/test_app.h"
 
 namespace tl::testing {
@@ -18,22 +19,6 @@ constexpr const char* kSdmPath = "/ngsi-ld/v1/jsonldContexts/thanglong-smart-dat
 
 int64_t Local(int y, int mo, int d, int h, int mi = 0) {
   return (DaysSinceEpoch({y, mo, d}) * 86400 + h * 3600 + mi * 60 - 7 * 3600) * 1000LL;
-}
-
-citysim::CityModel SmallCity() {
-  auto air = citysim::AirSeries::Load({DataRoot() + "/air-quality/hanoi-pm25-2016.csv",
-                                       DataRoot() + "/air-quality/hanoi-pm25-2017.csv",
-                                       DataRoot() + "/air-quality/hanoi-pm25-2018.csv"});
-  EXPECT_TRUE(air.ok()) << air.status().ToString();
-  citysim::CityOptions o;
-  o.air_stations = 3;
-  o.intersections = 4;
-  o.flood_gauges = 2;
-  o.parkings = 2;
-  o.streetlights = 5;
-  auto city = citysim::CityModel::Create(o, std::move(*air));
-  EXPECT_TRUE(city.ok()) << city.status().ToString();
-  return std::move(*city);
 }
 
 std::string Key(TestApp& t, std::vector<std::string> scopes) {

@@ -10,8 +10,10 @@
 #include <sstream>
 #include <thread>
 
+#include "app/city_simulation.h"
 #include "core/crypto.h"
 #include "modules/mqtt_ingest/mqtt_ingest.h"
+#include "tests/api/small_city.h"
 #include "tests/api/test_app.h"
 
 namespace tl::testing {
@@ -270,6 +272,56 @@ TEST_P(MqttApiTest, MeasurementsAndFragmentsUpdateEntities) {
   EXPECT_EQ((*e)["location"]["type"], "GeoProperty");
   EXPECT_FALSE(Entity(water).has_value()) << "not in the default tenant";
   EXPECT_GE(Metric("thanglong_mqtt_messages_applied_total"), 3);
+}
+
+TEST_P(MqttApiTest, TheCitySimulatorPublishesMeasurementsThatUpdateTheEntities) {
+  // As `thanglong simulate city --mqtt` does: register the sensors as devices, create their entities
+  // through the NGSI-LD API, then publish every observation as a device measurement.
+  citysim::CityModel city = SmallCity();
+  std::vector<mqtt_ingest::Device> devices;
+  for (const auto& sensor : city.Sensors()) {
+    auto d = server_->app().devices().FromJson(app::DeviceRegistration(sensor, "VP01"));
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    devices.push_back(std::move(*d));
+  }
+  audit::Entry ctx;
+  ctx.actor = "test";
+  auto registered = server_->app().devices().RegisterBatch(std::move(devices), nullptr, ctx);
+  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  auto key = server_->app().identity().CreateApiKey(identity::Actor::Cli("test"), "simulator", "VP01",
+                                                    {"ngsild.read", "ngsild.write"});
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  auto entities = app::NgsiLdHttpFeed("http://127.0.0.1:" + std::to_string(server_->port()), key->second, 100);
+  ASSERT_TRUE(entities.ok()) << entities.status().ToString();
+  EXPECT_FALSE(app::MqttMeasurementFeed(broker_, nullptr, "no-slash").ok());
+  auto feed = app::MqttMeasurementFeed(broker_, std::move(*entities), T(""));
+  ASSERT_TRUE(feed.ok()) << feed.status().ToString();
+  app::CitySimulationOptions o;
+  o.start_ms = 1795428000000;  // 2026-11-23 17:00 in Hà Nội: the lights switch on at dusk
+  o.duration_ms = 3'600'000;
+  o.speed = 0;
+  o.progress = false;
+  std::ostringstream log;
+  auto report = app::SimulateCity(city, **feed, o, [] { return false; }, log);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->entities, 16);
+  ASSERT_GT(report->observations, 16);
+  // Every observation is one message, and every one was applied.
+  ASSERT_TRUE(Eventually([&] { return Metric("thanglong_mqtt_messages_applied_total") == report->observations; }))
+      << "applied " << Metric("thanglong_mqtt_messages_applied_total") << " of " << report->observations;
+  EXPECT_EQ(Metric("thanglong_mqtt_messages_unknown_device_total"), 0);
+  const int64_t end = o.start_ms + *o.duration_ms;
+  auto air = Entity("urn:ngsi-ld:AirQualityObserved:HN-AQ-US-EMBASSY");
+  ASSERT_TRUE(air.has_value());
+  const json& pm = (*air)[std::string(kEnv) + "pm25"];
+  EXPECT_DOUBLE_EQ(pm["value"].get<double>(), city.Pm25(0, end));
+  EXPECT_EQ(pm["observedAt"], FormatRfc3339(end));
+  EXPECT_EQ(pm["unitCode"], "GQ");
+  auto traffic = Entity("urn:ngsi-ld:TrafficFlowObserved:HN-TF-0001");
+  ASSERT_TRUE(traffic.has_value());
+  const json& speed = (*traffic)["https://smartdatamodels.org/dataModel.Transportation/averageVehicleSpeed"];
+  EXPECT_DOUBLE_EQ(speed["value"].get<double>(), city.Traffic(0, end).average_speed_kmh);
+  EXPECT_EQ(speed["observedAt"], FormatRfc3339(end));
 }
 
 TEST_P(MqttApiTest, BadMessagesAreCountedAndTheServerKeepsWorking) {
