@@ -463,39 +463,47 @@ int main(int argc, char** argv) {
     if (report->rejected > 0) rc = 1;
   });
 
-  // import people
-  StoreFlags import_people_flags;
+  // import people | organisations: one reader, one report of rejected rows, for both registries
+  StoreFlags import_rows_flags;
+  std::string rows_file, rows_format, rejects_file;
   auto* import_people = import->add_subcommand("people", "People into the population registry (CSV or NDJSON)");
-  import_people_flags.Add(import_people);
-  std::string people_file, people_format, rejects_file;
-  import_people->add_option("--file", people_file, "Source file (.csv, .ndjson or .jsonl)")->required();
-  import_people->add_option("--format", people_format, "csv or ndjson (default: from the file name)");
-  import_people->add_option("--rejects", rejects_file,
-                            "Write rejected rows here as NDJSON (line, field, message); default: standard error");
-  import_people->callback([&] {
-    auto app = OpenApp(import_people_flags);
+  auto* import_orgs = import->add_subcommand(
+      "organisations", "Organisations into the population registry (CSV or NDJSON), upserted by tax code");
+  for (auto* c : {import_people, import_orgs}) {
+    import_rows_flags.Add(c);
+    c->add_option("file,--file", rows_file, "Source file (.csv, .ndjson or .jsonl)")->required();
+    c->add_option("--format", rows_format, "csv or ndjson (default: from the file name)");
+    c->add_option("--rejects", rejects_file,
+                  "Write rejected rows here as NDJSON (line, field, message); default: standard error");
+  }
+  auto import_rows = [&](bool organisations) {
+    auto app = OpenApp(import_rows_flags);
     if (!app.ok()) { rc = Fail(app.status()); return; }
-    std::string fmt = people_format;
-    if (fmt.empty()) fmt = people_file.size() > 4 && people_file.substr(people_file.size() - 4) == ".csv" ? "csv" : "ndjson";
+    std::string fmt = rows_format;
+    if (fmt.empty()) fmt = rows_file.size() > 4 && rows_file.substr(rows_file.size() - 4) == ".csv" ? "csv" : "ndjson";
     if (fmt != "csv" && fmt != "ndjson") { rc = Fail(tl::InvalidArgument("must be csv or ndjson", "format")); return; }
-    std::ifstream in(people_file, std::ios::binary);
+    std::ifstream in(rows_file, std::ios::binary);
     if (!in) { rc = Fail(tl::InvalidArgument("cannot read this file", "file")); return; }
     std::ofstream rejects_out;
     if (!rejects_file.empty()) rejects_out.open(rejects_file, std::ios::trunc);
     std::ostream& rej = rejects_file.empty() ? std::cerr : rejects_out;
+    auto on_reject = [&](const tl::population::Rejection& r) {
+      rej << nlohmann::json{{"line", r.line}, {"field", r.field}, {"message", r.message}}.dump() << '\n';
+    };
     ProgressBar bar("importing", 0);
-    auto report = (*app)->registry().Import(
-        in, fmt == "csv" ? tl::population::InputFormat::kCsv : tl::population::InputFormat::kNdjson, "cli:import",
-        [&](const tl::population::Rejection& r) {
-          rej << nlohmann::json{{"line", r.line}, {"field", r.field}, {"message", r.message}}.dump() << '\n';
-        },
-        [&](int64_t n) { bar.Update(n); });
+    auto progress = [&](int64_t n) { bar.Update(n); };
+    auto format = fmt == "csv" ? tl::population::InputFormat::kCsv : tl::population::InputFormat::kNdjson;
+    auto report = organisations ? (*app)->registry().ImportOrganisations(in, format, "cli:import", on_reject, progress)
+                                : (*app)->registry().Import(in, format, "cli:import", on_reject, progress);
     if (!report.ok()) { rc = Fail(report.status()); return; }
     bar.Done(report->read);
-    std::cout << "read " << report->read << " rows: " << report->loaded << " imported, " << report->rejected
-              << " rejected, in " << report->seconds << " s\n";
+    std::cout << "read " << report->read << " rows: " << report->loaded << " imported, ";
+    if (organisations) std::cout << report->unchanged << " unchanged, ";
+    std::cout << report->rejected << " rejected, in " << report->seconds << " s\n";
     if (report->rejected > 0) rc = 3;
-  });
+  };
+  import_people->callback([&] { import_rows(false); });
+  import_orgs->callback([&] { import_rows(true); });
 
   // exchange
   auto* exchange = cli.add_subcommand("exchange", "Data exchange between agencies");

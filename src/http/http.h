@@ -34,6 +34,7 @@ struct Principal {
   std::string role;                     // citizen, organisation, desk_officer, ...
   std::optional<std::string> agency;    // officials only
   std::optional<std::string> personal_id;  // citizens: their 12-digit personal identification number
+  std::optional<std::string> tax_code;     // organisations: their tax code (10 digits, or 10-3)
   std::vector<std::string> scopes;         // API keys (role "integration"): what the key may do
   std::vector<std::string> agencies_in_jurisdiction;  // the agency and every agency under it
   std::vector<std::string> units_in_jurisdiction;     // administrative units those agencies serve

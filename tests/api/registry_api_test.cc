@@ -1,6 +1,7 @@
 // The population registry and the data access log through the real server (all modules wired), on
 // both backends: officials look people up only with a stated purpose, every such read shows up in
-// the person's own "who looked at my data" log, other roles are refused, and the log's chain verifies.
+// the person's own "who looked at my data" log (an organisation's in the organisation account's),
+// other roles are refused, and the log's chain verifies.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -254,6 +255,94 @@ TEST_P(RegistryApiTest, OrganisationsAreReadUnderAGrantWithAPurposeAndEveryReadI
                     return s.ExecScript("UPDATE data_access_log SET tax_code = '0109999999'");
                   }).ok());
   EXPECT_FALSE(app_->app().access_log().Verify()->intact);
+}
+
+TEST_P(RegistryApiTest, AnOrganisationSeesWhoReadItsDataAndReportsAReadButSeesNoOneElses) {
+  // Two organisations, imported; the demo account "org" holds the first's tax code.
+  std::istringstream orgs(
+      R"({"tax_code":"0101234567","name":"Công ty TNHH Thăng Long Số","representative_id":"001090012345","representative_name":"Nguyễn Văn An","address":"Số 5 phố Điện Biên Phủ","unit_code":"00004"}
+{"tax_code":"0109876543","name":"Công ty Cổ phần Hồ Tây","address":"Số 1 đường Thanh Niên"}
+)");
+  int rejected = 0;
+  auto imported = app_->app().registry().ImportOrganisations(orgs, population::InputFormat::kNdjson, "test",
+                                                             [&](const population::Rejection&) { ++rejected; });
+  ASSERT_TRUE(imported.ok()) << imported.status().message();
+  ASSERT_EQ(imported->loaded, 2);
+  ASSERT_EQ(rejected, 0);
+  std::string admin = app_->Login("admin"), desk = app_->Login("desk"), org = app_->Login("org"),
+              citizen = app_->Login("citizen");
+  auto reg = app_->Post("/api/v1/auth/register",
+                        R"({"username":"hotay","password":"Mật khẩu dài 2025","full_name":"Công ty Cổ phần Hồ Tây","role":"organisation","tax_code":"0109876543"})");
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  std::string other = app_->Login("hotay", "Mật khẩu dài 2025");
+  json grant = {{"consumer_agency", "UBND00004"}, {"service", "registry.organisation"}, {"fields", {"basic"}},
+                {"legal_basis", "Luật Doanh nghiệp 2020"}, {"purpose", "Giải quyết thủ tục hành chính"},
+                {"expires_on", "2027-12-31"}};
+  ASSERT_EQ(app_->Post("/api/v1/exchange/grants", grant.dump(), admin).status, 201);
+  // Before any read the organisation's log is empty.
+  auto empty = app_->Get("/api/v1/me/data-access-log", org);
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_TRUE(Json(empty)["items"].empty());
+  // The ward reads both organisations and the demo citizen.
+  ASSERT_EQ(app_->Get("/api/v1/registry/organisations/0101234567?purpose=X%C3%A1c+minh+doanh+nghi%E1%BB%87p"
+                      "&dossier=UBND00004-261118-0009",
+                      desk)
+                .status,
+            200);
+  ASSERT_EQ(app_->Get("/api/v1/registry/organisations/0109876543?purpose=Ki%E1%BB%83m+tra+h%E1%BB%93+s%C6%A1", desk).status,
+            200);
+  ASSERT_EQ(app_->Get("/api/v1/registry/people/001090012345?purpose=X%C3%A1c+minh+nh%C3%A2n+th%C3%A2n", desk).status, 200);
+
+  // Each organisation sees exactly the reads of its own data: agency, purpose, time.
+  json mine = Json(app_->Get("/api/v1/me/data-access-log", org))["items"];
+  ASSERT_EQ(mine.size(), 1u) << mine.dump();
+  EXPECT_EQ(mine[0]["agency"], "UBND00004");
+  EXPECT_EQ(mine[0]["official"], "desk");
+  EXPECT_EQ(mine[0]["service"], "registry.organisation");
+  EXPECT_EQ(mine[0]["subject"], "organisation");
+  EXPECT_EQ(mine[0]["fields"], "basic");
+  EXPECT_EQ(mine[0]["purpose"], "Xác minh doanh nghiệp");
+  EXPECT_EQ(mine[0]["dossier_code"], "UBND00004-261118-0009");
+  EXPECT_FALSE(mine[0]["at"].get<std::string>().empty());
+  json theirs = Json(app_->Get("/api/v1/me/data-access-log", other))["items"];
+  ASSERT_EQ(theirs.size(), 1u) << theirs.dump();
+  EXPECT_EQ(theirs[0]["purpose"], "Kiểm tra hồ sơ");
+  json persons = Json(app_->Get("/api/v1/me/data-access-log", citizen))["items"];
+  ASSERT_EQ(persons.size(), 1u) << persons.dump();
+  EXPECT_EQ(persons[0]["service"], "registry.person");
+  EXPECT_EQ(persons[0]["subject"], "person");
+  const std::string own_seq = std::to_string(mine[0]["seq"].get<int64_t>());
+  const std::string their_seq = std::to_string(theirs[0]["seq"].get<int64_t>());
+  const std::string person_seq = std::to_string(persons[0]["seq"].get<int64_t>());
+
+  // Reports: only of one's own reads; another's entry answers as a missing one does.
+  const std::string reason = R"({"reason":"Công ty không có hồ sơ nào tại phường này"})";
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/" + their_seq + "/report", reason, org).status, 404);
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/" + person_seq + "/report", reason, org).status, 404);
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/" + own_seq + "/report", reason, citizen).status, 404);
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/99999/report", reason, org).status, 404);
+  auto bad = app_->Post("/api/v1/me/data-access-log/" + own_seq + "/report", R"({"reason":"x"})", org);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Json(bad)["field"], "reason");
+  auto report = app_->Post("/api/v1/me/data-access-log/" + own_seq + "/report", reason, org);
+  ASSERT_EQ(report.status, 201) << report.body;
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/" + own_seq + "/report", reason, org).status, 409);
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/" + person_seq + "/report", reason, citizen).status, 201);
+  auto queue = Json(app_->Get("/api/v1/exchange/reports", admin))["items"];
+  ASSERT_EQ(queue.size(), 2u) << queue.dump();
+  EXPECT_EQ(queue[0]["subject"], "organisation");
+  EXPECT_EQ(queue[0]["tax_code"], "0101234567");
+  EXPECT_EQ(queue[0]["reporter"], "org");
+  EXPECT_EQ(queue[0]["read_by_agency"], "UBND00004");
+  EXPECT_EQ(queue[1]["subject"], "person");
+  EXPECT_TRUE(queue[1]["tax_code"].is_null());
+  // Officials have no log of their own; the chain still verifies.
+  EXPECT_EQ(app_->Get("/api/v1/me/data-access-log", desk).status, 403);
+  EXPECT_EQ(app_->Post("/api/v1/me/data-access-log/" + own_seq + "/report", reason, desk).status, 403);
+  auto verified = app_->app().access_log().Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->intact) << verified->problem;
+  EXPECT_EQ(verified->entries, 3);
 }
 
 TEST_P(RegistryApiTest, CityAdminsManageApiKeysThroughTheApiAndSeeTheSecretOnce) {

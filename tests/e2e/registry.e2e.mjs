@@ -10,7 +10,9 @@
 // desk, an applicant is checked against the registry (match and mismatch) instead of paper copies,
 // which fills the form and shows up in the citizen's log. The wallet's "Tải PDF" downloads the signed
 // result, which verifies as a file (and as tampered once a byte changes). A city admin grants a data
-// service and revokes it, and creates and revokes an API key, on their pages. English; no console errors.
+// service and revokes it, and creates and revokes an API key, on their pages. The dossier page
+// downloads the result's PDF for the applicant and the desk officer. The organisation account's "my
+// data" page lists an agency's read of the organisation and reports it. English; no console errors.
 //
 //   THANGLONG_BASE_URL=http://127.0.0.1:8080 node tests/e2e/registry.e2e.mjs
 import { assert, check, chromium, CHROMIUM, CHROMIUM_ARGS, failSetup, finish, screenshotPath, startWatchdog, TIMEOUT, url } from './harness.mjs';
@@ -120,6 +122,7 @@ try {
 
   // A birth registration carried to its result through the API.
   let documentId = '';
+  let resultCode = '';
   await check('an issued birth registration lands signed in the citizen wallet', async () => {
     const [c, d, s, l] = await Promise.all(['citizen', 'desk', 'specialist', 'leader'].map(token));
     let dossier = await api('POST', '/dossiers', {
@@ -154,6 +157,7 @@ try {
     await item.getByRole('button', { name: 'Chia sẻ (24 giờ)' }).click();
     await item.getByTestId('share-link').waitFor();
     await shot(citizen, 'wallet');
+    resultCode = dossier.code;
     return dossier.code;
   });
 
@@ -189,6 +193,24 @@ try {
     const shared = await (await fetch(url(href))).json();
     assert(shared.id === documentId && shared.verification.status === 'valid', JSON.stringify(shared));
     assert(!('holder' in shared), 'the share link reveals the holder');
+  });
+
+  await check("the dossier page offers 'Tải kết quả (PDF)' to the applicant and to the officials", async () => {
+    assert(resultCode, 'no dossier with a result');
+    const pdfFrom = async (page) => {
+      await page.goto(url(`/dossiers/${resultCode}`), { waitUntil: 'networkidle' });
+      const button = page.getByRole('button', { name: 'Tải kết quả (PDF)' });
+      const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+      const { readFile } = await import('node:fs/promises');
+      const bytes = await readFile(await download.path());
+      assert(bytes.subarray(0, 5).toString('latin1') === '%PDF-', 'not a PDF');
+      assert(bytes.includes(Buffer.from(`ThangLong-Document-Id: ${documentId}`)), 'not the result document');
+      return bytes.length;
+    };
+    const sizes = [await pdfFrom(citizen), await pdfFrom(desk)];
+    await desk.goto(url('/registry'), { waitUntil: 'networkidle' });
+    await desk.getByRole('heading', { level: 1, name: 'Tra cứu cơ sở dữ liệu dân cư' }).waitFor();
+    return sizes.join(' and ') + ' bytes';
   });
 
   await check("the newborn shows up in the registry, linked to both parents (the desk officer's look-up)", async () => {
@@ -338,6 +360,31 @@ try {
     const refused = await fetch(url('/api/v1/registry/people/001090012345?purpose=' + encodeURIComponent('Đồng bộ hộ tịch')),
       { headers: { Authorization: `Bearer ${secret}` } });
     assert(refused.status === 401, `after revocation: ${refused.status}`);
+  });
+
+  await check("an organisation's 'my data' page lists an agency's read of its record, and it reports that read", async () => {
+    const [a, d] = await Promise.all([token('admin'), token('desk')]);
+    await api('POST', '/exchange/grants', {
+      consumer_agency: 'UBND00004', service: 'registry.organisation', fields: ['basic'],
+      legal_basis: 'Luật Doanh nghiệp 2020', purpose: 'Giải quyết thủ tục hành chính', expires_on: '2099-12-31',
+    }, a);
+    const orgPurpose = 'Xác minh doanh nghiệp nộp hồ sơ';
+    await api('GET', `/registry/organisations/0101234567?purpose=${encodeURIComponent(orgPurpose)}`, undefined, d);
+    const org = await newPage();
+    await logIn(org, 'org');
+    await org.locator('nav').getByRole('link', { name: 'Dữ liệu của tôi' }).click();
+    await org.waitForURL(/\/me\/data$/);
+    await org.getByRole('heading', { level: 2, name: 'Ai đã xem dữ liệu của tổ chức' }).waitFor();
+    const row = org.locator('[data-testid="access-log"] tbody tr').filter({ hasText: orgPurpose });
+    await row.filter({ hasText: 'UBND00004' }).waitFor();
+    assert(!(await org.locator('[data-testid="access-log"]').innerText()).includes(PURPOSE), "a citizen's read is shown");
+    await row.getByRole('button', { name: 'Báo cáo truy cập trái phép' }).click();
+    await row.getByLabel('Lý do').fill('Công ty không có hồ sơ nào tại phường này');
+    await row.getByRole('button', { name: 'Gửi báo cáo' }).click();
+    await row.getByRole('status').filter({ hasText: 'Đã gửi báo cáo' }).waitFor();
+    await shot(org, 'org-data');
+    const queue = await api('GET', '/exchange/reports', undefined, a);
+    assert(queue.items.some((r) => r.subject === 'organisation' && r.tax_code === '0101234567'), JSON.stringify(queue));
   });
 
   await check('English', async () => {

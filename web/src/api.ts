@@ -405,6 +405,8 @@ export interface DataAccess {
   agency: string;
   official: string;
   service: string;
+  /** Whose data was read: a person's registry record or an organisation's (by tax code). */
+  subject?: 'person' | 'organisation';
   fields: string;
   purpose: string;
   legal_basis: string;

@@ -96,7 +96,9 @@ function Header() {
           <NavItem href="/dashboard" label={t('nav.dashboard')} />
           {isApplicant(user) && <NavItem href="/me/dossiers" label={t('nav.myDossiers')} />}
           {user?.role === 'citizen' && <NavItem href="/me/wallet" label={t('nav.wallet')} />}
-          {user?.role === 'citizen' && <NavItem href="/me/data" label={t('nav.myData')} />}
+          {(user?.role === 'citizen' || user?.role === 'organisation') && (
+            <NavItem href="/me/data" label={t('nav.myData')} />
+          )}
           {isOfficial(user) && <NavItem href="/queue" label={t('nav.queue')} />}
           {isDesk(user) && <NavItem href="/desk/new" label={t('nav.desk')} />}
           {user && ['desk_officer', 'specialist', 'leader'].includes(user.role) && (

@@ -56,6 +56,16 @@ StoredAccess FromRow(const storage::Row& r) {
 
 }  // namespace
 
+std::optional<Subject> SubjectOf(const http::Principal& who) {
+  if (who.role == "citizen") {
+    auto id = who.PersonalIdNumber();
+    if (!id) return std::nullopt;
+    return Subject{*id, ""};
+  }
+  if (who.role == "organisation" && who.tax_code && !who.tax_code->empty()) return Subject{0, *who.tax_code};
+  return std::nullopt;
+}
+
 std::vector<storage::Migration> AccessLog::Migrations() {
   return {{710, "data access log",
            "CREATE TABLE data_access_log (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, personal_id BIGINT NOT NULL, "
@@ -115,6 +125,11 @@ Result<std::vector<StoredAccess>> AccessLog::ForOrganisation(const std::string& 
     return Status::Ok();
   }));
   return out;
+}
+
+Result<std::vector<StoredAccess>> AccessLog::ForSubject(const Subject& subject, int64_t before_seq, int limit) const {
+  if (subject.IsOrganisation()) return ForOrganisation(subject.tax_code, before_seq, limit);
+  return ForPerson(subject.personal_id, before_seq, limit);
 }
 
 Result<int64_t> AccessLog::Seal() const {
@@ -187,13 +202,18 @@ Result<LogVerifyReport> AccessLog::Verify() const {
   return report;
 }
 
-Result<int64_t> AccessLog::Report(int64_t personal_id, int64_t seq, const std::string& reason,
+Result<int64_t> AccessLog::Report(const Subject& subject, int64_t seq, const std::string& reason,
                                   const std::string& reporter) const {
   int64_t id = 0;
+  const int64_t personal_id = subject.IsOrganisation() ? 0 : subject.personal_id;
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT personal_id FROM data_access_log WHERE seq = ?", {seq}));
-    // Someone else's entry and a missing one answer alike.
-    if (rs.empty() || rs.rows[0].Int(0) != personal_id) return NotFound("no such read of your data");
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT personal_id, tax_code FROM data_access_log WHERE seq = ?", {seq}));
+    // Someone else's entry and a missing one answer alike. An organisation's entries carry its tax code
+    // (and personal id 0); a person's an empty tax code.
+    bool own = !rs.empty() && (subject.IsOrganisation()
+                                   ? rs.rows[0].Text(1) == subject.tax_code
+                                   : rs.rows[0].Text(1).empty() && personal_id != 0 && rs.rows[0].Int(0) == personal_id);
+    if (!own) return NotFound("no such read of your data");
     TL_ASSIGN_OR_RETURN(auto dup, s.Query("SELECT id FROM data_access_reports WHERE seq = ?", {seq}));
     if (!dup.empty()) return AlreadyExists("you already reported this read", "seq");
     TL_ASSIGN_OR_RETURN(auto ins, s.Query("INSERT INTO data_access_reports (seq, personal_id, reason, reporter, created_at) "
@@ -209,7 +229,7 @@ Result<nlohmann::json> AccessLog::Reports() const {
   nlohmann::json items = nlohmann::json::array();
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT r.id, r.seq, r.reason, r.created_at, r.resolution, r.resolved_by, "
-                                         "l.consumer_agency, l.official, l.purpose, l.at, r.reporter FROM "
+                                         "l.consumer_agency, l.official, l.purpose, l.at, r.reporter, l.tax_code FROM "
                                          "data_access_reports r JOIN data_access_log l ON l.seq = r.seq "
                                          "ORDER BY CASE WHEN r.resolved_at IS NULL THEN 0 ELSE 1 END, r.id LIMIT 500"));
     for (const auto& r : rs.rows) {
@@ -224,7 +244,9 @@ Result<nlohmann::json> AccessLog::Reports() const {
                                      {"read_by_official", r.Text(7)},
                                      {"read_purpose", r.Text(8)},
                                      {"read_at", FormatRfc3339(r.Int(9))},
-                                     {"reporter", r.Text(10)}});
+                                     {"reporter", r.Text(10)},
+                                     {"subject", r.Text(11).empty() ? "person" : "organisation"},
+                                     {"tax_code", r.Text(11).empty() ? nlohmann::json(nullptr) : nlohmann::json(r.Text(11))}});
     }
     return Status::Ok();
   }));
@@ -255,18 +277,20 @@ std::vector<http::Route> ReportRoutes(AccessLog* log) {
     if (text.empty() || *end != '\0' || v <= 0) return InvalidArgument("must be a number", field);
     return static_cast<int64_t>(v);
   };
-  r.push_back({Method::kPost, "/api/v1/me/data-access-log/{seq}/report", Access::Roles({"citizen"}),
+  r.push_back({Method::kPost, "/api/v1/me/data-access-log/{seq}/report", Access::Roles({"citizen", "organisation"}),
                [log, number](http::Request& req) -> Result<http::Response> {
                  TL_ASSIGN_OR_RETURN(int64_t seq, number(req.Param("seq"), "seq"));
                  TL_ASSIGN_OR_RETURN(auto body, http::JsonBody::Parse(req, {"reason"}));
                  TL_ASSIGN_OR_RETURN(auto reason, body.String("reason", 2000));
                  if (text::CodePointCount(reason) < 5) return InvalidArgument("say why (5+ characters)", "reason");
-                 auto own = req.principal->PersonalIdNumber();
+                 auto own = SubjectOf(*req.principal);
                  if (!own) return NotFound("no such read of your data");
                  TL_ASSIGN_OR_RETURN(int64_t id, log->Report(*own, seq, reason, req.principal->username));
                  return http::Response::Json(201, nlohmann::json{{"id", id}, {"status", "open"}}.dump());
                },
-               {"Report a read of your data you think unlawful; it goes to the city admins' queue", "registry",
+               {"Report a read of your data (a citizen's registry record, or an organisation account's record "
+                "under its tax code) you think unlawful; it goes to the city admins' queue",
+                "registry",
                 {{"seq", "path", "The read's seq in your data access log"}},
                 R"({"type":"object","required":["reason"],"properties":{"reason":{"type":"string"}}})",
                 R"({"type":"object","properties":{"id":{"type":"integer"},"status":{"type":"string"}}})", 201}});
@@ -275,7 +299,7 @@ std::vector<http::Route> ReportRoutes(AccessLog* log) {
                  TL_ASSIGN_OR_RETURN(auto j, log->Reports());
                  return http::Response::Json(200, j.dump());
                },
-               {"Citizens' reports of unlawful reads: open ones first", "exchange", {}, "",
+               {"Citizens' and organisations' reports of unlawful reads: open ones first", "exchange", {}, "",
                 R"({"type":"object","properties":{"items":{"type":"array"}}})"}});
   r.push_back({Method::kPost, "/api/v1/exchange/reports/{id}/resolve", Access::Roles({"city_admin"}),
                [log, number](http::Request& req) -> Result<http::Response> {

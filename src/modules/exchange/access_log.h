@@ -1,8 +1,10 @@
 // The data access log (nhật ký truy cập dữ liệu): every read of a person's (or an organisation's) data
 // by an agency — consumer agency, official, person or tax code, fields, purpose, legal basis, dossier
-// reference, request id, time — in an append-only, hash-chained table that the person can read ("who
-// looked at my data"). An organisation's entry hashes its tax code too; a person's hashes exactly as
-// before organisations were logged, so older chains still verify.
+// reference, request id, time — in an append-only, hash-chained table that its subject can read ("who
+// looked at my data"): a citizen account the entries of its personal id, an organisation account
+// those of its tax code (see Subject), and either may report a read it thinks unlawful. An
+// organisation's entry hashes its tax code too; a person's hashes exactly as before organisations
+// were logged, so older chains still verify.
 //
 // Entry n stores hash_n = SHA-256(hash_{n-1} | n | fields...); a one-row head holds the last
 // sequence number and hash (it serialises appenders on both backends). Record() runs inside the
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +53,17 @@ struct AccessRecord {
   std::string request_id;
   std::string tax_code;          // the organisation whose data was read, or empty for a person
 };
+
+// Whose data an entry is about: a person (personal_id, tax_code empty) or an organisation (tax_code,
+// personal_id 0). An account's subject comes from SubjectOf.
+struct Subject {
+  int64_t personal_id = 0;
+  std::string tax_code;
+  bool IsOrganisation() const { return !tax_code.empty(); }
+};
+// The subject an account may see the log of: a citizen's personal id, an organisation account's tax
+// code; nullopt for any other account or one without that number.
+std::optional<Subject> SubjectOf(const http::Principal& who);
 
 struct StoredAccess : AccessRecord {
   int64_t seq = 0;
@@ -87,6 +101,8 @@ class AccessLog {
   Result<std::vector<StoredAccess>> ForPerson(int64_t personal_id, int64_t before_seq, int limit) const;
   // An organisation's entries (by tax code), newest first.
   Result<std::vector<StoredAccess>> ForOrganisation(const std::string& tax_code, int64_t before_seq, int limit) const;
+  // The subject's entries: ForOrganisation for an organisation, ForPerson for a person.
+  Result<std::vector<StoredAccess>> ForSubject(const Subject& subject, int64_t before_seq, int limit) const;
   // Without a signer, seals are neither made nor checked (tools that only read the chain).
   void SetSealSigner(const SealSigner* signer) { signer_ = signer; }
   // Signs the chain's head if entries were added since the last seal; returns the sealed seq (0 when
@@ -97,10 +113,16 @@ class AccessLog {
   void StopSealer() { sealer_.Stop(); }
   Result<LogVerifyReport> Verify() const;
 
-  // A person reports a read of their data they think unlawful; it lands in the city admins' queue.
-  // Only the person whose data was read may report it, once.
-  Result<int64_t> Report(int64_t personal_id, int64_t seq, const std::string& reason, const std::string& reporter) const;
-  // The queue: open reports first, oldest first, then the resolved ones.
+  // A person or an organisation reports a read of its data it thinks unlawful; it lands in the city
+  // admins' queue. Only the subject whose data was read may report it (another's entry answers
+  // NotFound, as a missing one does), once (AlreadyExists naming seq).
+  Result<int64_t> Report(const Subject& subject, int64_t seq, const std::string& reason,
+                         const std::string& reporter) const;
+  Result<int64_t> Report(int64_t personal_id, int64_t seq, const std::string& reason, const std::string& reporter) const {
+    return Report(Subject{personal_id, ""}, seq, reason, reporter);
+  }
+  // The queue: open reports first, oldest first, then the resolved ones; each names whose data was
+  // read (subject "person" or "organisation", with the tax code for an organisation).
   Result<nlohmann::json> Reports() const;
   // A city admin closes a report with what was found and done (audited when an audit log is set).
   Status Resolve(int64_t report_id, const std::string& resolution, const audit::Entry& ctx) const;
@@ -113,7 +135,7 @@ class AccessLog {
   PeriodicTask sealer_;
 };
 
-// The citizen's report route and the admins' queue routes.
+// The report route of citizens and organisations, and the admins' queue routes.
 std::vector<http::Route> ReportRoutes(AccessLog* log);
 
 }  // namespace tl::exchange

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/crypto.h"
 #include "core/signing.h"
 #include "tests/support/scratch_store.h"
@@ -84,6 +86,57 @@ TEST_P(AccessLogTest, AnOrganisationsReadsAreListedByTaxCodeAndChainedWithThePeo
   ASSERT_TRUE(report.ok());
   EXPECT_FALSE(report->intact);
   EXPECT_EQ(report->first_bad_seq, 4);
+}
+
+TEST_P(AccessLogTest, EachSubjectSeesAndReportsOnlyItsOwnReads) {
+  ASSERT_TRUE(Record(1087000001, "xác minh người").ok());  // seq 1
+  for (const char* tax : {"0101234567", "0109999999"}) {  // seq 2, 3
+    AccessRecord r;
+    r.tax_code = tax;
+    r.consumer_agency = "UBND00004";
+    r.official = "desk";
+    r.service = "registry.organisation";
+    r.fields = "basic";
+    r.purpose = "xác minh doanh nghiệp";
+    ASSERT_TRUE(db_->Write([&](storage::Session& s) { return log_->Record(s, r); }).ok());
+  }
+  // Accounts map to subjects by role: a citizen's personal id, an organisation's tax code, else none.
+  http::Principal citizen, org, desk, org_without_code;
+  citizen.role = "citizen";
+  citizen.personal_id = "001087000001";
+  org.role = "organisation";
+  org.tax_code = "0101234567";
+  org.personal_id = "001087000001";  // an organisation account sees its organisation's log, not a person's
+  desk.role = "desk_officer";
+  desk.agency = "UBND00004";
+  org_without_code.role = "organisation";
+  auto person = SubjectOf(citizen);
+  auto company = SubjectOf(org);
+  ASSERT_TRUE(person && company);
+  EXPECT_FALSE(person->IsOrganisation());
+  EXPECT_EQ(company->tax_code, "0101234567");
+  EXPECT_FALSE(SubjectOf(desk));
+  EXPECT_FALSE(SubjectOf(org_without_code));
+  auto mine = log_->ForSubject(*company, 0, 10);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].seq, 2);
+  ASSERT_EQ(log_->ForSubject(*person, 0, 10)->size(), 1u);
+  EXPECT_EQ((*log_->ForSubject(*person, 0, 10))[0].seq, 1);
+  // Another subject's read answers as a missing one; one's own is reported once.
+  EXPECT_EQ(log_->Report(*company, 1, "không phải của tôi", "org").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(log_->Report(*company, 3, "không phải của tôi", "org").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(log_->Report(*person, 2, "không phải của tôi", "citizen").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(log_->Report(Subject{}, 2, "không phải của tôi", "nobody").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(log_->Report(*company, 2, "không có hồ sơ nào", "org").ok());
+  EXPECT_EQ(log_->Report(*company, 2, "lần nữa", "org").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(log_->Report(1087000001, 1, "không có hồ sơ nào", "citizen").ok());
+  auto queue = log_->Reports();
+  ASSERT_TRUE(queue.ok());
+  ASSERT_EQ((*queue)["items"].size(), 2u);
+  EXPECT_EQ((*queue)["items"][0]["subject"], "organisation");
+  EXPECT_EQ((*queue)["items"][0]["tax_code"], "0101234567");
+  EXPECT_EQ((*queue)["items"][1]["subject"], "person");
 }
 
 TEST_P(AccessLogTest, ListsAPersonsReadsNewestFirstAndVerifies) {

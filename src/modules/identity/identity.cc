@@ -485,7 +485,7 @@ Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
   http::Principal p;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT s.expires_at, s.revoked_at, u.id, u.username, u.full_name, u.role, "
-                                         "u.agency_code, u.disabled, u.personal_id FROM sessions s JOIN users u ON u.id = s.user_id "
+                                         "u.agency_code, u.disabled, u.personal_id, u.tax_code FROM sessions s JOIN users u ON u.id = s.user_id "
                                          "WHERE s.token_hash = ?",
                                          {token_hash}));
     if (rs.empty()) return Unauthenticated("unknown bearer token; log in again");
@@ -499,6 +499,7 @@ Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
     p.role = r.Text(5);
     p.agency = r.OptText(6);
     p.personal_id = r.OptText(8);
+    if (p.role == "organisation") p.tax_code = r.OptText(9);
     p.token_hash = token_hash;
     if (p.role == "city_admin") p.city_wide = true;
     if (p.agency) {

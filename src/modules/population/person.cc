@@ -68,4 +68,35 @@ Status Validate(const Person& p, int current_year, std::string_view today_iso) {
   return Status::Ok();
 }
 
+Status Validate(const Organisation& o, int current_year) {
+  TL_RETURN_IF_ERROR(ValidateTaxCode(o.tax_code, "tax_code"));
+  auto text_field = [](const std::string& v, const char* field, long max_chars, bool required) -> Status {
+    if (v.empty()) return required ? InvalidArgument("is required", field) : Status::Ok();
+    if (!text::IsValidUtf8(v)) return InvalidArgument("is not valid UTF-8", field);
+    if (text::Trim(v).size() != v.size()) return InvalidArgument("must not start or end with spaces", field);
+    if (text::CodePointCount(v) > max_chars) {
+      return InvalidArgument("is longer than " + std::to_string(max_chars) + " characters", field);
+    }
+    TL_ASSIGN_OR_RETURN(auto nfc, text::NormalizeNfc(v, field));
+    if (nfc != v) return InvalidArgument("must be in Unicode NFC form", field);
+    return Status::Ok();
+  };
+  TL_RETURN_IF_ERROR(text_field(o.name, "name", 300, true));
+  if (o.representative_id) {
+    std::string id = FormatPersonalId(*o.representative_id);
+    if (*o.representative_id <= 0 || id.size() != 12) return InvalidArgument("must be a 12-digit number", "representative_id");
+    TL_ASSIGN_OR_RETURN(auto info, ValidatePersonalId(id, current_year, "representative_id"));
+    (void)info;
+  }
+  TL_RETURN_IF_ERROR(text_field(o.representative_name, "representative_name", 200, false));
+  TL_RETURN_IF_ERROR(text_field(o.address, "address", 500, true));
+  if (o.unit_code && (o.unit_code->empty() || o.unit_code->size() > 10)) {
+    return InvalidArgument("must be a commune code such as 00004", "unit_code");
+  }
+  if (o.status != "active" && o.status != "suspended" && o.status != "dissolved") {
+    return InvalidArgument("must be active, suspended or dissolved", "status");
+  }
+  return Status::Ok();
+}
+
 }  // namespace tl::population

@@ -7,6 +7,9 @@
 // 2025 reform, e.g. "00004" Phường Ba Đình) plus a free-text address. Relations point at other
 // people's numbers; a household groups people under one head (chủ hộ).
 //
+// An organisation is keyed by its tax code (mã số thuế); its legal representative may be a person of
+// the registry (representative_id) or only a name.
+//
 // Thread-safety: plain values and pure functions.
 #pragma once
 
@@ -63,5 +66,12 @@ const char* LifeStatusName(LifeStatus s);  // "living" | "deceased"
 // birth_date and sex, a non-empty NFC name of at most 200 characters, a valid date not in the future,
 // no relation to itself, died_on only for the deceased. Names the first bad field.
 Status Validate(const Person& p, int current_year, std::string_view today_iso);
+
+// Checks an organisation's fields: a valid tax code, a non-empty NFC name of at most 300 characters
+// without leading or trailing spaces, a valid representative_id (layout and birth year up to
+// `current_year`) when given, a representative_name of at most 200 and an address of 1-500
+// characters, a commune code of at most 10 characters when given, and a status of active,
+// suspended or dissolved. Names the first bad field.
+Status Validate(const Organisation& o, int current_year);
 
 }  // namespace tl::population

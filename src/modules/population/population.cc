@@ -134,17 +134,95 @@ const char* const kFields[] = {"personal_id",       "full_name",     "birth_date
                                "temporary_address", "household_id",  "household_role", "father_id",
                                "mother_id",         "spouse_id",     "status",         "died_on"};
 
-Result<Person> ParseAndValidate(const json& j, int year, const std::string& today) {
+const char* const kOrganisationFields[] = {"tax_code", "name",      "representative_id", "representative_name",
+                                           "address",  "unit_code", "status"};
+
+template <size_t N>
+bool Known(const char* const (&fields)[N], const std::string& name) {
+  for (const char* f : fields) {
+    if (name == f) return true;
+  }
+  return false;
+}
+
+// A row must be an object of known fields only.
+template <size_t N>
+Status CheckRow(const json& j, const char* const (&fields)[N]) {
   if (!j.is_object()) return InvalidArgument("each row must be a JSON object", "row");
   for (const auto& [k, v] : j.items()) {
-    bool known = false;
-    for (const char* f : kFields) known = known || k == f;
-    if (!known) return InvalidArgument("unknown field", k);
+    if (!Known(fields, k)) return InvalidArgument("unknown field", k);
     (void)v;
   }
+  return Status::Ok();
+}
+
+Result<Person> ParseAndValidate(const json& j, int year, const std::string& today) {
+  TL_RETURN_IF_ERROR(CheckRow(j, kFields));
   TL_ASSIGN_OR_RETURN(auto p, PersonFromJson(j));
   TL_RETURN_IF_ERROR(Validate(p, year, today));
   return p;
+}
+
+Result<Organisation> ParseAndValidateOrganisation(const json& j, int year) {
+  TL_RETURN_IF_ERROR(CheckRow(j, kOrganisationFields));
+  TL_ASSIGN_OR_RETURN(auto o, OrganisationFromJson(j));
+  TL_RETURN_IF_ERROR(Validate(o, year));
+  return o;
+}
+
+// The import's reader, shared by people and organisations: CSV (a header row naming known fields; a
+// spreadsheet's byte-order mark is skipped) or NDJSON. Each non-blank row goes to `row` as a JSON
+// object (CSV: its non-empty cells) with its 1-based line number; a row that cannot be read (not
+// JSON, wrong number of columns, bad quoting) goes to `on_reject`. Returns the count of those, or
+// the first error of the file itself (empty, unknown column) or of `row`, which stops the reading.
+template <size_t N>
+Result<int64_t> ForEachRow(std::istream& in, InputFormat format, const char* const (&fields)[N],
+                           const std::function<Status(int64_t, json)>& row,
+                           const std::function<void(const Rejection&)>& on_reject) {
+  std::vector<std::string> header;
+  int64_t line_no = 0;
+  int64_t unreadable = 0;
+  std::string line;
+  if (format == InputFormat::kCsv) {
+    if (!std::getline(in, line)) return InvalidArgument("the file is empty; expected a header row", "file");
+    ++line_no;
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark from spreadsheets
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    TL_ASSIGN_OR_RETURN(header, text::SplitCsvLine(line));
+    for (const auto& h : header) {
+      if (!Known(fields, h)) return InvalidArgument("unknown column '" + h + "' in the header", "header");
+    }
+  }
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (text::Trim(line).empty()) continue;
+    json j;
+    if (format == InputFormat::kNdjson) {
+      j = json::parse(line, nullptr, false);
+      if (j.is_discarded()) {
+        ++unreadable;
+        on_reject({line_no, "row", "not valid JSON"});
+        continue;
+      }
+    } else {
+      if (line.back() == '\r') line.pop_back();
+      auto cells = text::SplitCsvLine(line);
+      if (!cells.ok() || cells->size() != header.size()) {
+        ++unreadable;
+        on_reject({line_no, "row",
+                   cells.ok() ? "expected " + std::to_string(header.size()) + " columns, found " +
+                                    std::to_string(cells->size())
+                              : cells.status().message()});
+        continue;
+      }
+      j = json::object();
+      for (size_t i = 0; i < header.size(); ++i) {
+        if (!(*cells)[i].empty()) j[header[i]] = (*cells)[i];
+      }
+    }
+    TL_RETURN_IF_ERROR(row(line_no, std::move(j)));
+  }
+  return unreadable;
 }
 
 }  // namespace
@@ -219,6 +297,39 @@ Result<Person> PersonFromJson(const json& j) {
   p.status = status && *status == "deceased" ? LifeStatus::kDeceased : LifeStatus::kLiving;
   TL_ASSIGN_OR_RETURN(p.died_on, OptionalText(j, "died_on", 10));
   return p;
+}
+
+json ToJson(const Organisation& o) {
+  return json{{"tax_code", o.tax_code},
+              {"name", o.name},
+              {"representative_id", OptId(o.representative_id)},
+              {"representative_name", o.representative_name},
+              {"address", o.address},
+              {"unit_code", OptJson(o.unit_code)},
+              {"status", o.status}};
+}
+
+Result<Organisation> OrganisationFromJson(const json& j) {
+  const int kYear = 2199;  // the representative's birth year is checked by Validate
+  Organisation o;
+  auto code = j.find("tax_code");
+  if (code == j.end() || !code->is_string()) {
+    return InvalidArgument("is required: 10 digits, or 10-3 for a branch, as a string", "tax_code");
+  }
+  o.tax_code = text::Trim(code->get_ref<const std::string&>());
+  TL_ASSIGN_OR_RETURN(auto name, OptionalText(j, "name", 300));
+  if (!name) return InvalidArgument("is required", "name");
+  o.name = text::CleanText(*name);
+  TL_ASSIGN_OR_RETURN(o.representative_id, OptionalId(j, "representative_id", kYear));
+  TL_ASSIGN_OR_RETURN(auto rep, OptionalText(j, "representative_name", 200));
+  o.representative_name = rep ? text::CleanText(*rep) : "";
+  TL_ASSIGN_OR_RETURN(auto address, OptionalText(j, "address", 500));
+  if (!address) return InvalidArgument("is required", "address");
+  o.address = text::CleanText(*address);
+  TL_ASSIGN_OR_RETURN(o.unit_code, OptionalText(j, "unit_code", 10));
+  TL_ASSIGN_OR_RETURN(auto status, OptionalText(j, "status", 10));
+  if (status) o.status = *status;
+  return o;
 }
 
 std::unique_ptr<PopulationRegistry::BulkLoader> PopulationRegistry::StartLoad(
@@ -335,59 +446,97 @@ Result<LoadReport> PopulationRegistry::Import(std::istream& in, InputFormat form
                                               const std::function<void(int64_t)>& progress) {
   int year = CurrentYear(clock_);
   std::string today = Today(clock_);
-  std::vector<std::string> header;
-  int64_t line_no = 0;
   int64_t invalid = 0;
-  std::string line;
-  if (format == InputFormat::kCsv) {
-    if (!std::getline(in, line)) return InvalidArgument("the file is empty; expected a header row", "file");
-    ++line_no;
-    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark from spreadsheets
-    TL_ASSIGN_OR_RETURN(header, text::SplitCsvLine(line));
-    for (const auto& h : header) {
-      bool known = false;
-      for (const char* f : kFields) known = known || h == f;
-      if (!known) return InvalidArgument("unknown column '" + h + "' in the header", "header");
-    }
-  }
   auto loader = StartLoad(actor, on_reject, progress);
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (text::Trim(line).empty()) continue;
-    json j;
-    if (format == InputFormat::kNdjson) {
-      j = json::parse(line, nullptr, false);
-      if (j.is_discarded()) {
-        ++invalid;
-        on_reject({line_no, "row", "not valid JSON"});
-        continue;
-      }
-    } else {
-      auto cells = text::SplitCsvLine(line);
-      if (!cells.ok() || cells->size() != header.size()) {
-        ++invalid;
-        on_reject({line_no, "row",
-                   cells.ok() ? "expected " + std::to_string(header.size()) + " columns, found " +
-                                    std::to_string(cells->size())
-                              : cells.status().message()});
-        continue;
-      }
-      j = json::object();
-      for (size_t i = 0; i < header.size(); ++i) {
-        if (!(*cells)[i].empty()) j[header[i]] = (*cells)[i];
-      }
-    }
-    auto p = ParseAndValidate(j, year, today);
-    if (!p.ok()) {
-      ++invalid;
-      on_reject({line_no, p.status().field(), p.status().message()});
-      continue;
-    }
-    loader->Add(std::move(*p));
-  }
+  TL_ASSIGN_OR_RETURN(int64_t unreadable, ForEachRow(
+                                              in, format, kFields,
+                                              [&](int64_t line_no, json j) -> Status {
+                                                auto p = ParseAndValidate(j, year, today);
+                                                if (!p.ok()) {
+                                                  ++invalid;
+                                                  on_reject({line_no, p.status().field(), p.status().message()});
+                                                } else {
+                                                  loader->Add(std::move(*p));
+                                                }
+                                                return Status::Ok();
+                                              },
+                                              on_reject));
+  invalid += unreadable;
   TL_ASSIGN_OR_RETURN(auto report, loader->Finish());
   report.read += invalid;
   report.rejected += invalid;
+  return report;
+}
+
+Result<LoadReport> PopulationRegistry::ImportOrganisations(std::istream& in, InputFormat format,
+                                                           const std::string& actor,
+                                                           const std::function<void(const Rejection&)>& on_reject,
+                                                           const std::function<void(int64_t)>& progress) {
+  constexpr size_t kOrganisationBatch = 1000;
+  auto start = std::chrono::steady_clock::now();
+  int year = CurrentYear(clock_);
+  LoadReport report;
+  std::map<std::string, int64_t> first_line;  // tax code -> the line it first appeared on
+  std::vector<Organisation> batch;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    int64_t inserted = 0, updated = 0, unchanged = 0;
+    TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+      inserted = updated = unchanged = 0;  // a retried transaction counts afresh
+      for (const auto& o : batch) {
+        TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT name, representative_id, representative_name, address, unit_code, "
+                                             "status FROM organisations WHERE tax_code = ?",
+                                             {o.tax_code}));
+        if (!rs.empty()) {
+          const auto& r = rs.rows[0];
+          std::optional<int64_t> rep = r.IsNull(1) ? std::nullopt : std::optional<int64_t>(r.Int(1));
+          if (r.Text(0) == o.name && rep == o.representative_id && r.Text(2) == o.representative_name &&
+              r.Text(3) == o.address && r.OptText(4) == o.unit_code && r.Text(5) == o.status) {
+            ++unchanged;
+            continue;
+          }
+        }
+        ++(rs.empty() ? inserted : updated);
+        TL_RETURN_IF_ERROR(SaveOrganisation(s, o));
+      }
+      audit::Entry e{actor, "population.organisations.load", "organisations", "", "",
+                     json{{"rows", batch.size()}, {"inserted", inserted}, {"updated", updated}, {"unchanged", unchanged}}
+                         .dump()};
+      return audit_->Append(s, e);
+    }));
+    report.loaded += inserted + updated;
+    report.unchanged += unchanged;
+    batch.clear();
+    if (progress) progress(report.read);
+    return Status::Ok();
+  };
+  TL_ASSIGN_OR_RETURN(int64_t unreadable,
+                      ForEachRow(
+                          in, format, kOrganisationFields,
+                          [&](int64_t line_no, json j) -> Status {
+                            ++report.read;
+                            auto o = ParseAndValidateOrganisation(j, year);
+                            if (!o.ok()) {
+                              ++report.rejected;
+                              on_reject({line_no, o.status().field(), o.status().message()});
+                              return Status::Ok();
+                            }
+                            auto [it, fresh] = first_line.emplace(o->tax_code, line_no);
+                            if (!fresh) {
+                              ++report.rejected;
+                              on_reject({line_no, "tax_code",
+                                         "appears more than once in this file (first on line " +
+                                             std::to_string(it->second) + ")"});
+                              return Status::Ok();
+                            }
+                            batch.push_back(std::move(*o));
+                            return batch.size() >= kOrganisationBatch ? flush() : Status::Ok();
+                          },
+                          on_reject));
+  TL_RETURN_IF_ERROR(flush());
+  report.read += unreadable;
+  report.rejected += unreadable;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 
@@ -786,17 +935,7 @@ exchange::DataService PopulationRegistry::OrganisationService() {
 }
 
 Status PopulationRegistry::SaveOrganisation(storage::Session& s, const Organisation& o) const {
-  TL_RETURN_IF_ERROR(ValidateTaxCode(o.tax_code, "tax_code"));
-  if (o.name.empty() || text::CodePointCount(o.name) > 300 || !text::IsValidUtf8(o.name)) {
-    return InvalidArgument("1-300 characters", "name");
-  }
-  if (o.representative_id) {
-    TL_ASSIGN_OR_RETURN(auto id, ParsePersonalId(FormatPersonalId(*o.representative_id), 2199, "representative_id"));
-    (void)id;
-  }
-  if (o.status != "active" && o.status != "suspended" && o.status != "dissolved") {
-    return InvalidArgument("must be active, suspended or dissolved", "status");
-  }
+  TL_RETURN_IF_ERROR(Validate(o, CurrentYear(clock_)));
   TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO organisations (tax_code, name, representative_id, representative_name, "
                                      "address, unit_code, status, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) "
                                      "ON CONFLICT (tax_code) DO UPDATE SET name = excluded.name, "
@@ -968,17 +1107,22 @@ std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::Ac
                  return http::Response::Json(200, j.dump());
                },
                {"Your own record in the population registry", "registry", {}, "", kPersonSchema}});
-  r.push_back({Method::kGet, "/api/v1/me/data-access-log", Access::Roles({"citizen"}),
+  r.push_back({Method::kGet, "/api/v1/me/data-access-log", Access::Roles({"citizen", "organisation"}),
                [access_log](http::Request& req) -> Result<http::Response> {
-                 auto id = req.principal->PersonalIdNumber();
-                 if (!id) return NotFound("this account has no personal identification number");
+                 // A citizen sees the reads of its personal id, an organisation account those of its tax code.
+                 auto subject = exchange::SubjectOf(*req.principal);
+                 if (!subject) {
+                   return NotFound(req.principal->role == "organisation"
+                                       ? "this account has no tax code"
+                                       : "this account has no personal identification number");
+                 }
                  int64_t before = 0;
                  if (auto b = req.Query("before")) {
                    char* end = nullptr;
                    before = std::strtoll(b->c_str(), &end, 10);
                    if (b->empty() || *end != '\0' || before < 0) return InvalidArgument("must be a number", "before");
                  }
-                 TL_ASSIGN_OR_RETURN(auto items, access_log->ForPerson(*id, before, 100));
+                 TL_ASSIGN_OR_RETURN(auto items, access_log->ForSubject(*subject, before, 100));
                  json out = json::array();
                  for (const auto& e : items) {
                    out.push_back(json{{"seq", e.seq},
@@ -986,6 +1130,7 @@ std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::Ac
                                       {"agency", e.consumer_agency},
                                       {"official", e.official},
                                       {"service", e.service},
+                                      {"subject", e.tax_code.empty() ? "person" : "organisation"},
                                       {"fields", e.fields},
                                       {"purpose", e.purpose},
                                       {"legal_basis", e.legal_basis},
@@ -995,11 +1140,17 @@ std::vector<http::Route> Routes(PopulationRegistry* registry, const exchange::Ac
                  if (items.size() == 100) body["next_before"] = items.back().seq;
                  return http::Response::Json(200, body.dump());
                },
-               {"Who read your data: every read of your registry record by an agency, newest first",
+               {"Who read your data: every read by an agency of your registry record (citizens) or of your "
+                "organisation's record under its tax code (organisation accounts), newest first",
                 "registry",
                 {{"before", "query", "seq of the last item of the previous page"}},
                 "",
-                R"({"type":"object","properties":{"items":{"type":"array"},"next_before":{"type":"integer"}}})"}});
+                R"({"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{)"
+                R"("seq":{"type":"integer"},"at":{"type":"string","format":"date-time"},"agency":{"type":"string"},)"
+                R"("official":{"type":"string"},"service":{"type":"string"},)"
+                R"("subject":{"type":"string","enum":["person","organisation"]},"fields":{"type":"string"},)"
+                R"("purpose":{"type":"string"},"legal_basis":{"type":"string"},"dossier_code":{"type":"string"}}}},)"
+                R"("next_before":{"type":"integer"}}})"}});
   return r;
 }
 

@@ -1,7 +1,8 @@
 // The population registry (cơ sở dữ liệu dân cư): people and organisations, with the history of
-// every change, bulk loading (import of CSV / NDJSON, or the synthetic generator), and the reads
-// the rest of the platform makes. Organisations are read by officials the same way as people (a
-// grant, a purpose, a logged read), through their own data service.
+// every change, bulk loading (import of CSV / NDJSON, or the synthetic generator; organisations by an
+// idempotent upsert on their tax code), and the reads the rest of the platform makes. Organisations
+// are read by officials the same way as people (a grant, a purpose, a logged read), through their own
+// data service.
 //
 // People are stored under their personal identification number as an integer key. Every read of a
 // person's record by an official goes through LookUp(), which requires a stated purpose and writes
@@ -47,9 +48,10 @@ struct Purpose {
 };
 
 struct LoadReport {
-  int64_t read = 0;
-  int64_t loaded = 0;
+  int64_t read = 0;       // rows read, rejected ones included
+  int64_t loaded = 0;     // rows written (new, or changed records for an upsert)
   int64_t rejected = 0;
+  int64_t unchanged = 0;  // upserts only: valid rows equal to the stored record, left as they were
   double seconds = 0;
 };
 
@@ -84,6 +86,17 @@ class PopulationRegistry {
   Result<LoadReport> Import(std::istream& in, InputFormat format, const std::string& actor,
                             const std::function<void(const Rejection&)>& on_reject,
                             const std::function<void(int64_t)>& progress = {});
+
+  // Reads organisations from CSV (header row with the JSON field names: tax_code, name,
+  // representative_id, representative_name, address, unit_code, status) or NDJSON, validates every row
+  // (see Validate(const Organisation&) in person.h) and upserts the valid ones by tax code, in
+  // transactions of 1,000 rows, each audited (population.organisations.load). A row equal to the
+  // stored record is counted as unchanged and not rewritten, so importing the same file again changes
+  // nothing; a changed one replaces the record and counts a version. A tax code appearing twice in the
+  // file is rejected on its second line. Each rejected row goes to `on_reject`.
+  Result<LoadReport> ImportOrganisations(std::istream& in, InputFormat format, const std::string& actor,
+                                         const std::function<void(const Rejection&)>& on_reject,
+                                         const std::function<void(int64_t)>& progress = {});
 
   // An official's look-up of one person with their household and relations, through the data service
   // "registry.person": only the field groups the official's agency holds a live grant for come back
@@ -161,6 +174,10 @@ class PopulationRegistry {
 // Person <-> JSON (the API's and NDJSON's field names). FromJson names the first bad field.
 nlohmann::json ToJson(const Person& p);
 Result<Person> PersonFromJson(const nlohmann::json& j);
+// Organisation <-> JSON (the look-up's and the import's field names). FromJson names the first bad
+// field; the birth year of representative_id is checked by Validate.
+nlohmann::json ToJson(const Organisation& o);
+Result<Organisation> OrganisationFromJson(const nlohmann::json& j);
 
 // Writes people in transactions of 20,000. Add() buffers; a failed batch stops the load and Finish()
 // returns the error. Into an empty registry the secondary indexes are dropped by the first batch

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -98,6 +99,90 @@ TEST_P(RegistryTest, ImportsCsvWithAHeaderQuotedFieldsAndABom) {
   EXPECT_EQ((*p)->permanent_address.value_or(""), "Số 12, phố Quán Thánh");
   std::istringstream bad("personal_id,shoe_size\n");
   auto r = registry_->Import(bad, InputFormat::kCsv, "test", [](const Rejection&) {});
+  EXPECT_EQ(r.status().field(), "header");
+}
+
+TEST_P(RegistryTest, ImportsOrganisationsReportingEveryRejectedRowAndUpsertsByTaxCode) {
+  auto import = [&](const std::string& text, InputFormat f, std::vector<Rejection>* rejects) {
+    std::istringstream in(text);
+    auto r = registry_->ImportOrganisations(in, f, "test", [&](const Rejection& x) { rejects->push_back(x); });
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : LoadReport{};
+  };
+  auto stored = [&](const std::string& tax_code) {
+    std::optional<std::pair<std::string, int64_t>> out;  // (name + "|" + status, version)
+    EXPECT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                      TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT name, status, version FROM organisations "
+                                                           "WHERE tax_code = ?",
+                                                           {tax_code}));
+                      if (!rs.empty()) out = {rs.rows[0].Text(0) + "|" + rs.rows[0].Text(1), rs.rows[0].Int(2)};
+                      return Status::Ok();
+                    }).ok());
+    return out;
+  };
+  const std::string csv =
+      "\xEF\xBB\xBFtax_code,name,representative_id,representative_name,address,unit_code,status\r\n"
+      "0101234567,Công ty TNHH Thăng Long Số,001087000001,Nguyễn Văn An,\"Số 5, phố Điện Biên Phủ\",00004,\r\n"
+      "0101234567-001,Chi nhánh Cầu Giấy,,,Số 1 phố Trần Thái Tông,,active\r\n"
+      "01012,Công ty sai mã,,,Hà Nội,,\r\n"                                     // line 4: bad tax code
+      "0100000001,,,,Hà Nội,,\r\n"                                              // line 5: no name
+      "0100000002,Công ty B,001287000001,X,Hà Nội,,\r\n"                        // line 6: born in 2087
+      "0100000003,Công ty C,,,Hà Nội,,closed\r\n"                               // line 7: bad status
+      "0100000004,Công ty D,,,\r\n"                                             // line 8: too few columns
+      "0100000005,Công ty E,,,,,\r\n"                                           // line 9: no address
+      "0101234567,Công ty trùng,,,Hà Nội,,\r\n";                                // line 10: twice in the file
+  std::vector<Rejection> rejects;
+  auto report = import(csv, InputFormat::kCsv, &rejects);
+  EXPECT_EQ(report.read, 9);
+  EXPECT_EQ(report.loaded, 2);
+  EXPECT_EQ(report.unchanged, 0);
+  EXPECT_EQ(report.rejected, 7);
+  std::vector<std::pair<int64_t, std::string>> got;
+  for (const auto& r : rejects) got.emplace_back(r.line, r.field);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::pair<int64_t, std::string>>{{4, "tax_code"},
+                                                               {5, "name"},
+                                                               {6, "representative_id"},
+                                                               {7, "status"},
+                                                               {8, "row"},
+                                                               {9, "address"},
+                                                               {10, "tax_code"}}));
+  EXPECT_EQ(stored("0101234567"), (std::pair<std::string, int64_t>{"Công ty TNHH Thăng Long Số|active", 1}));
+  EXPECT_TRUE(stored("0101234567-001").has_value());
+
+  // The same file again changes nothing; a changed row replaces the record and counts a version.
+  rejects.clear();
+  report = import(csv, InputFormat::kCsv, &rejects);
+  EXPECT_EQ(report.loaded, 0);
+  EXPECT_EQ(report.unchanged, 2);
+  EXPECT_EQ(stored("0101234567")->second, 1);
+  rejects.clear();
+  report = import(R"({"tax_code":"0101234567","name":"Công ty TNHH Thăng Long Số","address":"Số 5, phố Điện Biên Phủ","status":"suspended"}
+not json
+{"tax_code":"0109999999","name":"Công ty Mới","address":"Hà Nội","shoe_size":"42"}
+{"tax_code":101234567,"name":"Số","address":"Hà Nội"}
+)",
+                  InputFormat::kNdjson, &rejects);
+  EXPECT_EQ(report.read, 4);
+  EXPECT_EQ(report.loaded, 1);
+  EXPECT_EQ(report.rejected, 3);
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0].line, 2);
+  EXPECT_EQ(rejects[0].field, "row");
+  EXPECT_EQ(rejects[1].field, "shoe_size");
+  EXPECT_EQ(rejects[2].field, "tax_code");
+  EXPECT_EQ(stored("0101234567"), (std::pair<std::string, int64_t>{"Công ty TNHH Thăng Long Số|suspended", 2}));
+  // Every batch is on the audit log.
+  int64_t audited = 0;
+  ASSERT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM audit_log WHERE action = "
+                                                         "'population.organisations.load'"));
+                    audited = rs.rows[0].Int(0);
+                    return Status::Ok();
+                  }).ok());
+  EXPECT_EQ(audited, 3);
+  std::istringstream bad("tax_code,shoe_size\n");
+  auto r = registry_->ImportOrganisations(bad, InputFormat::kCsv, "test", [](const Rejection&) {});
   EXPECT_EQ(r.status().field(), "header");
 }
 

@@ -513,6 +513,56 @@ function WalletReferences({ d }: { d: Dossier }) {
   );
 }
 
+// A result was issued (or already handed back): the signed result document exists when the applicant
+// has a wallet, i.e. a personal id or a tax code; otherwise GET .../result answers 404.
+const RESULT_STATUSES = ['result_issued', 'returned'];
+
+function hasResult(d: Dossier): boolean {
+  const a = d.applicant;
+  return RESULT_STATUSES.includes(d.status) && !!(a.id_number || a.personal_id || a.tax_code);
+}
+
+/** "Tải kết quả (PDF)": the signed PDF of the dossier's result, for its applicant and the officials concerned. */
+function ResultPdfButton({ d }: { d: Dossier }) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const download = async () => {
+    if (busy) return;
+    setError(null);
+    setBusy(true);
+    try {
+      const url = URL.createObjectURL(await fetchFile(`/api/v1/dossiers/${encodeURIComponent(d.code)}/result`));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${d.code}-result.pdf`;
+      a.click();
+      window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        class="btn btn-primary"
+        data-testid="dossier-result-pdf"
+        aria-busy={busy ? true : undefined}
+        onClick={() => void download()}
+      >
+        {t('dossier.resultPdf')}
+      </button>
+      {error !== null && (
+        <span class="form-error" role="alert" data-testid="dossier-result-error">
+          {error instanceof ApiError && error.status === 404 ? t('dossier.resultMissing') : errorMessage(error)}
+        </span>
+      )}
+    </>
+  );
+}
+
 function View({
   d,
   onUpdated,
@@ -626,6 +676,7 @@ function View({
       {d.status === 'returned' && isApplicant(user) && <Rating d={d} onUpdated={(x) => onUpdated(x)} />}
       <Timeline d={d} />
       <p class="actions-row no-print">
+        {hasResult(d) && <ResultPdfButton d={d} />}
         <Link class="btn btn-secondary" href={`/dossiers/${encodeURIComponent(d.code)}/receipt`}>
           {t('dossier.receipt')}
         </Link>

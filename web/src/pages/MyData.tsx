@@ -7,18 +7,27 @@ import { ErrorBox, errorMessage, Loading, useAsync, useTitle } from '../ui';
 import { NeedLogin, NoPermission } from './DossierNew';
 import { PersonCard } from './Registry';
 
-/** Citizens: my registry record, and who read my data (agency, official, purpose, time). */
+/**
+ * Who read my data (agency, official, purpose, time), with a report of a read thought unlawful.
+ * Citizens also see their registry record; organisation accounts see the reads of their
+ * organisation's record (by its tax code).
+ */
 export function MyData() {
-  useTitle(t('mydata.title'));
   const user = useUser();
-  const record = useAsync((signal) => (user?.role === 'citizen' ? api.myRegistry(signal) : Promise.resolve(null)), [user?.username]);
-  const log = useAsync((signal) => (user?.role === 'citizen' ? api.myDataAccess(signal) : Promise.resolve(null)), [user?.username]);
+  const citizen = user?.role === 'citizen';
+  const organisation = user?.role === 'organisation';
+  useTitle(t(organisation ? 'mydata.orgTitle' : 'mydata.title'));
+  const record = useAsync((signal) => (citizen ? api.myRegistry(signal) : Promise.resolve(null)), [user?.username]);
+  const log = useAsync(
+    (signal) => (citizen || organisation ? api.myDataAccess(signal) : Promise.resolve(null)),
+    [user?.username],
+  );
   const [reporting, setReporting] = useState<number | null>(null);
   const [reason, setReason] = useState('');
   const [reported, setReported] = useState<Set<number>>(new Set());
   const [reportError, setReportError] = useState('');
   if (!user) return <NeedLogin />;
-  if (user.role !== 'citizen') return <NoPermission message={t('mydata.citizensOnly')} />;
+  if (!citizen && !organisation) return <NoPermission message={t('mydata.applicantsOnly')} />;
   const sendReport = async (e: Event, seq: number) => {
     e.preventDefault();
     setReportError('');
@@ -34,27 +43,33 @@ export function MyData() {
   const missing = record.error instanceof ApiError && record.error.status === 404;
   return (
     <section>
-      <h1>{t('mydata.title')}</h1>
-      <p class="lead">{t('mydata.lead')}</p>
-      <h2>{t('mydata.record')}</h2>
-      {record.loading && !record.data ? (
-        <Loading />
-      ) : missing ? (
-        <p class="empty">{t('mydata.noRecord')}</p>
-      ) : record.error !== undefined ? (
-        <ErrorBox error={record.error} onRetry={record.reload} />
-      ) : (
-        record.data && <PersonCard p={record.data} />
+      <h1>{t(organisation ? 'mydata.orgTitle' : 'mydata.title')}</h1>
+      <p class="lead">
+        {organisation ? t('mydata.orgLead', { taxCode: user.tax_code ?? '—' }) : t('mydata.lead')}
+      </p>
+      {citizen && (
+        <>
+          <h2>{t('mydata.record')}</h2>
+          {record.loading && !record.data ? (
+            <Loading />
+          ) : missing ? (
+            <p class="empty">{t('mydata.noRecord')}</p>
+          ) : record.error !== undefined ? (
+            <ErrorBox error={record.error} onRetry={record.reload} />
+          ) : (
+            record.data && <PersonCard p={record.data} />
+          )}
+        </>
       )}
-      <h2 id="access-title">{t('mydata.accessLog')}</h2>
-      <p>{t('mydata.accessLead')}</p>
+      <h2 id="access-title">{t(organisation ? 'mydata.orgAccessLog' : 'mydata.accessLog')}</h2>
+      <p>{t(organisation ? 'mydata.orgAccessLead' : 'mydata.accessLead')}</p>
       {log.loading && !log.data ? (
         <Loading />
       ) : log.error !== undefined ? (
         <ErrorBox error={log.error} onRetry={log.reload} />
       ) : (log.data?.items.length ?? 0) === 0 ? (
         <p class="empty" data-testid="access-empty">
-          {t('mydata.noAccess')}
+          {t(organisation ? 'mydata.orgNoAccess' : 'mydata.noAccess')}
         </p>
       ) : (
         <div class="table-wrap">
