@@ -275,6 +275,11 @@ TEST_P(RegistryApiTest, AnOrganisationSeesWhoReadItsDataAndReportsAReadButSeesNo
                         R"({"username":"hotay","password":"Mật khẩu dài 2025","full_name":"Công ty Cổ phần Hồ Tây","role":"organisation","tax_code":"0109876543"})");
   ASSERT_EQ(reg.status, 201) << reg.body;
   std::string other = app_->Login("hotay", "Mật khẩu dài 2025");
+  // A second account cannot claim a tax code an organisation account holds: it would see its log.
+  auto claim = app_->Post("/api/v1/auth/register",
+                          R"({"username":"mao","password":"Mật khẩu dài 2025","full_name":"Giả mạo","role":"organisation","tax_code":"0109876543"})");
+  EXPECT_EQ(claim.status, 409) << claim.body;
+  EXPECT_EQ(Json(claim)["field"], "tax_code");
   json grant = {{"consumer_agency", "UBND00004"}, {"service", "registry.organisation"}, {"fields", {"basic"}},
                 {"legal_basis", "Luật Doanh nghiệp 2020"}, {"purpose", "Giải quyết thủ tục hành chính"},
                 {"expires_on", "2027-12-31"}};

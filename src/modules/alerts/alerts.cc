@@ -547,14 +547,18 @@ Result<bool> AlertService::Raise(storage::Session& s, const CompiledRule& c, con
 }
 
 Status AlertService::Clear(storage::Session& s, const std::string& rule_id, const std::string& tenant,
-                           const std::string& entity_id, const std::string& note) {
+                           const std::string& entity_id, const std::function<std::string()>& note) {
+  // The common case, checked cheaply: no open alert, or one whose clearing is already recorded.
+  const std::string key = OpenKey(rule_id, tenant, entity_id);
+  TL_ASSIGN_OR_RETURN(auto open, s.Query("SELECT 1 FROM alerts WHERE open_key = ? AND condition_cleared = 0", {key}));
+  if (open.empty()) return Status::Ok();
   int64_t now = clock_->NowMillis();
-  return Mutate(s, "open_key = ?", {OpenKey(rule_id, tenant, entity_id)}, std::nullopt,
+  return Mutate(s, "open_key = ?", {key}, std::nullopt,
                 [&](Alert& a) -> Result<bool> {
                   if (a.condition_cleared) return false;
                   a.condition_cleared = true;
                   a.history.push_back(
-                      {{"action", "condition_cleared"}, {"by", "system"}, {"at", FormatRfc3339(now)}, {"note", note}});
+                      {{"action", "condition_cleared"}, {"by", "system"}, {"at", FormatRfc3339(now)}, {"note", note()}});
                   return true;
                 })
       .status();
@@ -594,7 +598,7 @@ Status AlertService::Evaluate(storage::Session& s, const CompiledRule& c, const 
   if (r.kind == RuleKind::kMissingData) {
     if (r.attribute != "*" && !changed(c.attribute_iri)) return Status::Ok();
     TL_RETURN_IF_ERROR(write_seen());
-    return Clear(s, r.id, change.tenant, change.entity_id, "dữ liệu đã được nhận lại");
+    return Clear(s, r.id, change.tenant, change.entity_id, [] { return std::string("dữ liệu đã được nhận lại"); });
   }
   if (!changed(c.attribute_iri) && !changed(c.value_attribute_iri)) return Status::Ok();
   const json* instance = Instance(change.entity, c.attribute_iri);
@@ -607,7 +611,7 @@ Status AlertService::Evaluate(storage::Session& s, const CompiledRule& c, const 
   std::optional<double> threshold = r.value;
   if (r.value_attribute) threshold = NumberOf(Instance(change.entity, c.value_attribute_iri));
   if (!threshold) return Status::Ok();  // a gauge without its alert level: nothing to compare with
-  const std::string cleared_note = r.attribute + " = " + Num(*value) + ", đo lúc " + FormatRfc3339(t);
+  auto cleared_note = [&] { return r.attribute + " = " + Num(*value) + ", đo lúc " + FormatRfc3339(t); };
 
   if (r.kind == RuleKind::kThreshold) {
     if (Compare(*value, r.op, *threshold)) {
@@ -649,9 +653,10 @@ Status AlertService::Evaluate(storage::Session& s, const CompiledRule& c, const 
   if (Compare(rate, r.op, *threshold)) {
     return Raise(s, c, change.tenant, change.entity_id, rate, threshold, location(), t).status();
   }
-  return Clear(s, r.id, change.tenant, change.entity_id,
-               "tốc độ thay đổi " + Num(rate) + " mỗi " + std::to_string(r.duration_minutes) + " phút, đo lúc " +
-                   FormatRfc3339(t));
+  return Clear(s, r.id, change.tenant, change.entity_id, [&] {
+    return "tốc độ thay đổi " + Num(rate) + " mỗi " + std::to_string(r.duration_minutes) + " phút, đo lúc " +
+           FormatRfc3339(t);
+  });
 }
 
 Status AlertService::OnEntityChanged(storage::Session& session, const ngsild::EntityChange& change) {
@@ -749,13 +754,17 @@ Result<int> AlertService::Mirror(const std::string& owner) {
   // A read first: with nothing to mirror, no write transaction (the SQLite writer is shared).
   bool pending = false;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    // The last change first: on PostgreSQL each statement reads its own snapshot, so the pending
+    // check after it sees at least that change.
+    std::optional<int64_t> visible;
+    TL_ASSIGN_OR_RETURN(auto top, s.Query("SELECT MAX(change_seq) FROM alerts"));
+    if (!top.empty() && !top.rows[0].IsNull(0)) visible = top.rows[0].Int(0);
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM alerts WHERE change_seq > (SELECT mirrored_seq FROM "
                                          "alert_mirror WHERE id = 1) LIMIT 1"));
     pending = !rs.empty();
-    TL_ASSIGN_OR_RETURN(auto top, s.Query("SELECT MAX(change_seq) FROM alerts"));
-    if (!top.empty() && !top.rows[0].IsNull(0)) {
-      int64_t visible = top.rows[0].Int(0), seen = visible_seq_.load();
-      while (seen < visible && !visible_seq_.compare_exchange_weak(seen, visible)) {
+    if (visible) {
+      int64_t seen = visible_seq_.load();
+      while (seen < *visible && !visible_seq_.compare_exchange_weak(seen, *visible)) {
       }
     }
     return Status::Ok();

@@ -157,8 +157,10 @@ class AlertService final : public ngsild::ChangeListener {
   Result<bool> Raise(storage::Session& s, const CompiledRule& rule, const std::string& tenant,
                      const std::string& entity_id, double value, std::optional<double> threshold,
                      const std::optional<std::string>& location, int64_t observed_at);
+  // Records on the open alert of (rule, tenant, entity), if any, that its condition cleared; `note`
+  // is only called when there is one to record it on.
   Status Clear(storage::Session& s, const std::string& rule_id, const std::string& tenant, const std::string& entity_id,
-               const std::string& note);
+               const std::function<std::string()>& note);
   // Reads, changes and writes back one alert, conditional on its version (retried when another
   // transaction changed it meanwhile, unless `expected_version` pins it). `change` returns false to
   // leave the alert unchanged.

@@ -77,7 +77,11 @@ Actor Actor::FromRequest(const http::Request& req) {
 }
 
 std::vector<storage::Migration> IdentityService::Migrations() {
-  return {{310, "API keys for other agencies' systems",
+  return {{320, "one organisation account per tax code",
+           // An organisation account sees who read its organisation's data: one account per tax code,
+           // first come (as one citizen account per personal id), enforced here against races too.
+           "CREATE UNIQUE INDEX users_organisation_tax_code ON users (tax_code) WHERE role = 'organisation';"},
+          {310, "API keys for other agencies' systems",
            "CREATE TABLE api_keys (id {{ID}}, key_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
            "agency_code TEXT NOT NULL REFERENCES agencies(code), scopes TEXT NOT NULL, created_by TEXT NOT NULL, "
            "created_at BIGINT NOT NULL, revoked_at BIGINT);"},
@@ -156,6 +160,11 @@ Result<User> IdentityService::CreateUser(const Actor& actor, const NewUser& spec
     if (spec.personal_id) {
       TL_ASSIGN_OR_RETURN(auto pid, s.Query("SELECT 1 FROM users WHERE personal_id = ?", {*spec.personal_id}));
       if (!pid.empty()) return AlreadyExists("an account with this personal identification number exists", "personal_id");
+    }
+    if (spec.role == "organisation" && spec.tax_code) {
+      TL_ASSIGN_OR_RETURN(auto org, s.Query("SELECT 1 FROM users WHERE role = 'organisation' AND tax_code = ?",
+                                            {*spec.tax_code}));
+      if (!org.empty()) return AlreadyExists("an organisation account with this tax code exists", "tax_code");
     }
     std::string now = FormatRfc3339(clock_->NowMillis());
     TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("INSERT INTO users (username, password_hash, role, full_name, "

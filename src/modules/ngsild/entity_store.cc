@@ -242,18 +242,73 @@ namespace {
 
 // Columns (created_at, version, types[, doc]) of a row from `first` on.
 template <typename Existing>
-Status DecodeExisting(const storage::Row& r, size_t first, bool with_doc, Existing* e) {
+// `cached` (may be null) returns the parsed document of exactly this text, if it holds it.
+Status DecodeExisting(const storage::Row& r, size_t first, bool with_doc, Existing* e,
+                      const std::function<std::optional<json>(const std::string&)>& cached = nullptr) {
   e->found = true;
   e->created_at_ms = r.Int(first);
   e->version = r.Int(first + 1);
   e->types = r.Text(first + 2);
   if (with_doc) {
-    TL_ASSIGN_OR_RETURN(e->doc, ParseDoc(r.Text(first + 3)));
+    e->text = r.Text(first + 3);
+    if (cached) e->doc = cached(e->text);
+    if (!e->doc) {
+      TL_ASSIGN_OR_RETURN(e->doc, ParseDoc(e->text));
+    }
   }
   return Status::Ok();
 }
 
 }  // namespace
+
+class EntityStore::DocCache {
+ public:
+  static std::string Key(const std::string& tenant, const std::string& id) { return tenant + '\x1f' + id; }
+
+  // The document parsed from `text`, moved out of the cache; nullopt when it holds another text or none.
+  std::optional<json> Take(const std::string& key, const std::string& text) {
+    std::lock_guard lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end() || it->second.text != text) return std::nullopt;
+    json doc = std::move(it->second.doc);
+    Forget(it);
+    return doc;
+  }
+
+  void Put(std::string key, std::string text, json doc) {
+    const size_t cost = Cost(key, text);
+    if (cost > kBudgetBytes / 16) return;  // a huge entity is not worth the room
+    std::lock_guard lock(mu_);
+    if (auto it = map_.find(key); it != map_.end()) Forget(it);
+    // Over budget: drop entries (in no particular order) until a tenth of the room is free again.
+    if (bytes_ + cost > kBudgetBytes) {
+      for (auto it = map_.begin(); it != map_.end() && bytes_ + cost > kBudgetBytes * 9 / 10;) Forget(it++);
+    }
+    bytes_ += cost;
+    map_.emplace(std::move(key), Entry{std::move(text), std::move(doc)});
+  }
+
+ private:
+  struct Entry {
+    std::string text;
+    json doc;
+  };
+  // A parsed document takes several times its text in memory: estimated at 6x.
+  static size_t Cost(const std::string& key, const std::string& text) { return key.size() + 7 * text.size() + 64; }
+  void Forget(std::unordered_map<std::string, Entry>::iterator it) {
+    bytes_ -= Cost(it->first, it->second.text);
+    map_.erase(it);
+  }
+  static constexpr size_t kBudgetBytes = size_t{96} << 20;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> map_;
+  size_t bytes_ = 0;
+};
+
+EntityStore::EntityStore(storage::Database* db, const Clock* clock)
+    : db_(db), clock_(clock), doc_cache_(std::make_unique<DocCache>()) {}
+
+EntityStore::~EntityStore() = default;
 
 Result<EntityStore::Existing> EntityStore::Load(storage::Session& s, const std::string& tenant, const std::string& id,
                                                 bool with_doc) const {
@@ -280,10 +335,19 @@ Result<std::unordered_map<std::string, EntityStore::Existing>> EntityStore::Load
                                params));
   for (const auto& r : rs.rows) {
     Existing e;
-    TL_RETURN_IF_ERROR(DecodeExisting(r, 1, with_doc, &e));
-    existing.emplace(r.Text(0), std::move(e));
+    std::string id = r.Text(0);
+    TL_RETURN_IF_ERROR(DecodeExisting(r, 1, with_doc, &e, [&](const std::string& text) {
+      return doc_cache_->Take(DocCache::Key(tenant, id), text);
+    }));
+    existing.emplace(std::move(id), std::move(e));
   }
   return existing;
+}
+
+void EntityStore::KeepDocs(const std::string& tenant, std::unordered_map<std::string, Existing>& existing) const {
+  for (auto& [id, e] : existing) {
+    if (e.doc && !e.text.empty()) doc_cache_->Put(DocCache::Key(tenant, id), std::move(e.text), std::move(*e.doc));
+  }
 }
 
 Status EntityStore::Insert(storage::Session& s, const std::string& tenant, json& doc, int64_t now) {
@@ -307,11 +371,12 @@ Status EntityStore::Insert(storage::Session& s, const std::string& tenant, json&
   return Status::Ok();
 }
 
-Status EntityStore::Rewrite(storage::Session& s, const std::string& tenant, const std::string& id,
-                            const Existing& before, const json& doc, int64_t now) {
+Result<std::string> EntityStore::Rewrite(storage::Session& s, const std::string& tenant, const std::string& id,
+                                         const Existing& before, const json& doc, int64_t now) {
   std::vector<std::string> types = TypesOf(doc);
   if (types.empty()) return BadRequestData("an entity needs a type", "type");
   std::string joined = JoinTypes(types);
+  std::string text = Dump(doc);
   int64_t n = 0;
   std::optional<std::optional<BoundingBox>> was = before.bounds;
   if (!was && before.doc) was = LocationBounds(*before.doc);
@@ -319,13 +384,13 @@ Status EntityStore::Rewrite(storage::Session& s, const std::string& tenant, cons
     // The location did not move (a sensor's measurements): the geo columns and their index stay.
     TL_ASSIGN_OR_RETURN(n, s.ExecV("UPDATE ngsild_entities SET type = ?, types = ?, doc = ?, modified_at = ?, "
                                    "version = version + 1 WHERE tenant = ? AND id = ?",
-                                   {types[0], joined, Dump(doc), now, tenant, id}));
+                                   {types[0], joined, text, now, tenant, id}));
   } else {
     GeoColumns g = GeoOf(doc);
     TL_ASSIGN_OR_RETURN(n, s.ExecV("UPDATE ngsild_entities SET type = ?, types = ?, doc = ?, modified_at = ?, "
                                    "version = version + 1, lon_key = ?, min_lon = ?, min_lat = ?, max_lon = ?, "
                                    "max_lat = ? WHERE tenant = ? AND id = ?",
-                                   {types[0], joined, Dump(doc), now, g.lon_key, g.min_lon, g.min_lat, g.max_lon,
+                                   {types[0], joined, text, now, g.lon_key, g.min_lon, g.min_lat, g.max_lon,
                                     g.max_lat, tenant, id}));
   }
   if (n != 1) return Internal("the entity vanished during its update");
@@ -338,7 +403,7 @@ Status EntityStore::Rewrite(storage::Session& s, const std::string& tenant, cons
               .status());
     }
   }
-  return Status::Ok();
+  return text;
 }
 
 Status EntityStore::Notify(storage::Session& s, const std::string& tenant, const std::string& id, const json& doc,
@@ -426,7 +491,7 @@ Status EntityStore::Replace(const std::string& tenant, const std::string& id, js
       TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
       return ResourceNotFound("no entity " + id);
     }
-    TL_RETURN_IF_ERROR(Rewrite(s, tenant, id, before, doc, now));
+    TL_RETURN_IF_ERROR(Rewrite(s, tenant, id, before, doc, now).status());
     return Notify(s, tenant, id, doc, ChangeKind::kReplaced, Union(AttributeNames(doc), AttributeNames(*before.doc)),
                   now);
   });
@@ -464,7 +529,7 @@ Result<UpdateOutcome> EntityStore::Mutate(
     json doc = std::move(*before.doc);
     TL_ASSIGN_OR_RETURN(outcome, mutate(doc, now_text));
     if (outcome.updated.empty()) return Status::Ok();
-    TL_RETURN_IF_ERROR(Rewrite(s, tenant, id, before, doc, now));
+    TL_RETURN_IF_ERROR(Rewrite(s, tenant, id, before, doc, now).status());
     return Notify(s, tenant, id, doc, ChangeKind::kUpdated, outcome.updated, now);
   }));
   return outcome;
@@ -606,13 +671,17 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
         changed = std::move(o.updated);
         kind = ChangeKind::kUpdated;
       }
-      TL_RETURN_IF_ERROR(Rewrite(s, tenant, item.id, before, doc, now));
+      TL_ASSIGN_OR_RETURN(std::string text, Rewrite(s, tenant, item.id, before, doc, now));
       TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, doc, kind, changed, now));
       result.success.push_back(item.id);
       before.types = JoinTypes(TypesOf(doc));
-      if (need_doc) before.doc = std::move(doc);
+      if (need_doc) {
+        before.doc = std::move(doc);
+        before.text = std::move(text);
+      }
       before.bounds.reset();
     }
+    KeepDocs(tenant, existing);
     return Status::Ok();
   }));
   return result;
@@ -643,7 +712,7 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
       json doc = std::move(*before.doc);
       UpdateOutcome o = AppendAttributes(doc, item.doc, no_overwrite, now_text);
       if (!o.updated.empty()) {
-        TL_RETURN_IF_ERROR(Rewrite(s, tenant, item.id, before, doc, now));
+        TL_ASSIGN_OR_RETURN(before.text, Rewrite(s, tenant, item.id, before, doc, now));
         TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, doc, ChangeKind::kUpdated, o.updated, now));
         before.types = JoinTypes(TypesOf(doc));
       }
@@ -651,6 +720,7 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
       before.bounds.reset();
       result.success.push_back(item.id);
     }
+    KeepDocs(tenant, existing);
     return Status::Ok();
   }));
   return result;

@@ -172,7 +172,8 @@ enum class UpsertMode { kReplace, kUpdate };
 
 class EntityStore {
  public:
-  EntityStore(storage::Database* db, const Clock* clock) : db_(db), clock_(clock) {}
+  EntityStore(storage::Database* db, const Clock* clock);
+  ~EntityStore();
   static std::vector<storage::Migration> Migrations();
 
   void AddListener(ChangeListener* listener) { listeners_.push_back(listener); }
@@ -218,7 +219,14 @@ class EntityStore {
     // The stored location's bounds, taken before `doc` is moved out to be changed (Rewrite then
     // leaves the geo columns alone when they did not move); unset: Rewrite reads them from `doc`.
     std::optional<std::optional<BoundingBox>> bounds;
+    // The stored text `doc` was read from or last written as (empty: unknown), for the doc cache.
+    std::string text;
   };
+  // Parsed documents of entities this process wrote, each with the exact text it was parsed from or
+  // written as: a load that reads the same text takes the parsed document instead of parsing it
+  // again. Comparing the whole text makes it right whatever happened meanwhile (another process's
+  // write, a rolled-back transaction): a different text is simply a miss. Bounded; thread-safe.
+  class DocCache;
   Status EnsureTenant(storage::Session& s, const std::string& tenant);
   Status CheckTenant(storage::Session& s, const std::string& tenant) const;
   Result<Existing> Load(storage::Session& s, const std::string& tenant, const std::string& id, bool with_doc) const;
@@ -226,8 +234,11 @@ class EntityStore {
   Result<std::unordered_map<std::string, Existing>> LoadMany(storage::Session& s, const std::string& tenant,
                                                              const std::vector<std::string>& ids, bool with_doc) const;
   Status Insert(storage::Session& s, const std::string& tenant, nlohmann::json& doc, int64_t now);
-  Status Rewrite(storage::Session& s, const std::string& tenant, const std::string& id, const Existing& before,
-                 const nlohmann::json& doc, int64_t now);
+  // Writes `doc` over the stored entity; returns the text written.
+  Result<std::string> Rewrite(storage::Session& s, const std::string& tenant, const std::string& id,
+                              const Existing& before, const nlohmann::json& doc, int64_t now);
+  // Gives the documents of a batch's entities back to the doc cache (those with their text known).
+  void KeepDocs(const std::string& tenant, std::unordered_map<std::string, Existing>& existing) const;
   Status Notify(storage::Session& s, const std::string& tenant, const std::string& id, const nlohmann::json& doc,
                 ChangeKind kind, const std::vector<std::string>& changed, int64_t now);
   // Applies `mutate` to the stored document of one entity in one transaction.
@@ -239,6 +250,7 @@ class EntityStore {
   std::vector<ChangeListener*> listeners_;
   mutable std::mutex tenants_mu_;
   mutable std::unordered_set<std::string> known_tenants_;  // tenants are never deleted
+  std::unique_ptr<DocCache> doc_cache_;
 };
 
 }  // namespace tl::ngsild
