@@ -78,15 +78,32 @@ struct Ingester::Impl {
   IngestCounters counters;
   LogLimiter limiter;
 
-  std::mutex mu;
-  std::condition_variable arrived;  // the worker waits for messages
-  std::condition_variable space;    // the network thread waits for room in the queue
-  std::deque<Message> queue;
-  bool stop_worker = false;
-  bool stopping = false;
+  // One lane per worker: its own queue and thread. A device's measurements (one topic) always go to
+  // the same lane, so they are applied in the order they arrived; lanes write in parallel (several
+  // transactions at once on PostgreSQL).
+  struct Lane {
+    std::mutex mu;
+    std::condition_variable arrived;  // the worker waits for messages
+    std::condition_variable space;    // the network thread waits for room in the queue
+    std::deque<Message> queue;
+    std::thread worker;
+  };
+  std::vector<std::unique_ptr<Lane>> lanes;
+  std::atomic<bool> stop_worker{false};
+  std::atomic<bool> stopping{false};
   bool running = false;
-  std::thread worker;
   MosquittoHandle mosq;
+
+  // Sets a flag the workers or the network thread wait on, and wakes them (under each lane's lock, so
+  // no waiter misses it).
+  void Raise(std::atomic<bool>& flag) {
+    flag = true;
+    for (auto& lane : lanes) {
+      { std::lock_guard lock(lane->mu); }
+      lane->arrived.notify_all();
+      lane->space.notify_all();
+    }
+  }
 
   void LogRefused(const std::string& topic, const std::string& reason, const std::string& detail) {
     if (!limiter.Allow()) return;
@@ -132,12 +149,7 @@ struct Ingester::Impl {
   static void OnDisconnect(mosquitto*, void* obj, int rc) {
     auto* self = static_cast<Impl*>(obj);
     self->counters.connected = false;
-    bool stopping;
-    {
-      std::lock_guard lock(self->mu);
-      stopping = self->stopping;
-    }
-    if (!stopping) {
+    if (!self->stopping.load()) {
       spdlog::warn(R"("msg":"mqtt: disconnected from the broker; reconnecting","error":"{}")", mosquitto_strerror(rc));
     }
   }
@@ -150,32 +162,35 @@ struct Ingester::Impl {
     if (msg->payload && msg->payloadlen > 0) {
       m.payload.assign(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
     }
-    std::unique_lock lock(self->mu);
+    Lane& lane = *self->lanes[std::hash<std::string>{}(m.topic) % self->lanes.size()];
+    std::unique_lock lock(lane.mu);
     // Backpressure: while the store is behind, the broker keeps the messages (and the session's queue).
-    self->space.wait(lock, [&] { return self->queue.size() < self->options.max_queue || self->stopping; });
-    self->queue.push_back(std::move(m));
+    const size_t room = std::max<size_t>(1, self->options.max_queue / self->lanes.size());
+    lane.space.wait(lock, [&] { return lane.queue.size() < room || self->stopping.load(); });
+    lane.queue.push_back(std::move(m));
     // Wake the worker only when it waits for a first message or for a full batch: a wake-up per
     // message would cost a context switch each.
-    if (self->queue.size() == 1 || self->queue.size() == self->options.max_batch) self->arrived.notify_one();
+    if (lane.queue.size() == 1 || lane.queue.size() == self->options.max_batch) lane.arrived.notify_one();
   }
 
   // --- worker thread ---------------------------------------------------------------------------------
-  void Run() {
+  void Run(Lane& lane) {
     std::vector<Message> batch;
     while (true) {
       {
-        std::unique_lock lock(mu);
-        arrived.wait(lock, [&] { return !queue.empty() || stop_worker; });
-        if (queue.empty() && stop_worker) return;
-        if (queue.size() < options.max_batch && !stop_worker) {
-          arrived.wait_for(lock, options.linger, [&] { return queue.size() >= options.max_batch || stop_worker; });
+        std::unique_lock lock(lane.mu);
+        lane.arrived.wait(lock, [&] { return !lane.queue.empty() || stop_worker.load(); });
+        if (lane.queue.empty() && stop_worker.load()) return;
+        if (lane.queue.size() < options.max_batch && !stop_worker.load()) {
+          lane.arrived.wait_for(lock, options.linger,
+                                [&] { return lane.queue.size() >= options.max_batch || stop_worker.load(); });
         }
         batch.clear();
-        while (!queue.empty() && batch.size() < options.max_batch) {
-          batch.push_back(std::move(queue.front()));
-          queue.pop_front();
+        while (!lane.queue.empty() && batch.size() < options.max_batch) {
+          batch.push_back(std::move(lane.queue.front()));
+          lane.queue.pop_front();
         }
-        space.notify_all();
+        lane.space.notify_all();
       }
       try {
         Process(batch);
@@ -323,10 +338,7 @@ struct Ingester::Impl {
       }
       last = r.status();
       if (last.code() != StatusCode::kUnavailable) break;
-      {
-        std::unique_lock lock(mu);
-        if (stop_worker && attempt > 0) break;
-      }
+      if (stop_worker.load() && attempt > 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100) * (1 << (2 * attempt)));
     }
     if (limiter.Allow()) {
@@ -394,12 +406,14 @@ Status Ingester::Start() {
   mosquitto_disconnect_callback_set(m, &Impl::OnDisconnect);
   mosquitto_subscribe_callback_set(m, &Impl::OnSubscribe);
   mosquitto_message_callback_set(m, &Impl::OnMessage);
-  {
-    std::lock_guard lock(im.mu);
-    im.stop_worker = false;
-    im.stopping = false;
+  im.stop_worker = false;
+  im.stopping = false;
+  im.lanes.clear();
+  for (int i = 0; i < std::max(1, im.options.workers); ++i) {
+    im.lanes.push_back(std::make_unique<Impl::Lane>());
+    Impl::Lane* lane = im.lanes.back().get();
+    lane->worker = std::thread([&im, lane] { im.Run(*lane); });
   }
-  im.worker = std::thread([&im] { im.Run(); });
   int rc = mosquitto_connect_async(m, u.host.c_str(), u.port, 30);
   if (rc != MOSQ_ERR_SUCCESS) {
     // The network thread retries (reconnect delay) until the broker is there.
@@ -408,12 +422,9 @@ Status Ingester::Start() {
   }
   rc = mosquitto_loop_start(m);
   if (rc != MOSQ_ERR_SUCCESS) {
-    {
-      std::lock_guard lock(im.mu);
-      im.stop_worker = true;
-    }
-    im.arrived.notify_all();
-    im.worker.join();
+    im.Raise(im.stop_worker);
+    for (auto& lane : im.lanes) lane->worker.join();
+    im.lanes.clear();
     im.mosq.reset();
     return Internal(std::string("libmosquitto: ") + mosquitto_strerror(rc));
   }
@@ -424,20 +435,14 @@ Status Ingester::Start() {
 void Ingester::Stop() {
   Impl& im = *impl_;
   if (!im.running) return;
-  {
-    std::lock_guard lock(im.mu);
-    im.stopping = true;  // a network thread waiting for room in the queue goes on
-  }
-  im.space.notify_all();
+  im.Raise(im.stopping);  // a network thread waiting for room in a queue goes on
   // No more messages: the broker keeps the session's later ones for the next start.
   mosquitto_disconnect(im.mosq.get());
   mosquitto_loop_stop(im.mosq.get(), false);
-  {
-    std::lock_guard lock(im.mu);
-    im.stop_worker = true;
-  }
-  im.arrived.notify_all();
-  im.worker.join();  // after applying everything already received (the broker had its PUBACKs)
+  im.Raise(im.stop_worker);
+  // Each worker stops after applying everything already received (the broker had its PUBACKs).
+  for (auto& lane : im.lanes) lane->worker.join();
+  im.lanes.clear();
   im.mosq.reset();
   im.counters.connected = false;
   im.running = false;

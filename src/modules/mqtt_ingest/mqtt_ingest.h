@@ -20,7 +20,8 @@
 // - Subscribes to $share/<group>/<prefix>ngsi-ld/v1/entities, .../ngsi-ld/v1/+/entities and
 //   .../devices/+/measurements: several processes over one database each take a share.
 // - Messages arriving together (up to max_batch, or whatever came within `linger`) are parsed and
-//   applied as one EntityStore::BatchUpsert (update mode) per tenant, so the store's listeners
+//   applied as one EntityStore::BatchUpsert (update mode) per tenant, by one of `workers` threads
+//   (chosen by topic, so one device's messages stay in order), so the store's listeners
 //   (subscriptions, history, alerts) run inside that write. Devices are read from the registry once
 //   per batch. A batch the store refuses is retried with backoff while storage is unavailable, then
 //   applied message by message, so one bad message never holds the others back.
@@ -86,6 +87,10 @@ struct IngesterOptions {
   size_t max_batch = 1000;          // messages applied in one write at most
   std::chrono::milliseconds linger{5};  // how long a batch waits for more messages
   size_t max_queue = 20000;         // received, not yet applied; beyond, the network thread waits
+  // Parallel writers. A topic (one device's measurements, one tenant's fragments) always goes to the
+  // same one, so its messages are applied in order. 1 on SQLite (one writer anyway); more on
+  // PostgreSQL, where each write waits on round trips and its commit.
+  int workers = 1;
 };
 
 // What the ingester has seen (this process, since start): exported on /metrics.
