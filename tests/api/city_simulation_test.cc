@@ -43,13 +43,8 @@ TEST_P(CitySimulationTest, FeedsEverySensorThroughTheNgsiLdApi) {
   // Batches of 3 entities, so entity lists and steps are split over many requests.
   auto feed = app::NgsiLdHttpFeed("http://127.0.0.1:" + std::to_string(t.port()) + "/", key, 3);
   ASSERT_TRUE(feed.ok()) << feed.status().ToString();
-  app::CitySimulationOptions o;
-  o.start_ms = Local(2026, 11, 23, 17, 0);
-  o.duration_ms = 2 * 3'600'000;
-  o.speed = 0;
-  o.progress = false;
-  std::ostringstream log;
-  auto report = app::SimulateCity(city, **feed, o, [] { return false; }, log);
+  auto o = FastRun(Local(2026, 11, 23, 17, 0), 2 * 3'600'000);
+  auto report = Play(city, **feed, o);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->entities, 16);
   // Two hours: air hourly (3 × 2), traffic, gauges and parkings every 5 minutes ((4 + 2 + 2) × 24),
@@ -84,13 +79,8 @@ TEST_P(CitySimulationTest, StopsOnAKeyWithoutTheWriteScope) {
   citysim::CityModel city = SmallCity();
   auto feed = app::NgsiLdHttpFeed("http://127.0.0.1:" + std::to_string(t.port()), Key(t, {"ngsild.read"}), 100);
   ASSERT_TRUE(feed.ok());
-  app::CitySimulationOptions o;
-  o.start_ms = Local(2026, 11, 23, 8, 0);
-  o.duration_ms = 600'000;
-  o.speed = 0;
-  o.progress = false;
-  std::ostringstream log;
-  auto report = app::SimulateCity(city, **feed, o, [] { return false; }, log);
+  auto o = FastRun(Local(2026, 11, 23, 8, 0), 600'000);
+  auto report = Play(city, **feed, o);
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), StatusCode::kPermissionDenied) << report.status().ToString();
   // Nothing was written.
@@ -106,17 +96,12 @@ TEST_P(CitySimulationTest, RefusesBadOptions) {
   citysim::CityModel city = SmallCity();
   auto feed = app::NgsiLdHttpFeed("http://127.0.0.1:1", "k", 10);
   ASSERT_TRUE(feed.ok());
-  app::CitySimulationOptions o;
-  o.start_ms = Local(2026, 11, 23, 8, 0);
-  o.duration_ms = 600'000;
-  o.speed = 0;
-  o.progress = false;
-  std::ostringstream log;
-  auto report = app::SimulateCity(city, **feed, o, [] { return false; }, log);
+  auto o = FastRun(Local(2026, 11, 23, 8, 0), 600'000);
+  auto report = Play(city, **feed, o);
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), StatusCode::kUnavailable);
   o.speed = -1;
-  EXPECT_EQ(app::SimulateCity(city, **feed, o, [] { return false; }, log).status().field(), "speed");
+  EXPECT_EQ(Play(city, **feed, o).status().field(), "speed");
 }
 
 TEST_P(CitySimulationTest, ServiceIndexIsPublishedAsOneEntityPerCommune) {

@@ -296,13 +296,8 @@ TEST_P(MqttApiTest, TheCitySimulatorPublishesMeasurementsThatUpdateTheEntities) 
   EXPECT_FALSE(app::MqttMeasurementFeed(broker_, nullptr, "no-slash").ok());
   auto feed = app::MqttMeasurementFeed(broker_, std::move(*entities), T(""));
   ASSERT_TRUE(feed.ok()) << feed.status().ToString();
-  app::CitySimulationOptions o;
-  o.start_ms = 1795428000000;  // 2026-11-23 17:00 in Hà Nội: the lights switch on at dusk
-  o.duration_ms = 3'600'000;
-  o.speed = 0;
-  o.progress = false;
-  std::ostringstream log;
-  auto report = app::SimulateCity(city, **feed, o, [] { return false; }, log);
+  auto o = FastRun(1795428000000, 3'600'000);  // 2026-11-23 17:00 in Hà Nội: the lights switch on at dusk
+  auto report = Play(city, **feed, o);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->entities, 16);
   ASSERT_GT(report->observations, 16);

@@ -107,6 +107,13 @@ std::optional<double> NumberOf(const json* instance) {
   return std::nullopt;
 }
 
+// Raises `a` to `v` unless it is already higher (several threads may race).
+void RaiseTo(std::atomic<int64_t>& a, int64_t v) {
+  int64_t seen = a.load();
+  while (seen < v && !a.compare_exchange_weak(seen, v)) {
+  }
+}
+
 std::optional<std::string> LocationOf(const json& doc) {
   const json* inst = Instance(doc, std::string(ngsild::kLocationIri));
   if (!inst) return std::nullopt;
@@ -424,9 +431,7 @@ Result<int64_t> AlertService::NextChange(storage::Session& s) const {
   if (rs.empty()) return Internal("alert_change_seq has no row");
   int64_t seq = rs.rows[0].Int(0);
   // The mirror runs at once instead of at its next tick (it waits for this transaction's commit).
-  int64_t wanted = wanted_seq_.load();
-  while (wanted < seq && !wanted_seq_.compare_exchange_weak(wanted, seq)) {
-  }
+  RaiseTo(wanted_seq_, seq);
   mirror_.Wake();
   return seq;
 }
@@ -762,11 +767,7 @@ Result<int> AlertService::Mirror(const std::string& owner) {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM alerts WHERE change_seq > (SELECT mirrored_seq FROM "
                                          "alert_mirror WHERE id = 1) LIMIT 1"));
     pending = !rs.empty();
-    if (visible) {
-      int64_t seen = visible_seq_.load();
-      while (seen < *visible && !visible_seq_.compare_exchange_weak(seen, *visible)) {
-      }
-    }
+    if (visible) RaiseTo(visible_seq_, *visible);
     return Status::Ok();
   }));
   if (!pending) return 0;

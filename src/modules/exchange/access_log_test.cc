@@ -52,6 +52,17 @@ class AccessLogTest : public ::testing::TestWithParam<std::string> {
     r.request_id = "req-" + purpose;
     return db_->Write([&](storage::Session& s) { return log_->Record(s, r); });
   }
+  // A ward's read of an organisation's registration.
+  Status RecordOrganisation(const std::string& tax_code) {
+    AccessRecord r;
+    r.tax_code = tax_code;
+    r.consumer_agency = "UBND00004";
+    r.official = "desk";
+    r.service = "registry.organisation";
+    r.fields = "basic";
+    r.purpose = "xác minh doanh nghiệp";
+    return db_->Write([&](storage::Session& s) { return log_->Record(s, r); });
+  }
   ManualClock clock_{1795000000000};
   std::unique_ptr<testing::ScratchStore> store_;
   std::unique_ptr<storage::Database> db_;
@@ -61,14 +72,7 @@ class AccessLogTest : public ::testing::TestWithParam<std::string> {
 TEST_P(AccessLogTest, AnOrganisationsReadsAreListedByTaxCodeAndChainedWithThePeoples) {
   ASSERT_TRUE(Record(1087000001, "xác minh 0").ok());
   for (const char* tax : {"0101234567", "0109999999", "0101234567"}) {
-    AccessRecord r;
-    r.tax_code = tax;
-    r.consumer_agency = "UBND00004";
-    r.official = "desk";
-    r.service = "registry.organisation";
-    r.fields = "basic";
-    r.purpose = "xác minh doanh nghiệp";
-    ASSERT_TRUE(db_->Write([&](storage::Session& s) { return log_->Record(s, r); }).ok());
+    ASSERT_TRUE(RecordOrganisation(tax).ok());
   }
   ASSERT_TRUE(Record(1087000001, "xác minh 1").ok());
   auto org = log_->ForOrganisation("0101234567", 0, 10);
@@ -91,14 +95,7 @@ TEST_P(AccessLogTest, AnOrganisationsReadsAreListedByTaxCodeAndChainedWithThePeo
 TEST_P(AccessLogTest, EachSubjectSeesAndReportsOnlyItsOwnReads) {
   ASSERT_TRUE(Record(1087000001, "xác minh người").ok());  // seq 1
   for (const char* tax : {"0101234567", "0109999999"}) {  // seq 2, 3
-    AccessRecord r;
-    r.tax_code = tax;
-    r.consumer_agency = "UBND00004";
-    r.official = "desk";
-    r.service = "registry.organisation";
-    r.fields = "basic";
-    r.purpose = "xác minh doanh nghiệp";
-    ASSERT_TRUE(db_->Write([&](storage::Session& s) { return log_->Record(s, r); }).ok());
+    ASSERT_TRUE(RecordOrganisation(tax).ok());
   }
   // Accounts map to subjects by role: a citizen's personal id, an organisation's tax code, else none.
   http::Principal citizen, org, desk, org_without_code;
