@@ -18,6 +18,7 @@ bench_init
 ENTITIES="${ENTITIES:-100000}"
 DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-64}"
+CONNS_LOW="${CONNS_LOW:-16}"
 NB="${NGSILD_BENCH:-$REPO_DIR/build/bench/ngsild_bench}"
 [ -x "$NB" ] || die "no $NB: run scripts/build.sh"
 NTB="${NOTIFY_BENCH:-$REPO_DIR/build/bench/notify_bench}"
@@ -72,20 +73,29 @@ for backend in ${BACKENDS:-sqlite postgres}; do
   grep -i '^link:' "$BENCH_TMP/headers-raw.txt" | tr -d '\r' | sed 's/^[Ll]ink: /Link: /' > "$BENCH_TMP/headers.txt" || true
   body_bytes=$(wc -c < "$BENCH_TMP/entity.json")
 
-  wait_quiet "ngsild by id $backend" || true
   # wrk is run directly here: the lua script and the header (one argument with spaces) do not fit wrk_run.
-  out="$BENCH_TMP/wrk-byid-$backend.txt"
-  wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_TMP/by-id.lua" \
-    -H "Authorization: Bearer $key" "http://127.0.0.1:$port/" > "$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
-  id_rps=$(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$out")
-  id_p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-  id_err=$(awk '/Socket errors:/ { gsub(/,/, ""); s += $4 + $6 + $8 + $10 } /Non-2xx or 3xx responses:/ { s += $NF } END { print s + 0 }' "$out")
+  # Twice: at CONNS connections (the server saturated, so queueing sets the tail) and at CONNS_LOW,
+  # where the floor's "p99 at >= 20,000 req/s" is read; nginx gets the same two runs.
+  by_id() {
+    local conns="$1" out="$BENCH_TMP/wrk-byid-$backend-$1.txt"
+    wait_quiet "ngsild by id $backend, $conns connections" || true
+    wrk -t2 -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$BENCH_TMP/by-id.lua" \
+      -H "Authorization: Bearer $key" "http://127.0.0.1:$port/" > "$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
+    ID_RPS=$(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$out")
+    ID_P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+    ID_ERR=$(awk '/Socket errors:/ { gsub(/,/, ""); s += $4 + $6 + $8 + $10 } /Non-2xx or 3xx responses:/ { s += $NF } END { print s + 0 }' "$out")
+  }
+  by_id "$CONNS"; id_rps=$ID_RPS; id_p99=$ID_P99; id_err=$ID_ERR
+  by_id "$CONNS_LOW"; idl_rps=$ID_RPS; idl_p99=$ID_P99; id_err=$(( id_err + ID_ERR ))
 
   free_port; nport=$FREE_PORT
   nginx_start "$BENCH_TMP/entity.json" "$nport" "/entity" "$BENCH_TMP/headers.txt"
   wait_quiet "nginx $backend" || true
   wrk_run "nginx-$backend" "$NGINX_URL" 2 "$CONNS" "$DURATION"
   ng_rps=$WRK_RPS; ng_p99=$WRK_P99_MS
+  wait_quiet "nginx $backend, $CONNS_LOW connections" || true
+  wrk_run "nginx-$backend-$CONNS_LOW" "$NGINX_URL" 2 "$CONNS_LOW" "$DURATION"
+  ngl_rps=$WRK_RPS; ngl_p99=$WRK_P99_MS
   nginx_stop
 
   wait_quiet "ngsild near $backend" || true
@@ -111,10 +121,10 @@ for backend in ${BACKENDS:-sqlite postgres}; do
   rss=$(rss_mib "$TL_PID")
   stop_pid "$TL_PID"
   [ "$backend" = postgres ] && pg_stop
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$load_eps" "$load_s" "$ups" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$load_eps" "$load_s" "$ups" \
     "$ups_p99" "$ups_err" "$id_rps" "$id_p99" "$id_err" "$ng_rps" "$ng_p99" "$body_bytes" "$near_rps" "$near_p99" \
-    "$near_err" "$rss" "$nps" "$nlost" "$ndup" "$nack" >> "$OUT"
-  log "$backend: load $load_eps entities/s; upsert $ups attr/s (p99 $ups_p99 ms, errors $ups_err); by id $id_rps req/s p99 $id_p99 ms (nginx $ng_rps, p99 $ng_p99); near p99 $near_p99 ms ($near_rps req/s, ${near_hits:-?} hits around Hoàn Kiếm); notifications $nps/s (lost $nlost, duplicates $ndup of $nack)"
+    "$near_err" "$rss" "$nps" "$nlost" "$ndup" "$nack" "$idl_rps" "$idl_p99" "$ngl_rps" "$ngl_p99" >> "$OUT"
+  log "$backend: load $load_eps entities/s; upsert $ups attr/s (p99 $ups_p99 ms, errors $ups_err); by id $id_rps req/s p99 $id_p99 ms (nginx $ng_rps, p99 $ng_p99), at $CONNS_LOW connections $idl_rps req/s p99 $idl_p99 ms (nginx $ngl_rps, p99 $ngl_p99); near p99 $near_p99 ms ($near_rps req/s, ${near_hits:-?} hits around Hoàn Kiếm); notifications $nps/s (lost $nlost, duplicates $ndup of $nack)"
 done
 
 {
@@ -124,17 +134,21 @@ done
   echo "entities (4 numeric attributes and a Point location each, spread uniformly over Hà Nội's bounding"
   echo "box). The load generators (\`build/bench/ngsild_bench\`, wrk) run on the same cores as the server."
   echo
-  echo "| backend | load | batch upsert (4 clients, 1,000 entities × 4 attributes) | GET by id, $CONNS connections | nginx, same body ($(awk 'NR==1 {print $12}' "$OUT") B) | ratio | geo near (1 connection) | notifications, webhook restarting | RSS |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-  while IFS=$'\t' read -r b leps ls ups up99 uerr irps ip99 ierr nrps np99 bytes nerps nep99 neerr rss nps nlost ndup nack; do
+  echo "| backend | load | batch upsert (4 clients, 1,000 entities × 4 attributes) | GET by id, $CONNS connections | nginx, same body ($(awk 'NR==1 {print $12}' "$OUT") B) | ratio | GET by id, $CONNS_LOW connections | nginx, $CONNS_LOW connections | geo near (1 connection) | notifications, webhook restarting | RSS |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  while IFS=$'\t' read -r b leps ls ups up99 uerr irps ip99 ierr nrps np99 bytes nerps nep99 neerr rss nps nlost ndup nack ilrps ilp99 nlrps nlp99; do
     ratio=$(awk -v a="$irps" -v b="$nrps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')
-    echo "| $b | $leps entities/s ($ls s) | **$ups attribute updates/s**, batch p99 $up99 ms, errors $uerr | **$irps req/s, p99 $ip99 ms**, errors $ierr | $nrps req/s, p99 $np99 ms | $ratio | **p99 $nep99 ms**, $nerps req/s, errors $neerr | **$nps/s**, lost $nlost, duplicates $ndup of $nack | $rss MiB |"
+    echo "| $b | $leps entities/s ($ls s) | **$ups attribute updates/s**, batch p99 $up99 ms, errors $uerr | **$irps req/s, p99 $ip99 ms**, errors $ierr | $nrps req/s, p99 $np99 ms | $ratio | **$ilrps req/s, p99 $ilp99 ms** | $nlrps req/s, p99 $nlp99 ms | **p99 $nep99 ms**, $nerps req/s, errors $neerr | **$nps/s**, lost $nlost, duplicates $ndup of $nack | $rss MiB |"
   done < "$OUT"
   echo
   echo "Floors (issue 5 §8): batch upsert ≥ 50,000 attribute updates/s; GET by id p99 ≤ 2 ms at ≥ 20,000"
   echo "requests/s; geo near p99 ≤ 20 ms with 100,000 entities; notifications ≥ 10,000/s, none lost while the webhook"
   echo "restarts."
   echo
-  echo "Reproduce: \`scripts/build.sh && bench/ngsild.sh\` (ENTITIES, DURATION, CONNS, BACKENDS override the defaults)."
+  echo "GET by id runs twice: at $CONNS connections the server is saturated and the tail is queueing (64 requests"
+  echo "always in flight: the mean latency is $CONNS divided by the rate); at $CONNS_LOW connections the same rate is kept with"
+  echo "fewer requests waiting, which is where the floor's p99 at 20,000 requests/s is read."
+  echo
+  echo "Reproduce: \`scripts/build.sh && bench/ngsild.sh\` (ENTITIES, DURATION, CONNS, CONNS_LOW, BACKENDS override the defaults)."
 } > "$REPO_DIR/docs/benchmarks-ngsild.md"
 log "wrote docs/benchmarks-ngsild.md"

@@ -15,6 +15,7 @@
 // one thread and must not escape it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -74,6 +75,28 @@ class Session {
   virtual Result<int64_t> ExecV(std::string_view sql, const std::vector<Value>& params) = 0;
   // Runs several statements without parameters (migrations).
   virtual Status ExecScript(std::string_view sql) = 0;
+  // Runs `fn` once the transaction this session works in has committed (on SQLite, on the writer
+  // thread right after the group's COMMIT, so it must be short), and never if the work or the
+  // transaction rolls back; in a Read, when the read ends. For caches of what a work wrote: an id is
+  // only remembered once no rollback can give it to something else.
+  virtual void AfterCommit(std::function<void()> fn) = 0;
+};
+
+// The callbacks a connection holds for Session::AfterCommit (the backends' shared bookkeeping).
+class CommitCallbacks {
+ public:
+  void Add(std::function<void()> fn) { fns_.push_back(std::move(fn)); }
+  size_t Mark() const { return fns_.size(); }
+  void DropFrom(size_t mark) { fns_.resize(std::min(mark, fns_.size())); }  // a work's savepoint rolled back
+  void Clear() { fns_.clear(); }
+  void RunAndClear() {
+    std::vector<std::function<void()>> fns;
+    fns.swap(fns_);
+    for (auto& fn : fns) fn();
+  }
+
+ private:
+  std::vector<std::function<void()>> fns_;
 };
 
 struct PoolStats {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -179,6 +180,43 @@ TEST_P(StorageTest, AsyncWritesReportEachOutcomeOnlyOnceDurable) {
   }).ok());
 }
 
+TEST_P(StorageTest, AfterCommitCallbacksRunOnlyForWhatCommitted) {
+  // Concurrent writers (grouped into shared transactions on SQLite), every other one failing after
+  // registering its callback: exactly the committed works' callbacks run, each before its Write returns.
+  std::vector<std::thread> threads;
+  std::atomic<int> ran{0}, ran_for_failed{0}, ran_before_return{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const bool fail = (t + i) % 2 == 1;
+        std::atomic<bool> mine{false};
+        Status st = db_->Write([&](Session& s) -> Status {
+          TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO items (name) VALUES (?)",
+                                             {"cb" + std::to_string(t) + ":" + std::to_string(i)}));
+          (void)n;
+          s.AfterCommit([&, fail] {
+            mine = true;
+            (fail ? ran_for_failed : ran)++;
+          });
+          return fail ? InvalidArgument("refused after registering", "x") : Status::Ok();
+        });
+        EXPECT_EQ(st.ok(), !fail);
+        if (mine.load()) ran_before_return++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ran.load(), 80);
+  EXPECT_EQ(ran_for_failed.load(), 0);
+  EXPECT_EQ(ran_before_return.load(), 80);
+  bool after_read = false;
+  ASSERT_TRUE(db_->Read([&](Session& s) -> Status {
+    s.AfterCommit([&] { after_read = true; });
+    return s.Query("SELECT COUNT(*) FROM items").status();
+  }).ok());
+  EXPECT_TRUE(after_read);
+}
+
 TEST_P(StorageTest, BlobsRoundTripEveryByte) {
   auto m = ApplyMigrations(*db_, {{1, "items", ""}, {2, "blobs", "CREATE TABLE blobs (k TEXT PRIMARY KEY, b {{BLOB}})"}});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
@@ -201,6 +239,34 @@ TEST_P(StorageTest, DataSurvivesReopening) {
   ASSERT_TRUE(reopened->Read([](Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT name FROM items"));
     EXPECT_EQ(rs.rows.size(), 1u);
+    return Status::Ok();
+  }).ok());
+}
+
+TEST(SqliteCheckpointTest, TheWalIsCopiedIntoTheDatabaseAndStartsOverUnderSteadyWrites) {
+  // 60 MB written in 960 transactions of 64 kB: far past the point where the WAL is checkpointed
+  // (1,000 pages, on the checkpointer's thread) and where the writer makes it start over (8,000
+  // pages). Without checkpoints the database file would stay small and the WAL hold everything.
+  testing::ScratchStore store("sqlite");
+  auto db = store.Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(ApplyMigrations(*db, {{1, "blobs", "CREATE TABLE blobs (id {{ID}}, b {{BLOB}})"}}).ok());
+  const std::string chunk(64 * 1024, 'x');
+  for (int i = 0; i < 960; ++i) {
+    ASSERT_TRUE(db->Write([&](Session& s) {
+      return s.Exec("INSERT INTO blobs (b) VALUES (?)", {Blob{chunk + std::to_string(i)}}).status();
+    }).ok());
+  }
+  const std::string file = store.data_dir() + "/thanglong.db";
+  std::error_code ec;
+  const auto wal_bytes = std::filesystem::file_size(file + "-wal", ec);
+  ASSERT_FALSE(ec) << "no WAL file beside " << file;
+  EXPECT_LT(wal_bytes, uintmax_t{8000 + 1000} * 4096) << "the WAL did not start over";
+  EXPECT_GT(std::filesystem::file_size(file), uintmax_t{30} << 20) << "the WAL was not copied into the database";
+  ASSERT_TRUE(db->Read([](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*), SUM(LENGTH(b)) FROM blobs"));
+    EXPECT_EQ(rs.rows[0].Int(0), 960);
+    EXPECT_GT(rs.rows[0].Int(1), int64_t{960} * 64 * 1024);
     return Status::Ok();
   }).ok());
 }

@@ -651,11 +651,17 @@ Status TelemetryStore::LogRowsOf(std::span<const Measurement> batch, Session* se
       }
       key_of[j] = it->second;
     }
-    // In the caller's transaction the ids are not cached: a series created there disappears if it
-    // rolls back, and its id could then be given to another series.
+    // In the caller's transaction the ids are cached only once it commits: a series created there
+    // disappears if it rolls back, and its id could then be given to another series.
     std::vector<int64_t> resolved;
     if (session != nullptr) {
       TL_ASSIGN_OR_RETURN(resolved, SeriesIdsIn(*session, keys, true));
+      session->AfterCommit([this, keys, resolved] {
+        std::unique_lock lock(cache_mu_);
+        for (size_t i = 0; i < keys.size(); ++i) {
+          if (resolved[i] > 0) cache_.emplace(keys[i], resolved[i]);
+        }
+      });
     } else {
       TL_ASSIGN_OR_RETURN(resolved, ResolveSeries(keys, true));
     }

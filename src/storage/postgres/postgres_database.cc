@@ -109,6 +109,9 @@ class PgConnection final : public Session {
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return FromResult(conn_, res.get(), "script");
     return Status::Ok();
   }
+  void AfterCommit(std::function<void()> fn) override { after_commit_.Add(std::move(fn)); }
+  CommitCallbacks& after_commit() { return after_commit_; }
+
   Status Simple(const char* sql) {
     ResultPtr res(PQexec(conn_, sql));
     if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) return FromResult(conn_, res.get(), sql);
@@ -177,6 +180,7 @@ class PgConnection final : public Session {
 
   PGconn* conn_;
   std::unordered_map<std::string, std::string> prepared_;
+  CommitCallbacks after_commit_;
 };
 
 class PostgresDatabase final : public Database {
@@ -267,8 +271,14 @@ class PostgresDatabase final : public Database {
   Status Run(const Work& work, const char* begin) {
     TL_ASSIGN_OR_RETURN(auto conn, Acquire());
     if (!conn->healthy()) conn->Reset();
+    conn->after_commit().Clear();
     if (!begin) {
       Status st = work(*conn);
+      if (st.ok()) {
+        conn->after_commit().RunAndClear();
+      } else {
+        conn->after_commit().Clear();
+      }
       Release(std::move(conn));
       return st;
     }
@@ -282,11 +292,15 @@ class PostgresDatabase final : public Database {
       if (st.ok()) {
         st = conn->Simple("COMMIT");
         if (st.ok()) {
-          std::lock_guard lock(mu_);
-          committed_++;
+          {
+            std::lock_guard lock(mu_);
+            committed_++;
+          }
+          conn->after_commit().RunAndClear();
         }
       }
       if (!st.ok()) {
+        conn->after_commit().Clear();
         conn->Simple("ROLLBACK").IgnoreError();
         std::lock_guard lock(mu_);
         rolled_back_++;
