@@ -324,7 +324,8 @@ Result<EntityStore::Existing> EntityStore::Load(storage::Session& s, const std::
 }
 
 Result<std::unordered_map<std::string, EntityStore::Existing>> EntityStore::LoadMany(
-    storage::Session& s, const std::string& tenant, const std::vector<std::string>& ids, bool with_doc) const {
+    storage::Session& s, const std::string& tenant, const std::vector<std::string>& ids, bool with_doc,
+    Prefetched* prefetched) const {
   std::unordered_map<std::string, Existing> existing;
   if (ids.empty()) return existing;
   std::vector<Value> params{tenant};
@@ -336,12 +337,40 @@ Result<std::unordered_map<std::string, EntityStore::Existing>> EntityStore::Load
   for (const auto& r : rs.rows) {
     Existing e;
     std::string id = r.Text(0);
-    TL_RETURN_IF_ERROR(DecodeExisting(r, 1, with_doc, &e, [&](const std::string& text) {
+    TL_RETURN_IF_ERROR(DecodeExisting(r, 1, with_doc, &e, [&](const std::string& text) -> std::optional<json> {
+      if (prefetched != nullptr) {
+        auto it = prefetched->find(id);
+        if (it != prefetched->end() && it->second.text == text) return std::move(it->second.doc);
+      }
       return doc_cache_->Take(DocCache::Key(tenant, id), text);
     }));
     existing.emplace(std::move(id), std::move(e));
   }
   return existing;
+}
+
+EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const std::vector<std::string>& ids) const {
+  Prefetched out;
+  if (ids.empty() || db_->dialect() != storage::Dialect::kSqlite) return out;
+  db_->Read([&](storage::Session& s) -> Status {
+    std::vector<Value> params{tenant};
+    std::string in = InList(ids, &params);
+    TL_ASSIGN_OR_RETURN(auto rs,
+                        s.QueryV("SELECT id, doc FROM ngsild_entities WHERE tenant = ? AND id IN " + in, params));
+    for (auto& r : rs.rows) {
+      const std::string& id = r.Text(0);
+      const std::string& text = r.Text(1);
+      std::optional<json> doc = doc_cache_->Take(DocCache::Key(tenant, id), text);
+      if (!doc) {
+        auto parsed = ParseDoc(text);
+        if (!parsed.ok()) continue;
+        doc = std::move(*parsed);
+      }
+      out.emplace(id, ParsedDoc{text, std::move(*doc)});
+    }
+    return Status::Ok();
+  }).IgnoreError();
+  return out;
 }
 
 void EntityStore::KeepDocs(const std::string& tenant, std::unordered_map<std::string, Existing>& existing) const {
@@ -629,11 +658,13 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
   std::string now_text = FormatRfc3339(now);
   std::vector<std::string> ids = ValidIds(items);
   bool need_doc = mode == UpsertMode::kUpdate || !listeners_.empty();
+  Prefetched prefetched = need_doc ? Prefetch(tenant, ids) : Prefetched();
   BatchResult result;
-  TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
+  std::unordered_map<std::string, Existing> existing;
+  Status written = db_->WriteLarge([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
-    TL_ASSIGN_OR_RETURN(auto existing, LoadMany(s, tenant, ids, need_doc));
+    TL_ASSIGN_OR_RETURN(existing, LoadMany(s, tenant, ids, need_doc, &prefetched));
     for (auto& item : items) {
       if (!item.status.ok()) {
         result.errors.push_back({item.id, item.status});
@@ -681,9 +712,10 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
       }
       before.bounds.reset();
     }
-    KeepDocs(tenant, existing);
     return Status::Ok();
-  }));
+  });
+  KeepDocs(tenant, existing);
+  TL_RETURN_IF_ERROR(written);
   return result;
 }
 
@@ -692,11 +724,13 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
   int64_t now = clock_->NowMillis();
   std::string now_text = FormatRfc3339(now);
   std::vector<std::string> ids = ValidIds(items);
+  Prefetched prefetched = Prefetch(tenant, ids);
   BatchResult result;
-  TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
+  std::unordered_map<std::string, Existing> existing;
+  Status written = db_->WriteLarge([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
-    TL_ASSIGN_OR_RETURN(auto existing, LoadMany(s, tenant, ids, true));
+    TL_ASSIGN_OR_RETURN(existing, LoadMany(s, tenant, ids, true, &prefetched));
     for (auto& item : items) {
       if (!item.status.ok()) {
         result.errors.push_back({item.id, item.status});
@@ -720,9 +754,10 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
       before.bounds.reset();
       result.success.push_back(item.id);
     }
-    KeepDocs(tenant, existing);
     return Status::Ok();
-  }));
+  });
+  KeepDocs(tenant, existing);
+  TL_RETURN_IF_ERROR(written);
   return result;
 }
 

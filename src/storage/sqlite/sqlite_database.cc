@@ -248,9 +248,18 @@ class SqliteDatabase final : public Database {
 
   static int OnWalCommit(void* self_ptr, sqlite3* db, const char* name, int pages) {
     auto* self = static_cast<SqliteDatabase*>(self_ptr);
-    if (pages >= kInlineCheckpointPages) {
-      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      self->inline_checkpoints_++;
+    if (pages < kInlineCheckpointPages) self->next_inline_checkpoint_ = kInlineCheckpointPages;
+    if (pages >= self->next_inline_checkpoint_) {
+      // Busy: the checkpointer is at work; try again after the next commit. Done but with frames
+      // left (readers still on older snapshots keep them): a checkpoint by the writer on every
+      // commit meanwhile (SQLite's own habit) would sort the whole WAL each time, so the next one
+      // waits for another kCheckpointPages.
+      int log_frames = 0, copied_frames = 0;
+      int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied_frames);
+      if (rc == SQLITE_OK) {
+        self->inline_checkpoints_++;
+        if (copied_frames < log_frames) self->next_inline_checkpoint_ = pages + kCheckpointPages;
+      }
     } else if (pages >= kCheckpointPages) {
       {
         std::lock_guard lock(self->checkpoint_mu_);
@@ -462,6 +471,7 @@ class SqliteDatabase final : public Database {
   bool checkpoint_wanted_ = false, checkpoint_stopping_ = false;
   std::thread checkpoint_thread_;
   std::atomic<int64_t> background_checkpoints_{0}, inline_checkpoints_{0};
+  int next_inline_checkpoint_ = kInlineCheckpointPages;  // the writer thread's alone (its WAL hook)
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
