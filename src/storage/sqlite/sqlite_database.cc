@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -233,7 +234,7 @@ class SqliteDatabase final : public Database {
   // Checkpoints run on a thread and connection of their own instead of inside the writer's COMMIT
   // (SQLite's automatic checkpoint took a tenth of the single writer's time under load: reading the
   // WAL's frames back, writing them to the database file and syncing it). The writer's WAL hook wakes
-  // the checkpointer once the WAL holds kCheckpointPages; a PASSIVE checkpoint never blocks the
+  // the checkpointer once the WAL holds kCheckpointPages not yet copied; a PASSIVE checkpoint never blocks the
   // writer. The WAL only starts over when a write begins after everything in it was copied, which
   // under steady writes rarely happens on its own, so past kInlineCheckpointPages the writer copies
   // the few frames left itself (SQLite's default behaviour), and the WAL starts over.
@@ -257,10 +258,13 @@ class SqliteDatabase final : public Database {
       int log_frames = 0, copied_frames = 0;
       int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied_frames);
       if (rc == SQLITE_OK) {
+        self->copied_frames_.store(copied_frames);
         self->inline_checkpoints_++;
         if (copied_frames < log_frames) self->next_inline_checkpoint_ = pages + kCheckpointPages;
       }
-    } else if (pages >= kCheckpointPages) {
+    } else if (pages - std::min(pages, self->copied_frames_.load()) >= kCheckpointPages) {
+      // A thousand frames not yet copied (after the WAL starts over, the count of copied frames is
+      // from its previous round and larger than `pages`: then all of them count).
       {
         std::lock_guard lock(self->checkpoint_mu_);
         self->checkpoint_wanted_ = true;
@@ -279,7 +283,11 @@ class SqliteDatabase final : public Database {
         checkpoint_wanted_ = false;
       }
       // A failure (SQLITE_BUSY while another process checkpoints) is retried on the next wake-up.
-      sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      int log_frames = 0, copied_frames = 0;
+      if (sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                    &copied_frames) == SQLITE_OK) {
+        copied_frames_.store(copied_frames);
+      }
       background_checkpoints_++;
     }
   }
@@ -472,6 +480,7 @@ class SqliteDatabase final : public Database {
   std::thread checkpoint_thread_;
   std::atomic<int64_t> background_checkpoints_{0}, inline_checkpoints_{0};
   int next_inline_checkpoint_ = kInlineCheckpointPages;  // the writer thread's alone (its WAL hook)
+  std::atomic<int> copied_frames_{0};                    // by the checkpointer's last pass
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
