@@ -5,7 +5,8 @@
 // live feed (server-sent events, no reload); a simulated PM2.5 spike (values above 150 µg/m³ whose
 // observedAt span more than an hour) raises an alert (the alerts module's rule "pm25 > 150 sustained
 // 1 h") that appears on the map and in the list, again without a reload; the operator acknowledges it
-// and its status changes, in the page and in the API; the station's values and history; English.
+// and its status changes, in the page and in the API; the station's values and history; a streetlight
+// reported faulty shows on the map and in its tile until it is repaired; English.
 //
 //   THANGLONG_BASE_URL=http://127.0.0.1:8080 node tests/e2e/operations.e2e.mjs
 //
@@ -30,6 +31,7 @@ const PASSWORD = 'ThangLong@2025';
 const SDM = '/ngsi-ld/v1/jsonldContexts/thanglong-smart-data-models.jsonld';
 const LINK = `<${url(SDM)}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
 const STATION = `urn:ngsi-ld:AirQualityObserved:HN-E2E-${Date.now().toString(36)}`;
+const LIGHT = `urn:ngsi-ld:Streetlight:HN-E2E-${Date.now().toString(36)}`;
 const ALERT_WAIT = 90_000;  // the rule engine judges on its own schedule
 const shot = (page, name) => page.screenshot({ path: screenshotPath(`ops-${name}`), fullPage: true });
 
@@ -141,6 +143,48 @@ try {
       before,
     );
     return `${before + 1} stations on the map`;
+  });
+
+  await check('a streetlight reported faulty appears on the map and in its tile; repaired, it leaves both', async () => {
+    const tileValue = page.getByTestId('tile-lights').locator('.ops-tile-value');
+    await tileValue.waitFor();
+    const digits = async () => Number((await tileValue.textContent()).replace(/\D/g, ''));
+    const before = await digits();
+    const markersBefore = await page.locator('path.ops-sensor-Streetlight').count();
+    const created = await api(
+      'POST',
+      '/ngsi-ld/v1/entities',
+      token,
+      {
+        id: LIGHT,
+        type: 'Streetlight',
+        name: { type: 'Property', value: 'Đèn kiểm thử Tràng Tiền' },
+        powerState: { type: 'Property', value: 'on' },
+        status: { type: 'Property', value: 'defectiveLamp' },
+        location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [105.8555, 21.0245] } },
+      },
+      { Link: LINK },
+    );
+    assert(created.status === 201, `create: ${created.status} ${JSON.stringify(created.data)}`);
+    await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n + 1, markersBefore);
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, '')) === n + 1,
+      before,
+    );
+    const repaired = await api(
+      'PATCH',
+      `/ngsi-ld/v1/entities/${encodeURIComponent(LIGHT)}/attrs`,
+      token,
+      { status: { type: 'Property', value: 'ok' } },
+      { Link: LINK },
+    );
+    assert(repaired.status === 204, `repair: ${repaired.status} ${JSON.stringify(repaired.data)}`);
+    await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n, markersBefore);
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, '')) === n,
+      before,
+    );
+    return `faulty ${before} → ${before + 1} → ${before}`;
   });
 
   let alert = null;

@@ -25,6 +25,8 @@ import {
   classify,
   computeTiles,
   fromKeyValues,
+  isFaultyLight,
+  loadFaultyLights,
   loadHistory,
   loadSensors,
   mainAttribute,
@@ -32,6 +34,7 @@ import {
   pointOf,
   SENSOR_TYPES,
   sortAlerts,
+  STREETLIGHT,
 } from './ops/model';
 import './Ops.css';
 
@@ -77,6 +80,7 @@ function OpsCentre() {
   const [selected, setSelected] = useState<string | null>(null);
   const [focusAlert, setFocusAlert] = useState<string | null>(null);
   const [onTimeFallback, setOnTimeFallback] = useState<number | null>(null);
+  const [lightsTotal, setLightsTotal] = useState<number | null>(null);
 
   // Many changes may arrive at once (a simulator's step): redraw at most every 400 ms.
   const pending = useRef<number | null>(null);
@@ -123,6 +127,16 @@ function OpsCentre() {
         setLoaded(true);
       },
     );
+    // Streetlights: the faulty ones join the map's sensors; the feed adds and removes them as their
+    // status changes.
+    loadFaultyLights(ctl.signal).then(
+      ({ faulty, total }) => {
+        for (const s of faulty) if (!sensors.current.has(s.id)) sensors.current.set(s.id, s);
+        setLightsTotal(total);
+        bump();
+      },
+      () => undefined,
+    );
     void loadAlerts(ctl.signal);
     void followFeed(
       {
@@ -148,8 +162,13 @@ function OpsCentre() {
             if (id) alertsApi.get(id).then(upsertAlert, () => undefined);
             return;
           }
-          if (!(SENSOR_TYPES as readonly string[]).includes(data.type)) return;
+          const light = data.type === STREETLIGHT;
+          if (!light && !(SENSOR_TYPES as readonly string[]).includes(data.type)) return;
           const s = fromKeyValues({ id: data.id, type: data.type, location: data.location, ...data.attributes });
+          if (light && !isFaultyLight(s)) {
+            if (sensors.current.delete(s.id)) bump();  // repaired: off the map
+            return;
+          }
           s.modifiedAt = data.modifiedAt;
           s.observedAt = data.observedAt ?? null;
           sensors.current.set(s.id, s);
@@ -186,7 +205,7 @@ function OpsCentre() {
           {lastEventAt && feed === 'open' && <span class="muted"> · {t('ops.lastChange', { at: dateTimeText(lastEventAt) })}</span>}
         </p>
       </div>
-      <TilesRow tiles={tiles} onTimeFallback={onTimeFallback} loaded={loaded} onSelect={setSelected} />
+      <TilesRow tiles={tiles} onTimeFallback={onTimeFallback} lightsTotal={lightsTotal} loaded={loaded} onSelect={setSelected} />
       {loadError !== null && <ErrorBox error={loadError} />}
       <div class="ops-grid">
         <div class="ops-map-col">
@@ -245,11 +264,13 @@ function Tile({
 function TilesRow({
   tiles,
   onTimeFallback,
+  lightsTotal,
   loaded,
   onSelect,
 }: {
   tiles: ReturnType<typeof computeTiles>;
   onTimeFallback: number | null;
+  lightsTotal: number | null;
   loaded: boolean;
   onSelect: (id: string) => void;
 }) {
@@ -302,6 +323,15 @@ function TilesRow({
           value={fmt(tiles.flood.flooded)}
           tone={tiles.flood.flooded > 0 ? 'bad' : undefined}
           detail={t('ops.tile.ofGauges', { n: fmt(tiles.flood.gauges) })}
+        />
+      </div>
+      <div role="listitem">
+        <Tile
+          testid="tile-lights"
+          label={t('ops.tile.lights')}
+          value={fmt(tiles.lights.faulty)}
+          tone={tiles.lights.faulty > 0 ? 'warn' : undefined}
+          detail={lightsTotal === null ? undefined : t('ops.tile.ofLights', { n: fmt(lightsTotal) })}
         />
       </div>
       <div role="listitem">
@@ -392,10 +422,17 @@ function OpsMap({ sensors, version, alerts, selected, onSelectSensor, onSelectAl
     else l.units.remove();
   }, [showUnits, lang]);
 
-  // Sensors: one circle each, recoloured when their state (or the selection) changes.
+  // Sensors: one circle each, recoloured when their state (or the selection) changes; gone when the
+  // sensor left the list (a repaired streetlight).
   useEffect(() => {
     const l = layers.current;
     if (!l) return;
+    for (const [id, mk] of markers.current) {
+      if (sensors.has(id)) continue;
+      mk.remove();
+      markers.current.delete(id);
+      drawn.current.delete(id);
+    }
     for (const s of sensors.values()) {
       const touched = s.id === selected || s.id === drawnSelected.current;
       if (drawn.current.get(s.id) === s && !touched) continue;
@@ -406,7 +443,7 @@ function OpsMap({ sensors, version, alerts, selected, onSelectSensor, onSelectAl
       let mk = markers.current.get(s.id);
       const style = { color: s.id === selected ? '#1d1d1f' : '#ffffff', weight: s.id === selected ? 3 : 1, fillColor: c.colour, fillOpacity: 0.9 };
       if (!mk) {
-        mk = L.circleMarker(at, { radius: s.type === 'AirQualityObserved' ? 8 : 5, className: `ops-sensor ops-sensor-${s.type}`, ...style });
+        mk = L.circleMarker(at, { radius: s.type === 'AirQualityObserved' ? 8 : s.type === STREETLIGHT ? 4 : 5, className: `ops-sensor ops-sensor-${s.type}`, ...style });
         const id = s.id;
         mk.on('click', () => callbacks.current.onSelectSensor(id));
         mk.addTo(l.sensors);

@@ -5,7 +5,10 @@ import { ApiError, type Problem } from '../../api';
 
 export const SDM_CONTEXT = '/ngsi-ld/v1/jsonldContexts/thanglong-smart-data-models.jsonld';
 
-/** The entity types the map shows (streetlights are too many to draw; the tiles do not need them). */
+/**
+ * The entity types the map shows in full. Streetlights are too many to draw (10,000 in the
+ * simulated city): the map shows the faulty ones only (FAULTY_LIGHTS), and a tile counts them.
+ */
 export const SENSOR_TYPES = [
   'AirQualityObserved',
   'TrafficFlowObserved',
@@ -14,6 +17,14 @@ export const SENSOR_TYPES = [
   'OffStreetParking',
   'AdministrativeServiceIndex',
 ] as const;
+
+export const STREETLIGHT = 'Streetlight';
+/** A streetlight the map shows: its Smart Data Models `status` is anything but "ok". */
+export function isFaultyLight(s: Sensor): boolean {
+  if (s.type !== STREETLIGHT) return false;
+  const status = s.attributes.status;
+  return typeof status === 'string' && status !== 'ok';
+}
 
 export interface Point {
   type: 'Point';
@@ -149,6 +160,8 @@ export function classify(s: Sensor): SensorClass {
       if (total && free / total < 0.1) return { key: 'parking.almostFull', colour: '#ef7d00' };
       return { key: 'parking.free', colour: '#2e9d48' };
     }
+    case 'Streetlight':
+      return isFaultyLight(s) ? { key: 'light.faulty', colour: '#b8860b' } : { key: 'light.ok', colour: '#f2d16b' };
     default:
       return NO_DATA;
   }
@@ -182,6 +195,7 @@ export interface Tiles {
   parking: { free: number; total: number; sites: number };
   flood: { flooded: number; gauges: number };
   onTime: { rate: number | null; communes: number };
+  lights: { faulty: number };
 }
 
 export function computeTiles(sensors: Iterable<Sensor>): Tiles {
@@ -191,6 +205,7 @@ export function computeTiles(sensors: Iterable<Sensor>): Tiles {
     parking: { free: 0, total: 0, sites: 0 },
     flood: { flooded: 0, gauges: 0 },
     onTime: { rate: null, communes: 0 },
+    lights: { faulty: 0 },
   };
   let pmSum = 0;
   let rateSum = 0;
@@ -217,6 +232,8 @@ export function computeTiles(sensors: Iterable<Sensor>): Tiles {
     } else if (s.type === 'FloodMonitoring' || s.type === 'WaterObserved') {
       t.flood.gauges++;
       if (isFlooded(s)) t.flood.flooded++;
+    } else if (s.type === STREETLIGHT) {
+      if (isFaultyLight(s)) t.lights.faulty++;
     } else if (s.type === 'AdministrativeServiceIndex') {
       const rate = num(a.onTimeRate);
       if (rate === null) continue;
@@ -267,21 +284,34 @@ async function call<T>(method: string, path: string, body?: unknown, signal?: Ab
 // The broker takes our contexts by absolute URL (any host), not by a relative one.
 const LINK = { Link: `<${location.origin}${SDM_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"` };
 
-/** Every sensor of the shown types, keyValues, in pages of 1,000 (at most 10 pages). */
-export async function loadSensors(signal: AbortSignal): Promise<Sensor[]> {
+/** The entities `params` select, keyValues, in pages of 1,000 (at most 10 pages). */
+async function loadPages(params: Record<string, string>, signal: AbortSignal): Promise<Sensor[]> {
   const out: Sensor[] = [];
   for (let page = 0; page < 10; page++) {
-    const q = new URLSearchParams({
-      type: SENSOR_TYPES.join(','),
-      options: 'keyValues',
-      limit: '1000',
-      offset: String(page * 1000),
-    });
+    const q = new URLSearchParams({ ...params, options: 'keyValues', limit: '1000', offset: String(page * 1000) });
     const items = await call<Record<string, unknown>[]>('GET', `/ngsi-ld/v1/entities?${q}`, undefined, signal, LINK);
     for (const e of items) out.push(fromKeyValues(e));
     if (items.length < 1000) break;
   }
   return out;
+}
+
+/** Every sensor of the shown types. */
+export function loadSensors(signal: AbortSignal): Promise<Sensor[]> {
+  return loadPages({ type: SENSOR_TYPES.join(',') }, signal);
+}
+
+/**
+ * The faulty streetlights (status other than "ok") and how many
+ * streetlights there are in all (NGSILD-Results-Count of an empty page).
+ */
+export async function loadFaultyLights(signal: AbortSignal): Promise<{ faulty: Sensor[]; total: number }> {
+  const faulty = await loadPages({ type: STREETLIGHT, q: 'status!="ok"' }, signal);
+  const q = new URLSearchParams({ type: STREETLIGHT, limit: '0', count: 'true' });
+  const res = await fetch(`/ngsi-ld/v1/entities?${q}`, { headers: headers(LINK), signal, credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, { status: res.status, title: res.statusText });
+  const total = Number(res.headers.get('NGSILD-Results-Count'));
+  return { faulty, total: Number.isFinite(total) ? total : faulty.length };
 }
 
 export function fromKeyValues(e: Record<string, unknown>): Sensor {
