@@ -573,7 +573,9 @@ TEST_P(RegistryApiTest, ADeathRegistrationClosesThePersonAndContradictionsRefuse
                   TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT source FROM people_history WHERE personal_id = ?",
                                                        {int64_t{1192034567}}));
                   EXPECT_EQ(rs.rows.size(), 1u);
-                  if (!rs.empty()) EXPECT_EQ(rs.rows[0].Text(0), "dossier:" + d["code"].get<std::string>());
+                  if (!rs.empty()) {
+                    EXPECT_EQ(rs.rows[0].Text(0), "dossier:" + d["code"].get<std::string>());
+                  }
                   return Status::Ok();
                 }).ok());
 
