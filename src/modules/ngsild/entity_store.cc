@@ -312,7 +312,9 @@ class EntityStore::DocCache {
 };
 
 EntityStore::EntityStore(storage::Database* db, const Clock* clock)
-    : db_(db), clock_(clock), doc_cache_(std::make_unique<DocCache>()) {}
+    : db_(db), clock_(clock), doc_cache_(std::make_unique<DocCache>()) {
+  if (db_->dialect() == storage::Dialect::kSqlite) prefetch_pool_ = std::make_unique<WorkerPool>(2);
+}
 
 EntityStore::~EntityStore() = default;
 
@@ -357,7 +359,7 @@ Result<std::unordered_map<std::string, EntityStore::Existing>> EntityStore::Load
 
 EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const std::vector<std::string>& ids) const {
   Prefetched out;
-  if (ids.empty() || db_->dialect() != storage::Dialect::kSqlite) return out;
+  if (ids.empty() || !prefetch_pool_) return out;
   // Entities already in the cache are left to the write (which still compares the text): when this
   // process wrote them last, as with sensors reporting again and again, there is nothing to read.
   std::vector<std::string> missing;
@@ -365,24 +367,26 @@ EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const s
     if (!doc_cache_->Contains(DocCache::Key(tenant, id))) missing.push_back(id);
   }
   if (missing.empty()) return out;
-  db_->Read([&](storage::Session& s) -> Status {
-    std::vector<Value> params{tenant};
-    std::string in = InList(missing, &params);
-    TL_ASSIGN_OR_RETURN(auto rs,
-                        s.QueryV("SELECT id, doc FROM ngsild_entities WHERE tenant = ? AND id IN " + in, params));
-    for (auto& r : rs.rows) {
-      const std::string& id = r.Text(0);
-      const std::string& text = r.Text(1);
-      std::optional<json> doc = doc_cache_->Take(DocCache::Key(tenant, id), text);
-      if (!doc) {
-        auto parsed = ParseDoc(text);
-        if (!parsed.ok()) continue;
-        doc = std::move(*parsed);
+  prefetch_pool_->Run([&] {
+    db_->Read([&](storage::Session& s) -> Status {
+      std::vector<Value> params{tenant};
+      std::string in = InList(missing, &params);
+      TL_ASSIGN_OR_RETURN(auto rs,
+                          s.QueryV("SELECT id, doc FROM ngsild_entities WHERE tenant = ? AND id IN " + in, params));
+      for (auto& r : rs.rows) {
+        const std::string& id = r.Text(0);
+        const std::string& text = r.Text(1);
+        std::optional<json> doc = doc_cache_->Take(DocCache::Key(tenant, id), text);
+        if (!doc) {
+          auto parsed = ParseDoc(text);
+          if (!parsed.ok()) continue;
+          doc = std::move(*parsed);
+        }
+        out.emplace(id, ParsedDoc{text, std::move(*doc)});
       }
-      out.emplace(id, ParsedDoc{text, std::move(*doc)});
-    }
-    return Status::Ok();
-  }).IgnoreError();
+      return Status::Ok();
+    }).IgnoreError();
+  });
   return out;
 }
 

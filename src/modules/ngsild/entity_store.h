@@ -39,6 +39,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "core/worker_pool.h"
 #include "modules/ngsild/context.h"
 #include "modules/ngsild/entity.h"
 #include "modules/ngsild/geo.h"
@@ -246,7 +247,7 @@ class EntityStore {
   Result<std::string> Rewrite(storage::Session& s, const std::string& tenant, const std::string& id,
                               const Existing& before, const nlohmann::json& doc, int64_t now);
   // On SQLite, parses the stored documents of a batch's entities that the doc cache does not hold,
-  // on the calling thread, from a read snapshot, before the write: the single writer thread then
+  // on a thread of prefetch_pool_, from a read snapshot, before the write: the single writer thread then
   // takes them parsed (parsing was a fifth of its time in batch upserts). Best effort: a failure, or
   // a write in between that changed the text, only means the writer parses that one itself. The
   // documents are handed to the write itself, not through the cache, where the batches queued
@@ -268,6 +269,9 @@ class EntityStore {
   mutable std::mutex tenants_mu_;
   mutable std::unordered_set<std::string> known_tenants_;  // tenants are never deleted
   std::unique_ptr<DocCache> doc_cache_;
+  // Prefetch's two threads (SQLite only): the parsed documents are allocated in their heaps rather
+  // than in each request thread's, where the allocator would keep a batch's worth in every one of 32.
+  std::unique_ptr<WorkerPool> prefetch_pool_;
 };
 
 }  // namespace tl::ngsild

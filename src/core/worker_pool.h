@@ -1,0 +1,78 @@
+// WorkerPool: a fixed set of threads that run submitted functions, first come first served.
+//
+// For work that should run on few, known threads rather than on whichever thread asks: the allocator
+// (mimalloc) keeps the pages a thread allocated in that thread's heap, so allocation-heavy work done
+// on each of 32 request threads in turn leaves a working set behind in every one of them. Run()
+// hands the function to a worker and waits for it; several callers are served in parallel up to the
+// pool's size, the others queue.
+//
+// Thread-safety: Run from any thread (not from inside a function the pool runs: with every worker
+// waiting on itself, it would never return); the destructor lets the queued functions finish and
+// joins the threads.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tl {
+
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) {
+      threads_.emplace_back([this] { Loop(); });
+    }
+  }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  // Runs `fn` on a worker and returns once it has returned (an exception it throws is rethrown here).
+  void Run(const std::function<void()>& fn) {
+    std::packaged_task<void()> task([&fn] { fn(); });
+    std::future<void> done = task.get_future();
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    done.get();
+  }
+
+  size_t size() const { return threads_.size(); }
+
+ private:
+  void Loop() {
+    for (;;) {
+      std::packaged_task<void()> task;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and nothing left to run
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace tl
