@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/worker_pool.h"
+
 namespace tl::http {
 namespace {
 
@@ -57,48 +59,7 @@ const char* ReasonPhrase(int status) {
 // RESTinio's threads (one per core) parse and write, and hand each request to this pool, whose
 // threads run the Dispatcher and complete the response. More handlers than cores let group commit
 // gather many writes into one fsync. Routes marked `quick` (short reads) and static files skip the
-// pool and are answered on the I/O thread itself.
-class HandlerPool {
- public:
-  explicit HandlerPool(int threads) {
-    for (int i = 0; i < std::max(1, threads); ++i) workers_.emplace_back([this] { Loop(); });
-  }
-  ~HandlerPool() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-  void Post(std::function<void()> job) {
-    {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void Loop() {
-    while (true) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
-};
+// pool and are answered on the I/O thread itself. The pool is a core/worker_pool.h WorkerPool (Post).
 
 // A streamed response: the chunked-output builder of RESTinio, written under a lock from whichever
 // thread the module writes on (RESTinio hands each flush to the connection's own executor). A failed
@@ -175,7 +136,7 @@ struct Server::Impl {
   std::shared_ptr<ConnectionCounter> connections = std::make_shared<ConnectionCounter>();
   std::atomic<int64_t> in_flight{0};
   std::atomic<uint16_t> bound_port{0};
-  std::unique_ptr<HandlerPool> pool;
+  std::unique_ptr<WorkerPool> pool;
   OpenStreams streams;
   restinio::running_server_handle_t<Traits> handle;
   bool stopped = false;
@@ -270,7 +231,7 @@ Status Server::Start() {
         impl->bound_port = acceptor.local_endpoint().port();
       })
       .cleanup_func([] {});
-  impl->pool = std::make_unique<HandlerPool>(o.handler_threads);
+  impl->pool = std::make_unique<WorkerPool>(o.handler_threads);
   try {
     impl->handle = restinio::run_async(restinio::own_io_context(), std::move(settings),
                                        static_cast<std::size_t>(std::max(1, o.workers)));
