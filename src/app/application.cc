@@ -412,19 +412,31 @@ Status Application::Seed(std::ostream& out) {
     out << "  " << created.username << std::string(14 - created.username.size(), ' ') << created.role
         << (d.agency ? std::string(" @ ") + d.agency : std::string()) << "\n";
   }
-  // Demo grants: every commune's People's Committee, the Service Center and the Department of Justice
-  // read the population data service for administrative procedures, for a year.
-  TL_ASSIGN_OR_RETURN(auto agencies, units_->ListAgencies(std::nullopt, std::nullopt));
-  for (const auto& a : agencies) {
-    if (a.kind != "commune_committee" && a.code != "TTPVHCC01" && a.code != "STP01") continue;
+  // Demo grants, for a year, to settle administrative procedures: every commune's People's
+  // Committee, the Service Center and the Department of Justice read the population data service;
+  // the communes and the Service Center also read the organisations' (so a desk officer's look-up
+  // of the demo company shows in the "org" account's log of who read its data).
+  auto grant = [&](const std::string& agency, const exchange::DataService& service, const char* legal_basis) {
     exchange::NewGrant g;
-    g.consumer_agency = a.code;
-    g.service = population::PopulationRegistry::Service().code;
-    g.fields = population::PopulationRegistry::Service().fields;
-    g.legal_basis = "Luật Căn cước 2023; Nghị định 69/2024/NĐ-CP (dữ liệu mẫu)";
+    g.consumer_agency = agency;
+    g.service = service.code;
+    g.fields = service.fields;
+    g.legal_basis = legal_basis;
     g.purpose = "Giải quyết thủ tục hành chính";
     g.expires_at_ms = clock_->NowMillis() + 365LL * 86400 * 1000;
-    TL_RETURN_IF_ERROR(grants_->Create(g, system.context).status());
+    return grants_->Create(g, system.context).status();
+  };
+  TL_ASSIGN_OR_RETURN(auto agencies, units_->ListAgencies(std::nullopt, std::nullopt));
+  for (const auto& a : agencies) {
+    const bool commune_or_centre = a.kind == "commune_committee" || a.code == "TTPVHCC01";
+    if (commune_or_centre || a.code == "STP01") {
+      TL_RETURN_IF_ERROR(grant(a.code, population::PopulationRegistry::Service(),
+                               "Luật Căn cước 2023; Nghị định 69/2024/NĐ-CP (dữ liệu mẫu)"));
+    }
+    if (commune_or_centre) {
+      TL_RETURN_IF_ERROR(grant(a.code, population::PopulationRegistry::OrganisationService(),
+                               "Luật Doanh nghiệp 2020 (dữ liệu mẫu)"));
+    }
   }
   out << "These are printed only once. Start with --no-demo in production.\n\n";
   out.flush();

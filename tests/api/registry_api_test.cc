@@ -32,6 +32,20 @@ class RegistryApiTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(r.ok()) << r.status().message();
     ASSERT_EQ(rejected, 0);
   }
+  // Revokes the demo grants of `service` to `agency` (the demo seeds the ward's grants for both
+  // registry services); returns how many there were.
+  int RevokeDemoGrants(const std::string& agency, const std::string& service, const std::string& admin) {
+    int revoked = 0;
+    const json grants = Json(app_->Get("/api/v1/exchange/grants", admin))["items"];  // a copy: not into a temporary
+    for (const auto& g : grants) {
+      if (g["consumer_agency"] != agency || g["service"] != service || g["active"] != true) continue;
+      EXPECT_EQ(app_->Post("/api/v1/exchange/grants/" + std::to_string(g["id"].get<int64_t>()) + "/revoke", "", admin)
+                    .status,
+                204);
+      revoked++;
+    }
+    return revoked;
+  }
   std::unique_ptr<TestApp> app_;
 };
 
@@ -215,7 +229,9 @@ TEST_P(RegistryApiTest, OrganisationsAreReadUnderAGrantWithAPurposeAndEveryReadI
   for (const char* who : {"citizen", "org", "admin", "operator"}) {
     EXPECT_EQ(app_->Get(target, app_->Login(who)).status, 403) << who;
   }
-  // Deny by default: the ward holds a grant for people, not organisations; the refusal is audited.
+  // Deny by default: without the demo's grant of the organisations' service the ward is refused,
+  // and the refusal is audited.
+  ASSERT_EQ(RevokeDemoGrants("UBND00004", "registry.organisation", admin), 1);
   auto refused = app_->Get(target, desk);
   EXPECT_EQ(refused.status, 403) << refused.body;
   auto audit = Json(app_->Get("/api/v1/audit?actor=desk", admin));
@@ -280,6 +296,8 @@ TEST_P(RegistryApiTest, AnOrganisationSeesWhoReadItsDataAndReportsAReadButSeesNo
                           R"({"username":"mao","password":"Mật khẩu dài 2025","full_name":"Giả mạo","role":"organisation","tax_code":"0109876543"})");
   EXPECT_EQ(claim.status, 409) << claim.body;
   EXPECT_EQ(Json(claim)["field"], "tax_code");
+  // The demo's grant (every field group) gives way to one of the basic group only.
+  ASSERT_EQ(RevokeDemoGrants("UBND00004", "registry.organisation", admin), 1);
   json grant = {{"consumer_agency", "UBND00004"}, {"service", "registry.organisation"}, {"fields", {"basic"}},
                 {"legal_basis", "Luật Doanh nghiệp 2020"}, {"purpose", "Giải quyết thủ tục hành chính"},
                 {"expires_on", "2027-12-31"}};
