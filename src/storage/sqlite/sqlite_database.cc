@@ -249,6 +249,8 @@ class SqliteDatabase final : public Database {
 
   static int OnWalCommit(void* self_ptr, sqlite3* db, const char* name, int pages) {
     auto* self = static_cast<SqliteDatabase*>(self_ptr);
+    if (pages < self->last_wal_pages_) self->copied_frames_.store(0);  // the WAL started over
+    self->last_wal_pages_ = pages;
     if (pages < kInlineCheckpointPages) self->next_inline_checkpoint_ = kInlineCheckpointPages;
     if (pages >= self->next_inline_checkpoint_) {
       // Busy: the checkpointer is at work; try again after the next commit. Done but with frames
@@ -263,8 +265,7 @@ class SqliteDatabase final : public Database {
         if (copied_frames < log_frames) self->next_inline_checkpoint_ = pages + kCheckpointPages;
       }
     } else if (pages - std::min(pages, self->copied_frames_.load()) >= kCheckpointPages) {
-      // A thousand frames not yet copied (after the WAL starts over, the count of copied frames is
-      // from its previous round and larger than `pages`: then all of them count).
+      // A thousand frames not yet copied (copied_frames_ restarts from 0 with the WAL, just above).
       {
         std::lock_guard lock(self->checkpoint_mu_);
         self->checkpoint_wanted_ = true;
@@ -480,6 +481,7 @@ class SqliteDatabase final : public Database {
   std::thread checkpoint_thread_;
   std::atomic<int64_t> background_checkpoints_{0}, inline_checkpoints_{0};
   int next_inline_checkpoint_ = kInlineCheckpointPages;  // the writer thread's alone (its WAL hook)
+  int last_wal_pages_ = 0;                                // likewise
   std::atomic<int> copied_frames_{0};                    // by the checkpointer's last pass
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
