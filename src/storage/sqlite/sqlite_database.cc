@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/periodic.h"
+
 namespace tl::storage {
 namespace {
 
@@ -223,19 +225,14 @@ class SqliteDatabase final : public Database {
     }
     queue_cv_.notify_one();
     if (writer_thread_.joinable()) writer_thread_.join();
-    {
-      std::lock_guard lock(checkpoint_mu_);
-      checkpoint_stopping_ = true;
-    }
-    checkpoint_cv_.notify_one();
-    if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+    checkpointing_.Stop();
   }
 
   // Checkpoints run on a thread and connection of their own instead of inside the writer's COMMIT
   // (SQLite's automatic checkpoint took a tenth of the single writer's time under load: reading the
   // WAL's frames back, writing them to the database file and syncing it). The writer's WAL hook wakes
-  // the checkpointer once the WAL holds kCheckpointPages not yet copied; a PASSIVE checkpoint never blocks the
-  // writer. The WAL only starts over when a write begins after everything in it was copied, which
+  // the checkpointer (a PeriodicTask: also once a second, which costs nothing with nothing to copy)
+  // once the WAL holds kCheckpointPages not yet copied; a PASSIVE checkpoint never blocks the writer. The WAL only starts over when a write begins after everything in it was copied, which
   // under steady writes rarely happens on its own, so past kInlineCheckpointPages the writer copies
   // the few frames left itself (SQLite's default behaviour), and the WAL starts over.
   static constexpr int kCheckpointPages = 1000;
@@ -243,7 +240,7 @@ class SqliteDatabase final : public Database {
 
   void StartWriter() {
     sqlite3_wal_hook(writer_->handle(), &SqliteDatabase::OnWalCommit, this);
-    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+    checkpointing_.Start(std::chrono::seconds(1), [this] { Checkpoint(); });
     writer_thread_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -261,35 +258,21 @@ class SqliteDatabase final : public Database {
       int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied_frames);
       if (rc == SQLITE_OK) {
         self->copied_frames_.store(copied_frames);
-        self->inline_checkpoints_++;
         if (copied_frames < log_frames) self->next_inline_checkpoint_ = pages + kCheckpointPages;
       }
     } else if (pages - std::min(pages, self->copied_frames_.load()) >= kCheckpointPages) {
       // A thousand frames not yet copied (copied_frames_ restarts from 0 with the WAL, just above).
-      {
-        std::lock_guard lock(self->checkpoint_mu_);
-        self->checkpoint_wanted_ = true;
-      }
-      self->checkpoint_cv_.notify_one();
+      self->checkpointing_.Wake();
     }
     return SQLITE_OK;
   }
 
-  void CheckpointLoop() {
-    while (true) {
-      {
-        std::unique_lock lock(checkpoint_mu_);
-        checkpoint_cv_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_wanted_; });
-        if (checkpoint_stopping_) return;
-        checkpoint_wanted_ = false;
-      }
-      // A failure (SQLITE_BUSY while another process checkpoints) is retried on the next wake-up.
-      int log_frames = 0, copied_frames = 0;
-      if (sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                    &copied_frames) == SQLITE_OK) {
-        copied_frames_.store(copied_frames);
-      }
-      background_checkpoints_++;
+  void Checkpoint() {
+    // A failure (SQLITE_BUSY while another process checkpoints) is retried on the next run.
+    int log_frames = 0, copied_frames = 0;
+    if (sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                  &copied_frames) == SQLITE_OK) {
+      copied_frames_.store(copied_frames);
     }
   }
 
@@ -475,11 +458,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<SqliteConnection> writer_;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::unique_ptr<SqliteConnection> checkpointer_;
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool checkpoint_wanted_ = false, checkpoint_stopping_ = false;
-  std::thread checkpoint_thread_;
-  std::atomic<int64_t> background_checkpoints_{0}, inline_checkpoints_{0};
+  PeriodicTask checkpointing_;  // stopped in the destructor, before the connections close
   int next_inline_checkpoint_ = kInlineCheckpointPages;  // the writer thread's alone (its WAL hook)
   int last_wal_pages_ = 0;                                // likewise
   std::atomic<int> copied_frames_{0};                    // by the checkpointer's last pass
