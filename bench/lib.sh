@@ -39,6 +39,8 @@ bench_init() {
   # nginx workers run as "nobody": they must be able to traverse to the body file.
   chmod 711 "$BENCH_TMP"
   trap bench_cleanup EXIT
+  # bench/results/ is not in git (a fresh clone has none): every script writes its figures there.
+  mkdir -p "$BENCH_DIR/results"
   trap 'exit 130' INT
   trap 'exit 143' TERM
   for tool in curl wrk awk sort; do command -v "$tool" >/dev/null || die "$tool is not installed"; done

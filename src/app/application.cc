@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -599,6 +600,13 @@ Status Application::StartServer() {
     }
     mo.group = config_.mqtt_group;
     mo.topic_prefix = config_.mqtt_topic_prefix;
+    // The messages taken from the broker and not yet applied, kept across a crash: one journal per
+    // client id (the broker's session it stands for) under the data directory.
+    std::string journal_name = mo.client_id;
+    for (char& ch : journal_name) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') ch = '_';
+    }
+    mo.journal_dir = (std::filesystem::path(config_.data_dir) / "mqtt-journal" / journal_name).string();
     // SQLite has one writer (two lanes, one parsing while the other writes, measured no better:
     // the sensors' entities are in the doc cache already); on PostgreSQL a write mostly waits
     // (round trips, commit), so four write at once.

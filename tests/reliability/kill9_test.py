@@ -4,80 +4,24 @@ acknowledged dossier transition is there and nothing half-done is: for every dos
 equals the number of events on its timeline, and the audit chain verifies.
 
 usage: kill9_test.py PATH/TO/thanglong"""
-import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
-BIN = sys.argv[1]
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORK = tempfile.mkdtemp(prefix="thanglong-kill9.")
-DATA = os.path.join(WORK, "var")
-passed = failed = 0
+from harness import Harness
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-PORT = free_port()
-BASE = f"http://127.0.0.1:{PORT}"
-ENV = dict(os.environ, THANGLONG_PASSWORD_COST="minimum", THANGLONG_ACCESS_LOG="false", THANGLONG_DEMO_DOSSIERS="0",
-           THANGLONG_DATA_ROOT=os.path.join(ROOT, "data"), THANGLONG_WEB_ROOT=os.path.join(ROOT, "web", "dist"))
-
-
-def start():
-    proc = subprocess.Popen([BIN, "serve", "--data-dir", DATA, "--listen", f"127.0.0.1:{PORT}"], env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, "serve.err"), "ab"))
-    for _ in range(400):
-        try:
-            urllib.request.urlopen(BASE + "/readyz", timeout=1)
-            return proc
-        except Exception:
-            time.sleep(0.025)
-    raise SystemExit("server did not start")
+h = Harness(sys.argv[1], "kill9")
+BIN, DATA, ENV = h.bin, h.data, h.env
+check, start, login = h.check, h.start, h.login
 
 
 def call(method, path, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, {}
-
-
-def login(user):
-    status, body = call("POST", "/api/v1/auth/login", {"username": user, "password": "ThangLong@2025"})
-    assert status == 200, (user, status)
-    return body["token"]
+    status, _, parsed = h.call(method, path, body, token)
+    return status, parsed if parsed is not None else {}
 
 
 proc = start()
@@ -160,6 +104,4 @@ proc.send_signal(signal.SIGTERM)
 proc.wait()
 verify = subprocess.run([BIN, "audit", "verify", "--data-dir", DATA], env=ENV, capture_output=True, text=True)
 check("the audit chain verifies after the crash", verify.returncode == 0, verify.stdout + verify.stderr)
-subprocess.run(["rm", "-rf", WORK])
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(h.finish())

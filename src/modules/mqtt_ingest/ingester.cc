@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "modules/mqtt_ingest/client_internal.h"
+#include "modules/mqtt_ingest/journal.h"
 #include "modules/mqtt_ingest/mqtt_ingest.h"
 
 namespace tl::mqtt_ingest {
@@ -31,6 +33,7 @@ namespace {
 struct Message {
   std::string topic;
   std::string payload;
+  Journal::Position journal;  // where the journal has it; segment 0: not journaled
 };
 
 // At most `burst` log lines per window; the rest are counted and summarised in the next window.
@@ -86,6 +89,7 @@ struct Ingester::Impl {
     std::condition_variable arrived;  // the worker waits for messages
     std::condition_variable space;    // the network thread waits for room in the queue
     std::deque<Message> queue;
+    std::unique_ptr<Journal> journal;  // with options.journal_dir
     std::thread worker;
   };
   std::vector<std::unique_ptr<Lane>> lanes;
@@ -163,6 +167,20 @@ struct Ingester::Impl {
       m.payload.assign(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
     }
     Lane& lane = *self->lanes[std::hash<std::string>{}(m.topic) % self->lanes.size()];
+    // On record before anything else: the broker already has its PUBACK. This thread alone appends,
+    // so the journal's order is the queue's.
+    if (lane.journal) {
+      auto at = lane.journal->Append(m.topic, m.payload);
+      if (at.ok()) {
+        m.journal = *at;
+      } else {
+        self->counters.journal_errors++;
+        if (self->limiter.Allow()) {
+          spdlog::error(R"("msg":"mqtt: the journal cannot record a message","error":{})",
+                        LogText(at.status().message()));
+        }
+      }
+    }
     std::unique_lock lock(lane.mu);
     // Backpressure: while the store is behind, the broker keeps the messages (and the session's queue).
     const size_t room = std::max<size_t>(1, self->options.max_queue / self->lanes.size());
@@ -198,7 +216,75 @@ struct Ingester::Impl {
         counters.storage_errors += static_cast<int64_t>(batch.size());
         spdlog::error(R"("msg":"mqtt: a batch failed unexpectedly","error":{})", LogText(e.what()));
       }
+      MarkApplied(lane, batch);
     }
+  }
+
+  // The batch is applied (or counted as failed, as it would be again): the journal can let it go.
+  void MarkApplied(Lane& lane, const std::vector<Message>& batch) {
+    if (!lane.journal) return;
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+      if (it->journal.segment == 0) continue;
+      Status st = lane.journal->MarkApplied(it->journal);
+      if (!st.ok()) {
+        counters.journal_errors++;
+        if (limiter.Allow()) spdlog::error(R"("msg":"mqtt: journal","error":{})", LogText(st.message()));
+      }
+      return;
+    }
+  }
+
+  // Opens each lane's journal and applies, before anything new arrives, what the journals of the last
+  // run held past their marks (also those of lanes this run does not have: the worker count changed).
+  Status OpenJournals() {
+    namespace fs = std::filesystem;
+    const fs::path root(options.journal_dir);
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    if (ec) return Internal("mqtt journal: cannot create " + root.string() + ": " + ec.message());
+    std::vector<std::unique_ptr<Journal>> extra;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("lane-", 0) != 0) continue;
+      int k = std::atoi(name.c_str() + 5);
+      if (name == "lane-" + std::to_string(k) && k < static_cast<int>(lanes.size())) continue;  // below
+      TL_ASSIGN_OR_RETURN(auto j, Journal::Open(entry.path().string()));
+      extra.push_back(std::move(j));
+    }
+    if (ec) return Internal("mqtt journal: cannot list " + root.string() + ": " + ec.message());
+    for (size_t k = 0; k < lanes.size(); ++k) {
+      TL_ASSIGN_OR_RETURN(lanes[k]->journal, Journal::Open((root / ("lane-" + std::to_string(k))).string()));
+    }
+    std::vector<Journal*> all;
+    for (auto& lane : lanes) all.push_back(lane->journal.get());
+    for (auto& j : extra) all.push_back(j.get());
+    int64_t recovered_now = 0;
+    for (Journal* j : all) {
+      const auto& entries = j->Unapplied();
+      for (size_t start = 0; start < entries.size(); start += options.max_batch) {
+        std::vector<Message> batch;
+        for (size_t i = start; i < std::min(entries.size(), start + options.max_batch); ++i) {
+          batch.push_back({entries[i].topic, entries[i].payload, {}});
+        }
+        Process(batch);
+      }
+      recovered_now += static_cast<int64_t>(entries.size());
+      TL_RETURN_IF_ERROR(j->MarkRecoveredApplied());
+    }
+    extra.clear();
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      const std::string name = entry.path().filename().string();
+      int k = name.rfind("lane-", 0) == 0 ? std::atoi(name.c_str() + 5) : -1;
+      if (k >= 0 && !(name == "lane-" + std::to_string(k) && k < static_cast<int>(lanes.size()))) {
+        fs::remove_all(entry.path(), ec);
+      }
+    }
+    counters.recovered += recovered_now;
+    if (recovered_now > 0) {
+      spdlog::warn(R"("msg":"mqtt: applied the messages the journal kept; the last run ended before applying them","count":{})",
+                   recovered_now);
+    }
+    return Status::Ok();
   }
 
   struct Pending {
@@ -409,9 +495,17 @@ Status Ingester::Start() {
   im.stop_worker = false;
   im.stopping = false;
   im.lanes.clear();
-  for (int i = 0; i < std::max(1, im.options.workers); ++i) {
-    im.lanes.push_back(std::make_unique<Impl::Lane>());
-    Impl::Lane* lane = im.lanes.back().get();
+  for (int i = 0; i < std::max(1, im.options.workers); ++i) im.lanes.push_back(std::make_unique<Impl::Lane>());
+  if (!im.options.journal_dir.empty()) {
+    Status journals = im.OpenJournals();
+    if (!journals.ok()) {
+      im.lanes.clear();
+      im.mosq.reset();
+      return journals;
+    }
+  }
+  for (auto& lane_ptr : im.lanes) {
+    Impl::Lane* lane = lane_ptr.get();
     lane->worker = std::thread([&im, lane] { im.Run(*lane); });
   }
   int rc = mosquitto_connect_async(m, u.host.c_str(), u.port, 30);
@@ -455,6 +549,11 @@ void Ingester::ExportMetrics(http::Metrics* metrics) const {
   };
   counter("thanglong_mqtt_messages_received_total", "MQTT messages received by this process", &c->received);
   counter("thanglong_mqtt_messages_applied_total", "MQTT messages applied in full to the entity store", &c->applied);
+  counter("thanglong_mqtt_messages_recovered_total",
+          "MQTT messages taken from the journal at start: acknowledged to the broker, not applied before the last run ended",
+          &c->recovered);
+  counter("thanglong_mqtt_journal_errors_total", "MQTT messages the journal could not record, or marks it could not write",
+          &c->journal_errors);
   for (size_t i = 0; i < std::size(kMalformedReasons); ++i) {
     counter("thanglong_mqtt_messages_malformed_total", "MQTT messages (or NGSI-LD elements) refused, by reason",
             &c->malformed[i], std::string("reason=\"") + kMalformedReasons[i] + "\"");

@@ -27,6 +27,10 @@
 //   applied message by message, so one bad message never holds the others back.
 // - Malformed messages (payloads.h) are counted by reason and logged at most 10 per 10 s with the
 //   topic and the reason; nothing a device sends can stop the ingester.
+// - With a journal_dir, every message is appended to a journal (journal.h) before it is queued, and
+//   the mark of what is applied moves after each batch. libmosquitto acknowledges a message before the
+//   ingester sees it, so this is what keeps the acknowledged, unapplied ones across a crash (kill -9):
+//   Start() applies what the journal holds past its mark before it connects.
 // - Stop() disconnects, applies what was already received, and joins the threads; Start() after
 //   Stop() reconnects to the same session.
 // Thread-safety: Start/Stop from one thread; counters() may be read from any thread.
@@ -91,6 +95,9 @@ struct IngesterOptions {
   // same one, so its messages are applied in order. 1 on SQLite (one writer anyway); more on
   // PostgreSQL, where each write waits on round trips and its commit.
   int workers = 1;
+  // Where the messages taken from the broker wait until applied (journal.h): empty, none (a crash then
+  // loses the messages acknowledged to the broker and not yet applied). One directory per client id.
+  std::string journal_dir;
 };
 
 // What the ingester has seen (this process, since start): exported on /metrics.
@@ -103,6 +110,8 @@ struct IngestCounters {
   std::atomic<int64_t> malformed[std::size(kMalformedReasons)] = {};
   std::atomic<int64_t> connects{0};        // successful connections to the broker
   std::atomic<bool> connected{false};      // connected and subscribed
+  std::atomic<int64_t> recovered{0};       // taken from the journal at start (not applied before a crash)
+  std::atomic<int64_t> journal_errors{0};  // messages the journal could not record
   void Malformed(std::string_view reason);
 };
 
