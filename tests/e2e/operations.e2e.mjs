@@ -37,6 +37,10 @@ const shot = (page, name) => page.screenshot({ path: screenshotPath(`ops-${name}
 
 startWatchdog(300);
 
+// The test streetlight's Smart Data Models status, through the NGSI-LD API.
+const setLightStatus = (token, value) =>
+  api('PATCH', `/ngsi-ld/v1/entities/${encodeURIComponent(LIGHT)}/attrs`, token, { status: { type: 'Property', value } }, { Link: LINK });
+
 async function api(method, path, token, body, headers = {}) {
   const res = await fetch(url(path), {
     method,
@@ -171,13 +175,7 @@ try {
       (n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, '')) === n + 1,
       before,
     );
-    const repaired = await api(
-      'PATCH',
-      `/ngsi-ld/v1/entities/${encodeURIComponent(LIGHT)}/attrs`,
-      token,
-      { status: { type: 'Property', value: 'ok' } },
-      { Link: LINK },
-    );
+    const repaired = await setLightStatus(token, 'ok');
     assert(repaired.status === 204, `repair: ${repaired.status} ${JSON.stringify(repaired.data)}`);
     await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n, markersBefore);
     await page.waitForFunction(
@@ -185,6 +183,28 @@ try {
       before,
     );
     return `faulty ${before} → ${before + 1} → ${before}`;
+  });
+
+  await check('a faulty streetlight deleted through the API leaves the map and the count of all streetlights', async () => {
+    const faultyNow = () =>
+      Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, ''));
+    const detail = page.getByTestId('tile-lights').locator('.ops-tile-detail');
+    const totalOf = async () => Number((await detail.textContent()).replace(/\D/g, ''));
+    const total = await totalOf();
+    const faulty = await page.evaluate(faultyNow);
+    const markers = await page.locator('path.ops-sensor-Streetlight').count();
+    const broken = await setLightStatus(token, 'defectiveLamp');
+    assert(broken.status === 204, `fault: ${broken.status} ${JSON.stringify(broken.data)}`);
+    await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n + 1, markers);
+    const deleted = await api('DELETE', `/ngsi-ld/v1/entities/${encodeURIComponent(LIGHT)}`, token, undefined, { Link: LINK });
+    assert(deleted.status === 204, `delete: ${deleted.status} ${JSON.stringify(deleted.data)}`);
+    await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n, markers);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, '')) === n, faulty);
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-detail')?.textContent?.replace(/\D/g, '')) === n,
+      total - 1,
+    );
+    return `streetlights ${total} → ${total - 1}, faulty back to ${faulty}, markers back to ${markers}`;
   });
 
   let alert = null;

@@ -202,7 +202,11 @@ std::vector<storage::Migration> EntityStore::Migrations() {
            "PRIMARY KEY (tenant, entity_id, type));"
            "CREATE INDEX ngsild_entity_types_type ON ngsild_entity_types (tenant, type, entity_id);"},
           {905, "NGSI-LD entities: index on modified time (change pollers)",
-           "CREATE INDEX ngsild_entities_modified ON ngsild_entities (tenant, modified_at, id);"}};
+           "CREATE INDEX ngsild_entities_modified ON ngsild_entities (tenant, modified_at, id);"},
+          {906, "NGSI-LD entities: deletions for change pollers",
+           "CREATE TABLE ngsild_deleted (tenant TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, "
+           "deleted_at BIGINT NOT NULL, PRIMARY KEY (tenant, id));"
+           "CREATE INDEX ngsild_deleted_at ON ngsild_deleted (tenant, deleted_at, id);"}};
 }
 
 Status EntityStore::EnsureTenant(storage::Session& s, const std::string& tenant) {
@@ -499,17 +503,26 @@ Result<std::vector<StoredEntity>> EntityStore::ChangedSince(const std::string& t
   if (limit < 1 || limit > kMaxLimit) return InvalidArgument("limit must be 1.." + std::to_string(kMaxLimit), "limit");
   std::vector<StoredEntity> out;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT doc, created_at, modified_at, version FROM ngsild_entities "
-                                         "WHERE tenant = ? AND (modified_at > ? OR (modified_at = ? AND id > ?)) "
-                                         "ORDER BY modified_at, id LIMIT ?",
-                                         {tenant, after_ms, after_ms, after_id, int64_t{limit}}));
+    // Both tables in one (modified_at, id) order: each side is read along its index and merged.
+    TL_ASSIGN_OR_RETURN(
+        auto rs, s.Query("SELECT id, doc, created_at, modified_at, version, 0 AS deleted FROM ngsild_entities "
+                         "WHERE tenant = ? AND (modified_at > ? OR (modified_at = ? AND id > ?)) "
+                         "UNION ALL SELECT id, type, 0, deleted_at, 0, 1 FROM ngsild_deleted "
+                         "WHERE tenant = ? AND (deleted_at > ? OR (deleted_at = ? AND id > ?)) "
+                         "ORDER BY 4, 1 LIMIT ?",
+                         {tenant, after_ms, after_ms, after_id, tenant, after_ms, after_ms, after_id, int64_t{limit}}));
     out.reserve(rs.rows.size());
     for (const auto& r : rs.rows) {
       StoredEntity e;
-      TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(r.Text(0)));
-      e.created_at_ms = r.Int(1);
-      e.modified_at_ms = r.Int(2);
-      e.version = r.Int(3);
+      e.deleted = r.Int(5) != 0;
+      if (e.deleted) {
+        e.doc = json{{"id", r.Text(0)}, {"type", r.Text(1)}};
+      } else {
+        TL_ASSIGN_OR_RETURN(e.doc, ParseDoc(r.Text(1)));
+      }
+      e.created_at_ms = r.Int(2);
+      e.modified_at_ms = r.Int(3);
+      e.version = r.Int(4);
       out.push_back(std::move(e));
     }
     return Status::Ok();
@@ -543,6 +556,19 @@ Status EntityStore::Replace(const std::string& tenant, const std::string& id, js
   });
 }
 
+// Keeps a deleted entity's id and type for ChangedSince (change pollers), and lets those older than
+// kDeletionsKeptMs go. Runs before the entity's row is deleted.
+Status EntityStore::RecordDeletion(storage::Session& s, const std::string& tenant, const std::string& id,
+                                   int64_t now) const {
+  TL_RETURN_IF_ERROR(s.Exec("INSERT INTO ngsild_deleted (tenant, id, type, deleted_at) SELECT tenant, id, type, ? "
+                            "FROM ngsild_entities WHERE tenant = ? AND id = ? ON CONFLICT (tenant, id) DO UPDATE "
+                            "SET type = excluded.type, deleted_at = excluded.deleted_at",
+                            {now, tenant, id})
+                         .status());
+  return s.Exec("DELETE FROM ngsild_deleted WHERE tenant = ? AND deleted_at < ?", {tenant, now - kDeletionsKeptMs})
+      .status();
+}
+
 Status EntityStore::Delete(const std::string& tenant, const std::string& id) {
   int64_t now = clock_->NowMillis();
   return db_->Write([&](storage::Session& s) -> Status {
@@ -551,6 +577,7 @@ Status EntityStore::Delete(const std::string& tenant, const std::string& id) {
       TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
       return ResourceNotFound("no entity " + id);
     }
+    TL_RETURN_IF_ERROR(RecordDeletion(s, tenant, id, now));
     TL_RETURN_IF_ERROR(s.Exec("DELETE FROM ngsild_entities WHERE tenant = ? AND id = ?", {tenant, id}).status());
     TL_RETURN_IF_ERROR(
         s.Exec("DELETE FROM ngsild_entity_types WHERE tenant = ? AND entity_id = ?", {tenant, id}).status());
@@ -806,6 +833,7 @@ Result<BatchResult> EntityStore::BatchDelete(const std::string& tenant, const st
         result.errors.push_back({id, ResourceNotFound("no entity " + id)});
         continue;
       }
+      TL_RETURN_IF_ERROR(RecordDeletion(s, tenant, id, now));
       TL_RETURN_IF_ERROR(s.Exec("DELETE FROM ngsild_entities WHERE tenant = ? AND id = ?", {tenant, id}).status());
       TL_RETURN_IF_ERROR(
           s.Exec("DELETE FROM ngsild_entity_types WHERE tenant = ? AND entity_id = ?", {tenant, id}).status());

@@ -3,7 +3,7 @@
 // Contract:
 // - Documents are in the stored form of entity.h (normalized, names and types expanded); the callers
 //   (routes) expand payloads and render results with the request's @context.
-// - Tables (migration 900; 905 indexes modified_at for ChangedSince): ngsild_entities (tenant, id) → primary type, all types, the document as
+// - Tables (migration 900; 905 indexes modified_at for ChangedSince; 906 keeps deletions for it): ngsild_entities (tenant, id) → primary type, all types, the document as
 //   JSON text, createdAt/modifiedAt (Unix ms), a version incremented on every write, and the bounding
 //   box of the `location` GeoProperty (with `lon_key`, its west edge, indexed for the geo pre-filter;
 //   geometries wider than kWideGeometryDegrees are kept under a sentinel key and always checked);
@@ -51,6 +51,8 @@ namespace tl::ngsild {
 
 inline constexpr int kDefaultLimit = 20;
 inline constexpr int kMaxLimit = 1000;
+// How long ChangedSince still reports a deletion (a poller further behind misses it): a week.
+inline constexpr int64_t kDeletionsKeptMs = 7LL * 24 * 3600 * 1000;
 inline constexpr size_t kMaxBatch = 1000;             // entities per batch request
 inline constexpr size_t kMaxIds = 1000;               // ids per query
 inline constexpr double kWideGeometryDegrees = 0.01;  // wider locations (~1 km) bypass the lon_key range
@@ -60,6 +62,8 @@ struct StoredEntity {
   int64_t created_at_ms = 0;
   int64_t modified_at_ms = 0;
   int64_t version = 0;
+  // From ChangedSince only: the entity was deleted at modified_at_ms; doc holds just its id and type.
+  bool deleted = false;
 };
 
 // The stored text of one entity, for rendering without a DOM (RenderStoredText).
@@ -206,11 +210,13 @@ class EntityStore {
   Result<std::vector<std::string>> Types(const std::string& tenant) const;
   // Entities of `tenant` modified after the cursor (modified_at, id), in that order, at most `limit`
   // (1..kMaxLimit): for pollers that follow changes from any process (index ngsild_entities_modified,
-  // migration 905). An entity changed twice shows once, as it is now; deleted ones are not reported.
+  // migration 905). An entity changed twice shows once, as it is now. A deletion shows as an entry with
+  // `deleted` set at the time of the deletion (table ngsild_deleted, migration 906; kept kDeletionsKeptMs).
   Result<std::vector<StoredEntity>> ChangedSince(const std::string& tenant, int64_t after_ms,
                                                  const std::string& after_id, int limit) const;
 
  private:
+  Status RecordDeletion(storage::Session& s, const std::string& tenant, const std::string& id, int64_t now) const;
   struct Existing {
     bool found = false;
     int64_t created_at_ms = 0;

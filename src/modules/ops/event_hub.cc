@@ -140,6 +140,12 @@ std::vector<std::string> ChangedAttributes(const json& doc, const std::string& m
 std::string EventHub::FormatEvent(const ngsild::StoredEntity& e, Cursor* cursor, std::string* type) const {
   const std::string id = e.doc.value("id", "");
   *cursor = Cursor{e.modified_at_ms, id};
+  if (e.deleted) {
+    *type = context_->Compact(e.doc.value("type", ""));
+    json data = {{"id", id}, {"type", *type}, {"deletedAt", FormatRfc3339(e.modified_at_ms)}};
+    return "id: " + std::to_string(e.modified_at_ms) + ":" + id + "\nevent: deleted\ndata: " +
+           data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+  }
   const std::string modified = FormatRfc3339(e.modified_at_ms);
   std::string observed;
   std::vector<std::string> changed = ChangedAttributes(e.doc, modified, &observed);

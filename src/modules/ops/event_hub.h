@@ -9,7 +9,8 @@
 // - An event is the entity as it is now (not a diff): "id: <modifiedAt ms>:<entity id>", "event: entity",
 //   data {"id","type","modifiedAt","version","changed":[names],"attributes":{name: value},"location",
 //   "observedAt"} with names compacted by the Smart Data Models context (keyValues form). An entity
-//   changed twice between polls shows once. Deletions are not reported.
+//   changed twice between polls shows once. A deletion is "event: deleted", data {"id","type",
+//   "deletedAt"} (kept a week by the store: ChangedSince).
 // - Cursors: a client's cursor is the (modifiedAt, id) of the last event it got; "Last-Event-ID" (or
 //   the lastEventId parameter) resumes after one. A writer stamps modifiedAt before it commits, so a
 //   slow commit can land behind a cursor: every poll re-reads `lookback` before the oldest cursor and

@@ -45,6 +45,12 @@ class MemoryStream final : public http::Stream {
     cv_.wait_for(lock, std::chrono::seconds(10), [&] { return Parse().size() >= n; });
     return Parse();
   }
+  // Waits likewise for `n` deletion events.
+  std::vector<json> Deletions(size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return Parse("deleted").size() >= n; });
+    return Parse("deleted");
+  }
   std::vector<std::string> Ids() {
     std::lock_guard lock(mu_);
     std::vector<std::string> out;
@@ -60,11 +66,11 @@ class MemoryStream final : public http::Stream {
   }
 
  private:
-  std::vector<json> Parse() const {
+  std::vector<json> Parse(const std::string& event = "entity") const {
     std::vector<json> out;
-    for (size_t at = text_.find("event: entity\ndata: "); at != std::string::npos;
-         at = text_.find("event: entity\ndata: ", at + 1)) {
-      size_t from = at + 20;
+    const std::string head = "event: " + event + "\ndata: ";
+    for (size_t at = text_.find(head); at != std::string::npos; at = text_.find(head, at + 1)) {
+      size_t from = at + head.size();
       out.push_back(json::parse(text_.substr(from, text_.find('\n', from) - from)));
     }
     return out;
@@ -171,6 +177,41 @@ TEST_P(EventHubTest, ChangesWrittenByAnotherProcessReachEveryStreamInOrder) {
   ASSERT_EQ(only.size(), 1u);
   EXPECT_EQ(only[0]["id"], "urn:ngsi-ld:Alert:7");
   EXPECT_EQ(only[0]["type"], "Alert");
+}
+
+TEST_P(EventHubTest, DeletionsReachTheStreamsThatFollowTheType) {
+  auto all = std::make_shared<MemoryStream>();
+  auto air = std::make_shared<MemoryStream>();
+  auto alerts = std::make_shared<MemoryStream>();
+  ASSERT_TRUE(hub_->Subscribe(all, std::nullopt, {}).ok());
+  ASSERT_TRUE(hub_->Subscribe(air, std::nullopt, {"AirQualityObserved"}).ok());
+  ASSERT_TRUE(hub_->Subscribe(alerts, std::nullopt, {"Alert"}).ok());
+  writer_clock_.Advance(1000);
+  Write("urn:ngsi-ld:AirQualityObserved:gone-1", "AirQualityObserved", 10);
+  Write("urn:ngsi-ld:AirQualityObserved:gone-2", "AirQualityObserved", 20);
+  ASSERT_EQ(all->Events(2).size(), 2u);
+  writer_clock_.Advance(1000);
+  ASSERT_TRUE(writer_->Delete("", "urn:ngsi-ld:AirQualityObserved:gone-1").ok());
+  writer_clock_.Advance(1000);
+  auto batch = writer_->BatchDelete("", {"urn:ngsi-ld:AirQualityObserved:gone-2"});
+  ASSERT_TRUE(batch.ok() && batch->errors.empty());
+
+  auto deleted = all->Deletions(2);
+  ASSERT_EQ(deleted.size(), 2u) << all->text();
+  EXPECT_EQ(deleted[0]["id"], "urn:ngsi-ld:AirQualityObserved:gone-1");
+  EXPECT_EQ(deleted[0]["type"], "AirQualityObserved");
+  EXPECT_EQ(deleted[0]["deletedAt"], FormatRfc3339(1795000002000));
+  EXPECT_EQ(deleted[1]["id"], "urn:ngsi-ld:AirQualityObserved:gone-2");
+  EXPECT_EQ(all->Ids().back(), "1795000003000:urn:ngsi-ld:AirQualityObserved:gone-2");
+  EXPECT_EQ(air->Deletions(2).size(), 2u);
+  // Created again after its deletion: an entity event follows the deletion.
+  writer_clock_.Advance(1000);
+  Write("urn:ngsi-ld:AirQualityObserved:gone-1", "AirQualityObserved", 30);
+  auto events = all->Events(3);
+  ASSERT_EQ(events.size(), 3u) << all->text();
+  EXPECT_EQ(events[2]["attributes"]["pm25"], 30);
+  EXPECT_TRUE(alerts->Deletions(0).empty());  // another type: nothing
+  EXPECT_TRUE(alerts->Events(0).empty());
 }
 
 TEST_P(EventHubTest, AResumedClientGetsWhatCameAfterItsLastEventId) {

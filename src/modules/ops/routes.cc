@@ -57,13 +57,14 @@ std::vector<http::Route> Routes(EventHub* hub) {
                http::Access::Roles({"operator", "city_admin"}),
                [hub](http::Request& req) { return Events(hub, req); },
                {"Operations centre: live entity changes (Alert entities included) as server-sent events "
-                "(text/event-stream; event 'entity', a heartbeat comment every 15 s; resume with Last-Event-ID)",
+                "(text/event-stream; event 'entity' for a created or changed entity, 'deleted' for a deleted one, a "
+                "heartbeat comment every 15 s; resume with Last-Event-ID)",
                 "operations",
                 {{"type", "query", "Comma-separated entity types to follow (default: all)", false},
                  {"lastEventId", "query", "Resume after this event id (the Last-Event-ID header wins)", false},
                  {"Last-Event-ID", "header", "Resume after this event id ('<modifiedAt ms>:<entity id>')", false}},
                 "",
-                R"({"type":"string","description":"text/event-stream: 'id: <ms>:<entity id>', 'event: entity', 'data: {\"id\",\"type\",\"modifiedAt\",\"version\",\"changed\",\"attributes\",\"location\",\"observedAt\"}'"})",
+                R"({"type":"string","description":"text/event-stream: 'id: <ms>:<entity id>', 'event: entity', 'data: {\"id\",\"type\",\"modifiedAt\",\"version\",\"changed\",\"attributes\",\"location\",\"observedAt\"}', or 'event: deleted', 'data: {\"id\",\"type\",\"deletedAt\"}'"})",
                 200,
                 "text/event-stream"}});
   return r;

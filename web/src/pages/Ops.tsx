@@ -24,6 +24,7 @@ import {
   alertsApi,
   classify,
   computeTiles,
+  countLights,
   fromKeyValues,
   isFaultyLight,
   loadFaultyLights,
@@ -138,14 +139,38 @@ function OpsCentre() {
       () => undefined,
     );
     void loadAlerts(ctl.signal);
+    // A streetlight created or deleted changes the count of all of them: counted again, at most once a second.
+    let recount: ReturnType<typeof setTimeout> | undefined;
+    const recountLights = () => {
+      if (recount !== undefined) return;
+      recount = setTimeout(() => {
+        recount = undefined;
+        countLights(ctl.signal).then((n) => n !== null && setLightsTotal(n), () => undefined);
+      }, 1000);
+    };
+    ctl.signal.addEventListener('abort', () => clearTimeout(recount));
     void followFeed(
       {
         onState: setFeed,
         onEvent: (ev) => {
+          if (ev.event === 'deleted') {
+            // A sensor or streetlight deleted through the API leaves the map at once.
+            let gone: { id: string; type: string; deletedAt: string };
+            try {
+              gone = JSON.parse(ev.data);
+            } catch {
+              return;
+            }
+            setLastEventAt(gone.deletedAt);
+            if (gone.type === STREETLIGHT) recountLights();
+            if (sensors.current.delete(gone.id)) bump();
+            return;
+          }
           if (ev.event !== 'entity') return;
           let data: {
             id: string;
             type: string;
+            version: number;
             attributes: Record<string, unknown>;
             location: Sensor['location'];
             modifiedAt: string;
@@ -164,6 +189,7 @@ function OpsCentre() {
           }
           const light = data.type === STREETLIGHT;
           if (!light && !(SENSOR_TYPES as readonly string[]).includes(data.type)) return;
+          if (light && data.version === 1) recountLights();  // a new one
           const s = fromKeyValues({ id: data.id, type: data.type, location: data.location, ...data.attributes });
           if (light && !isFaultyLight(s)) {
             if (sensors.current.delete(s.id)) bump();  // repaired: off the map

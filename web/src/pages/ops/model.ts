@@ -307,11 +307,17 @@ export function loadSensors(signal: AbortSignal): Promise<Sensor[]> {
  */
 export async function loadFaultyLights(signal: AbortSignal): Promise<{ faulty: Sensor[]; total: number }> {
   const faulty = await loadPages({ type: STREETLIGHT, q: 'status!="ok"' }, signal);
+  const total = await countLights(signal);
+  return { faulty, total: total ?? faulty.length };
+}
+
+/** How many streetlights there are (NGSILD-Results-Count of an empty page). */
+export async function countLights(signal: AbortSignal): Promise<number | null> {
   const q = new URLSearchParams({ type: STREETLIGHT, limit: '0', count: 'true' });
   const res = await fetch(`/ngsi-ld/v1/entities?${q}`, { headers: headers(LINK), signal, credentials: 'same-origin' });
   if (!res.ok) throw new ApiError(res.status, { status: res.status, title: res.statusText });
   const total = Number(res.headers.get('NGSILD-Results-Count'));
-  return { faulty, total: Number.isFinite(total) ? total : faulty.length };
+  return Number.isFinite(total) ? total : null;
 }
 
 export function fromKeyValues(e: Record<string, unknown>): Sensor {
