@@ -266,6 +266,26 @@ TEST_P(RegistryApiTest, OrganisationsAreReadUnderAGrantWithAPurposeAndEveryReadI
   ASSERT_TRUE(verified.ok());
   EXPECT_TRUE(verified->intact) << verified->problem;
   EXPECT_EQ(verified->entries, 1);
+  // With the representative group granted as well, the representative's personal id and name are read:
+  // the read is then also in that person's own log, naming the organisation.
+  json wider = grant;
+  wider["fields"] = {"basic", "representative"};
+  ASSERT_EQ(RevokeDemoGrants("UBND00004", "registry.organisation", admin), 1);  // the narrower one above
+  ASSERT_EQ(app_->Post("/api/v1/exchange/grants", wider.dump(), admin).status, 201);
+  auto with_rep = app_->Get(target, desk);
+  ASSERT_EQ(with_rep.status, 200) << with_rep.body;
+  EXPECT_EQ(Json(with_rep)["representative_id"], "001090012345");
+  auto mine = Json(app_->Get("/api/v1/me/data-access-log", app_->Login("citizen")));
+  ASSERT_EQ(mine["items"].size(), 1u) << mine.dump();
+  EXPECT_EQ(mine["items"][0]["service"], "registry.organisation");
+  EXPECT_EQ(mine["items"][0]["fields"], "representative_of:0101234567");
+  EXPECT_EQ(mine["items"][0]["agency"], "UBND00004");
+  EXPECT_EQ(mine["items"][0]["purpose"], "Xác minh doanh nghiệp");
+  EXPECT_EQ(app_->app().access_log().ForOrganisation("0101234567", 0, 10)->size(), 2u);
+  auto both = app_->app().access_log().Verify();
+  ASSERT_TRUE(both.ok());
+  EXPECT_TRUE(both->intact) << both->problem;
+  EXPECT_EQ(both->entries, 3);
   // Editing the logged tax code breaks the chain.
   ASSERT_TRUE(app_->app().db().Write([](storage::Session& s) {
                     return s.ExecScript("UPDATE data_access_log SET tax_code = '0109999999'");

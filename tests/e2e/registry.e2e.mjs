@@ -387,6 +387,25 @@ try {
     assert(queue.items.some((r) => r.subject === 'organisation' && r.tax_code === '0101234567'), JSON.stringify(queue));
   });
 
+  await check("the organisation's legal representative finds that read in their own 'my data' log", async () => {
+    // The ward's grants (the demo's) include the representative group: the read disclosed the citizen's
+    // personal id and name as the company's representative, so it is in his log as well.
+    // Away and back through the menu (the page reads the log when it opens).
+    await citizen.locator('nav').getByRole('link', { name: 'Ví giấy tờ' }).click();
+    await citizen.waitForURL(/\/me\/wallet$/);
+    await citizen.locator('nav').getByRole('link', { name: 'Dữ liệu của tôi' }).click();
+    await citizen.waitForURL(/\/me\/data$/);
+    const row = citizen.locator('[data-testid="access-log"] tbody tr').filter({ hasText: 'Xác minh doanh nghiệp nộp hồ sơ' });
+    await row.waitFor({ timeout: 5000 }).catch(async () => {
+      throw new Error(`log: ${await citizen.locator('main').innerText()}`);
+    });
+    const note = row.locator('[data-testid="as-representative"]');
+    await note.waitFor();
+    const text = await note.innerText();
+    assert(text.includes('0101234567') && text.includes('người đại diện'), `note: ${text}`);
+    return text;
+  });
+
   await check('English', async () => {
     await citizen.getByRole('button', { name: 'English' }).click();
     await citizen.locator('nav').getByRole('link', { name: 'My data' }).click();

@@ -1001,7 +1001,17 @@ Result<json> PopulationRegistry::LookUpOrganisation(const http::Principal& who, 
     a.legal_basis = why.legal_basis;
     a.dossier_code = why.dossier_code;
     a.request_id = request_id;
-    return access_log_->Record(s, a);
+    TL_RETURN_IF_ERROR(access_log_->Record(s, a));
+    // The representative's personal id and name are that person's data too: the read is also in their
+    // own log ("who looked at my data"), so a citizen learns of every agency that read them.
+    if (granted->count("representative") && !r.IsNull(2)) {
+      exchange::AccessRecord person = a;
+      person.tax_code.clear();
+      person.personal_id = r.Int(2);
+      person.fields = "representative_of:" + tax_code;
+      TL_RETURN_IF_ERROR(access_log_->Record(s, person));
+    }
+    return Status::Ok();
   }));
   if (!refused.ok()) return refused;
   return out;

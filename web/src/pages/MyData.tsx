@@ -92,7 +92,14 @@ export function MyData() {
                   </td>
                   <td>{a.agency}</td>
                   <td>{a.official}</td>
-                  <td>{a.purpose}</td>
+                  <td>
+                    {a.purpose}
+                    {a.fields.startsWith('representative_of:') && (
+                      <span class="muted as-representative" data-testid="as-representative">
+                        {t('mydata.asRepresentative', { tax: a.fields.slice('representative_of:'.length) })}
+                      </span>
+                    )}
+                  </td>
                   <td>{a.dossier_code || '—'}</td>
                   <td>
                     {reported.has(a.seq) ? (
