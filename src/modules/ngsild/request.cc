@@ -71,17 +71,21 @@ Status CheckScope(const http::Request& req, bool write) {
   return PermissionDenied(std::string("this API key lacks the scope ") + (write ? "ngsild.write" : "ngsild.read"));
 }
 
+bool IsTenantName(std::string_view t) {
+  if (t.empty() || t.size() > 100) return false;
+  for (char c : t) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("_.:/-").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<std::string> TenantOf(const http::Request& req) {
   auto h = req.Header("ngsild-tenant");
   if (!h) return std::string();
-  std::string_view t = *h;
-  if (t.empty() || t.size() > 100) return BadRequestData("a tenant name has 1 to 100 characters", "NGSILD-Tenant");
-  for (char c : t) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("_.:/-").find(c) == std::string_view::npos) {
-      return BadRequestData("a tenant name holds letters, digits and _ . : / - only", "NGSILD-Tenant");
-    }
-  }
-  return std::string(t);
+  if (!IsTenantName(*h)) return BadRequestData(kTenantNameRule, "NGSILD-Tenant");
+  return std::string(*h);
 }
 
 bool WantsLd(const http::Request& req) {

@@ -26,6 +26,9 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
 Status CheckScope(const http::Request& req, bool write);
 // The NGSILD-Tenant header: "" (the default tenant) when absent; letters, digits and "_.:/-", at most 100.
 Result<std::string> TenantOf(const http::Request& req);
+// A tenant name: 1 to 100 letters, digits and _ . : / - (kTenantNameRule says so to a client).
+bool IsTenantName(std::string_view name);
+inline constexpr const char* kTenantNameRule = "a tenant name has 1 to 100 letters, digits and _ . : / -";
 // True when the Accept header asks for application/ld+json.
 bool WantsLd(const http::Request& req);
 // A non-negative integer query parameter, `def` when absent, at most `max`.

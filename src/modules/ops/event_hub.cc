@@ -15,6 +15,7 @@ using nlohmann::json;
 // One connected client. Its cursor and recent set are touched by the poller thread only.
 struct EventHub::Client {
   std::shared_ptr<http::Stream> stream;
+  std::string tenant;           // NGSI-LD tenant followed; "" the default one
   std::set<std::string> types;  // compact; empty: all
   Cursor cursor;
   std::map<std::string, int64_t> recent;  // entity id → modifiedAt of the last event sent, within lookback
@@ -75,9 +76,10 @@ size_t EventHub::client_count() const {
 }
 
 Status EventHub::Subscribe(std::shared_ptr<http::Stream> stream, std::optional<Cursor> resume,
-                           std::set<std::string> types) {
+                           std::set<std::string> types, std::string tenant) {
   auto c = std::make_shared<Client>();
   c->stream = std::move(stream);
+  c->tenant = std::move(tenant);
   c->types = std::move(types);
   c->cursor = resume ? *resume : Cursor{clock_->NowMillis(), ""};
   // The reconnection delay for EventSource, and a first line so that clients see the stream open.
@@ -182,21 +184,41 @@ void EventHub::PollOnce() {
     clients = clients_;
   }
   if (clients.empty()) return;
-  Cursor oldest = clients[0]->cursor;
-  for (const auto& c : clients) oldest = std::min(oldest, c->cursor);
-  Cursor after{oldest.modified_ms - options_.lookback_ms - 1, ""};
   std::vector<bool> gone(clients.size(), false);
+  // Each tenant's changes are read once for all of its clients.
+  std::map<std::string, std::vector<size_t>> by_tenant;
+  for (size_t i = 0; i < clients.size(); ++i) by_tenant[clients[i]->tenant].push_back(i);
+  for (const auto& [tenant, members] : by_tenant) PollTenant(tenant, clients, members, gone);
+  for (size_t i = 0; i < clients.size(); ++i) {
+    Client& c = *clients[i];
+    std::erase_if(c.recent, [&](const auto& kv) { return kv.second <= c.cursor.modified_ms - options_.lookback_ms; });
+  }
+  std::lock_guard lock(mu_);
+  std::erase_if(clients_, [&](const std::shared_ptr<Client>& c) {
+    for (size_t i = 0; i < clients.size(); ++i) {
+      if (clients[i] == c && (gone[i] || !c->stream->open())) return true;
+    }
+    return false;
+  });
+}
+
+void EventHub::PollTenant(const std::string& tenant, const std::vector<std::shared_ptr<Client>>& clients,
+                          const std::vector<size_t>& members, std::vector<bool>& gone) {
+  Cursor oldest = clients[members[0]]->cursor;
+  for (size_t i : members) oldest = std::min(oldest, clients[i]->cursor);
+  Cursor after{oldest.modified_ms - options_.lookback_ms - 1, ""};
   for (int page = 0; page < options_.max_pages_per_poll; ++page) {
-    auto rows = store_->ChangedSince("", after.modified_ms, after.id, options_.page);
+    auto rows = store_->ChangedSince(tenant, after.modified_ms, after.id, options_.page);
     if (!rows.ok()) {
-      spdlog::warn(R"("msg":"operations feed cannot read changes","error":{})", json(rows.status().message()).dump());
+      spdlog::warn(R"("msg":"operations feed cannot read changes","tenant":{},"error":{})", json(tenant).dump(),
+                   json(rows.status().message()).dump());
       return;
     }
     for (const auto& row : *rows) {
       Cursor key;
       std::string event;  // formatted once, for the first client that has not seen the row
       std::string type;
-      for (size_t i = 0; i < clients.size(); ++i) {
+      for (size_t i : members) {
         Client& c = *clients[i];
         if (gone[i]) continue;
         const std::string& id = row.doc.value("id", "");
@@ -218,17 +240,6 @@ void EventHub::PollOnce() {
     const auto& last = rows->back();
     after = Cursor{last.modified_at_ms, last.doc.value("id", "")};
   }
-  for (size_t i = 0; i < clients.size(); ++i) {
-    Client& c = *clients[i];
-    std::erase_if(c.recent, [&](const auto& kv) { return kv.second <= c.cursor.modified_ms - options_.lookback_ms; });
-  }
-  std::lock_guard lock(mu_);
-  std::erase_if(clients_, [&](const std::shared_ptr<Client>& c) {
-    for (size_t i = 0; i < clients.size(); ++i) {
-      if (clients[i] == c && (gone[i] || !c->stream->open())) return true;
-    }
-    return false;
-  });
 }
 
 void EventHub::Heartbeat() {

@@ -20,7 +20,8 @@
 // - Heartbeat: a comment line every `heartbeat` to every client (keeps proxies and the server's own
 //   idle timer from closing the stream; must be shorter than the server's request timeout). A stream
 //   whose write fails (the client left) is dropped. Stop() ends every stream.
-// - Only the default tenant is followed.
+// - Tenants: a client follows one NGSI-LD tenant (the default one unless it names another); each poll
+//   reads each followed tenant's changes once for all of its clients.
 //
 // Thread-safety: Subscribe and client_count from any thread; Start/Stop from one controlling thread.
 #pragma once
@@ -80,7 +81,9 @@ class EventHub {
   bool HasRoom() const;
   // Adds a client: events after `resume` (or from now), of the given compact types (empty: all).
   // Writes the stream's preamble (retry interval) at once. Unavailable when full or stopped.
-  Status Subscribe(std::shared_ptr<http::Stream> stream, std::optional<Cursor> resume, std::set<std::string> types);
+  // `tenant`: the NGSI-LD tenant followed ("" the default one).
+  Status Subscribe(std::shared_ptr<http::Stream> stream, std::optional<Cursor> resume, std::set<std::string> types,
+                   std::string tenant = "");
   size_t client_count() const;
 
   // The event text (id, event, data lines) of one stored entity, with its cursor and compact type.
@@ -90,6 +93,8 @@ class EventHub {
   struct Client;
   void Loop();
   void PollOnce();
+  void PollTenant(const std::string& tenant, const std::vector<std::shared_ptr<Client>>& clients,
+                  const std::vector<size_t>& members, std::vector<bool>& gone);
   void Heartbeat();
 
   const ngsild::EntityStore* store_;

@@ -214,6 +214,34 @@ TEST_P(EventHubTest, DeletionsReachTheStreamsThatFollowTheType) {
   EXPECT_TRUE(alerts->Events(0).empty());
 }
 
+TEST_P(EventHubTest, AClientFollowsItsOwnTenantOnly) {
+  auto main_city = std::make_shared<MemoryStream>();
+  auto water = std::make_shared<MemoryStream>();
+  ASSERT_TRUE(hub_->Subscribe(main_city, std::nullopt, {}).ok());
+  ASSERT_TRUE(hub_->Subscribe(water, std::nullopt, {}, "hn-water").ok());
+  writer_clock_.Advance(1000);
+  json gauge = {{"id", "urn:ngsi-ld:WaterObserved:song-hong-1"},
+                {"type", "WaterObserved"},
+                {"height", {{"type", "Property"}, {"value", 4.2}}}};
+  auto doc = ngsild::ExpandPayload(gauge, *sdm_, ngsild::PayloadKind::kEntity);
+  ASSERT_TRUE(doc.ok());
+  ASSERT_TRUE(writer_->Create("hn-water", *doc).ok());
+  Write("urn:ngsi-ld:AirQualityObserved:default-1", "AirQualityObserved", 12);
+  auto in_water = water->Events(1);
+  ASSERT_EQ(in_water.size(), 1u) << water->text();
+  EXPECT_EQ(in_water[0]["id"], "urn:ngsi-ld:WaterObserved:song-hong-1");
+  EXPECT_EQ(in_water[0]["attributes"]["height"], 4.2);
+  auto in_default = main_city->Events(1);
+  ASSERT_EQ(in_default.size(), 1u) << main_city->text();
+  EXPECT_EQ(in_default[0]["id"], "urn:ngsi-ld:AirQualityObserved:default-1");
+  // A deletion in the tenant reaches its client alone.
+  writer_clock_.Advance(1000);
+  ASSERT_TRUE(writer_->Delete("hn-water", "urn:ngsi-ld:WaterObserved:song-hong-1").ok());
+  ASSERT_EQ(water->Deletions(1).size(), 1u) << water->text();
+  EXPECT_TRUE(main_city->Deletions(0).empty());
+  EXPECT_EQ(water->Events(0).size(), 1u);  // nothing of the default tenant
+}
+
 TEST_P(EventHubTest, AResumedClientGetsWhatCameAfterItsLastEventId) {
   writer_clock_.Advance(1000);
   Write("urn:ngsi-ld:AirQualityObserved:a", "AirQualityObserved", 1);

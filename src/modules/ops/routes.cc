@@ -2,6 +2,9 @@
 
 #include <set>
 #include <string>
+#include <string_view>
+
+#include "modules/ngsild/request.h"
 
 namespace tl::ops {
 namespace {
@@ -31,6 +34,13 @@ Result<http::Response> Events(EventHub* hub, http::Request& req) {
     }
     if (types.size() > 50) return InvalidArgument("at most 50 types", "type");
   }
+  // The NGSI-LD tenant: its header, as on /ngsi-ld/v1, or the `tenant` parameter (EventSource sends no
+  // headers of its own).
+  TL_ASSIGN_OR_RETURN(std::string tenant, ngsild::TenantOf(req));
+  if (auto q = req.Query("tenant"); q && tenant.empty()) {
+    if (!ngsild::IsTenantName(*q)) return InvalidArgument(ngsild::kTenantNameRule, "tenant");
+    tenant = *q;
+  }
   std::optional<Cursor> resume;
   if (auto h = req.Header("last-event-id")) {
     TL_ASSIGN_OR_RETURN(resume, ParseEventId(*h, "Last-Event-ID"));
@@ -40,9 +50,10 @@ Result<http::Response> Events(EventHub* hub, http::Request& req) {
   if (!hub->HasRoom()) return Unavailable("too many operations streams on this server; retry shortly");
   http::Response r = http::Response::Streaming(
       "text/event-stream; charset=utf-8",
-      [hub, resume = std::move(resume), types = std::move(types)](std::shared_ptr<http::Stream> stream) mutable {
+      [hub, resume = std::move(resume), types = std::move(types),
+       tenant = std::move(tenant)](std::shared_ptr<http::Stream> stream) mutable {
         auto s = stream;
-        if (!hub->Subscribe(std::move(stream), std::move(resume), std::move(types)).ok()) s->Close();
+        if (!hub->Subscribe(std::move(stream), std::move(resume), std::move(types), std::move(tenant)).ok()) s->Close();
       });
   r.headers.emplace_back("X-Accel-Buffering", "no");  // reverse proxies: pass each event on at once
   return r;
@@ -61,6 +72,8 @@ std::vector<http::Route> Routes(EventHub* hub) {
                 "heartbeat comment every 15 s; resume with Last-Event-ID)",
                 "operations",
                 {{"type", "query", "Comma-separated entity types to follow (default: all)", false},
+                 {"NGSILD-Tenant", "header", "NGSI-LD tenant to follow (default: the default tenant)", false},
+                 {"tenant", "query", "The tenant, for clients that cannot send the header", false},
                  {"lastEventId", "query", "Resume after this event id (the Last-Event-ID header wins)", false},
                  {"Last-Event-ID", "header", "Resume after this event id ('<modifiedAt ms>:<entity id>')", false}},
                 "",
