@@ -242,12 +242,16 @@ struct Ingester::Impl {
     std::error_code ec;
     fs::create_directories(root, ec);
     if (ec) return Internal("mqtt journal: cannot create " + root.string() + ": " + ec.message());
+    // "lane-<k>" for a k below the worker count is a lane of this run; any other "lane-..." is a leftover.
+    auto leftover = [&](const fs::path& dir) {
+      const std::string name = dir.filename().string();
+      if (name.rfind("lane-", 0) != 0) return false;
+      int k = std::atoi(name.c_str() + 5);
+      return !(name == "lane-" + std::to_string(k) && k < static_cast<int>(lanes.size()));
+    };
     std::vector<std::unique_ptr<Journal>> extra;
     for (const auto& entry : fs::directory_iterator(root, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind("lane-", 0) != 0) continue;
-      int k = std::atoi(name.c_str() + 5);
-      if (name == "lane-" + std::to_string(k) && k < static_cast<int>(lanes.size())) continue;  // below
+      if (!leftover(entry.path())) continue;
       TL_ASSIGN_OR_RETURN(auto j, Journal::Open(entry.path().string()));
       extra.push_back(std::move(j));
     }
@@ -272,13 +276,11 @@ struct Ingester::Impl {
       TL_RETURN_IF_ERROR(j->MarkRecoveredApplied());
     }
     extra.clear();
+    std::vector<fs::path> applied;
     for (const auto& entry : fs::directory_iterator(root, ec)) {
-      const std::string name = entry.path().filename().string();
-      int k = name.rfind("lane-", 0) == 0 ? std::atoi(name.c_str() + 5) : -1;
-      if (k >= 0 && !(name == "lane-" + std::to_string(k) && k < static_cast<int>(lanes.size()))) {
-        fs::remove_all(entry.path(), ec);
-      }
+      if (leftover(entry.path())) applied.push_back(entry.path());
     }
+    for (const auto& dir : applied) fs::remove_all(dir, ec);
     counters.recovered += recovered_now;
     if (recovered_now > 0) {
       spdlog::warn(R"("msg":"mqtt: applied the messages the journal kept; the last run ended before applying them","count":{})",
