@@ -41,6 +41,18 @@ startWatchdog(300);
 const setLightStatus = (token, value) =>
   api('PATCH', `/ngsi-ld/v1/entities/${encodeURIComponent(LIGHT)}/attrs`, token, { status: { type: 'Property', value } }, { Link: LINK });
 
+// Waits until the map shows `n` markers of an entity type.
+const waitForMarkers = (page, type, n) =>
+  page.waitForFunction(([t, k]) => document.querySelectorAll(`path.ops-sensor-${t}`).length === k, [type, n]);
+// Waits until the number in an element (a tile's value or detail) is `n`.
+const waitForNumber = (page, selector, n) =>
+  page.waitForFunction(
+    ([sel, k]) => Number(document.querySelector(sel)?.textContent?.replace(/\D/g, '')) === k,
+    [selector, n],
+  );
+const LIGHTS_VALUE = '[data-testid="tile-lights"] .ops-tile-value';
+const LIGHTS_DETAIL = '[data-testid="tile-lights"] .ops-tile-detail';
+
 async function api(method, path, token, body, headers = {}) {
   const res = await fetch(url(path), {
     method,
@@ -142,10 +154,7 @@ try {
       { Link: LINK },
     );
     assert(created.status === 201, `create: ${created.status} ${JSON.stringify(created.data)}`);
-    await page.waitForFunction(
-      (n) => document.querySelectorAll('path.ops-sensor-AirQualityObserved').length === n + 1,
-      before,
-    );
+    await waitForMarkers(page, 'AirQualityObserved', before + 1);
     return `${before + 1} stations on the map`;
   });
 
@@ -170,40 +179,28 @@ try {
       { Link: LINK },
     );
     assert(created.status === 201, `create: ${created.status} ${JSON.stringify(created.data)}`);
-    await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n + 1, markersBefore);
-    await page.waitForFunction(
-      (n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, '')) === n + 1,
-      before,
-    );
+    await waitForMarkers(page, 'Streetlight', markersBefore + 1);
+    await waitForNumber(page, LIGHTS_VALUE, before + 1);
     const repaired = await setLightStatus(token, 'ok');
     assert(repaired.status === 204, `repair: ${repaired.status} ${JSON.stringify(repaired.data)}`);
-    await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n, markersBefore);
-    await page.waitForFunction(
-      (n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, '')) === n,
-      before,
-    );
+    await waitForMarkers(page, 'Streetlight', markersBefore);
+    await waitForNumber(page, LIGHTS_VALUE, before);
     return `faulty ${before} → ${before + 1} → ${before}`;
   });
 
   await check('a faulty streetlight deleted through the API leaves the map and the count of all streetlights', async () => {
-    const faultyNow = () =>
-      Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, ''));
-    const detail = page.getByTestId('tile-lights').locator('.ops-tile-detail');
-    const totalOf = async () => Number((await detail.textContent()).replace(/\D/g, ''));
-    const total = await totalOf();
-    const faulty = await page.evaluate(faultyNow);
+    const numberIn = async (selector) => Number((await page.locator(selector).textContent()).replace(/\D/g, ''));
+    const total = await numberIn(LIGHTS_DETAIL);
+    const faulty = await numberIn(LIGHTS_VALUE);
     const markers = await page.locator('path.ops-sensor-Streetlight').count();
     const broken = await setLightStatus(token, 'defectiveLamp');
     assert(broken.status === 204, `fault: ${broken.status} ${JSON.stringify(broken.data)}`);
-    await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n + 1, markers);
+    await waitForMarkers(page, 'Streetlight', markers + 1);
     const deleted = await api('DELETE', `/ngsi-ld/v1/entities/${encodeURIComponent(LIGHT)}`, token, undefined, { Link: LINK });
     assert(deleted.status === 204, `delete: ${deleted.status} ${JSON.stringify(deleted.data)}`);
-    await page.waitForFunction((n) => document.querySelectorAll('path.ops-sensor-Streetlight').length === n, markers);
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-value')?.textContent?.replace(/\D/g, '')) === n, faulty);
-    await page.waitForFunction(
-      (n) => Number(document.querySelector('[data-testid="tile-lights"] .ops-tile-detail')?.textContent?.replace(/\D/g, '')) === n,
-      total - 1,
-    );
+    await waitForMarkers(page, 'Streetlight', markers);
+    await waitForNumber(page, LIGHTS_VALUE, faulty);
+    await waitForNumber(page, LIGHTS_DETAIL, total - 1);
     return `streetlights ${total} → ${total - 1}, faulty back to ${faulty}, markers back to ${markers}`;
   });
 
