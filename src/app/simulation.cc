@@ -1,5 +1,6 @@
 #include "app/simulation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -24,6 +25,16 @@ const std::vector<const char*> kGivenMale = {"An", "Bình", "Dũng", "Hải", "H
                                              "Nam", "Quân", "Sơn", "Tuấn", "Việt", "Thắng", "Phong", "Đạt"};
 const std::vector<const char*> kGivenFemale = {"Anh", "Châu", "Giang", "Hà", "Hương", "Lan", "Linh", "Mai",
                                                "Ngọc", "Phương", "Tâm", "Thảo", "Trang", "Vy", "Yến", "Hạnh"};
+
+// A returning citizen of the simulation: their account, how they fill in an applicant, and the id of
+// the identity card in their wallet.
+struct Returning {
+  http::Principal account;
+  dossiers::Applicant applicant;
+  std::string identity_document;
+};
+
+constexpr int64_t kHanoiOffset = 7 * kHour;  // Hà Nội dates are UTC+7
 
 class Sim {
  public:
@@ -54,6 +65,16 @@ class Sim {
     if (commune_procs_.empty()) return FailedPrecondition("the catalogue is empty; import procedures first");
     std::shuffle(commune_procs_.begin(), commune_procs_.end(), rng_);
     std::shuffle(city_procs_.begin(), city_procs_.end(), rng_);
+    // The procedures the catalogue has its own form for (data/procedures/forms/) are among a
+    // commune's commonest, so they lead the popularity order: birth registration, permanent
+    // residence, marriage registration, household businesses.
+    static const std::vector<std::string> kCommonest = {"1.001193", "1.004222", "1.000894", "1.001612"};
+    auto rank = [](const std::string& code) {
+      return std::find(kCommonest.begin(), kCommonest.end(), code) - kCommonest.begin();
+    };
+    auto by_rank = [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); };
+    std::stable_sort(commune_procs_.begin(), commune_procs_.end(), by_rank);
+    std::stable_sort(city_procs_.begin(), city_procs_.end(), by_rank);
     TL_ASSIGN_OR_RETURN(auto units, app_.units().List(std::string("01")));
     for (const auto& u : units) {
       units_.push_back(u.code);
@@ -63,7 +84,7 @@ class Sim {
     identity::Actor system = identity::Actor::Cli("simulate");
     identity::NewUser citizen;
     citizen.username = "sim.citizen";
-    citizen.password = crypto::RandomToken(24);
+    citizen.without_password = true;
     citizen.role = "citizen";
     citizen.full_name = "Công dân mô phỏng";
     citizen.personal_id = "001099999999";
@@ -73,7 +94,125 @@ class Sim {
     citizen_.user_id = user.id;
     citizen_.username = user.username;
     citizen_.role = "citizen";
+    citizen_.personal_id = citizen.personal_id;
+    if (!o_.bulk) TL_RETURN_IF_ERROR(PrepareReturningCitizens());
     return Status::Ok();
+  }
+
+  // Returning citizens: a pool of applicants with their own accounts and wallets, who submit about
+  // half of the online dossiers. Their wallets start with what the state already issued them (the
+  // identity card, the birth certificate from the digitised civil-status book, for some a marriage
+  // certificate or a recent certificate of marital status), and every result of their dossiers is
+  // added to it; their submissions refer to those documents instead of uploads wherever the
+  // procedure's components allow (once-only), which the service index counts as reuse.
+  Status PrepareReturningCitizens() {
+    const int64_t n = std::clamp<int64_t>(o_.dossiers / 10, 10, 500);
+    identity::Actor system = identity::Actor::Cli("simulate");
+    const std::string first_day = FormatDate(o_.from_ms + kHanoiOffset);
+    for (int64_t i = 0; i < n; ++i) {
+      Returning r;
+      r.applicant = Person();
+      const std::string& pid = *r.applicant.personal_id;
+      identity::NewUser u;
+      u.username = "sim.citizen." + pid;
+      u.without_password = true;
+      u.role = "citizen";
+      u.full_name = r.applicant.full_name;
+      u.personal_id = pid;
+      u.phone = r.applicant.phone;
+      auto created = app_.identity().CreateUser(system, u);
+      if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
+      auto user = app_.identity().GetUser(system, u.username);
+      if (!user.ok()) continue;  // the personal id belongs to another account already
+      r.account.user_id = user->id;
+      r.account.username = user->username;
+      r.account.full_name = user->full_name;
+      r.account.role = "citizen";
+      r.account.personal_id = pid;
+      // Born on a day of the year the personal id encodes.
+      const int year = (pid[3] >= '2' ? 2000 : 1900) + std::stoi(pid.substr(4, 2));
+      char born[11];
+      std::snprintf(born, sizeof born, "%04d-%02d-%02d", year, Uniform(1, 12), Uniform(1, 28));
+      auto days_before_start = [&](int lo, int hi) {
+        return FormatDate(o_.from_ms + kHanoiOffset - static_cast<int64_t>(Uniform(lo, hi)) * 86400 * 1000);
+      };
+      const int age = std::stoi(first_day.substr(0, 4)) - year;
+      const bool married = age >= 22 && Chance(0.6);
+      const bool confirmation = !married && age >= 18 && Chance(0.4);
+      const std::string home = "UBND" + PickUnit();
+      TL_RETURN_IF_ERROR(app_.db().Write([&](storage::Session& s) -> Status {
+        TL_ASSIGN_OR_RETURN(auto held, app_.wallet().SignedDocumentsIn(s, pid));
+        if (!held.empty()) {  // a simulation run before gave them their papers
+          for (const auto& d : held) {
+            if (d.type == "identity") r.identity_document = d.id;
+          }
+          return Status::Ok();
+        }
+        auto issue = [&](const char* type, std::string title, std::string number, std::string issuer,
+                         std::string issued_on, std::string valid_until, const char* source) -> Result<std::string> {
+          wallet::NewDocument d;
+          d.holder = pid;
+          d.type = type;
+          d.title = std::move(title);
+          d.number = std::move(number);
+          d.issuer_agency = std::move(issuer);
+          d.issued_on = std::move(issued_on);
+          d.valid_until = std::move(valid_until);
+          d.source = source;
+          return app_.wallet().Issue(s, d, "simulate");
+        };
+        std::string card_issued = days_before_start(30, 3650);
+        std::string card_until = std::to_string(std::stoi(card_issued.substr(0, 4)) + 15) + card_issued.substr(4);
+        TL_ASSIGN_OR_RETURN(r.identity_document, issue("identity", "Căn cước công dân", pid, "CATP01", card_issued,
+                                                       card_until, "simulate:identity-card"));
+        TL_RETURN_IF_ERROR(issue("1.001193", "Giấy khai sinh (sổ hộ tịch đã số hóa)",
+                                 std::to_string(Uniform(1, 900)) + "/" + std::to_string(year), home, born, "",
+                                 "simulate:civil-status-book")
+                               .status());
+        if (married) {
+          TL_RETURN_IF_ERROR(issue("1.000894", "Giấy chứng nhận kết hôn", std::to_string(Uniform(1, 300)) + "/KH",
+                                   home, days_before_start(200, 365 * std::max(1, age - 20)), "",
+                                   "simulate:civil-status-book")
+                                 .status());
+        }
+        if (confirmation) {
+          TL_RETURN_IF_ERROR(issue("1.004873", "Giấy xác nhận tình trạng hôn nhân",
+                                   std::to_string(Uniform(1, 500)) + "/XNHN", home, days_before_start(1, 60), "",
+                                   "simulate:civil-status-book")
+                                 .status());
+        }
+        return Status::Ok();
+      }));
+      returning_.push_back(std::move(r));
+    }
+    return Status::Ok();
+  }
+
+  // Once-only: the returning citizen's wallet documents that can stand for components of the
+  // procedure (the one-stop shop's own offers, and for a procedure without its own component list
+  // the identity card for "Giấy tờ tùy thân"), each referenced instead of handed in. A document
+  // issued after the simulated day (a later dossier's result, already played) is not offered.
+  void ReferWalletDocuments(const Returning& r, dossiers::SubmitRequest& req) {
+    const std::string today = FormatDate(clock_.NowMillis() + kHanoiOffset);
+    auto offers = app_.dossiers().WalletOffers(r.account, req.procedure_code);
+    if (offers.ok()) {
+      for (const auto& c : (*offers)["components"]) {
+        for (const auto& d : c["documents"]) {
+          if (d.value("issued_on", "") > today) continue;
+          req.wallet_documents.push_back({c["component"].get<std::string>(), d["id"].get<std::string>()});
+          break;
+        }
+      }
+      if (!(*offers)["components"].empty()) return;
+    }
+    auto card = std::find(req.components.begin(), req.components.end(), "Giấy tờ tùy thân");
+    if (card != req.components.end() && !r.identity_document.empty()) {
+      req.wallet_documents.push_back({*card, r.identity_document});
+    }
+    for (const auto& w : req.wallet_documents) {
+      req.components.erase(std::remove(req.components.begin(), req.components.end(), w.component),
+                           req.components.end());
+    }
   }
 
   Result<std::string> Specialist(const std::string& agency) {
@@ -82,7 +221,7 @@ class Sim {
     if (specialists_.count(agency)) return name;
     identity::NewUser u;
     u.username = name;
-    u.password = crypto::RandomToken(24);
+    u.without_password = true;  // nobody logs in as a simulated official (and no hash to compute)
     u.role = "specialist";
     u.full_name = "Chuyên viên mô phỏng " + agency;
     u.agency_code = agency;
@@ -137,7 +276,7 @@ class Sim {
     a.full_name = family + " " + pick(female ? kMiddleFemale : kMiddleMale) + " " + pick(female ? kGivenFemale : kGivenMale);
     int year = Uniform(1950, 2007);
     int digit = (year >= 2000 ? 2 : 0) + (female ? 1 : 0);
-    char id[13];
+    char id[20];
     std::snprintf(id, sizeof id, "001%d%02d%06d", digit, year % 100, Uniform(0, 999999));
     a.personal_id = id;
     char phone[11];
@@ -156,12 +295,17 @@ class Sim {
     std::string procedure = Pick(city ? city_procs_ : commune_procs_);
     std::string unit = PickUnit();
     bool online = Chance(0.6);
+    const Returning* returning = nullptr;
+    if (online && !returning_.empty() && Chance(0.5)) {
+      returning = &returning_[static_cast<size_t>(Uniform(0, static_cast<int>(returning_.size()) - 1))];
+    }
+    const http::Principal& applicant = returning ? returning->account : citizen_;
     dossiers::SubmitRequest req;
     req.procedure_code = procedure;
     if (!city) req.unit_code = unit;
     req.channel = online ? "online" : "desk";
     req.delivery = Chance(0.3) ? "online" : (Chance(0.2) ? "post" : "desk");
-    req.applicant = Person();
+    req.applicant = returning ? returning->applicant : Person();
     // A procedure with its own form (data/procedures/forms/) is filled in as its schema's example
     // (read once per procedure).
     if (auto facts = Facts(procedure); facts.ok()) {
@@ -172,16 +316,20 @@ class Sim {
     }
     audit::Entry ctx{"simulate", "", "", "sim", "", ""};
     clock_.Set(t_submit);
-    http::Principal submitter = citizen_;
+    if (returning) ReferWalletDocuments(*returning, req);
+    http::Principal submitter = applicant;
     if (!online) {
       std::string desk_agency = city ? "TTPVHCC01" : "UBND" + unit;
       submitter = Official("desk_officer", desk_agency);
     }
     auto d = app_.dossiers().Submit(submitter, req, ctx);
-    if (!d.ok() && online && d.status().code() == StatusCode::kFailedPrecondition) {
-      // Not offered online: the applicant goes to the desk instead.
+    if (!d.ok() && online && d.status().code() == StatusCode::kFailedPrecondition &&
+        d.status().field() != "wallet_documents") {
+      // Not offered online: the applicant goes to the desk instead (and hands in paper).
       online = false;
       req.channel = "desk";
+      for (auto& w : req.wallet_documents) req.components.push_back(std::move(w.component));
+      req.wallet_documents.clear();
       submitter = Official("desk_officer", city ? "TTPVHCC01" : "UBND" + unit);
       d = app_.dossiers().Submit(submitter, req, ctx);
     }
@@ -223,7 +371,7 @@ class Sim {
       if (!act("receive", Official("desk_officer", receiving), t, {})) return true;
     }
     if (online && Chance(0.015)) {
-      act("withdraw", citizen_, t + wait_hours(1, 48), note("Công dân xin rút hồ sơ"));
+      act("withdraw", applicant, t + wait_hours(1, 48), note("Công dân xin rút hồ sơ"));
       return true;
     }
     auto specialist = Specialist(handling);
@@ -237,9 +385,9 @@ class Sim {
       t += wait_hours(2, 24);
       if (!act("request-supplement", Official("specialist", handling), t, note("Đề nghị bổ sung giấy tờ"))) return true;
       t += wait_hours(24, 120);
-      if (!act("supplement", online ? citizen_ : Official("desk_officer", receiving), t, note("Đã bổ sung"))) return true;
+      if (!act("supplement", online ? applicant : Official("desk_officer", receiving), t, note("Đã bổ sung"))) return true;
     }
-    if (Chance(0.03)) {
+    if (Chance(0.03) && handling != "STP01") {
       dossiers::ActionRequest tr = note("Lấy ý kiến cơ quan liên quan");
       tr.agency = "STP01";
       t += wait_hours(2, 24);
@@ -268,7 +416,7 @@ class Sim {
     report.returned++;
     if (online && Chance(0.3)) {
       clock_.Set(std::min(o_.until_ms, t + wait_hours(1, 24)));
-      auto rated = app_.dossiers().Rate(citizen_, code, Chance(0.8) ? 5 : Uniform(2, 4), "", ctx);
+      auto rated = app_.dossiers().Rate(applicant, code, Chance(0.8) ? 5 : Uniform(2, 4), "", ctx);
       if (!rated.ok() && report.failed++ < 5) log_ << "simulation: rating failed: " << rated.status().ToString() << "\n";
     }
     return true;
@@ -334,7 +482,7 @@ class Sim {
       t += wait_hours(24, 120);
       if (!act("supplement", online ? citizen_ : Official("desk_officer", receiving), t, "Đã bổ sung")) return h;
     }
-    if (Chance(0.03)) {
+    if (Chance(0.03) && handling != "STP01") {
       t += wait_hours(2, 24);
       if (!act("transfer", Official("specialist", handling), t, "Lấy ý kiến cơ quan liên quan", std::nullopt,
                std::string("STP01")))
@@ -385,6 +533,7 @@ class Sim {
     return &facts_.emplace(code, std::move(f)).first->second;
   }
 
+  std::vector<Returning> returning_;
   std::map<std::string, ProcedureFacts> facts_;
   Application& app_;
   ManualClock& clock_;

@@ -6,8 +6,10 @@
 // rejections, lateness, withdrawals and ratings. Every dossier goes through DossierService like a real
 // one (same rules, deadlines, audit), with the application's clock moved to each event's time.
 // Events later than `until` are not played, so the most recent dossiers stay open in the queues.
-// Simulated officials (one specialist per commune and department, "sim.*") and one simulated
-// citizen account are created on first use.
+// Simulated officials (one specialist per commune and department, "sim.*"), one account for one-off
+// online applicants ("sim.citizen") and, outside bulk mode, a pool of returning citizens with their
+// own accounts and wallets ("sim.citizen.<personal id>", who refer to wallet documents instead of
+// uploads: once-only) are created on first use, all without a password.
 //
 // Thread-safety: run from one thread, on an Application whose clock is the ManualClock passed in.
 #pragma once

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "app/simulation.h"
+#include "core/clock.h"
 #include "tests/api/test_app.h"
 
 namespace tl::testing {
@@ -160,6 +161,43 @@ TEST_P(ServiceIndexSeriesTest, BadParametersAreNamed) {
   EXPECT_EQ(field("from=1900-01-01&to=2026-02-05&interval=month"), "interval");
   auto r = app_->Get("/api/v1/stats/service-index/series?from=2026-11-01&to=2026-11-18&interval=year");
   EXPECT_NE(r.Header("content-type").find("application/problem+json"), std::string::npos);
+}
+
+// Returning citizens of the simulation submit online with documents of their own wallets instead of
+// uploads (once-only), and the index counts those dossiers as reuse: every reference is to a signed
+// document held by the dossier's own applicant and issued no later than the day of the submission.
+TEST_P(ServiceIndexSeriesTest, SimulatedReturningCitizensReuseTheirOwnWalletDocuments) {
+  json whole = Get("/api/v1/stats/service-index?unit=01&from=2026-09-01&to=2026-11-18");
+  const json* reuse = nullptr;
+  for (const auto& i : whole["indicators"]) {
+    if (i["key"] == "digitisation.reuse") reuse = &i;
+  }
+  ASSERT_NE(reuse, nullptr);
+  const int64_t reusing = (*reuse)["numerator"].get<int64_t>();
+  EXPECT_GT(reusing, 5);
+  EXPECT_LT(reusing, (*reuse)["denominator"].get<int64_t>());
+  int64_t dossiers = 0, references = 0, foreign = 0, from_the_future = 0;
+  ASSERT_TRUE(app_->app()
+                  .db()
+                  .Read([&](storage::Session& s) -> Status {
+                    TL_ASSIGN_OR_RETURN(auto n, s.Query("SELECT COUNT(*) FROM dossiers WHERE reused_documents > 0"));
+                    dossiers = n.rows[0].Int(0);
+                    TL_ASSIGN_OR_RETURN(
+                        auto rs, s.Query("SELECT d.applicant_id_number, d.submitted_at, w.holder, w.issued_on "
+                                         "FROM dossier_wallet_documents r JOIN dossiers d ON d.code = r.dossier_code "
+                                         "JOIN wallet_documents w ON w.id = r.document_id"));
+                    for (const auto& r : rs.rows) {
+                      references++;
+                      if (r.Text(0) != r.Text(2)) foreign++;
+                      if (r.Text(3) > FormatDate(r.Int(1) + 7 * 3600 * 1000)) from_the_future++;
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(dossiers, reusing);
+  EXPECT_GE(references, dossiers);
+  EXPECT_EQ(foreign, 0);
+  EXPECT_EQ(from_the_future, 0);
 }
 
 // The kept daily counts stay equal to a scan of the dossiers through live actions (the simulation of

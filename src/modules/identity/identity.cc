@@ -100,7 +100,11 @@ std::vector<storage::Migration> IdentityService::Migrations() {
 
 Status IdentityService::ValidateNewUser(const NewUser& spec) const {
   TL_RETURN_IF_ERROR(ValidateUsername(spec.username));
-  TL_RETURN_IF_ERROR(ValidatePassword(spec.password));
+  if (spec.without_password) {
+    if (!spec.password.empty()) return InvalidArgument("must be empty for an account without a password", "password");
+  } else {
+    TL_RETURN_IF_ERROR(ValidatePassword(spec.password));
+  }
   if (std::find(kRoles.begin(), kRoles.end(), spec.role) == kRoles.end()) {
     return http::OneOf(spec.role,
                        {"citizen", "organisation", "desk_officer", "specialist", "leader", "agency_admin", "city_admin",
@@ -148,7 +152,10 @@ Status IdentityService::CheckManage(const Actor& actor, const std::string& role,
 Result<User> IdentityService::CreateUser(const Actor& actor, const NewUser& spec) {
   TL_RETURN_IF_ERROR(ValidateNewUser(spec));
   TL_RETURN_IF_ERROR(CheckManage(actor, spec.role, spec.agency_code));
-  TL_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(spec.password, options_.password_cost));
+  std::string hash = kNoPassword;
+  if (!spec.without_password) {
+    TL_ASSIGN_OR_RETURN(hash, crypto::HashPassword(spec.password, options_.password_cost));
+  }
   User created;
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     if (spec.agency_code) {
@@ -349,10 +356,11 @@ Result<LoginResult> IdentityService::Login(const std::string& username, const st
     return Status::Ok();
   }));
   bool ok = false;
-  if (user) {
+  if (user && hash != kNoPassword) {
     ok = crypto::VerifyPassword(hash, password);
   } else {
-    // Spend the same time as a real check, so timing does not reveal which usernames exist.
+    // Spend the same time as a real check, so timing does not reveal which usernames exist (or which
+    // accounts have no password).
     static const auto dummy = crypto::HashPassword("dummy password", options_.password_cost);
     if (dummy.ok()) (void)crypto::VerifyPassword(*dummy, password);
   }

@@ -59,7 +59,15 @@ struct NewUser {
   std::optional<std::string> personal_id;
   std::optional<std::string> tax_code;
   std::optional<std::string> phone;
+  // An account nobody logs in to with a password (the simulation's officials and citizens): no hash
+  // is computed (that is the cost of creating one: ~0.1 s at the interactive cost), `password` must
+  // be empty, and the stored kNoPassword never verifies. An admin's password reset gives it one.
+  bool without_password = false;
 };
+
+// What an account created without a password stores in place of a hash: not the output of any
+// hashing, so no password verifies against it.
+inline constexpr const char* kNoPassword = "!";
 
 struct IdentityOptions {
   crypto::PasswordCost password_cost = crypto::PasswordCost::Interactive();

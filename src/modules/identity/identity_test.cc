@@ -96,6 +96,30 @@ TEST_P(IdentityTest, ResetPasswordRevokesSessionsAndClearsThrottle) {
   EXPECT_TRUE(svc_->Login("sp1", "Một mật khẩu mới", "5.6.7.8", "").ok());
 }
 
+// An account made without a password (the simulation's) cannot be logged in to, whatever is tried,
+// until an admin resets its password; asking for one with a password is a named error.
+TEST_P(IdentityTest, AnAccountWithoutAPasswordCannotLogInUntilReset) {
+  NewUser u = Official("sim.cv.ubnd00004", "specialist", "UBND00004");
+  EXPECT_EQ(svc_->CreateUser(Actor::Cli("root"), [&] {
+                  NewUser both = u;
+                  both.without_password = true;
+                  return both;
+                }())
+                .status()
+                .field(),
+            "password");
+  u.password.clear();
+  EXPECT_EQ(svc_->CreateUser(Actor::Cli("root"), u).status().field(), "password");  // an empty one is too short
+  u.without_password = true;
+  ASSERT_TRUE(svc_->CreateUser(Actor::Cli("root"), u).ok());
+  for (const char* attempt : {"", "!", "Mật khẩu dài 2025"}) {
+    EXPECT_EQ(svc_->Login(u.username, attempt, "10.0.0.1", "").status().code(), StatusCode::kUnauthenticated)
+        << attempt;
+  }
+  ASSERT_TRUE(svc_->ResetPassword(Actor::Cli("root"), u.username, "Một mật khẩu mới").ok());
+  EXPECT_TRUE(svc_->Login(u.username, "Một mật khẩu mới", "10.0.0.2", "").ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IdentityTest, ::testing::ValuesIn(testing::BackendNames()),
                          [](const auto& info) { return info.param; });
 
