@@ -155,6 +155,14 @@ Notes:
   and the answer leaves from there once the group commit made it durable (a deferred response: no
   thread waits). That single writer is what bounds the look-up rate; a read without its record is not
   allowed. The serving platform also seals the log every second (signed head), which verify-log checks.
+- Tried and dropped (2026-11-22, 10 million people): the grant check and the person's document on a
+  reader connection, in parallel, with only the log entry on the writer. The writer's share fell
+  from ~79% to ~23% of a core, but the machine ran out of CPU at a lower rate (4,100-6,350 req/s
+  against 6,200-8,700 in alternating runs): SQLite drops a WAL reader's whole page cache whenever
+  anything was committed since its last read, which under a stream of log entries is every read,
+  so each look-up read every page it needed back with pread. With \`PRAGMA mmap_size\` it was worse
+  (~1,000 req/s): the same drop unmaps the file. Under perf, the writer spends ~70% of its time on
+  the look-up's statements (the JSON document alone ~50 µs), ~10% on the log entry, ~8% on commits.
 - At 64 connections a p99 of 2 ms at 20,000 req/s cannot hold whatever the server does: the mean
   latency is then 64 / 20,000 = 3.2 ms (Little's law).
 

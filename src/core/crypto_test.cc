@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace tl::crypto {
 namespace {
@@ -16,6 +19,29 @@ TEST(CryptoTest, TokensAreLongAndDistinct) {
     seen.insert(t);
   }
   EXPECT_EQ(seen.size(), 100u);
+}
+
+// Request ids: the encoding of RandomToken, distinct within a thread and between threads (each
+// thread's stream has its own key).
+TEST(CryptoTest, FastTokensAreDistinctAcrossCallsAndThreads) {
+  ASSERT_TRUE(InitCrypto().ok());
+  std::vector<std::vector<std::string>> per_thread(4);
+  std::vector<std::thread> threads;
+  for (auto& tokens : per_thread) {
+    threads.emplace_back([&tokens] {
+      for (int i = 0; i < 5000; ++i) tokens.push_back(FastRandomToken(12));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> seen;
+  for (const auto& tokens : per_thread) {
+    for (const auto& t : tokens) {
+      EXPECT_EQ(t.size(), 16u);
+      EXPECT_EQ(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), std::string::npos);
+      seen.insert(t);
+    }
+  }
+  EXPECT_EQ(seen.size(), 20000u);
 }
 
 TEST(CryptoTest, Sha256MatchesKnownVector) {
