@@ -2,6 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
+#include <deque>
+#include <thread>
+#include <vector>
+
 #include "core/crypto.h"
 #include "core/text.h"
 #include "http/json_body.h"
@@ -97,6 +102,111 @@ Status AccessLog::Record(storage::Session& s, const AccessRecord& r) const {
                                       r.purpose, r.legal_basis, r.dossier_code, r.request_id, r.tax_code, hash}));
   (void)n;
   return audit::chain::SetHead(s, "data_access_head", hash);
+}
+
+// RecordAsync's batches: a queue and the one thread that drains it.
+class AccessLog::Appender {
+ public:
+  static constexpr size_t kMaxBatch = 512;
+
+  explicit Appender(const AccessLog* log) : log_(log), thread_([this] { Run(); }) {}
+  ~Appender() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();  // Run() drains the queue before it returns
+  }
+
+  void Add(AccessRecord r, int64_t at, std::function<void(Status)> done) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back({std::move(r), at, std::move(done)});
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  struct Pending {
+    AccessRecord record;
+    int64_t at = 0;
+    std::function<void(Status)> done;
+  };
+
+  void Run() {
+    std::vector<Pending> batch;
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and nothing left
+        while (!queue_.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      Status st = log_->db_->Write([&](storage::Session& s) { return Append(s, batch); });
+      for (auto& p : batch) p.done(st);
+      batch.clear();
+    }
+  }
+
+  // The head moves once for the whole batch (the row lock is held for one transaction, not one per
+  // entry) and the entries go in with one INSERT.
+  static Status Append(storage::Session& s, const std::vector<Pending>& batch) {
+    const auto n = static_cast<int64_t>(batch.size());
+    TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE data_access_head SET last_seq = last_seq + ? WHERE id = 1 "
+                                           "RETURNING last_seq, last_hash",
+                                           {n}));
+    if (head.empty()) return Internal("the data access log's head row is missing");
+    int64_t seq = head.rows[0].Int(0) - n;
+    std::string hash = head.rows[0].Text(1);
+    std::string sql = std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ";
+    std::vector<storage::Value> params;
+    params.reserve(batch.size() * 13);
+    for (const auto& p : batch) {
+      const AccessRecord& r = p.record;
+      ++seq;
+      hash = ChainHash(hash, seq, p.at, r);
+      sql += (params.empty() ? "" : ", ");
+      sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      for (storage::Value v : {storage::Value(seq), storage::Value(p.at), storage::Value(r.personal_id),
+                               storage::Value(r.consumer_agency), storage::Value(r.official), storage::Value(r.service),
+                               storage::Value(r.fields), storage::Value(r.purpose), storage::Value(r.legal_basis),
+                               storage::Value(r.dossier_code), storage::Value(r.request_id), storage::Value(r.tax_code),
+                               storage::Value(hash)}) {
+        params.push_back(std::move(v));
+      }
+    }
+    TL_ASSIGN_OR_RETURN(auto inserted, s.ExecV(sql, params));
+    (void)inserted;
+    return audit::chain::SetHead(s, "data_access_head", hash);
+  }
+
+  const AccessLog* log_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+AccessLog::AccessLog(storage::Database* db, const Clock* clock, const audit::AuditLog* audit)
+    : db_(db), clock_(clock), audit_(audit) {}
+
+AccessLog::~AccessLog() {
+  std::lock_guard lock(appender_mu_);
+  appender_.reset();  // appends what is queued, then stops
+}
+
+void AccessLog::RecordAsync(AccessRecord r, std::function<void(Status)> done) const {
+  const int64_t at = clock_->NowMillis();
+  {
+    std::lock_guard lock(appender_mu_);
+    if (!appender_) appender_ = std::make_unique<Appender>(this);
+  }
+  appender_->Add(std::move(r), at, std::move(done));
 }
 
 Result<std::vector<StoredAccess>> AccessLog::ForPerson(int64_t personal_id, int64_t before_seq, int limit) const {

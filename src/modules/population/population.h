@@ -114,6 +114,11 @@ class PopulationRegistry {
   // entries that is every read; with mmap the drop also unmaps the file.)
   void LookUpAsync(const http::Principal& who, int64_t personal_id, const Purpose& why, const std::string& request_id,
                    std::function<void(Result<std::string>)> done);
+  // On PostgreSQL, LookUpAsync reads in a read transaction of the calling thread and appends the
+  // entry through the access log's batches (AccessLog::RecordAsync): an entry per transaction there
+  // serialised all readers on the log's head row.
+  void LookUpBatched(const http::Principal& who, int64_t personal_id, const Purpose& why, const std::string& request_id,
+                     std::function<void(Result<std::string>)> done);
   // An official's look-up of an organisation by tax code through "registry.organisation", like LookUp:
   // a live grant for the agency (PermissionDenied without one, the attempt audited), only the granted
   // field groups, and the read recorded in the data access log under the tax code, in the same
