@@ -94,7 +94,6 @@ class Sim {
     citizen_.user_id = user.id;
     citizen_.username = user.username;
     citizen_.role = "citizen";
-    citizen_.personal_id = citizen.personal_id;
     if (!o_.bulk) TL_RETURN_IF_ERROR(PrepareReturningCitizens());
     return Status::Ok();
   }
@@ -195,7 +194,8 @@ class Sim {
   void ReferWalletDocuments(const Returning& r, dossiers::SubmitRequest& req) {
     const std::string today = FormatDate(clock_.NowMillis() + kHanoiOffset);
     auto offers = app_.dossiers().WalletOffers(r.account, req.procedure_code);
-    if (offers.ok()) {
+    const bool own_components = offers.ok() && !(*offers)["components"].empty();
+    if (own_components) {
       for (const auto& c : (*offers)["components"]) {
         for (const auto& d : c["documents"]) {
           if (d.value("issued_on", "") > today) continue;
@@ -203,13 +203,11 @@ class Sim {
           break;
         }
       }
-      if (!(*offers)["components"].empty()) return;
+    } else if (!r.identity_document.empty() &&
+               std::find(req.components.begin(), req.components.end(), "Giấy tờ tùy thân") != req.components.end()) {
+      req.wallet_documents.push_back({"Giấy tờ tùy thân", r.identity_document});
     }
-    auto card = std::find(req.components.begin(), req.components.end(), "Giấy tờ tùy thân");
-    if (card != req.components.end() && !r.identity_document.empty()) {
-      req.wallet_documents.push_back({*card, r.identity_document});
-    }
-    for (const auto& w : req.wallet_documents) {
+    for (const auto& w : req.wallet_documents) {  // referred to, not handed in
       req.components.erase(std::remove(req.components.begin(), req.components.end(), w.component),
                            req.components.end());
     }

@@ -862,50 +862,75 @@ Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, 
 
 }  // namespace
 
+namespace {
+
+// What a look-up read: the answer's body and the field groups it carries, or why there is none.
+struct LookUpRead {
+  Status refused;      // PermissionDenied (no live grant for the agency) or NotFound
+  std::string fields;  // the granted groups, comma-separated
+  std::string body;
+};
+
+// Deny by default: the official's agency needs a live grant for the data service.
+Result<LookUpRead> ReadForLookUp(storage::Session& s, const exchange::Grants& grants, const http::Principal& who,
+                                 int64_t personal_id) {
+  LookUpRead out;
+  auto granted = grants.Check(s, who.agency.value_or(""), PopulationRegistry::Service().code);
+  if (!granted.ok()) {
+    if (granted.status().code() != StatusCode::kPermissionDenied) return granted.status();
+    out.refused = granted.status();
+    return out;
+  }
+  for (const auto& group : *granted) out.fields += (out.fields.empty() ? "" : ",") + group;
+  TL_ASSIGN_OR_RETURN(auto found, ReadGranted(s, personal_id, *granted));
+  if (!found) {
+    out.refused = NotFound("no person with this personal identification number");
+    return out;
+  }
+  out.body = std::move(*found);
+  return out;
+}
+
+// The audit entry of a refused attempt (no live grant): the refusal is on the record too.
+audit::Entry DeniedEntry(const http::Principal& who, int64_t personal_id, const Purpose& why,
+                         const std::string& request_id) {
+  return {who.username, "exchange.denied", "registry.person", "", request_id,
+          json{{"agency", who.agency.value_or("")}, {"purpose", why.purpose},
+               {"person_suffix", FormatPersonalId(personal_id).substr(8)}}.dump()};
+}
+
+exchange::AccessRecord RecordOf(const http::Principal& who, int64_t personal_id, const Purpose& why,
+                                const std::string& request_id, std::string fields) {
+  exchange::AccessRecord r;
+  r.personal_id = personal_id;
+  r.consumer_agency = who.agency.value_or("");
+  r.official = who.username;
+  r.service = PopulationRegistry::Service().code;
+  r.fields = std::move(fields);
+  r.purpose = why.purpose;
+  r.legal_basis = why.legal_basis;
+  r.dossier_code = why.dossier_code;
+  r.request_id = request_id;
+  return r;
+}
+
+}  // namespace
+
 void PopulationRegistry::LookUpAsync(const http::Principal& who, int64_t personal_id, const Purpose& why,
                                      const std::string& request_id, std::function<void(Result<std::string>)> done) {
-  // Deny by default: the official's agency needs a live grant for this data service. The grant check,
-  // the read and its log entry are one write transaction: the answer leaves only after its record is
-  // committed, and a failed log write fails the read. On SQLite this runs on the writer connection,
-  // whose page cache stays warm (a reader's is dropped whenever anything was committed since its
-  // last read, which under a stream of log writes is every time), and no thread waits for it: the
-  // group commit calls `done`.
   if (db_->dialect() == storage::Dialect::kPostgres) return LookUpBatched(who, personal_id, why, request_id, std::move(done));
-  struct Outcome {
-    Status refused;    // the answer when it is not the record (denied, not found)
-    std::string body;  // the record, serialised
-  };
-  auto outcome = std::make_shared<Outcome>();
+  // SQLite: the grant check, the read and its log entry are one work on the writer connection, whose
+  // page cache stays warm, and no thread waits for it: the group commit calls `done`. The answer
+  // leaves only after its record is committed, and a failed log write fails the read.
+  auto outcome = std::make_shared<LookUpRead>();
   db_->WriteAsync(
       [this, who, personal_id, why, request_id, outcome](storage::Session& s) -> Status {
-        auto granted = grants_->Check(s, who.agency.value_or(""), Service().code);
-        if (!granted.ok()) {
-          if (granted.status().code() != StatusCode::kPermissionDenied) return granted.status();
-          outcome->refused = granted.status();
-          audit::Entry e{who.username, "exchange.denied", "registry.person", "", request_id,
-                         json{{"agency", who.agency.value_or("")}, {"purpose", why.purpose},
-                              {"person_suffix", FormatPersonalId(personal_id).substr(8)}}.dump()};
-          return audit_->Append(s, e);  // the refused attempt is on the record too
+        TL_ASSIGN_OR_RETURN(*outcome, ReadForLookUp(s, *grants_, who, personal_id));
+        if (outcome->refused.code() == StatusCode::kPermissionDenied) {
+          return audit_->Append(s, DeniedEntry(who, personal_id, why, request_id));
         }
-        std::string fields;
-        for (const auto& group : *granted) fields += (fields.empty() ? "" : ",") + group;
-        TL_ASSIGN_OR_RETURN(auto found, ReadGranted(s, personal_id, *granted));
-        if (!found) {
-          outcome->refused = NotFound("no person with this personal identification number");
-          return Status::Ok();
-        }
-        outcome->body = std::move(*found);
-        exchange::AccessRecord r;
-        r.personal_id = personal_id;
-        r.consumer_agency = who.agency.value_or("");
-        r.official = who.username;
-        r.service = Service().code;
-        r.fields = fields;
-        r.purpose = why.purpose;
-        r.legal_basis = why.legal_basis;
-        r.dossier_code = why.dossier_code;
-        r.request_id = request_id;
-        return access_log_->Record(s, r);
+        if (!outcome->refused.ok()) return Status::Ok();
+        return access_log_->Record(s, RecordOf(who, personal_id, why, request_id, outcome->fields));
       },
       [outcome, done = std::move(done)](Status committed) {
         if (!committed.ok()) return done(committed);
@@ -916,50 +941,25 @@ void PopulationRegistry::LookUpAsync(const http::Principal& who, int64_t persona
 
 void PopulationRegistry::LookUpBatched(const http::Principal& who, int64_t personal_id, const Purpose& why,
                                        const std::string& request_id, std::function<void(Result<std::string>)> done) {
-  // The grant check and the read in a read transaction of this thread; the entry joins the access
-  // log's batch, and the answer leaves once the batch is committed.
-  Status refused;
-  std::string fields, body;
-  Status read = db_->Read([&](storage::Session& s) -> Status {
-    auto granted = grants_->Check(s, who.agency.value_or(""), Service().code);
-    if (!granted.ok()) {
-      if (granted.status().code() != StatusCode::kPermissionDenied) return granted.status();
-      refused = granted.status();
-      return Status::Ok();
-    }
-    for (const auto& group : *granted) fields += (fields.empty() ? "" : ",") + group;
-    TL_ASSIGN_OR_RETURN(auto found, ReadGranted(s, personal_id, *granted));
-    if (!found) {
-      refused = NotFound("no person with this personal identification number");
-      return Status::Ok();
-    }
-    body = std::move(*found);
+  LookUpRead read;
+  Status st = db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(read, ReadForLookUp(s, *grants_, who, personal_id));
     return Status::Ok();
   });
-  if (!read.ok()) return done(read);
-  if (refused.code() == StatusCode::kNotFound) return done(refused);
-  if (!refused.ok()) {
-    audit::Entry e{who.username, "exchange.denied", "registry.person", "", request_id,
-                   json{{"agency", who.agency.value_or("")}, {"purpose", why.purpose},
-                        {"person_suffix", FormatPersonalId(personal_id).substr(8)}}.dump()};
-    Status logged = db_->Write([&](storage::Session& s) { return audit_->Append(s, e); });
-    return done(logged.ok() ? refused : logged);  // the refused attempt is on the record too
+  if (!st.ok()) return done(st);
+  if (read.refused.code() == StatusCode::kPermissionDenied) {
+    Status logged = db_->Write([&](storage::Session& s) {
+      return audit_->Append(s, DeniedEntry(who, personal_id, why, request_id));
+    });
+    return done(logged.ok() ? read.refused : logged);
   }
-  exchange::AccessRecord r;
-  r.personal_id = personal_id;
-  r.consumer_agency = who.agency.value_or("");
-  r.official = who.username;
-  r.service = Service().code;
-  r.fields = std::move(fields);
-  r.purpose = why.purpose;
-  r.legal_basis = why.legal_basis;
-  r.dossier_code = why.dossier_code;
-  r.request_id = request_id;
-  auto answer = std::make_shared<std::string>(std::move(body));
-  access_log_->RecordAsync(std::move(r), [answer, done = std::move(done)](Status committed) {
-    if (!committed.ok()) return done(committed);
-    done(std::move(*answer));
-  });
+  if (!read.refused.ok()) return done(read.refused);
+  auto answer = std::make_shared<std::string>(std::move(read.body));
+  access_log_->RecordAsync(RecordOf(who, personal_id, why, request_id, std::move(read.fields)),
+                           [answer, done = std::move(done)](Status committed) {
+                             if (!committed.ok()) return done(committed);
+                             done(std::move(*answer));
+                           });
 }
 
 Result<json> PopulationRegistry::LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,

@@ -105,20 +105,16 @@ class PopulationRegistry {
   // unknown number.
   Result<nlohmann::json> LookUp(const http::Principal& who, int64_t personal_id, const Purpose& why,
                                 const std::string& request_id);
-  // The same without holding the calling thread: the grant check, the read and its log entry are one
-  // work on the store's writer (on SQLite, its thread, whose page cache stays warm), and `done` gets
-  // the serialised answer once the entry is committed (or the error), on the writer thread for
-  // SQLite. The server answers look-ups this way; LookUp() waits for it. (Reading on a reader
-  // connection instead was measured at twice the CPU per look-up: SQLite drops a WAL reader's whole
-  // page cache whenever anything was committed since its last read, and under a stream of log
-  // entries that is every read; with mmap the drop also unmaps the file.)
+  // The same without holding the calling thread; `done` gets the serialised answer once its log entry
+  // is committed (or the error). The server answers look-ups this way; LookUp() waits for it.
+  // On SQLite the grant check, the read and the entry are one work on the store's writer thread,
+  // whose page cache stays warm, and `done` runs there. (Reading on a reader connection instead cost
+  // more CPU per look-up in all, and the machine saturated at a lower rate: SQLite drops a WAL
+  // reader's whole page cache whenever anything was committed since its last read, which under a
+  // stream of log entries is every read; with mmap the drop also unmaps the file.) On PostgreSQL
+  // see LookUpBatched.
   void LookUpAsync(const http::Principal& who, int64_t personal_id, const Purpose& why, const std::string& request_id,
                    std::function<void(Result<std::string>)> done);
-  // On PostgreSQL, LookUpAsync reads in a read transaction of the calling thread and appends the
-  // entry through the access log's batches (AccessLog::RecordAsync): an entry per transaction there
-  // serialised all readers on the log's head row.
-  void LookUpBatched(const http::Principal& who, int64_t personal_id, const Purpose& why, const std::string& request_id,
-                     std::function<void(Result<std::string>)> done);
   // An official's look-up of an organisation by tax code through "registry.organisation", like LookUp:
   // a live grant for the agency (PermissionDenied without one, the attempt audited), only the granted
   // field groups, and the read recorded in the data access log under the tax code, in the same
@@ -170,6 +166,12 @@ class PopulationRegistry {
                        const std::string& date_field = "died_on") const;
 
  private:
+  // LookUpAsync on PostgreSQL: the grant check and the read in a read transaction of the calling
+  // thread, the entry through the access log's batches (AccessLog::RecordAsync), `done` on the log's
+  // thread after their commit. An entry per transaction had serialised all readers on the log's head
+  // row, a commit each.
+  void LookUpBatched(const http::Principal& who, int64_t personal_id, const Purpose& why, const std::string& request_id,
+                     std::function<void(Result<std::string>)> done);
   Result<std::optional<Person>> GetIn(storage::Session& s, int64_t personal_id) const;
 
   storage::Database* db_;
