@@ -119,9 +119,9 @@ class Sim {
       u.full_name = r.applicant.full_name;
       u.personal_id = pid;
       u.phone = r.applicant.phone;
-      auto created = app_.identity().CreateUser(system, u);
-      if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
-      auto user = app_.identity().GetUser(system, u.username);
+      auto user = app_.identity().CreateUser(system, u);
+      if (!user.ok() && user.status().code() != StatusCode::kAlreadyExists) return user.status();
+      if (!user.ok()) user = app_.identity().GetUser(system, u.username);  // made by an earlier run
       if (!user.ok()) continue;  // the personal id belongs to another account already
       r.account.user_id = user->id;
       r.account.username = user->username;

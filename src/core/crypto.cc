@@ -13,13 +13,22 @@ Status InitCrypto() {
   return Status::Ok();
 }
 
-std::string RandomToken(size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  randombytes_buf(buf.data(), buf.size());
-  std::string out(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+namespace {
+
+// base64url without padding.
+std::string Base64Url(const std::vector<unsigned char>& buf) {
+  std::string out(sodium_base64_ENCODED_LEN(buf.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
   sodium_bin2base64(out.data(), out.size(), buf.data(), buf.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.resize(std::char_traits<char>::length(out.c_str()));
   return out;
+}
+
+}  // namespace
+
+std::string RandomToken(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  randombytes_buf(buf.data(), buf.size());
+  return Base64Url(buf);
 }
 
 std::string FastRandomToken(size_t bytes) {
@@ -35,10 +44,7 @@ std::string FastRandomToken(size_t bytes) {
   std::memcpy(nonce, &n, sizeof n);
   std::vector<unsigned char> buf(bytes);
   crypto_stream_chacha20_ietf(buf.data(), buf.size(), nonce, stream.key);
-  std::string out(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), buf.data(), buf.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::char_traits<char>::length(out.c_str()));
-  return out;
+  return Base64Url(buf);
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -91,17 +91,50 @@ std::vector<storage::Migration> AccessLog::Migrations() {
            "CREATE INDEX data_access_log_organisation ON data_access_log (tax_code, seq) WHERE tax_code <> '';"}};
 }
 
-Status AccessLog::Record(storage::Session& s, const AccessRecord& r) const {
-  TL_ASSIGN_OR_RETURN(auto next, audit::chain::Next(s, "data_access_head"));
-  auto [seq, prev] = std::move(next);
-  int64_t at = clock_->NowMillis();
-  std::string hash = ChainHash(prev, seq, at, r);
-  TL_ASSIGN_OR_RETURN(auto n, s.Exec(std::string("INSERT INTO data_access_log (") + kColumns +
-                                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                     {seq, at, r.personal_id, r.consumer_agency, r.official, r.service, r.fields,
-                                      r.purpose, r.legal_basis, r.dossier_code, r.request_id, r.tax_code, hash}));
-  (void)n;
+namespace {
+
+// An entry to append: the record and the time of its read.
+struct Timed {
+  const AccessRecord* record;
+  int64_t at;
+};
+
+// Appends `entries` in order in the caller's transaction: the head moves once for all of them (its
+// row lock is taken once) and they go in with one INSERT.
+Status AppendEntries(storage::Session& s, const std::vector<Timed>& entries) {
+  const auto n = static_cast<int64_t>(entries.size());
+  TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE data_access_head SET last_seq = last_seq + ? WHERE id = 1 "
+                                         "RETURNING last_seq, last_hash",
+                                         {n}));
+  if (head.empty()) return Internal("the data access log's head row is missing");
+  int64_t seq = head.rows[0].Int(0) - n;
+  std::string hash = head.rows[0].Text(1);
+  std::string sql = std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ";
+  std::vector<storage::Value> params;
+  params.reserve(entries.size() * 13);
+  for (const auto& [record, at] : entries) {
+    const AccessRecord& r = *record;
+    ++seq;
+    hash = ChainHash(hash, seq, at, r);
+    sql += (params.empty() ? "" : ", ");
+    sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    for (storage::Value v : {storage::Value(seq), storage::Value(at), storage::Value(r.personal_id),
+                             storage::Value(r.consumer_agency), storage::Value(r.official), storage::Value(r.service),
+                             storage::Value(r.fields), storage::Value(r.purpose), storage::Value(r.legal_basis),
+                             storage::Value(r.dossier_code), storage::Value(r.request_id), storage::Value(r.tax_code),
+                             storage::Value(hash)}) {
+      params.push_back(std::move(v));
+    }
+  }
+  TL_ASSIGN_OR_RETURN(auto inserted, s.ExecV(sql, params));
+  (void)inserted;
   return audit::chain::SetHead(s, "data_access_head", hash);
+}
+
+}  // namespace
+
+Status AccessLog::Record(storage::Session& s, const AccessRecord& r) const {
+  return AppendEntries(s, {{&r, clock_->NowMillis()}});
 }
 
 // RecordAsync's batches: a queue and the one thread that drains it.
@@ -146,42 +179,13 @@ class AccessLog::Appender {
           queue_.pop_front();
         }
       }
-      Status st = log_->db_->Write([&](storage::Session& s) { return Append(s, batch); });
+      std::vector<Timed> entries;
+      entries.reserve(batch.size());
+      for (const auto& p : batch) entries.push_back({&p.record, p.at});
+      Status st = log_->db_->Write([&](storage::Session& s) { return AppendEntries(s, entries); });
       for (auto& p : batch) p.done(st);
       batch.clear();
     }
-  }
-
-  // The head moves once for the whole batch (the row lock is held for one transaction, not one per
-  // entry) and the entries go in with one INSERT.
-  static Status Append(storage::Session& s, const std::vector<Pending>& batch) {
-    const auto n = static_cast<int64_t>(batch.size());
-    TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE data_access_head SET last_seq = last_seq + ? WHERE id = 1 "
-                                           "RETURNING last_seq, last_hash",
-                                           {n}));
-    if (head.empty()) return Internal("the data access log's head row is missing");
-    int64_t seq = head.rows[0].Int(0) - n;
-    std::string hash = head.rows[0].Text(1);
-    std::string sql = std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ";
-    std::vector<storage::Value> params;
-    params.reserve(batch.size() * 13);
-    for (const auto& p : batch) {
-      const AccessRecord& r = p.record;
-      ++seq;
-      hash = ChainHash(hash, seq, p.at, r);
-      sql += (params.empty() ? "" : ", ");
-      sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-      for (storage::Value v : {storage::Value(seq), storage::Value(p.at), storage::Value(r.personal_id),
-                               storage::Value(r.consumer_agency), storage::Value(r.official), storage::Value(r.service),
-                               storage::Value(r.fields), storage::Value(r.purpose), storage::Value(r.legal_basis),
-                               storage::Value(r.dossier_code), storage::Value(r.request_id), storage::Value(r.tax_code),
-                               storage::Value(hash)}) {
-        params.push_back(std::move(v));
-      }
-    }
-    TL_ASSIGN_OR_RETURN(auto inserted, s.ExecV(sql, params));
-    (void)inserted;
-    return audit::chain::SetHead(s, "data_access_head", hash);
   }
 
   const AccessLog* log_;
