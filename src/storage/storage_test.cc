@@ -1,5 +1,6 @@
 // The storage contract, run against every backend: transactions, rollback, uniqueness, migrations.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <condition_variable>
 #include <filesystem>
@@ -269,6 +270,23 @@ TEST(SqliteCheckpointTest, TheWalIsCopiedIntoTheDatabaseAndStartsOverUnderSteady
     EXPECT_GT(rs.rows[0].Int(1), int64_t{960} * 64 * 1024);
     return Status::Ok();
   }).ok());
+}
+
+TEST(SqliteSettingsTest, MemoryStatisticsAreOffSoAllocationsTakeNoGlobalLock) {
+  // With SQLite's memory statistics on (its default), every allocation updates global counters under
+  // one mutex that all connections share; the store turns them off before its first connection.
+  // Off, the counters never move: sqlite3_memory_used() stays 0 however much the store allocates.
+  testing::ScratchStore store("sqlite");
+  auto db = store.Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(ApplyMigrations(*db, {{1, "texts", "CREATE TABLE texts (id {{ID}}, t TEXT)"}}).ok());
+  ASSERT_TRUE(db->Write([](Session& s) {
+    return s.Exec("INSERT INTO texts (t) SELECT printf('%.*c', 1000, 'x') FROM "
+                  "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) SELECT i FROM n)")
+        .status();
+  }).ok());
+  EXPECT_EQ(sqlite3_memory_used(), 0);
+  EXPECT_EQ(sqlite3_memory_highwater(0), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::ValuesIn(testing::BackendNames()),
