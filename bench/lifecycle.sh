@@ -85,6 +85,13 @@ done
   echo "  write (one row per transition, timeline and audit folded together), a per-batch audit chain"
   echo "  update, and several writers (dossiers sharded over files by agency). That is a redesign, not a"
   echo "  tweak, and is left for a later change."
+  echo "- PostgreSQL (2026-11-23): every audited write used to move the audit chain's head row inside its"
+  echo "  transaction, and the unit's daily-counts row and the agency's dossier-number row early in it. All"
+  echo "  three stay locked until the commit, so nearly every session waited on them (pg_stat_activity:"
+  echo "  \`Lock:transactionid\`), at 62-68 dossiers/s. Now the audit entries are chained off the writers' path"
+  echo "  (\`audit_pending\`, see docs/architecture.md), the daily counts are the last statement, and a"
+  echo "  submission takes its number in a short transaction of its own. No session waits on a lock any more;"
+  echo "  the machine's two cores are busy (server, PostgreSQL backends and the load generator)."
   echo
   echo "Reproduce: \`scripts/build.sh && bench/lifecycle.sh\` (SECONDS_PER_RUN, CLIENTS and BACKENDS may be set)."
   # bench/scale.sh's section, kept across runs of this script.

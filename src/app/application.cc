@@ -524,6 +524,10 @@ Status Application::StartServer() {
   calendar_->StartRefresher(std::chrono::seconds(1), [](const Status& st) {
     spdlog::warn(R"("msg":"cannot refresh the official holiday schedule","error":"{}")", st.message());
   });
+  // On PostgreSQL, audit entries are chained off the writers' path (see audit/audit_log.h).
+  audit_->StartChainer(std::chrono::milliseconds(100), [](const Status& st) {
+    spdlog::warn(R"("msg":"cannot chain the pending audit entries","error":"{}")", st.message());
+  });
   // The platform signs the data access log's head every second (a seal; see exchange/access_log.h).
   access_log_->StartSealer(std::chrono::seconds(1), [](const Status& st) {
     spdlog::warn(R"("msg":"cannot seal the data access log","error":"{}")", st.message());
@@ -660,6 +664,10 @@ void Application::Shutdown() {
     server_.reset();
   }
   if (access_log_) access_log_->StopSealer();  // before the wallet that signs goes
+  if (audit_) {
+    audit_->StopChainer();
+    audit_->ChainPending().status().IgnoreError();  // what the last requests wrote; the next start would too
+  }
 }
 
 }  // namespace tl::app

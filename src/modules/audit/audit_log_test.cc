@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
 #include <thread>
 
 #include "tests/support/scratch_store.h"
@@ -39,6 +41,25 @@ TEST_P(AuditLogTest, ChainsEntriesAndVerifies) {
   EXPECT_EQ((*newest)[0].resource, "/api/v1/users/19");
 }
 
+TEST_P(AuditLogTest, EntriesWithVietnameseTextAndEscapesChainTheSameOnEveryBackend) {
+  // On PostgreSQL the entry goes through audit_pending and is chained later; every byte (UTF-8,
+  // separators, quotes, newlines) must come back as written, or Verify reports a hash mismatch.
+  const std::string detail = R"({"note":"Bổ sung giấy khai sinh "bản chính"
+Đường Lê Duẩn, phường Hoàn Kiếm 🏛","n":-1.5e3})";
+  ASSERT_TRUE(log_->AppendStandalone({"cán.bộ.một.cửa", "dossier.request-supplement", "dossier:UBND00004-261123-0001",
+                                      "2001:db8::1", "yêu-cầu/1", detail}).ok());
+  ASSERT_TRUE(log_->AppendStandalone({"", "", "", "", "", ""}).ok());
+  auto report = log_->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->intact) << report->problem;
+  EXPECT_EQ(report->entries, 2);
+  auto newest = log_->List(0, 2);
+  ASSERT_TRUE(newest.ok());
+  ASSERT_EQ(newest->size(), 2u);
+  EXPECT_EQ((*newest)[1].detail, detail);
+  EXPECT_EQ((*newest)[1].actor, "cán.bộ.một.cửa");
+}
+
 TEST_P(AuditLogTest, AnEntryWrittenInARolledBackTransactionDisappearsWithIt) {
   Status st = db_->Write([&](storage::Session& s) -> Status {
     TL_RETURN_IF_ERROR(log_->Append(s, {"bob", "user.create", "user:x", "", "", ""}));
@@ -65,6 +86,57 @@ TEST_P(AuditLogTest, ConcurrentAppendsKeepTheChainIntact) {
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->intact) << report->problem;
   EXPECT_EQ(report->entries, 100);
+}
+
+TEST_P(AuditLogTest, EntriesAppendedWhileSeveralChainersRunAreEachChainedOnceInOrder) {
+  // Two chainers (as two server processes would run) race the writers; rolled-back entries must never
+  // appear, every committed one exactly once, and each writer's entries in the order it wrote them.
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> chainers;
+  for (int c = 0; c < 2; ++c) {
+    chainers.emplace_back([&] {
+      while (writing.load()) EXPECT_TRUE(log_->ChainPending().ok());
+    });
+  }
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        Entry e{"w" + std::to_string(t), "write", "/x/" + std::to_string(i), "", "", ""};
+        if (i % 10 == 9) {  // written, then rolled back with its transaction
+          EXPECT_FALSE(db_->Write([&](storage::Session& s) -> Status {
+                         TL_RETURN_IF_ERROR(log_->Append(s, e));
+                         return Conflict("the write fails after its audit entry");
+                       }).ok());
+        } else {
+          EXPECT_TRUE(log_->AppendStandalone(e).ok());
+        }
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  writing = false;
+  for (auto& c : chainers) c.join();
+  auto report = log_->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->intact) << report->problem;
+  EXPECT_EQ(report->entries, 4 * 36);
+  auto all = log_->List(0, 1000);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u * 36);
+  std::map<std::string, int> last_seen;  // per writer, the index of its newest entry seen so far
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {  // oldest first
+    int i = std::stoi(it->resource.substr(3));
+    EXPECT_NE(i % 10, 9) << "a rolled-back entry was chained";
+    auto [pos, fresh] = last_seen.emplace(it->actor, i);
+    if (!fresh) {
+      EXPECT_GT(i, pos->second) << it->actor << "'s entries out of order";
+      pos->second = i;
+    }
+  }
+  auto left = log_->ChainPending();
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, 0);
 }
 
 TEST_P(AuditLogTest, DetectsAForgedHead) {

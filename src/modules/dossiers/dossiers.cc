@@ -306,6 +306,25 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
   std::optional<int64_t> applicant_user;
   if (applicant_self) applicant_user = who.user_id;
   std::string id_number = req.applicant.personal_id.value_or(req.applicant.tax_code.value_or(""));
+  // The day's next number for the receiving agency (the row of dossier_sequences is locked until its
+  // transaction commits). On PostgreSQL it is taken in a short transaction of its own, so concurrent
+  // submissions to one agency do not queue behind each other's whole submission; a submission
+  // refused after that leaves its number unused. SQLite's single writer has nobody to queue behind.
+  const std::string day = HanoiYymmdd(now);
+  auto next_number = [&](storage::Session& s) -> Result<int64_t> {
+    TL_ASSIGN_OR_RETURN(auto seq, s.Query("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, 1) "
+                                          "ON CONFLICT (agency_code, day) DO UPDATE SET last_value = "
+                                          "dossier_sequences.last_value + 1 RETURNING last_value",
+                                          {receiving, day}));
+    return seq.rows.at(0).Int(0);
+  };
+  std::optional<int64_t> taken_number;
+  if (db_->dialect() == storage::Dialect::kPostgres) {
+    TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+      TL_ASSIGN_OR_RETURN(taken_number, next_number(s));
+      return Status::Ok();
+    }));
+  }
 
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     // Each referenced document: the applicant's own (someone else's answers like a missing one), signed
@@ -342,12 +361,12 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
       }
       referenced.push_back(*std::move(found));
     }
-    std::string day = HanoiYymmdd(now);
-    TL_ASSIGN_OR_RETURN(auto seq, s.Query("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, 1) "
-                                          "ON CONFLICT (agency_code, day) DO UPDATE SET last_value = "
-                                          "dossier_sequences.last_value + 1 RETURNING last_value",
-                                          {receiving, day}));
-    int64_t n = seq.rows.at(0).Int(0);
+    int64_t n = 0;
+    if (taken_number) {
+      n = *taken_number;
+    } else {
+      TL_ASSIGN_OR_RETURN(n, next_number(s));
+    }
     std::string number = std::to_string(n);
     if (number.size() < 4) number = std::string(4 - number.size(), '0') + number;
     std::string code = receiving + "-" + day + "-" + number;
@@ -371,7 +390,6 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
     (void)ins;
     daily::Facts facts{channel, delivery, status, false, std::nullopt, components != json::array(), std::nullopt, 0};
     facts.reusing = !referenced.empty();
-    TL_RETURN_IF_ERROR(daily::Add(s, unit, daily::DayOf(now), daily::Of(facts)));
     for (const auto& a : req.attachments) {
       TL_ASSIGN_OR_RETURN(auto own, s.Query("SELECT 1 FROM dossier_file_owners WHERE sha256 = ? AND user_id = ?",
                                             {a.sha256, who.user_id}));
@@ -421,8 +439,8 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
       audited["wallet_documents"] = std::move(ids);
     }
     e.detail = audited.dump();
-    TL_RETURN_IF_ERROR(audit_->Append(s, e));
-    return Fetch(s, code, view);
+    TL_RETURN_IF_ERROR(Fetch(s, code, view));
+    return AddCountsAndAudit(s, unit, daily::DayOf(now), daily::Of(facts), e);
   }));
   return Render(who, view);
 }
@@ -499,6 +517,14 @@ Result<json> DossierService::Load(const http::Principal& who, const std::string&
     return NotFound("no dossier " + code + " that you may see");
   }
   return Render(who, rows);
+}
+
+Status DossierService::AddCountsAndAudit(storage::Session& s, const std::string& unit, int64_t day,
+                                         const daily::Counts& delta, const audit::Entry& entry) const {
+  // The counts last: on PostgreSQL their row (one per unit and day, shared by all that unit's writes)
+  // stays locked from this statement to the commit.
+  TL_RETURN_IF_ERROR(audit_->Append(s, entry));
+  return daily::Add(s, unit, day, delta);
 }
 
 Status DossierService::Fetch(storage::Session& s, const std::string& code, DossierRows& out) const {
@@ -709,8 +735,6 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
     after.finished = st.finished.has_value();
     after.on_time = st.on_time;
     after.apologies = st.apologies;
-    TL_RETURN_IF_ERROR(daily::Add(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
-                                  daily::Minus(daily::Of(after), daily::Of(FactsOf(r)))));
     TL_ASSIGN_OR_RETURN(auto seq, s.Query("SELECT MAX(seq) FROM dossier_events WHERE dossier_code = ?", {code}));
     TL_ASSIGN_OR_RETURN(auto ev, s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
                                         "actor, actor_role, agency, at, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -748,10 +772,11 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
     e.action = "dossier." + action;
     e.resource = "dossier:" + code;
     e.detail = json{{"from", from}, {"to", to}}.dump();
-    TL_RETURN_IF_ERROR(audit_->Append(s, e));
     // The answer is read on the writer's connection, in the action's own transaction: its pages are
     // warm there, and the caller sees exactly the state their action produced.
-    return Fetch(s, code, view);
+    TL_RETURN_IF_ERROR(Fetch(s, code, view));
+    return AddCountsAndAudit(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
+                             daily::Minus(daily::Of(after), daily::Of(FactsOf(r))), e);
   }));
   // The caller sees the outcome of their own action, even when it sent the dossier out of their reach.
   return Render(who, view);
@@ -1050,13 +1075,12 @@ Result<json> DossierService::Rate(const http::Principal& who, const std::string&
     (void)n;
     daily::Facts after = FactsOf(r);
     after.rating = rating;
-    TL_RETURN_IF_ERROR(daily::Add(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
-                                  daily::Minus(daily::Of(after), daily::Of(FactsOf(r)))));
     audit::Entry e = ctx;
     e.action = "dossier.rate";
     e.resource = "dossier:" + code;
     e.detail = json{{"rating", rating}, {"comment", comment}}.dump();
-    return audit_->Append(s, e);
+    return AddCountsAndAudit(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
+                             daily::Minus(daily::Of(after), daily::Of(FactsOf(r))), e);
   }));
   return Get(who, code);
 }
@@ -1324,12 +1348,13 @@ Result<HistoryReport> DossierService::ImportHistory(const std::vector<Historical
       auto& c = counts[{p.unit, p.day}];
       for (int i = 0; i < daily::kFields; ++i) c[i] += p.counts[i];
     }
-    for (const auto& [key, c] : counts) TL_RETURN_IF_ERROR(daily::Add(s, key.first, key.second, c));
     audit::Entry e = ctx;
     e.action = "dossier.import_history";
     e.resource = "dossiers";
     e.detail = json{{"dossiers", planned.size()}, {"events", report.events}}.dump();
-    return audit_->Append(s, e);
+    TL_RETURN_IF_ERROR(audit_->Append(s, e));  // the shared counts rows last, as in AddCountsAndAudit
+    for (const auto& [key, c] : counts) TL_RETURN_IF_ERROR(daily::Add(s, key.first, key.second, c));
+    return Status::Ok();
   }));
   report.dossiers = static_cast<int64_t>(planned.size());
   return report;
