@@ -13,7 +13,8 @@
 // minimum/maximum, minItems/maxItems, uniqueItems, default, examples, $schema, $comment. No $ref.
 // Validation uses valijson (Debian's libvalijson-dev) over nlohmann::json.
 //
-// Thread-safety: Compiled is immutable once built and may be shared; Cache is internally locked.
+// Thread-safety: Compiled is immutable once built (it lends out its validators under a lock) and may be
+// shared; Cache is internally locked.
 #pragma once
 
 #include <cstdint>

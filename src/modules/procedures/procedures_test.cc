@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/scratch_store.h"
@@ -209,6 +213,30 @@ TEST_P(ProceduresTest, ValidateFormNamesTheFailingFieldWithAHumanMessage) {
   st = svc_->ValidateFormByCode("1.000253", nameless);
   EXPECT_EQ(st.field(), "applicant.full_name");
   EXPECT_EQ(svc_->ValidateFormByCode("9.999999", Submission(json::object())).code(), StatusCode::kNotFound);
+}
+
+TEST_P(ProceduresTest, ConcurrentValidationsOfOneFormEachGetTheirOwnAnswer) {
+  // A compiled form lends its validators (which keep their compiled `pattern`s) to one thread at a
+  // time: many threads validating at once, half of them a personal id that breaks its pattern, must
+  // each get their own verdict.
+  ASSERT_TRUE(svc_->Import(testing::DataRoot() + "/procedures/tthc-province-commune.json", "test").ok());
+  json good = Submission(BirthForm(), {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"});
+  json bad_form = BirthForm();
+  bad_form["mother"]["personal_id"] = "12345";
+  json bad = Submission(bad_form, {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"});
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        bool expect_ok = (i + t) % 2 == 0;
+        Status st = svc_->ValidateFormByCode("1.001193", expect_ok ? good : bad);
+        if (st.ok() != expect_ok || (!expect_ok && st.field() != "form.mother.personal_id")) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST_P(ProceduresTest, FormSchemaIsStoredPerVersion) {
