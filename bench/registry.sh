@@ -178,7 +178,7 @@ if [[ " ${BACKENDS:-sqlite postgres} " == *" postgres "* ]]; then
     record "$OUT" registry postgres "$1" "$2" "$3"
   done
   pg_load_row="| PostgreSQL $pg_version beside (throwaway cluster, fsync on): the same generator, $PEOPLE_PG people | $pg_load_s s ($pg_load_rps people/s), peak RSS $pg_load_rss MiB | | | |"
-  pg_row="| PostgreSQL: the same look-ups with $PEOPLE_PG stored, each read in a read transaction and its log entry appended in the log's batches (`AccessLog::RecordAsync`), answered after their commit | $rps req/s, p50 $p50 ms, p99 $p99 ms, $errors errors; $logged log entries for $requests answers; \`$verify\` | nginx, same body size: $nginx_rps req/s (ratio $ratio) | | |"
+  pg_row="| PostgreSQL: the same look-ups with $PEOPLE_PG stored, each read in a read transaction and its log entry appended in the log's batches (\`AccessLog::RecordAsync\`), answered after their commit | $rps req/s, p50 $p50 ms, p99 $p99 ms, $errors errors; $logged log entries for $requests answers; \`$verify\` | nginx, same body size: $nginx_rps req/s (ratio $ratio) | | |"
 fi
 load_s=$(awk -v ms="$load_ms" 'BEGIN { printf "%.0f", ms / 1000 }')
 met() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { ok = (op == "le") ? (a <= b) : (a >= b); print ok ? "met" : "**not met**" }'; }
@@ -220,7 +220,9 @@ Notes:
 - PostgreSQL: an entry per transaction had every look-up wait for the log's head row, a commit each:
   646 look-ups/s in a trial with 20,000 people (2026-11-22, before the batches) against 2,158 with
   them. The machine is noisy: runs of this script on 2026-11-22 11:41 and 2026-11-23 00:06 UTC gave
-  7,687 and 5,848 SQLite look-ups/s from the same code path (nginx 43,078 and 38,802).
+  7,687 and 5,848 SQLite look-ups/s from the same code path (nginx 43,078 and 38,802). With SQLite's
+  memory statistics off (2026-11-23, see architecture.md), two runs 15 minutes apart on the same
+  binary gave 9,898 (02:44 UTC, p99 12.2 ms) and 6,567 (03:00 UTC, p99 16.6 ms).
 - At 64 connections a p99 of 2 ms at 20,000 req/s cannot hold whatever the server does: the mean
   latency is then 64 / 20,000 = 3.2 ms (Little's law).
 
