@@ -323,6 +323,8 @@ TEST_P(ApiTest, AuditVerificationDetectsEditsAndDeletions) {
   TestApp fresh(GetParam());
   std::string t = fresh.Login("admin");
   fresh.Get("/api/v1/users", t);
+  // On PostgreSQL the entries wait in audit_pending until chained; tamper with the chain itself.
+  ASSERT_TRUE(fresh.app().audit().ChainPending().ok());
   ASSERT_TRUE(fresh.app().db().Write([](storage::Session& s) {
     return s.Exec("DELETE FROM audit_log WHERE seq = 2").status();
   }).ok());
@@ -333,6 +335,7 @@ TEST_P(ApiTest, AuditVerificationDetectsEditsAndDeletions) {
   // And the tail.
   TestApp tail(GetParam());
   std::string t2 = tail.Login("admin");
+  ASSERT_TRUE(tail.app().audit().ChainPending().ok());
   ASSERT_TRUE(tail.app().db().Write([](storage::Session& s) {
     return s.Exec("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").status();
   }).ok());
