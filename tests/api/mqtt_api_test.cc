@@ -341,7 +341,8 @@ TEST_P(MqttApiTest, BadMessagesAreCountedAndTheServerKeepsWorking) {
   EXPECT_EQ(Metric(R"(thanglong_mqtt_messages_malformed_total{reason="utf8"})"), 1);
   EXPECT_EQ(Metric(R"(thanglong_mqtt_messages_malformed_total{reason="too_large"})"), 1);
   EXPECT_EQ(Metric(R"(thanglong_mqtt_messages_malformed_total{reason="format"})"), 1);
-  EXPECT_EQ(Metric(R"(thanglong_mqtt_messages_malformed_total{reason="unknown_attribute"})"), 1);
+  // Counted later than the others, when the device's measurements are applied (not when parsed).
+  EXPECT_TRUE(Eventually([&] { return Metric(R"(thanglong_mqtt_messages_malformed_total{reason="unknown_attribute"})") == 1; }));
   EXPECT_EQ(Metric(R"(thanglong_mqtt_messages_malformed_total{reason="entity"})"), 1);
   EXPECT_EQ(Metric("thanglong_mqtt_messages_unknown_device_total"), 1);
   EXPECT_EQ(Metric("thanglong_mqtt_storage_errors_total"), 0);
