@@ -28,11 +28,12 @@ std::string CreateHeadSql(const std::string& head_table) {
          "INSERT INTO " + head_table + " (id, last_seq, last_hash) VALUES (1, 0, '" + kGenesis + "');";
 }
 
-Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table) {
+Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table, int64_t count) {
   TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE " + head_table +
-                                         " SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash"));
+                                             " SET last_seq = last_seq + ? WHERE id = 1 RETURNING last_seq, last_hash",
+                                         {count}));
   if (head.empty()) return Internal("the head row of " + head_table + " is missing");
-  return std::make_pair(head.rows[0].Int(0), head.rows[0].Text(1));
+  return std::make_pair(head.rows[0].Int(0) - count + 1, head.rows[0].Text(1));
 }
 
 Status SetHead(storage::Session& s, const std::string& head_table, const std::string& hash) {
@@ -99,6 +100,33 @@ std::vector<storage::Migration> AuditLog::Migrations() {
            "resource TEXT NOT NULL, client_ip TEXT NOT NULL, request_id TEXT NOT NULL, detail TEXT NOT NULL)"}};
 }
 
+namespace {
+
+// Chains `entries` (each with its time) after the head and inserts them in one statement: the inline
+// append (SQLite) and the pending entries' chainer (PostgreSQL) both come through here.
+Status AppendChained(storage::Session& s, const std::vector<std::pair<Entry, std::string>>& entries) {
+  TL_ASSIGN_OR_RETURN(auto next, chain::Next(s, "audit_head", static_cast<int64_t>(entries.size())));
+  auto [seq, hash] = std::move(next);
+  std::string sql =
+      "INSERT INTO audit_log (seq, at, actor, action, resource, client_ip, request_id, detail, hash) VALUES ";
+  std::vector<storage::Value> params;
+  params.reserve(entries.size() * 9);
+  for (const auto& [e, at] : entries) {
+    hash = ChainHash(hash, seq, at, e);
+    sql += params.empty() ? "(?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    for (storage::Value v : {storage::Value(seq), storage::Value(at), storage::Value(e.actor), storage::Value(e.action),
+                             storage::Value(e.resource), storage::Value(e.client_ip), storage::Value(e.request_id),
+                             storage::Value(e.detail), storage::Value(hash)}) {
+      params.push_back(std::move(v));
+    }
+    ++seq;
+  }
+  TL_RETURN_IF_ERROR(s.ExecV(sql, params).status());
+  return chain::SetHead(s, "audit_head", hash);
+}
+
+}  // namespace
+
 Status AuditLog::Append(storage::Session& s, const Entry& e) const {
   std::string at = FormatRfc3339(clock_->NowMillis());
   if (s.dialect() == storage::Dialect::kPostgres) {
@@ -108,14 +136,7 @@ Status AuditLog::Append(storage::Session& s, const Entry& e) const {
                   {at, e.actor, e.action, e.resource, e.client_ip, e.request_id, e.detail})
         .status();
   }
-  TL_ASSIGN_OR_RETURN(auto next, chain::Next(s, "audit_head"));
-  auto [seq, prev] = std::move(next);
-  std::string hash = ChainHash(prev, seq, at, e);
-  TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO audit_log (seq, at, actor, action, resource, client_ip, request_id, "
-                                     "detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                     {seq, at, e.actor, e.action, e.resource, e.client_ip, e.request_id, e.detail, hash}));
-  (void)n;
-  return chain::SetHead(s, "audit_head", hash);
+  return AppendChained(s, {{e, std::move(at)}});
 }
 
 Status AuditLog::AppendStandalone(const Entry& e) const {
@@ -139,36 +160,21 @@ Result<int64_t> AuditLog::ChainPending() const {
     TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
       batch = 0;
       // The head first, locked: a second chainer waits here, then sees this one's work.
-      TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE"));
-      if (head.empty()) return Internal("the head row of audit_head is missing");
-      int64_t seq = head.rows[0].Int(0);
-      std::string prev = head.rows[0].Text(1);
+      TL_RETURN_IF_ERROR(s.Query("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE").status());
       TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id, at, actor, action, resource, client_ip, request_id, detail "
                                            "FROM audit_pending ORDER BY id LIMIT ?",
                                            {kBatch}));
       if (rs.empty()) return Status::Ok();
-      std::string insert =
-          "INSERT INTO audit_log (seq, at, actor, action, resource, client_ip, request_id, detail, hash) VALUES ";
+      std::vector<std::pair<Entry, std::string>> entries;
       std::string ids;
-      std::vector<storage::Value> params;
-      params.reserve(rs.rows.size() * 9);
       for (const auto& r : rs.rows) {
-        Entry e{r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
-        ++seq;
-        prev = ChainHash(prev, seq, r.Text(1), e);
-        insert += batch ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        for (storage::Value v : {storage::Value(seq), storage::Value(r.Text(1)), storage::Value(e.actor),
-                                 storage::Value(e.action), storage::Value(e.resource), storage::Value(e.client_ip),
-                                 storage::Value(e.request_id), storage::Value(e.detail), storage::Value(prev)}) {
-          params.push_back(std::move(v));
-        }
-        ids += (batch ? "," : "") + r.Text(0);  // integers from the table itself
-        ++batch;
+        entries.push_back({Entry{r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)}, r.Text(1)});
+        ids += (ids.empty() ? "" : ",") + r.Text(0);  // integers from the table itself
       }
-      TL_RETURN_IF_ERROR(s.ExecV(insert, params).status());
+      batch = static_cast<int64_t>(entries.size());
+      TL_RETURN_IF_ERROR(AppendChained(s, entries));
       // By id, not by range: an entry with a lower id committed after the SELECT is chained next time.
-      TL_RETURN_IF_ERROR(s.Exec("DELETE FROM audit_pending WHERE id IN (" + ids + ")").status());
-      return s.Exec("UPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1", {seq, prev}).status();
+      return s.Exec("DELETE FROM audit_pending WHERE id IN (" + ids + ")").status();
     }));
     chained += batch;
     if (batch < kBatch) return chained;

@@ -58,8 +58,9 @@ namespace chain {
 inline constexpr char kGenesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
 // The head row's initial content, for a migration creating `head_table`.
 std::string CreateHeadSql(const std::string& head_table);
-// The next sequence number and the previous entry's hash.
-Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table);
+// Reserves `count` sequence numbers (the head's row stays locked until the commit): the first of them
+// and the hash of the entry before it.
+Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table, int64_t count = 1);
 Status SetHead(storage::Session& s, const std::string& head_table, const std::string& hash);
 // Recomputes the chain: `select` is "SELECT seq, ..., hash FROM table" (seq first, hash last),
 // `hash_of(row, prev)` the hash the row should carry. Reports the first missing or altered entry, or a

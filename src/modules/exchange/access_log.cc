@@ -103,12 +103,9 @@ struct Timed {
 // row lock is taken once) and they go in with one INSERT.
 Status AppendEntries(storage::Session& s, const std::vector<Timed>& entries) {
   const auto n = static_cast<int64_t>(entries.size());
-  TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE data_access_head SET last_seq = last_seq + ? WHERE id = 1 "
-                                         "RETURNING last_seq, last_hash",
-                                         {n}));
-  if (head.empty()) return Internal("the data access log's head row is missing");
-  int64_t seq = head.rows[0].Int(0) - n;
-  std::string hash = head.rows[0].Text(1);
+  TL_ASSIGN_OR_RETURN(auto next, audit::chain::Next(s, "data_access_head", n));
+  auto [first, hash] = std::move(next);
+  int64_t seq = first - 1;
   std::string sql = std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ";
   std::vector<storage::Value> params;
   params.reserve(entries.size() * 13);
