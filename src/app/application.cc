@@ -191,7 +191,9 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   TL_RETURN_IF_ERROR(crypto::InitCrypto());
   std::unique_ptr<Application> app(new Application(config, clock));
   int pool = config.db_pool > 0 ? config.db_pool : std::max(4, config.handler_threads / 2);
-  TL_ASSIGN_OR_RETURN(app->db_, storage::Open(config.database, config.data_dir, pool));
+  TL_ASSIGN_OR_RETURN(app->db_, storage::Open(config.database, config.data_dir, pool,
+                                                storage::SqliteCacheSizes{config.sqlite_writer_cache_mib,
+                                                                          config.sqlite_reader_cache_mib}));
   std::vector<storage::Migration> migrations;
   for (auto* list : {audit::AuditLog::Migrations, admin_units::AdminUnitService::Migrations,
                      identity::IdentityService::Migrations, procedures::ProcedureService::Migrations,

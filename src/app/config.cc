@@ -45,7 +45,8 @@ Config Config::Defaults() {
 const std::vector<std::string>& Config::Keys() {
   static const std::vector<std::string> kKeys = {
       "listen",          "data_dir",         "database",        "web_root",       "data_root",
-      "demo",            "demo_dossiers",    "demo_people",    "workers",          "handler_threads", "db_pool",         "max_json_body",  "max_upload_body",
+      "demo",            "demo_dossiers",    "demo_people",    "workers",          "handler_threads", "db_pool",
+      "sqlite_writer_cache_mib", "sqlite_reader_cache_mib",         "max_json_body",  "max_upload_body",
       "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "password_cost",
       "demo_password",   "log_level",        "access_log",      "public_url",      "smtp_host",      "smtp_port",
       "smtp_from",       "smtp_user",        "smtp_password",   "smtp_tls",        "smtp_ca_file",   "mail_max_attempts", "master_key",
@@ -67,6 +68,8 @@ Status Config::Set(const std::string& key, const std::string& v) {
   else if (key == "demo_dossiers") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 10000000)); demo_dossiers = static_cast<int>(n); }
   else if (key == "handler_threads") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 1024)); handler_threads = static_cast<int>(n); }
   else if (key == "db_pool") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 1024)); db_pool = static_cast<int>(n); }
+  else if (key == "sqlite_writer_cache_mib") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 1 << 20)); sqlite_writer_cache_mib = static_cast<int>(n); }
+  else if (key == "sqlite_reader_cache_mib") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 1 << 20)); sqlite_reader_cache_mib = static_cast<int>(n); }
   else if (key == "max_json_body") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1024, 1LL << 30)); max_json_body = static_cast<size_t>(n); }
   else if (key == "max_upload_body") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1024, 1LL << 31)); max_upload_body = static_cast<size_t>(n); }
   else if (key == "max_header_bytes") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1024, 1 << 20)); max_header_bytes = static_cast<size_t>(n); }
@@ -134,6 +137,8 @@ std::string Config::Describe() const {
                       {"workers", workers},
                       {"handler_threads", handler_threads},
                       {"db_pool", db_pool},
+                      {"sqlite_writer_cache_mib", sqlite_writer_cache_mib},
+                      {"sqlite_reader_cache_mib", sqlite_reader_cache_mib},
                       {"max_json_body", max_json_body},
                       {"max_upload_body", max_upload_body},
                       {"max_header_bytes", max_header_bytes},

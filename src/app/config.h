@@ -30,6 +30,10 @@ struct Config {
   int workers = 0;           // HTTP I/O threads; 0: one per core
   int handler_threads = 32;  // threads running handlers (they block on storage)
   int db_pool = 0;           // storage connections; 0: half the handler threads (at least 4)
+  // Embedded store's page caches in MiB: the writer connection's (the one SQLite never drops; reads
+  // that go with a write run there) and each reader's (docs/operations.md, "Memory").
+  int sqlite_writer_cache_mib = 256;
+  int sqlite_reader_cache_mib = 16;
   size_t max_json_body = 1 << 20;
   size_t max_upload_body = 20 << 20;
   size_t max_header_bytes = 16 << 10;

@@ -36,6 +36,9 @@ TEST(ConfigTest, BadValuesNameTheSetting) {
   unsetenv("THANGLONG_DEMO");
   ASSERT_FALSE(env.ok());
   EXPECT_EQ(env.status().field(), "THANGLONG_DEMO");
+  auto cache = LoadConfig(std::nullopt, {{"sqlite_writer_cache_mib", "0"}});
+  ASSERT_FALSE(cache.ok());
+  EXPECT_EQ(cache.status().field(), "sqlite_writer_cache_mib");
   auto unknown = LoadConfig(std::nullopt, {{"colour", "red"}});
   EXPECT_FALSE(unknown.ok());
 }

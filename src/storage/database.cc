@@ -23,7 +23,8 @@ double Row::Double(size_t i) const {
   return c ? std::strtod(c->c_str(), nullptr) : 0.0;
 }
 
-Result<std::unique_ptr<Database>> Open(const std::string& database_url, const std::string& data_dir, int pool_size) {
+Result<std::unique_ptr<Database>> Open(const std::string& database_url, const std::string& data_dir, int pool_size,
+                                       SqliteCacheSizes caches) {
   if (database_url.rfind("postgresql://", 0) == 0 || database_url.rfind("postgres://", 0) == 0) {
     return OpenPostgres(database_url, pool_size);
   }
@@ -34,7 +35,7 @@ Result<std::unique_ptr<Database>> Open(const std::string& database_url, const st
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return Unavailable("cannot create data directory " + data_dir + ": " + ec.message());
-  return OpenSqlite((std::filesystem::path(data_dir) / "thanglong.db").string(), pool_size);
+  return OpenSqlite((std::filesystem::path(data_dir) / "thanglong.db").string(), pool_size, caches);
 }
 
 }  // namespace tl::storage

@@ -130,10 +130,19 @@ class Database {
   virtual PoolStats Stats() const = 0;
 };
 
+// The embedded store's page caches. The writer connection's is the one that stays warm: SQLite drops a
+// WAL reader's whole cache whenever anything was committed since its last read, but never the cache
+// of the connection that made the commits. So the writer gets the large budget (reads that must go
+// with a write, like an exchange read and its log entry, run there) and each reader a small one.
+struct SqliteCacheSizes {
+  int writer_mib = 256;
+  int reader_mib = 16;
+};
+
 // Opens a database from a URL: "postgresql://..." or "postgres://..." for PostgreSQL, otherwise
 // `data_dir` holds an SQLite file "thanglong.db". `pool_size` bounds the connections.
 Result<std::unique_ptr<Database>> Open(const std::string& database_url, const std::string& data_dir,
-                                       int pool_size);
+                                       int pool_size, SqliteCacheSizes caches = {});
 
 // True when `status` came from a uniqueness violation (mapped to AlreadyExists by the backends).
 inline bool IsUniqueViolation(const Status& s) { return s.code() == StatusCode::kAlreadyExists; }

@@ -289,6 +289,24 @@ TEST(SqliteSettingsTest, MemoryStatisticsAreOffSoAllocationsTakeNoGlobalLock) {
   EXPECT_EQ(sqlite3_memory_highwater(0), 0);
 }
 
+TEST(SqliteSettingsTest, TheWriterGetsTheLargePageCacheAndEachReaderTheSmallOne) {
+  // SQLite keeps the writer connection's cache across commits but drops a reader's whenever anything
+  // was committed since its last read, so the budget goes to the writer (docs/operations.md).
+  testing::ScratchStore store("sqlite");
+  auto db = Open("", store.data_dir(), 2, SqliteCacheSizes{64, 8});
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  auto cache_size = [](Session& s, int64_t* out) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("PRAGMA cache_size"));
+    *out = rs.rows.at(0).Int(0);
+    return Status::Ok();
+  };
+  int64_t writer = 0, reader = 0;
+  ASSERT_TRUE((*db)->Write([&](Session& s) { return cache_size(s, &writer); }).ok());
+  ASSERT_TRUE((*db)->Read([&](Session& s) { return cache_size(s, &reader); }).ok());
+  EXPECT_EQ(writer, -64 * 1024);  // negative: KiB
+  EXPECT_EQ(reader, -8 * 1024);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::ValuesIn(testing::BackendNames()),
                          [](const auto& info) { return info.param; });
 

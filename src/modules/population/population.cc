@@ -841,10 +841,33 @@ std::string SqliteGrantedJsonSql(const std::set<std::string>& groups) {
   return sql + ") FROM people p WHERE p.personal_id = ?";
 }
 
+// SqliteGrantedJsonSql's statement for `groups`, built once per combination of the field groups: a
+// look-up is a hot path, and building the text took 5% of the writer's time under look-ups.
+const std::string& SqliteGrantedJsonSqlFor(const std::set<std::string>& groups) {
+  static const std::vector<std::string> kByMask = [] {
+    std::vector<std::string> out(size_t{1} << FieldGroups().size());
+    for (size_t mask = 0; mask < out.size(); ++mask) {
+      std::set<std::string> chosen;
+      size_t bit = 0;
+      for (const auto& entry : FieldGroups()) {
+        if (mask & (size_t{1} << bit++)) chosen.insert(entry.first);
+      }
+      out[mask] = SqliteGrantedJsonSql(chosen);
+    }
+    return out;
+  }();
+  size_t mask = 0, bit = 0;
+  for (const auto& entry : FieldGroups()) {
+    if (groups.count(entry.first)) mask |= size_t{1} << bit;
+    ++bit;
+  }
+  return kByMask[mask];
+}
+
 // The person's document cut to the granted field groups, serialised; nullopt for an unknown number.
 Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, const std::set<std::string>& groups) {
   if (s.dialect() == storage::Dialect::kSqlite) {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query(SqliteGrantedJsonSql(groups), {id}));
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query(SqliteGrantedJsonSqlFor(groups), {id}));
     if (rs.empty()) return std::optional<std::string>();
     return std::optional<std::string>(rs.rows[0].Text(0));
   }

@@ -86,15 +86,14 @@ class SqliteConnection final : public Session {
  private:
   std::pair<Result<ResultSet>, int64_t> Run(std::string_view sql, const Value* params, size_t n, bool collect) {
     sqlite3_stmt* stmt = nullptr;
-    std::string key(sql);
-    auto it = cache_.find(key);
+    auto it = cache_.find(sql);  // no copy of the text to look it up (the hash is the cost left)
     if (it != cache_.end()) {
       stmt = it->second;
     } else {
-      int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
                                   nullptr);
       if (rc != SQLITE_OK) return {FromSqlite(db_, rc, "prepare"), 0};
-      cache_.emplace(std::move(key), stmt);
+      cache_.emplace(std::string(sql), stmt);
     }
     struct Reset {
       sqlite3_stmt* s;
@@ -149,7 +148,11 @@ class SqliteConnection final : public Session {
   }
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
   CommitCallbacks after_commit_;
 };
 
@@ -164,7 +167,7 @@ void ConfigureSqliteOnce() {
   std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
-Result<std::unique_ptr<SqliteConnection>> Connect(const std::string& path, bool readonly) {
+Result<std::unique_ptr<SqliteConnection>> Connect(const std::string& path, bool readonly, int cache_mib) {
   ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -176,7 +179,9 @@ Result<std::unique_ptr<SqliteConnection>> Connect(const std::string& path, bool 
   TL_RETURN_IF_ERROR(conn->Simple("PRAGMA journal_mode=WAL"));
   TL_RETURN_IF_ERROR(conn->Simple("PRAGMA synchronous=FULL"));
   TL_RETURN_IF_ERROR(conn->Simple("PRAGMA foreign_keys=ON"));
-  TL_RETURN_IF_ERROR(conn->Simple("PRAGMA cache_size=-16000"));
+  // Negative: KiB (SQLite allocates the cache as it fills, so a small database never uses it all).
+  const std::string cache = "PRAGMA cache_size=-" + std::to_string(int64_t{std::max(1, cache_mib)} * 1024);
+  TL_RETURN_IF_ERROR(conn->Simple(cache.c_str()));
   // Savepoints' statement journals stay in memory instead of spilling to a temporary file (large
   // works avoid savepoints: WriteLarge).
   TL_RETURN_IF_ERROR(conn->Simple("PRAGMA temp_store=MEMORY"));
@@ -488,14 +493,14 @@ class SqliteDatabase final : public Database {
 
 }  // namespace
 
-Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int readers) {
-  TL_ASSIGN_OR_RETURN(auto writer, Connect(path, false));
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int readers, SqliteCacheSizes caches) {
+  TL_ASSIGN_OR_RETURN(auto writer, Connect(path, false, caches.writer_mib));
   std::vector<std::unique_ptr<SqliteConnection>> pool;
   for (int i = 0; i < std::max(1, readers); ++i) {
-    TL_ASSIGN_OR_RETURN(auto r, Connect(path, true));
+    TL_ASSIGN_OR_RETURN(auto r, Connect(path, true, caches.reader_mib));
     pool.push_back(std::move(r));
   }
-  TL_ASSIGN_OR_RETURN(auto checkpointer, Connect(path, false));
+  TL_ASSIGN_OR_RETURN(auto checkpointer, Connect(path, false, 2));  // copies WAL frames; reads little
   auto db = std::make_unique<SqliteDatabase>(path, std::move(writer), std::move(pool), std::move(checkpointer));
   db->StartWriter();
   return std::unique_ptr<Database>(std::move(db));

@@ -15,6 +15,6 @@
 
 namespace tl::storage {
 
-Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int readers);
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int readers, SqliteCacheSizes caches = {});
 
 }  // namespace tl::storage
