@@ -554,6 +554,12 @@ Status Application::StartServer() {
                          stat(&storage::PoolStats::transactions_committed)});
   metrics_->AddExternal({"thanglong_storage_transactions_rolled_back_total", "Rolled-back transactions", "counter",
                          stat(&storage::PoolStats::transactions_rolled_back)});
+  metrics_->AddExternal({"thanglong_storage_write_batches_total",
+                         "Embedded store: batches of writes committed together (group commit)", "counter",
+                         stat(&storage::PoolStats::write_batches)});
+  metrics_->AddExternal({"thanglong_storage_flushes_total",
+                         "Embedded store: flushes of the WAL to disk, each covering the batches committed since the last",
+                         "counter", stat(&storage::PoolStats::flushes)});
   metrics_->AddExternal({"thanglong_storage_connection_waits_total", "Waits for a free storage connection", "counter",
                          stat(&storage::PoolStats::waits_for_connection)});
 

@@ -105,6 +105,10 @@ struct PoolStats {
   int64_t transactions_committed = 0;
   int64_t transactions_rolled_back = 0;
   int64_t waits_for_connection = 0;
+  // SQLite: the writer's committed batches (group commits) and the syncer's flushes of the WAL (one
+  // covers every batch committed since the previous one). PostgreSQL: 0 (its server flushes).
+  int64_t write_batches = 0;
+  int64_t flushes = 0;
 };
 
 class Database {

@@ -307,6 +307,48 @@ TEST(SqliteSettingsTest, TheWriterGetsTheLargePageCacheAndEachReaderTheSmallOne)
   EXPECT_EQ(reader, -8 * 1024);
 }
 
+TEST(SqliteSettingsTest, WritesAreAcknowledgedOnlyAfterTheSyncerFlushedTheWal) {
+  // The writer commits without syncing (synchronous=NORMAL, readers keep FULL) and the syncer thread
+  // flushes the WAL before anyone is told: every acknowledgement comes after at least one flush, and
+  // one flush may cover several batches, never the other way round.
+  testing::ScratchStore store("sqlite");
+  auto db = Open("", store.data_dir(), 2);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  ASSERT_TRUE(ApplyMigrations(**db, {{1, "texts", "CREATE TABLE texts (id {{ID}}, t TEXT)"}}).ok());
+  auto synchronous = [](Session& s, int64_t* out) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("PRAGMA synchronous"));
+    *out = rs.rows.at(0).Int(0);
+    return Status::Ok();
+  };
+  int64_t writer_sync = -1, reader_sync = -1;
+  ASSERT_TRUE((*db)->Write([&](Session& s) { return synchronous(s, &writer_sync); }).ok());
+  ASSERT_TRUE((*db)->Read([&](Session& s) { return synchronous(s, &reader_sync); }).ok());
+  EXPECT_EQ(writer_sync, 1);  // NORMAL
+  EXPECT_EQ(reader_sync, 2);  // FULL
+  const int64_t flushes_before = (*db)->Stats().flushes;
+  constexpr int kWrites = 200;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, acknowledged_before_a_flush = 0;
+  for (int i = 0; i < kWrites; ++i) {
+    (*db)->WriteAsync([i](Session& s) { return s.Exec("INSERT INTO texts (t) VALUES (?)", {std::to_string(i)}).status(); },
+                      [&, db = db->get()](Status st) {
+                        bool flushed = db->Stats().flushes > flushes_before;
+                        std::lock_guard lock(mu);
+                        EXPECT_TRUE(st.ok()) << st.message();
+                        if (!flushed) acknowledged_before_a_flush++;
+                        done++;
+                        cv.notify_one();
+                      });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done == kWrites; });
+  EXPECT_EQ(acknowledged_before_a_flush, 0);
+  auto stats = (*db)->Stats();
+  EXPECT_GT(stats.flushes, flushes_before);
+  EXPECT_LE(stats.flushes, stats.write_batches);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::ValuesIn(testing::BackendNames()),
                          [](const auto& info) { return info.param; });
 

@@ -1,10 +1,15 @@
 #include "storage/sqlite/sqlite_database.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
+#include <filesystem>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -206,8 +211,15 @@ class SqliteDatabase final : public Database {
 
   // Group commit: writers queue their work; the writer thread takes everything queued (up to
   // kMaxBatch), runs each work in one transaction, each inside its own savepoint (so a failing work
-  // rolls back alone), and commits once: one fsync for the whole batch. Only then does each writer
-  // learn its outcome: Write returns (its caller alone is woken), WriteAsync's callback runs.
+  // rolls back alone), and commits once. The flush to disk happens behind the writer: its connection
+  // commits with synchronous=NORMAL (in WAL mode: the frames are written, not synced) and hands the
+  // batch to the syncer thread, which fdatasyncs the WAL file — one flush for every batch committed
+  // since its last one — while the writer already runs the next batch. Only then does each writer
+  // learn its outcome: Write returns (its caller alone is woken), WriteAsync's callback runs. So an
+  // acknowledged write is on disk, as with synchronous=FULL, but the writer never waits for the disk.
+  // What this allows: another connection may read a committed write a millisecond or two before it
+  // is on disk (after a power cut such a write is gone, and its writer was never told it succeeded);
+  // a kill -9 loses nothing committed, since the operating system holds the written frames.
   Status Write(const Work& work) override { return WriteAndWait(work, false); }
   Status WriteLarge(const Work& work) override { return WriteAndWait(work, true); }
 
@@ -242,6 +254,13 @@ class SqliteDatabase final : public Database {
     }
     queue_cv_.notify_one();
     if (writer_thread_.joinable()) writer_thread_.join();
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_stopping_ = true;  // after the writer: it has handed over its last batch
+    }
+    sync_cv_.notify_one();
+    if (syncer_thread_.joinable()) syncer_thread_.join();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
     checkpointing_.Stop();
   }
 
@@ -258,6 +277,7 @@ class SqliteDatabase final : public Database {
   void StartWriter() {
     sqlite3_wal_hook(writer_->handle(), &SqliteDatabase::OnWalCommit, this);
     checkpointing_.Start(std::chrono::seconds(1), [this] { Checkpoint(); });
+    syncer_thread_ = std::thread([this] { SyncerLoop(); });
     writer_thread_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -337,6 +357,8 @@ class SqliteDatabase final : public Database {
     st.transactions_committed = committed_.load();
     st.transactions_rolled_back = rolled_back_.load();
     st.waits_for_connection = waits_.load();
+    st.write_batches = batches_.load();
+    st.flushes = flushes_.load();
     return st;
   }
 
@@ -391,26 +413,81 @@ class SqliteDatabase final : public Database {
           if (batch.back().alone) break;  // and ends it
         }
       }
-      RunBatch(batch);
-      for (Pending& p : batch) {
-        try {
-          p.done(std::move(p.result));
-        } catch (...) {
-          // A callback's failure is its own; the writer thread goes on.
+      if (RunBatch(batch)) {
+        {
+          std::lock_guard lock(sync_mu_);
+          to_sync_.push_back(std::move(batch));
         }
+        sync_cv_.notify_one();
+      } else {
+        Acknowledge(batch, Status::Ok());  // nothing was committed: nothing to wait for
       }
-      batch.clear();
+      batch = {};
     }
   }
 
-  void RunBatch(std::vector<Pending>& batch) {
+  // Tells each work's caller its outcome; `durable` not OK fails the works that had succeeded.
+  static void Acknowledge(std::vector<Pending>& batch, const Status& durable) {
+    for (Pending& p : batch) {
+      try {
+        p.done(p.result.ok() && !durable.ok() ? durable : std::move(p.result));
+      } catch (...) {
+        // A callback's failure is its own; the thread goes on.
+      }
+    }
+  }
+
+  void SyncerLoop() {
+    std::vector<std::vector<Pending>> batches;
+    while (true) {
+      {
+        std::unique_lock lock(sync_mu_);
+        sync_cv_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
+        if (to_sync_.empty()) return;  // stopping, and every committed batch was acknowledged
+        while (!to_sync_.empty()) {
+          batches.push_back(std::move(to_sync_.front()));
+          to_sync_.pop_front();
+        }
+      }
+      // Every frame of these batches was written before this call, so one flush covers them all.
+      Status durable = SyncWal();
+      for (auto& batch : batches) Acknowledge(batch, durable);
+      batches.clear();
+    }
+  }
+
+  // fdatasync of the WAL file, through a descriptor of the syncer's own (a flush covers the file,
+  // whichever descriptor wrote it). The WAL exists from the first connection on: SQLite creates it
+  // when a database in WAL mode is opened, and deletes it only when the last connection closes.
+  Status SyncWal() {
+    if (wal_fd_ < 0) {
+      const std::string wal = path_ + "-wal";
+      wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+      if (wal_fd_ < 0) return Internal("cannot open " + wal + " to flush it: " + std::strerror(errno));
+      // Its directory entry too, once, so that the file itself survives a power cut.
+      std::string dir = std::filesystem::path(wal).parent_path().string();
+      int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir_fd >= 0) {
+        (void)::fsync(dir_fd);
+        ::close(dir_fd);
+      }
+    }
+    if (::fdatasync(wal_fd_) != 0) {
+      return Internal(std::string("the write was committed but flushing it to disk failed: ") + std::strerror(errno));
+    }
+    flushes_++;
+    return Status::Ok();
+  }
+
+  // Runs the batch in one transaction; true when it committed (some of its works may have failed).
+  bool RunBatch(std::vector<Pending>& batch) {
     in_use_++;
     batches_++;
     Status begin = writer_->Simple("BEGIN IMMEDIATE");
     if (!begin.ok()) {
       for (Pending& p : batch) p.result = begin;
       in_use_--;
-      return;
+      return false;
     }
     int succeeded = 0;
     CommitCallbacks& after_commit = writer_->after_commit();
@@ -447,7 +524,7 @@ class SqliteDatabase final : public Database {
       writer_->Simple("ROLLBACK").IgnoreError();
       rolled_back_++;
       in_use_--;
-      return;
+      return false;
     }
     Status commit = writer_->Simple("COMMIT");
     if (!commit.ok()) {
@@ -459,6 +536,8 @@ class SqliteDatabase final : public Database {
           rolled_back_++;
         }
       }
+      in_use_--;
+      return false;
     } else {
       committed_ += succeeded;
       try {
@@ -469,6 +548,7 @@ class SqliteDatabase final : public Database {
       }
     }
     in_use_--;
+    return true;
   }
 
   std::string path_;
@@ -484,6 +564,14 @@ class SqliteDatabase final : public Database {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::thread writer_thread_;
+  // The committed batches waiting for the syncer's flush, in commit order.
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<std::vector<Pending>> to_sync_;
+  bool sync_stopping_ = false;
+  std::thread syncer_thread_;
+  int wal_fd_ = -1;  // the syncer thread's alone
+  std::atomic<int64_t> flushes_{0};
   std::atomic<int64_t> batches_{0};
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
@@ -495,6 +583,8 @@ class SqliteDatabase final : public Database {
 
 Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, int readers, SqliteCacheSizes caches) {
   TL_ASSIGN_OR_RETURN(auto writer, Connect(path, false, caches.writer_mib));
+  // The writer's commits are flushed by the syncer thread before anyone is told (see Write).
+  TL_RETURN_IF_ERROR(writer->Simple("PRAGMA synchronous=NORMAL"));
   std::vector<std::unique_ptr<SqliteConnection>> pool;
   for (int i = 0; i < std::max(1, readers); ++i) {
     TL_ASSIGN_OR_RETURN(auto r, Connect(path, true, caches.reader_mib));
