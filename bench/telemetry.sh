@@ -76,7 +76,7 @@ cat > "$REPO_DIR/docs/benchmarks-telemetry.md" <<EOF
 
 Last run of \`bench/telemetry.sh${*:+ $*}\`: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), ${elapsed_s} s; the machine was ${busy_before}% busy with other work just before it started.
 $(int "$(get series)") series × $(int "$(get ticks)") minutes ($(int "$measurements") measurements) for ingestion and bytes; $(int "$(get aggregate.sensors)") sensors × $(int "$(get aggregate.days)") days, one sample every $(int "$(get aggregate.interval)") s ($(int "$agg_samples") measurements), for the aggregation.
-Every batch is durable when AppendBatch returns (SQLite: WAL, synchronous=FULL; PostgreSQL: fsync on, synchronous_commit on). See [telemetry.md](telemetry.md) for the layout.
+Every batch is durable when AppendBatch returns (SQLite: WAL, flushed before the acknowledgement; PostgreSQL: fsync on, synchronous_commit on). See [telemetry.md](telemetry.md) for the layout.
 
 | figure | SQLite store | PostgreSQL store | raw SQLite, same run | floor (issue 5 §8) | |
 |---|---:|---:|---:|---|---|
