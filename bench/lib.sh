@@ -366,15 +366,16 @@ to_ms() {
     printf "%.3f\n", n }'
 }
 
-# wrk_run NAME URL THREADS CONNS DURATION  -> WRK_RPS, WRK_P99_MS, WRK_P50_MS, WRK_ERRORS, WRK_REQUESTS
+# wrk_run NAME URL THREADS CONNS DURATION [LUA_SCRIPT]  -> WRK_RPS, WRK_P99_MS, WRK_P50_MS, WRK_ERRORS, WRK_REQUESTS
 # Raw output is kept in $BENCH_TMP/wrk-NAME.txt (and echoed to stderr when BENCH_VERBOSE is set).
 # WRK_ERRORS counts socket errors plus non-2xx/3xx responses; any error is reported by the caller.
 # WRK_NICE=N runs wrk at that niceness (default: same priority as the server), to see how much of
 # the tail latency comes from wrk and the server competing for the same cores.
 wrk_run() {
-  local name="$1" url="$2" threads="$3" conns="$4" duration="$5"
+  local name="$1" url="$2" threads="$3" conns="$4" duration="$5" script="${6:-}"
   local out="$BENCH_TMP/wrk-$name.txt"
-  ${WRK_NICE:+nice -n "$WRK_NICE"} wrk -t"$threads" -c"$conns" -d"$duration" --timeout 10s --latency "$url" >"$out" 2>&1 \
+  ${WRK_NICE:+nice -n "$WRK_NICE"} wrk -t"$threads" -c"$conns" -d"$duration" --timeout 10s --latency \
+    ${script:+-s "$script"} "$url" >"$out" 2>&1 \
     || { cat "$out" >&2; die "wrk failed for $name"; }
   [ -n "${BENCH_VERBOSE:-}" ] && cat "$out" >&2
   WRK_RPS=$(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$out")

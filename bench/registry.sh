@@ -116,26 +116,15 @@ EOF
   nginx_rps=$WRK_RPS
   nginx_stop
   wait_quiet "registry look-ups" || true
-  local out="$BENCH_TMP/wrk-lookup.txt"
-  wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_TMP/ids.lua" "$TL_URL" > "$out" 2>&1 \
-    || { cat "$out" >&2; die "wrk failed"; }
-  rps=$(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$out")
-  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-  requests=$(awk '/requests in/ { print $1 }' "$out")
-  errors=$(awk '/Non-2xx or 3xx responses:/ { s += $NF } /Socket errors:/ { gsub(/,/, ""); s += $4 + $6 + $8 + $10 } END { print s + 0 }' "$out")
+  wrk_run lookup "$TL_URL" 2 "$CONNS" "$DURATION" "$BENCH_TMP/ids.lua"
+  rps=$WRK_RPS; p99=$WRK_P99_MS; p50=$WRK_P50_MS; requests=$WRK_REQUESTS; errors=$WRK_ERRORS
   # The same reads with more in flight: the floor for exchange reads names no connection count, and
   # with every answer waiting for the WAL flush that carries its log entry, more reads in flight means
   # more entries per flush. The store's counters give the batches and flushes of that run.
-  local wide="$BENCH_TMP/wrk-lookup-wide.txt"
   local m0; m0=$(curl -fs "$TL_URL/metrics" | awk '/^thanglong_storage_(write_batches|flushes)_total/ { printf "%s ", $2 }' || true)
-  wrk -t2 -c"$WIDE_CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_TMP/ids.lua" "$TL_URL" > "$wide" 2>&1 \
-    || { cat "$wide" >&2; die "wrk (wide) failed"; }
+  wrk_run "lookup_$WIDE_CONNS" "$TL_URL" 2 "$WIDE_CONNS" "$DURATION" "$BENCH_TMP/ids.lua"
   local m1; m1=$(curl -fs "$TL_URL/metrics" | awk '/^thanglong_storage_(write_batches|flushes)_total/ { printf "%s ", $2 }' || true)
-  wide_rps=$(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$wide")
-  wide_p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$wide")")
-  wide_errors=$(awk '/Non-2xx or 3xx responses:/ { s += $NF } /Socket errors:/ { gsub(/,/, ""); s += $4 + $6 + $8 + $10 } END { print s + 0 }' "$wide")
-  wide_requests=$(awk '/requests in/ { print $1 }' "$wide")
+  wide_rps=$WRK_RPS; wide_p99=$WRK_P99_MS; wide_errors=$WRK_ERRORS; wide_requests=$WRK_REQUESTS
   wide_flushes=$(echo "$m0 $m1" | awk '{ print $4 - $2 }')
   wide_per_flush=$(awk -v r="$wide_requests" -v f="$wide_flushes" 'BEGIN { if (f > 0) printf "%.0f", r / f; else print "-" }')
   requests=$(( requests + wide_requests ))  # the log holds the entries of both runs

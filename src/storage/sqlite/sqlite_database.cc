@@ -438,21 +438,17 @@ class SqliteDatabase final : public Database {
   }
 
   void SyncerLoop() {
-    std::vector<std::vector<Pending>> batches;
     while (true) {
+      std::deque<std::vector<Pending>> batches;
       {
         std::unique_lock lock(sync_mu_);
         sync_cv_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
         if (to_sync_.empty()) return;  // stopping, and every committed batch was acknowledged
-        while (!to_sync_.empty()) {
-          batches.push_back(std::move(to_sync_.front()));
-          to_sync_.pop_front();
-        }
+        batches.swap(to_sync_);
       }
       // Every frame of these batches was written before this call, so one flush covers them all.
       Status durable = SyncWal();
       for (auto& batch : batches) Acknowledge(batch, durable);
-      batches.clear();
     }
   }
 
