@@ -220,6 +220,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config, c
   opts.password_cost =
       config.password_cost == "minimum" ? crypto::PasswordCost::Minimum() : crypto::PasswordCost::Interactive();
   opts.token_ttl_ms = int64_t{config.token_ttl_hours} * 3600 * 1000;
+  opts.principal_cache_ms = config.auth_cache_ms;
   app->identity_ = std::make_unique<identity::IdentityService>(app->db_.get(), clock, app->audit_.get(),
                                                                app->units_.get(), opts);
   app->procedures_ = std::make_unique<procedures::ProcedureService>(app->db_.get(), clock, app->audit_.get());

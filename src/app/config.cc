@@ -47,7 +47,7 @@ const std::vector<std::string>& Config::Keys() {
       "listen",          "data_dir",         "database",        "web_root",       "data_root",
       "demo",            "demo_dossiers",    "demo_people",    "workers",          "handler_threads", "db_pool",
       "sqlite_writer_cache_mib", "sqlite_reader_cache_mib",         "max_json_body",  "max_upload_body",
-      "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "password_cost",
+      "max_header_bytes", "request_timeout_s", "max_connections", "token_ttl_hours", "auth_cache_ms", "password_cost",
       "demo_password",   "log_level",        "access_log",      "public_url",      "smtp_host",      "smtp_port",
       "smtp_from",       "smtp_user",        "smtp_password",   "smtp_tls",        "smtp_ca_file",   "mail_max_attempts", "master_key",
       "telemetry_raw_days", "telemetry_minute_days", "telemetry_hour_days",
@@ -76,6 +76,7 @@ Status Config::Set(const std::string& key, const std::string& v) {
   else if (key == "request_timeout_s") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 3600)); request_timeout_s = static_cast<int>(n); }
   else if (key == "max_connections") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 1000000)); max_connections = static_cast<size_t>(n); }
   else if (key == "token_ttl_hours") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 1, 24 * 365)); token_ttl_hours = static_cast<int>(n); }
+  else if (key == "auth_cache_ms") { TL_ASSIGN_OR_RETURN(auto n, ParseInt(key, v, 0, 60000)); auth_cache_ms = static_cast<int>(n); }
   else if (key == "password_cost") {
     if (v != "interactive" && v != "minimum") return InvalidArgument("must be interactive or minimum", key);
     password_cost = v;
@@ -145,6 +146,7 @@ std::string Config::Describe() const {
                       {"request_timeout_s", request_timeout_s},
                       {"max_connections", max_connections},
                       {"token_ttl_hours", token_ttl_hours},
+                      {"auth_cache_ms", auth_cache_ms},
                       {"password_cost", password_cost},
                       {"demo_password", "***"},
                       {"log_level", log_level},

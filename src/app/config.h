@@ -40,6 +40,7 @@ struct Config {
   int request_timeout_s = 30;
   size_t max_connections = 1024;
   int token_ttl_hours = 12;
+  int auth_cache_ms = 1000;  // how long a principal found for a token is reused (0: read it every time)
   std::string password_cost = "interactive";  // interactive | minimum (tests only)
   std::string demo_password = "ThangLong@2025";
   std::string log_level = "info";

@@ -194,7 +194,7 @@ Result<User> IdentityService::CreateUser(const Actor& actor, const NewUser& spec
 Status IdentityService::ResetPassword(const Actor& actor, const std::string& username, const std::string& password) {
   TL_RETURN_IF_ERROR(ValidatePassword(password));
   TL_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password, options_.password_cost));
-  return db_->Write([&](storage::Session& s) -> Status {
+  Status st = db_->Write([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id, role, agency_code FROM users WHERE username = ?", {username}));
     if (rs.empty()) return NotFound("no user '" + username + "'");
     TL_RETURN_IF_ERROR(CheckManage(actor, rs.rows[0].Text(1), rs.rows[0].OptText(2)));
@@ -213,6 +213,8 @@ Status IdentityService::ResetPassword(const Actor& actor, const std::string& use
     e.resource = "user:" + username;
     return audit_->Append(s, e);
   });
+  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
+  return st;
 }
 
 Status IdentityService::ChangeOwnPassword(const Actor& actor, const std::string& current, const std::string& next) {
@@ -227,7 +229,7 @@ Status IdentityService::ChangeOwnPassword(const Actor& actor, const std::string&
   }));
   if (!crypto::VerifyPassword(stored, current)) return InvalidArgument("the current password is wrong", "current_password");
   TL_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(next, options_.password_cost));
-  return db_->Write([&](storage::Session& s) -> Status {
+  Status st = db_->Write([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
                                        {hash, FormatRfc3339(clock_->NowMillis()), actor.principal->user_id}));
     (void)n;
@@ -240,13 +242,15 @@ Status IdentityService::ChangeOwnPassword(const Actor& actor, const std::string&
     e.resource = "user:" + actor.principal->username;
     return audit_->Append(s, e);
   });
+  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
+  return st;
 }
 
 Status IdentityService::SetDisabled(const Actor& actor, const std::string& username, bool disabled) {
   if (actor.principal && actor.principal->username == username && disabled) {
     return FailedPrecondition("you cannot disable your own account");
   }
-  return db_->Write([&](storage::Session& s) -> Status {
+  Status st = db_->Write([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id, role, agency_code FROM users WHERE username = ?", {username}));
     if (rs.empty()) return NotFound("no user '" + username + "'");
     TL_RETURN_IF_ERROR(CheckManage(actor, rs.rows[0].Text(1), rs.rows[0].OptText(2)));
@@ -264,6 +268,8 @@ Status IdentityService::SetDisabled(const Actor& actor, const std::string& usern
     e.resource = "user:" + username;
     return audit_->Append(s, e);
   });
+  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
+  return st;
 }
 
 Result<std::vector<User>> IdentityService::ListUsers(const Actor& actor) const {
@@ -388,7 +394,7 @@ Result<LoginResult> IdentityService::Login(const std::string& username, const st
 
 Status IdentityService::Logout(const Actor& actor) {
   if (!actor.principal) return Unauthenticated("not logged in");
-  return db_->Write([&](storage::Session& s) -> Status {
+  Status st = db_->Write([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE sessions SET revoked_at = ? WHERE token_hash = ?",
                                        {clock_->NowMillis(), actor.principal->token_hash}));
     (void)n;
@@ -397,6 +403,8 @@ Status IdentityService::Logout(const Actor& actor) {
     e.resource = "user:" + actor.principal->username;
     return audit_->Append(s, e);
   });
+  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
+  return st;
 }
 
 namespace {
@@ -465,7 +473,7 @@ Result<std::vector<ApiKey>> IdentityService::ListApiKeys() const {
 
 Status IdentityService::RevokeApiKey(const Actor& actor, int64_t id) {
   if (actor.principal && actor.principal->role != "city_admin") return PermissionDenied("only city admins revoke API keys");
-  return db_->Write([&](storage::Session& s) -> Status {
+  Status st = db_->Write([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                                        {clock_->NowMillis(), id}));
     if (n != 1) return NotFound("no such live API key");
@@ -474,13 +482,15 @@ Status IdentityService::RevokeApiKey(const Actor& actor, int64_t id) {
     e.resource = "api_key:" + std::to_string(id);
     return audit_->Append(s, e);
   });
+  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
+  return st;
 }
 
-Result<http::Principal> IdentityService::AuthenticateApiKey(std::string_view key) {
+Result<http::Principal> IdentityService::AuthenticateApiKey(const std::string& key_hash) {
   http::Principal p;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id, name, agency_code, scopes, revoked_at FROM api_keys WHERE key_hash = ?",
-                                         {crypto::Sha256Hex(key)}));
+                                         {key_hash}));
     if (rs.empty()) return Unauthenticated("unknown API key");
     const auto& r = rs.rows[0];
     if (!r.IsNull(4)) return Unauthenticated("this API key was revoked");
@@ -495,10 +505,7 @@ Result<http::Principal> IdentityService::AuthenticateApiKey(std::string_view key
   return p;
 }
 
-Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
-  if (token.empty() || token.size() > 128) return Unauthenticated("malformed bearer token");
-  if (token.rfind("tlk_", 0) == 0) return AuthenticateApiKey(token);
-  std::string token_hash = crypto::Sha256Hex(token);
+Result<http::Principal> IdentityService::AuthenticateSession(const std::string& token_hash, int64_t& expires_at) {
   http::Principal p;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT s.expires_at, s.revoked_at, u.id, u.username, u.full_name, u.role, "
@@ -510,6 +517,7 @@ Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
     if (!r.IsNull(1)) return Unauthenticated("this token was revoked (logged out); log in again");
     if (r.Int(0) <= clock_->NowMillis()) return Unauthenticated("this token has expired; log in again");
     if (r.Int(7) != 0) return Unauthenticated("this account is disabled");
+    expires_at = r.Int(0);
     p.user_id = r.Int(2);
     p.username = r.Text(3);
     p.full_name = r.Text(4);
@@ -528,6 +536,47 @@ Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
     return Status::Ok();
   }));
   return p;
+}
+
+Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
+  if (token.empty() || token.size() > 128) return Unauthenticated("malformed bearer token");
+  std::string token_hash = crypto::Sha256Hex(token);
+  const bool caching = options_.principal_cache_ms > 0;
+  int64_t now = clock_->NowMillis();
+  uint64_t generation = 0;
+  if (caching) {
+    std::lock_guard lock(cache_mu_);
+    auto it = principal_cache_.find(token_hash);
+    if (it != principal_cache_.end()) {
+      if (now < it->second.valid_until) return it->second.principal;
+      principal_cache_.erase(it);
+    }
+    generation = cache_generation_;
+  }
+  int64_t valid_until = now + options_.principal_cache_ms;
+  http::Principal p;
+  if (token.rfind("tlk_", 0) == 0) {
+    TL_ASSIGN_OR_RETURN(p, AuthenticateApiKey(token_hash));
+  } else {
+    int64_t expires_at = 0;
+    TL_ASSIGN_OR_RETURN(p, AuthenticateSession(token_hash, expires_at));
+    valid_until = std::min(valid_until, expires_at);
+  }
+  if (caching) {
+    std::lock_guard lock(cache_mu_);
+    // A write that ended or changed principals while this one was read: the read may predate it.
+    if (generation == cache_generation_) {
+      if (principal_cache_.size() >= kMaxCachedPrincipals) principal_cache_.clear();
+      principal_cache_.insert_or_assign(token_hash, CachedPrincipal{p, valid_until});
+    }
+  }
+  return p;
+}
+
+void IdentityService::ForgetPrincipals() {
+  std::lock_guard lock(cache_mu_);
+  ++cache_generation_;
+  principal_cache_.clear();
 }
 
 // ---- HTTP routes ----

@@ -13,11 +13,19 @@
 // in their jurisdiction (never city admins); nobody disables their own account. Every write is
 // audited in the same transaction.
 //
-// Thread-safety: stateless over the database; safe to share.
+// Authentication reads the session (or API key) and the account on every request, except that a
+// principal found is kept in a small in-process cache for `principal_cache_ms` (default 1 s, never
+// past the token's expiry). Every change this service makes to accounts, sessions or keys empties
+// that cache at once; a change made by another process (a second server behind nginx, the CLI's
+// `keys revoke`) takes effect within that time. A token not found is never cached.
+//
+// Thread-safety: safe to share; the only state besides the database is that cache, under a mutex.
 #pragma once
 
 #include <array>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +83,8 @@ struct IdentityOptions {
   int max_failures_per_account = 5;
   int max_failures_per_address = 20;
   int64_t failure_window_ms = 15LL * 60 * 1000;
+  // How long a principal found for a token may be reused without reading it again (0: never).
+  int64_t principal_cache_ms = 1000;
 };
 
 struct LoginResult {
@@ -136,7 +146,19 @@ class IdentityService final : public http::Authenticator {
   Status ValidateNewUser(const NewUser& spec) const;
   Status RecordFailure(const std::string& username, const std::string& client_ip);
   Result<bool> Throttled(const std::string& username, const std::string& client_ip);
-  Result<http::Principal> AuthenticateApiKey(std::string_view key);
+  Result<http::Principal> AuthenticateApiKey(const std::string& key_hash);
+  Result<http::Principal> AuthenticateSession(const std::string& token_hash, int64_t& expires_at);
+  // Empties the principal cache: called after every write that can end or change a principal.
+  void ForgetPrincipals();
+
+  struct CachedPrincipal {
+    http::Principal principal;
+    int64_t valid_until = 0;  // clock millis
+  };
+  static constexpr size_t kMaxCachedPrincipals = 100000;
+  std::mutex cache_mu_;
+  uint64_t cache_generation_ = 0;  // bumped by ForgetPrincipals: a read begun before it is not cached
+  std::unordered_map<std::string, CachedPrincipal> principal_cache_;  // by token hash
 
   storage::Database* db_;
   const Clock* clock_;

@@ -96,6 +96,62 @@ TEST_P(IdentityTest, ResetPasswordRevokesSessionsAndClearsThrottle) {
   EXPECT_TRUE(svc_->Login("sp1", "Một mật khẩu mới", "5.6.7.8", "").ok());
 }
 
+// A principal found for a token is reused for at most principal_cache_ms (1 s by default) and never
+// past the token's expiry. A change made behind this service's back (here straight in the tables,
+// as another server process or the CLI would) shows within that time; one made through the service
+// shows at once (the tests above log out and reset passwords right after authenticating).
+TEST_P(IdentityTest, APrincipalIsReusedForAtMostTheCacheTimeAndNeverPastItsExpiry) {
+  ASSERT_TRUE(svc_->CreateUser(Actor::Cli("root"), Official("sp2", "specialist", "UBND00004")).ok());
+  auto login = svc_->Login("sp2", "Mật khẩu dài 2025", "1.2.3.4", "");
+  ASSERT_TRUE(login.ok());
+  ASSERT_TRUE(svc_->Authenticate(login->token).ok());
+  auto revoke_behind_its_back = [&](const std::string& sql) {
+    ASSERT_TRUE(db_->Write([&](storage::Session& s) -> Status { return s.Exec(sql, {clock_.NowMillis()}).status(); }).ok());
+  };
+  revoke_behind_its_back("UPDATE sessions SET revoked_at = ?");
+  clock_.Advance(999);
+  EXPECT_TRUE(svc_->Authenticate(login->token).ok()) << "reused within the cache time";
+  clock_.Advance(1);
+  EXPECT_EQ(svc_->Authenticate(login->token).status().code(), StatusCode::kUnauthenticated);
+
+  auto key = svc_->CreateApiKey(Actor::Cli("root"), "other agency", "UBND00004", {"registry.read"});
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_EQ(svc_->Authenticate(key->second)->role, "integration");
+  revoke_behind_its_back("UPDATE api_keys SET revoked_at = ?");
+  EXPECT_TRUE(svc_->Authenticate(key->second).ok());
+  clock_.Advance(1000);
+  EXPECT_EQ(svc_->Authenticate(key->second).status().code(), StatusCode::kUnauthenticated);
+
+  // A key revoked through the service stops at once.
+  auto key2 = svc_->CreateApiKey(Actor::Cli("root"), "third agency", "UBND00004", {"registry.read"});
+  ASSERT_TRUE(key2.ok());
+  ASSERT_TRUE(svc_->Authenticate(key2->second).ok());
+  ASSERT_TRUE(svc_->RevokeApiKey(Actor::Cli("root"), key2->first.id).ok());
+  EXPECT_EQ(svc_->Authenticate(key2->second).status().code(), StatusCode::kUnauthenticated);
+
+  // A token expiring sooner than the cache time is not reused past its expiry.
+  IdentityOptions short_lived;
+  short_lived.password_cost = crypto::PasswordCost::Minimum();
+  short_lived.token_ttl_ms = 300;
+  IdentityService svc(db_.get(), &clock_, audit_.get(), units_.get(), short_lived);
+  auto brief = svc.Login("sp2", "Mật khẩu dài 2025", "1.2.3.4", "");
+  ASSERT_TRUE(brief.ok());
+  ASSERT_TRUE(svc.Authenticate(brief->token).ok());
+  clock_.Advance(300);
+  EXPECT_EQ(svc.Authenticate(brief->token).status().code(), StatusCode::kUnauthenticated);
+
+  // principal_cache_ms = 0: every request reads the session.
+  IdentityOptions uncached = short_lived;
+  uncached.token_ttl_ms = 3600 * 1000;
+  uncached.principal_cache_ms = 0;
+  IdentityService fresh(db_.get(), &clock_, audit_.get(), units_.get(), uncached);
+  auto l2 = fresh.Login("sp2", "Mật khẩu dài 2025", "1.2.3.4", "");
+  ASSERT_TRUE(l2.ok());
+  ASSERT_TRUE(fresh.Authenticate(l2->token).ok());
+  revoke_behind_its_back("UPDATE sessions SET revoked_at = ?");
+  EXPECT_EQ(fresh.Authenticate(l2->token).status().code(), StatusCode::kUnauthenticated);
+}
+
 // An account made without a password (the simulation's) cannot be logged in to, whatever is tried,
 // until an admin resets its password; asking for one with a password is a named error.
 TEST_P(IdentityTest, AnAccountWithoutAPasswordCannotLogInUntilReset) {
