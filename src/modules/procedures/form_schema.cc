@@ -24,6 +24,13 @@ class Compiled {
   ordered_json ordered;    // the same in its authors' order: messages and which error comes first
   std::string text;
   valijson::Schema parsed;
+  // valijson compiles a std::regex for every date, time or date-time `format` it checks, on every
+  // validation (its patterns it caches; its formats it does not). Forms with such fields also keep
+  // the schema without those keywords: a document whose formatted values all pass this file's own
+  // checks (the same expressions, compiled once) is validated against that one; any other against
+  // the full schema, so what a failure reports does not change.
+  bool has_formats = false;
+  valijson::Schema parsed_without_formats;
 
   // A valijson Validator keeps the std::regex of every `pattern` it compiled; a fresh Validator per
   // validation compiled them all again each time (~6% of a submission's CPU under the lifecycle
@@ -459,6 +466,80 @@ std::vector<std::string> ComponentNames(const ordered_json& schema) {
   return out;
 }
 
+namespace {
+
+bool IsCheckedFormat(const json& f) {
+  return f.is_string() && (f == "date" || f == "time" || f == "date-time");
+}
+
+// The schema without its date, time and date-time formats; sets *found when there was one.
+json WithoutFormats(const json& node, bool* found) {
+  if (!node.is_object()) return node;
+  json out = json::object();
+  for (const auto& [k, v] : node.items()) {
+    if (k == "format" && IsCheckedFormat(v)) {
+      *found = true;
+    } else if (k == "properties" && v.is_object()) {
+      json props = json::object();
+      for (const auto& [name, sub] : v.items()) props[name] = WithoutFormats(sub, found);
+      out[k] = std::move(props);
+    } else if (k == "items") {
+      out[k] = WithoutFormats(v, found);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+// valijson's own checks of these formats (validation_visitor.hpp), with the expressions compiled once.
+bool DayFitsMonth(int month, int day) {
+  if (month == 2) return day >= 0 && day <= 29;
+  int limit = 31;
+  if (month <= 7) {
+    if (month % 2 == 0) limit = 30;
+  } else if (month % 2 != 0) {
+    limit = 30;
+  }
+  return day >= 0 && day <= limit;
+}
+
+bool FormatHolds(const std::string& format, const std::string& s) {
+  static const std::regex kDate("^([0-9]+)-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$");
+  static const std::regex kTime(
+      "^([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)(\\.[0-9]+)?(([Zz])|([\\+|\\-]([01][0-9]|2[0-3]):[0-5][0-9]))$");
+  static const std::regex kDateTime(
+      "^([0-9]+)-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)(\\.[0-9]+)?"
+      "(([Zz])|([\\+|\\-]([01][0-9]|2[0-3]):[0-5][0-9]))$");
+  std::smatch m;
+  if (format == "time") return std::regex_match(s, kTime);
+  if (!std::regex_match(s, m, format == "date" ? kDate : kDateTime)) return false;
+  return DayFitsMonth(std::stoi(m[2].str()), std::stoi(m[3].str()));
+}
+
+// True when every value under a checked format is a string that passes it. False sends the
+// document to the full schema, which then reports whatever is wrong.
+bool FormatsHold(const json& node, const json& doc) {
+  if (!node.is_object()) return true;
+  if (auto f = node.find("format"); f != node.end() && IsCheckedFormat(*f)) {
+    if (!doc.is_string() || !FormatHolds(f->get<std::string>(), doc.get_ref<const std::string&>())) return false;
+  }
+  if (auto props = node.find("properties"); props != node.end() && props->is_object() && doc.is_object()) {
+    for (const auto& [name, sub] : props->items()) {
+      auto v = doc.find(name);
+      if (v != doc.end() && !FormatsHold(sub, *v)) return false;
+    }
+  }
+  if (auto items = node.find("items"); items != node.end() && doc.is_array()) {
+    for (const auto& v : doc) {
+      if (!FormatsHold(*items, v)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Compiled>> Compile(const std::string& schema_text) {
   auto c = std::make_shared<Compiled>();
   c->schema = json::parse(schema_text, nullptr, false);
@@ -469,6 +550,11 @@ Result<std::shared_ptr<const Compiled>> Compile(const std::string& schema_text) 
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     valijson::adapters::NlohmannJsonAdapter adapter(c->schema);
     parser.populateSchema(adapter, c->parsed);
+    const json without = WithoutFormats(c->schema, &c->has_formats);
+    if (c->has_formats) {
+      valijson::adapters::NlohmannJsonAdapter adapter_without(without);
+      parser.populateSchema(adapter_without, c->parsed_without_formats);
+    }
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("is not a JSON Schema this server can use: ") + e.what(), "form_schema");
   }
@@ -518,7 +604,8 @@ Status Validate(const Compiled& form, const json& document) {
   valijson::adapters::NlohmannJsonAdapter target(document);
   bool ok = false;
   try {
-    ok = (*validator).validate(form.parsed, target, &results);
+    const bool formats_hold = form.has_formats && FormatsHold(form.schema, document);
+    ok = (*validator).validate(formats_hold ? form.parsed_without_formats : form.parsed, target, &results);
   } catch (const std::exception& e) {
     return InvalidArgument("cannot be checked against the procedure's form", "form");
   }

@@ -155,6 +155,10 @@ TEST_P(ProceduresTest, ValidateFormNamesTheFailingFieldWithAHumanMessage) {
   EXPECT_EQ(st.message(), "must be a date YYYY-MM-DD");
   f["child"]["date_of_birth"] = "10/11/2026";
   EXPECT_EQ(check(Submission(f)).message(), "must be a date YYYY-MM-DD");
+  f["child"]["date_of_birth"] = "2026-11-10T08:00:00Z";  // a date-time is not a date
+  EXPECT_EQ(check(Submission(f)).message(), "must be a date YYYY-MM-DD");
+  f["child"]["date_of_birth"] = 20261110;
+  EXPECT_EQ(check(Submission(f)).field(), "form.child.date_of_birth");
 
   f = BirthForm();
   f["child"]["sex"] = "Khác";
