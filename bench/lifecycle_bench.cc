@@ -2,7 +2,8 @@
 // ceiling measured in the same run.
 //
 //   lifecycle_bench http --port P [--clients 64] [--seconds 20]
-//       64 clients, each on its own keep-alive connection, carry dossiers through
+//       64 clients, each on its own keep-alive connection (all driven by one thread with epoll, as wrk
+//       drives its connections), carry dossiers through
 //       submit -> receive -> assign -> propose -> approve -> issue-result -> return (7 durable writes
 //       each) and report complete dossiers/s and the latency of each request.
 //   lifecycle_bench sqlite-ceiling --file F [--seconds 5]
@@ -12,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sqlite3.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -47,6 +50,55 @@ std::string Login(int port, const std::string& user) {
   return nlohmann::json::parse(body)["token"];
 }
 
+// The value of a top-level member of a JSON object as raw text ("12", "\"HN-...\""), without
+// building the document: the load generator must stay light, since it shares the server's cores.
+std::string TopLevelMember(std::string_view json, std::string_view name) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  size_t key_start = 0;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') {
+        in_string = false;
+        if (depth == 1 && json.substr(key_start, i - key_start) == name && i + 1 < json.size() && json[i + 1] == ':') {
+          size_t v = i + 2, e = v;
+          if (e < json.size() && json[e] == '"') {
+            e = json.find('"', e + 1);
+            return e == std::string_view::npos ? std::string() : std::string(json.substr(v + 1, e - v - 1));
+          }
+          while (e < json.size() && json[e] != ',' && json[e] != '}') ++e;
+          return std::string(json.substr(v, e - v));
+        }
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      key_start = i + 1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return std::string();
+}
+
+// One client: a keep-alive connection carrying one dossier at a time through the steps.
+struct Client {
+  int fd = -1;
+  int step = -1;  // -1: submitting; 0..: the index of the action in flight
+  std::string code;
+  int64_t version = 0;
+  std::string out;
+  size_t out_off = 0;
+  std::string in;
+  Clock::time_point sent;
+};
+
 int Http(int port, int clients, int seconds) {
   std::map<std::string, std::string> tok;
   for (const char* u : {"citizen", "desk", "specialist", "leader"}) tok[u] = Login(port, u);
@@ -58,74 +110,129 @@ int Http(int port, int clients, int seconds) {
   const std::vector<Step> steps = {{"desk", "receive", ""},         {"desk", "assign", R"("assignee":"specialist",)"},
                                    {"specialist", "propose", ""},   {"leader", "approve", ""},
                                    {"specialist", "issue-result", ""}, {"desk", "return", ""}};
-  std::atomic<int64_t> complete{0}, errors{0}, requests{0};
-  std::atomic<bool> stop{false};
-  std::mutex mu;
+  const std::string submit = nlohmann::json{
+      {"procedure_code", "1.001193"},
+      {"unit_code", "00004"},
+      {"applicant", {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}},
+      // What the birth registration form (data/procedures/forms/) requires.
+      {"form",
+       {{"relationship", "Cha"},
+        {"child", {{"full_name", "Nguyễn Minh Khôi"}, {"date_of_birth", "2026-01-10"}, {"sex", "Nam"},
+                   {"place_of_birth", "Bệnh viện Phụ sản Hà Nội"}}},
+        {"mother", {{"full_name", "Trần Thị Bình"}}}}},
+      {"components", {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"}}}.dump();
+  auto request = [](const std::string& path, const std::string& body, const std::string& token) {
+    return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  int64_t complete = 0, errors = 0, requests = 0;
   std::vector<double> latencies;
-  auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (int i = 0; i < clients; ++i) {
-    threads.emplace_back([&] {
-      Connection c(port);
-      std::vector<double> mine;
-      const std::string submit = nlohmann::json{
-          {"procedure_code", "1.001193"},
-          {"unit_code", "00004"},
-          {"applicant", {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}},
-          // What the birth registration form (data/procedures/forms/) requires.
-          {"form",
-           {{"relationship", "Cha"},
-            {"child", {{"full_name", "Nguyễn Minh Khôi"}, {"date_of_birth", "2026-01-10"}, {"sex", "Nam"},
-                       {"place_of_birth", "Bệnh viện Phụ sản Hà Nội"}}},
-            {"mother", {{"full_name", "Trần Thị Bình"}}}}},
-          {"components", {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"}}}.dump();
-      while (!stop.load()) {
-        auto t0 = Clock::now();
-        auto [st, body] = c.Request("POST", "/api/v1/dossiers", submit, tok["citizen"]);
-        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        requests++;
-        if (st != 201) {
-          errors++;
-          continue;
-        }
-        auto d = nlohmann::json::parse(body);
-        std::string code = d["code"];
-        int64_t version = d["version"];
-        bool ok = true;
-        for (const auto& s : steps) {
-          if (stop.load()) {
-            ok = false;
-            break;
-          }
-          std::string b = std::string("{") + s.extra + "\"version\":" + std::to_string(version) + "}";
-          auto t1 = Clock::now();
-          auto [st2, body2] = c.Request("POST", "/api/v1/dossiers/" + code + "/actions/" + s.action, b, tok[s.user]);
-          mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t1).count());
-          requests++;
-          if (st2 != 200) {
-            errors++;
-            ok = false;
-            break;
-          }
-          version = nlohmann::json::parse(body2)["version"];
-        }
-        if (ok) complete++;
-      }
-      std::lock_guard lock(mu);
-      latencies.insert(latencies.end(), mine.begin(), mine.end());
-    });
+  latencies.reserve(1 << 20);
+  // All clients on one thread, each connection a small state machine driven by epoll (as wrk
+  // does): 64 blocking threads cost the shared cores a context switch per answer.
+  int ep = epoll_create1(0);
+  std::vector<Client> cs(static_cast<size_t>(clients));
+  auto start_next = [&](Client& c) {
+    if (c.step < 0) {
+      c.out = request("/api/v1/dossiers", submit, tok["citizen"]);
+    } else {
+      const Step& s = steps[static_cast<size_t>(c.step)];
+      std::string b = std::string("{") + s.extra + "\"version\":" + std::to_string(c.version) + "}";
+      c.out = request("/api/v1/dossiers/" + c.code + "/actions/" + s.action, b, tok[s.user]);
+    }
+    c.out_off = 0;
+    c.sent = Clock::now();
+    ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n > 0) c.out_off = static_cast<size_t>(n);
+    epoll_event ev{};
+    ev.events = c.out_off < c.out.size() ? EPOLLIN | EPOLLOUT : EPOLLIN;
+    ev.data.ptr = &c;
+    epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+  };
+  for (auto& c : cs) {
+    c.fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      perror("connect");
+      return 1;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &c;
+    epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    start_next(c);
   }
-  std::this_thread::sleep_for(std::chrono::seconds(seconds));
-  stop = true;
-  for (auto& t : threads) t.join();
+  auto start = Clock::now();
+  auto until = start + std::chrono::seconds(seconds);
+  std::vector<epoll_event> events(static_cast<size_t>(clients));
+  char buf[65536];
+  while (Clock::now() < until) {
+    int n = epoll_wait(ep, events.data(), clients, 100);
+    for (int i = 0; i < n; ++i) {
+      Client& c = *static_cast<Client*>(events[static_cast<size_t>(i)].data.ptr);
+      if (events[static_cast<size_t>(i)].events & EPOLLOUT && c.out_off < c.out.size()) {
+        ssize_t w = send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+        if (w > 0) c.out_off += static_cast<size_t>(w);
+        if (c.out_off == c.out.size()) {
+          epoll_event ev{};
+          ev.events = EPOLLIN;
+          ev.data.ptr = &c;
+          epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+        }
+      }
+      if (!(events[static_cast<size_t>(i)].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
+      ssize_t r = recv(c.fd, buf, sizeof buf, 0);
+      if (r <= 0) {
+        fprintf(stderr, "lifecycle_bench: the server closed a connection\n");
+        return 1;
+      }
+      c.in.append(buf, static_cast<size_t>(r));
+      auto end = c.in.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      size_t cl = 0;
+      auto p = c.in.find("Content-Length: ");
+      if (p == std::string::npos || p > end) p = c.in.find("content-length: ");
+      if (p != std::string::npos && p < end) cl = std::stoul(c.in.substr(p + 16));
+      if (c.in.size() < end + 4 + cl) continue;
+      int status = std::stoi(c.in.substr(9, 3));
+      std::string_view body(c.in.data() + end + 4, cl);
+      latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c.sent).count());
+      requests++;
+      bool ok = status == (c.step < 0 ? 201 : 200);
+      if (ok) {
+        std::string v = TopLevelMember(body, "version");
+        if (c.step < 0) c.code = TopLevelMember(body, "code");
+        ok = !v.empty() && !c.code.empty();
+        if (ok) c.version = std::stoll(v);
+      }
+      c.in.clear();
+      if (!ok) {
+        errors++;
+        c.step = -1;  // a new dossier
+      } else if (c.step + 1 == static_cast<int>(steps.size())) {
+        complete++;
+        c.step = -1;
+      } else {
+        c.step++;
+      }
+      start_next(c);
+    }
+  }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  printf("RESULT lifecycle_dossiers_per_s %.1f\n", static_cast<double>(complete.load()) / secs);
-  printf("RESULT lifecycle_requests_per_s %.1f\n", static_cast<double>(requests.load()) / secs);
+  for (auto& c : cs) close(c.fd);
+  close(ep);
+  printf("RESULT lifecycle_dossiers_per_s %.1f\n", static_cast<double>(complete) / secs);
+  printf("RESULT lifecycle_requests_per_s %.1f\n", static_cast<double>(requests) / secs);
   printf("RESULT lifecycle_request_p50_ms %.3f\n", Percentile(latencies, 0.50));
   printf("RESULT lifecycle_request_p99_ms %.3f\n", Percentile(latencies, 0.99));
-  printf("RESULT lifecycle_errors %lld\n", static_cast<long long>(errors.load()));
-  printf("RESULT lifecycle_complete %lld\n", static_cast<long long>(complete.load()));
-  return errors.load() > 0 ? 1 : 0;
+  printf("RESULT lifecycle_errors %lld\n", static_cast<long long>(errors));
+  printf("RESULT lifecycle_complete %lld\n", static_cast<long long>(complete));
+  return errors > 0 ? 1 : 0;
 }
 
 int SqliteCeiling(const std::string& file, int seconds) {
