@@ -1,7 +1,8 @@
 // MQTT end to end (issue 5 §8), for bench/mqtt.sh: publish → entity updated → alert raised.
 //
 //   mqtt_bench --port P --key K --token T --mqtt mqtt://127.0.0.1:B [--agency VP01] [--rate 10000]
-//              [--seconds 10] [--devices 10000] [--spike-every 100] [--server-pid PID]
+//              [--seconds 10] [--devices 10000] [--spike-every 100] [--server-pid PID] [--warm-up 1|0]
+//              [--timeline FILE]
 //
 // K is an API key with the scopes ngsild.read and ngsild.write; T a city administrator's bearer
 // token, for the device registry.
@@ -12,7 +13,8 @@
 // Alert entities. Then publishes compact measurements (QoS 1, {"t": now, "currentLevel": v}) to
 // devices/<id>/measurements at `rate` messages/s for `seconds`, paced every millisecond: the gauges
 // in turn at 1 m (±0.1 mm), and every `spike-every`-th message a spike of 6 m on a gauge of its own,
-// which the seeded rule flood-above-alert-level turns into a critical alert.
+// which the seeded rule flood-above-alert-level turns into a critical alert. Before that (unless
+// --warm-up 0) every gauge reports a normal level once and the server applies it all, unmeasured.
 //
 // For each spike it measures, from the moment the message was handed to the MQTT client:
 //   - mqtt: when a plain subscriber of the same broker (subscribed to the spike gauges' topics)
@@ -141,6 +143,8 @@ void Report(const char* name, std::vector<double> v, size_t expected) {
 
 int main(int argc, char** argv) {
   int port = 0, rate = 10'000, seconds = 10, devices = 10'000, spike_every = 100, server_pid = 0;
+  std::string timeline;  // --timeline FILE
+  bool warm_up = true;
   std::string key, token, mqtt_url, agency = "VP01";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
@@ -155,6 +159,8 @@ int main(int argc, char** argv) {
     else if (k == "--devices") devices = atoi(v);
     else if (k == "--spike-every") spike_every = atoi(v);
     else if (k == "--server-pid") server_pid = atoi(v);
+    else if (k == "--timeline") timeline = v;
+    else if (k == "--warm-up") warm_up = atoi(v) != 0;
     else {
       fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -165,7 +171,7 @@ int main(int argc, char** argv) {
       devices > 10'000 || spike_every < 2) {
     fprintf(stderr,
             "usage: mqtt_bench --port P --key K --token T --mqtt mqtt://HOST:PORT [--agency A] [--rate R] [--seconds S] "
-            "[--devices N<=10000] [--spike-every K>=2]\n");
+            "[--devices N<=10000] [--spike-every K>=2] [--warm-up 1|0] [--timeline FILE]\n");
     return 2;
   }
   std::string hostport = mqtt_url.substr(prefix.size());
@@ -275,6 +281,40 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the subscriptions settle
+
+  // Warm-up (--warm-up 1, the default): every gauge, the spike gauges included, reports a normal level
+  // once, at the same pace, and the server applies it all before anything is measured. A city's
+  // gauges have reported before: their history series exist and their entities are in the server's
+  // caches, as they are not right after registration (without it the first seconds of a run carry
+  // every series' creation, and each spike is its gauge's first message).
+  if (warm_up) {
+    const int64_t warm_before = AppliedOnServer(admin);
+    int64_t warm_sent = 0;
+    const int64_t warm_total = devices + spikes;
+    const auto warm_start = Clock::now();
+    char warm_payload[96];
+    for (int64_t tick = 1; warm_sent < warm_total; ++tick) {
+      std::this_thread::sleep_until(warm_start + std::chrono::milliseconds(tick));
+      const int64_t due = std::min(warm_total, tick * rate / 1000);
+      for (; warm_sent < due; ++warm_sent) {
+        std::string device = warm_sent < devices ? GaugeId("g", static_cast<int>(warm_sent))
+                                                 : GaugeId(spike_pool, static_cast<int>(warm_sent - devices));
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count();
+        int n = snprintf(warm_payload, sizeof warm_payload, "{\"t\":%lld,\"currentLevel\":1.0}",
+                         static_cast<long long>(now_ms));
+        std::string topic = "devices/" + device + "/measurements";
+        mosquitto_publish(publisher.m, nullptr, topic.c_str(), n, warm_payload, 1, false);
+      }
+    }
+    const auto warm_deadline = Clock::now() + std::chrono::seconds(120);
+    while (AppliedOnServer(admin) - warm_before < warm_total && Clock::now() < warm_deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // whatever the warm-up set off settles
+    std::lock_guard lock(mu);
+    broker_seen.clear();  // the baseline subscriber saw the spike gauges' warm-up messages
+  }
   const int64_t applied_before = AppliedOnServer(admin);
 
   const double cpu_before = CpuMs(server_pid);
@@ -349,6 +389,22 @@ int main(int argc, char** argv) {
   std::vector<double> mqtt_ms, entity_ms, alert_ms;
   {
     std::lock_guard lock(mu);
+    // --timeline FILE: one line per spike, in publish order (seconds since the first publish, then the
+    // entity and alert latencies in ms; -1 when none arrived), to see when in a run the tail happens.
+    if (!timeline.empty()) {
+      std::vector<std::pair<Clock::time_point, std::string>> order;
+      for (const auto& [entity, at] : published) order.emplace_back(at, entity);
+      std::sort(order.begin(), order.end());
+      if (FILE* f = fopen(timeline.c_str(), "w")) {
+        for (const auto& [at, entity] : order) {
+          auto lv = level_seen.find(entity);
+          auto al = alert_seen.find(entity);
+          fprintf(f, "%.3f %.1f %.1f\n", std::chrono::duration<double>(at - start).count(),
+                  lv == level_seen.end() ? -1.0 : Ms(lv->second - at), al == alert_seen.end() ? -1.0 : Ms(al->second - at));
+        }
+        fclose(f);
+      }
+    }
     for (const auto& [entity, at] : published) {
       if (auto it = broker_seen.find(entity); it != broker_seen.end()) mqtt_ms.push_back(Ms(it->second - at));
       if (auto it = level_seen.find(entity); it != level_seen.end()) entity_ms.push_back(Ms(it->second - at));
