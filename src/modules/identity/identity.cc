@@ -566,7 +566,12 @@ Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
     std::lock_guard lock(cache_mu_);
     // A write that ended or changed principals while this one was read: the read may predate it.
     if (generation == cache_generation_) {
-      if (principal_cache_.size() >= kMaxCachedPrincipals) principal_cache_.clear();
+      if (principal_cache_.size() >= kMaxCachedPrincipals) {
+        // Full: drop what expired, and everything if that was not enough (a second's worth of
+        // distinct tokens is far fewer; each entry is a few hundred bytes to a few KiB).
+        std::erase_if(principal_cache_, [&](const auto& kv) { return kv.second.valid_until <= now; });
+        if (principal_cache_.size() >= kMaxCachedPrincipals) principal_cache_.clear();
+      }
       principal_cache_.insert_or_assign(token_hash, CachedPrincipal{p, valid_until});
     }
   }

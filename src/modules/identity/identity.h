@@ -155,7 +155,7 @@ class IdentityService final : public http::Authenticator {
     http::Principal principal;
     int64_t valid_until = 0;  // clock millis
   };
-  static constexpr size_t kMaxCachedPrincipals = 100000;
+  static constexpr size_t kMaxCachedPrincipals = 10000;
   std::mutex cache_mu_;
   uint64_t cache_generation_ = 0;  // bumped by ForgetPrincipals: a read begun before it is not cached
   std::unordered_map<std::string, CachedPrincipal> principal_cache_;  // by token hash
