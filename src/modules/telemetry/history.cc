@@ -752,41 +752,22 @@ Result<int64_t> TelemetryStore::Fold() {
 Result<int64_t> TelemetryStore::FoldLocked(int64_t max_log_id) {
   if (max_log_id == std::numeric_limits<int64_t>::max()) {
     // Fold what is there now, not what keeps arriving while folding.
-    TL_ASSIGN_OR_RETURN(max_log_id, MaxLogId());
+    TL_RETURN_IF_ERROR(db_->Read([&](Session& s) -> Status {
+      TL_ASSIGN_OR_RETURN(ResultSet rs, s.Query("SELECT COALESCE(MAX(id), 0) FROM telemetry_log"));
+      max_log_id = rs.rows[0].Int(0);
+      return Status::Ok();
+    }));
   }
-  // One log shard at a time: a series lives in one shard, so each write re-encodes the heads of a
-  // sixteenth of the series and other writes get the writer in between. (Alone this did not shorten
-  // MQTT ingestion's tail at 10,000 messages/s: the whole fold's CPU still came within a second.
-  // StartMaintenance spreads the shards over its interval; see history.h.)
-  int64_t total = 0;
-  for (int shard = 0; shard < kLogShards; ++shard) {
-    TL_ASSIGN_OR_RETURN(int64_t folded, FoldShardLocked(max_log_id, shard));
-    total += folded;
-  }
-  return total;
-}
-
-Result<int64_t> TelemetryStore::FoldShardLocked(int64_t max_log_id, int shard) {
   int64_t total = 0;
   for (bool more = true; more;) {
-    TL_ASSIGN_OR_RETURN(int64_t folded, WithRetries([&] { return FoldSome(max_log_id, shard, more); }));
+    TL_ASSIGN_OR_RETURN(int64_t folded, WithRetries([&] { return FoldSome(max_log_id, more); }));
     total += folded;
     if (folded == 0) break;
   }
   return total;
 }
 
-Result<int64_t> TelemetryStore::MaxLogId() const {
-  int64_t max_log_id = 0;
-  TL_RETURN_IF_ERROR(db_->Read([&](Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(ResultSet rs, s.Query("SELECT COALESCE(MAX(id), 0) FROM telemetry_log"));
-    max_log_id = rs.rows[0].Int(0);
-    return Status::Ok();
-  }));
-  return max_log_id;
-}
-
-Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, int shard, bool& more) {
+Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
   more = false;
   // Load: log rows in order, and the heads of their series.
   std::vector<int64_t> log_ids;
@@ -795,8 +776,8 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, int shard, bool& mo
   TL_RETURN_IF_ERROR(db_->Read([&](Session& s) -> Status {
     // The oldest rows up to about kMaxFoldSamples entries, then their data.
     TL_ASSIGN_OR_RETURN(ResultSet sizes,
-                        s.Query("SELECT id, count FROM telemetry_log WHERE shard = ? AND id <= ? ORDER BY id LIMIT ?",
-                                {int64_t{shard}, max_log_id, kMaxLogRowsPerFold + 1}));
+                        s.Query("SELECT id, count FROM telemetry_log WHERE id <= ? ORDER BY id LIMIT ?",
+                                {max_log_id, kMaxLogRowsPerFold + 1}));
     if (sizes.empty()) return Status::Ok();
     size_t take = 0;
     int64_t samples = 0;
@@ -807,9 +788,9 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, int shard, bool& mo
     more = take < sizes.rows.size();
     TL_ASSIGN_OR_RETURN(ResultSet rs,
                         s.Query(WithBlobs(postgres_,
-                                          "SELECT id, {{data}} FROM telemetry_log WHERE shard = ? AND id >= ? "
-                                          "AND id <= ? ORDER BY id"),
-                                {int64_t{shard}, sizes.rows.front().Int(0), sizes.rows[take - 1].Int(0)}));
+                                          "SELECT id, {{data}} FROM telemetry_log WHERE id >= ? AND id <= ? "
+                                          "ORDER BY id"),
+                                {sizes.rows.front().Int(0), sizes.rows[take - 1].Int(0)}));
     for (const auto& row : rs.rows) {
       log_ids.push_back(row.Int(0));
       TL_ASSIGN_OR_RETURN(std::string segment, BlobAt(postgres_, row, 1));
@@ -1113,16 +1094,14 @@ Status TelemetryStore::ExpireRollups(int64_t now_ms, MaintenanceReport& report) 
   return Status::Ok();
 }
 
-Result<MaintenanceReport> TelemetryStore::Maintain(int64_t now_ms, bool fold) {
+Result<MaintenanceReport> TelemetryStore::Maintain(int64_t now_ms) {
   if (now_ms < kMinTimeMs || now_ms >= kMaxTimeMs) return InvalidArgument("now out of range", "now");
   return StoredData([&]() -> Result<MaintenanceReport> {
     std::lock_guard lock(maintenance_mu_);
+    appended_since_fold_.store(0);
     MaintenanceReport report;
     if (postgres_) TL_RETURN_IF_ERROR(EnsurePartitions({MonthOf(now_ms), MonthOf(now_ms) + 1}));
-    if (fold) {
-      appended_since_fold_.store(0);
-      TL_ASSIGN_OR_RETURN(report.folded_samples, FoldLocked(std::numeric_limits<int64_t>::max()));
-    }
+    TL_ASSIGN_OR_RETURN(report.folded_samples, FoldLocked(std::numeric_limits<int64_t>::max()));
     auto run = [](int64_t& total, const std::function<Result<int64_t>(bool&)>& step) -> Status {
       for (bool more = true; more;) {
         TL_ASSIGN_OR_RETURN(int64_t done, WithRetries([&] { return step(more); }));
@@ -1139,26 +1118,11 @@ Result<MaintenanceReport> TelemetryStore::Maintain(int64_t now_ms, bool fold) {
   }());
 }
 
-Result<int64_t> TelemetryStore::FoldShard(int shard) {
-  if (shard < 0 || shard >= kLogShards) return InvalidArgument("no such log shard", "shard");
-  return StoredData([&]() -> Result<int64_t> {
-    std::lock_guard lock(maintenance_mu_);
-    TL_ASSIGN_OR_RETURN(int64_t max_log_id, MaxLogId());
-    return FoldShardLocked(max_log_id, shard);
-  }());
-}
-
 void TelemetryStore::StartMaintenance(const Clock* clock, std::chrono::milliseconds interval,
                                       std::function<void(const Status&)> on_error) {
-  const auto tick = std::max(std::chrono::milliseconds(1), interval / kLogShards);
-  maintainer_.Start(tick, [this, clock, on_error = std::move(on_error), next_shard = 0]() mutable {
-    Status st = FoldShard(next_shard).status();
-    next_shard = (next_shard + 1) % kLogShards;
-    if (st.ok() && next_shard == 0) {
-      appended_since_fold_.store(0);
-      st = Maintain(clock->NowMillis(), false).status();
-    }
-    if (!st.ok() && on_error) on_error(st);
+  maintainer_.Start(interval, [this, clock, on_error = std::move(on_error)] {
+    auto report = Maintain(clock->NowMillis());
+    if (!report.ok() && on_error) on_error(report.status());
   });
 }
 

@@ -175,16 +175,9 @@ class TelemetryStore {
   // Folds the whole log into heads and chunks now; returns the samples folded.
   Result<int64_t> Fold();
   // Idempotent; safe to run from several processes at once (see above).
-  Result<MaintenanceReport> Maintain(int64_t now_ms) { return Maintain(now_ms, true); }
-  // Folds what one log shard holds now (0 <= shard < kLogShards): the part of Maintain's fold that
-  // StartMaintenance spreads over its interval.
-  Result<int64_t> FoldShard(int shard);
-  // Maintains every `interval` on a thread of its own (core/periodic.h) until StopMaintenance() or
-  // destruction; failures go to `on_error`. Every serving process may run it. The fold is paced: one
-  // log shard every interval / kLogShards, each shard once per interval, and the rest of Maintain
-  // (seal, roll up, expire) once per interval. Folding all shards at once re-encoded every series'
-  // head within a second and held the two cores for it: with 10,000 sensors at 10,000 messages/s,
-  // MQTT ingestion's p99 rose to 270-330 ms in the seconds of each fold.
+  Result<MaintenanceReport> Maintain(int64_t now_ms);
+  // Runs Maintain(clock->NowMillis()) every `interval` on a thread of its own (core/periodic.h) until
+  // StopMaintenance() or destruction; failures go to `on_error`. Every serving process may run it.
   void StartMaintenance(const Clock* clock, std::chrono::milliseconds interval,
                         std::function<void(const Status&)> on_error);
   void StopMaintenance() { maintainer_.Stop(); }
@@ -217,15 +210,12 @@ class TelemetryStore {
   Status ReadSnapshot(const storage::Database::Work& work) const;
   Status EnsurePartitions(const std::set<int64_t>& months);
 
-  Result<int64_t> FoldSome(int64_t max_log_id, int shard, bool& more);
+  Result<int64_t> FoldSome(int64_t max_log_id, bool& more);
   Result<int64_t> SealOldHeads(int64_t now_ms, bool& more);
   Result<int64_t> RollUpSome(bool& more);
   Result<int64_t> ExpireSome(int64_t now_ms, bool& more);
   Status ExpireRollups(int64_t now_ms, MaintenanceReport& report);
   Result<int64_t> FoldLocked(int64_t max_log_id);
-  Result<int64_t> FoldShardLocked(int64_t max_log_id, int shard);
-  Result<int64_t> MaxLogId() const;
-  Result<MaintenanceReport> Maintain(int64_t now_ms, bool fold);
   struct PartCounts {
     uint64_t rollup_records = 0;
     uint64_t log_samples = 0;

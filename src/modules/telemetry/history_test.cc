@@ -302,50 +302,6 @@ TEST_P(HistoryTest, AppendedSamplesReadBackFromLogHeadsAndChunks) {
   EXPECT_EQ(*attrs, std::vector<std::string>{"pm25"});
 }
 
-// The paced maintenance folds one log shard at a time: FoldShard takes that shard's segments and no
-// other's, and reads see every sample before, between and after.
-TEST_P(HistoryTest, FoldShardFoldsOneLogShardAndReadsSeeEverySample) {
-  TelemetryOptions options;
-  options.fold_after_samples = 0;
-  auto store = MakeStore(options);
-  std::map<int, std::vector<Sample>> expected;
-  Batch batch;
-  for (int s = 0; s < 40; ++s) {
-    for (int i = 0; i < 5; ++i) {
-      int64_t t = kT0 + i * 60'000 + s;
-      double v = s + 0.5 * i;
-      batch.Add(Sensor(s), "pm25", t, v);
-      expected[s].push_back({t, v});
-    }
-  }
-  ASSERT_TRUE(store->AppendBatch(batch.Get()).ok());
-  auto log_rows = [&](std::optional<int> shard) {
-    int64_t n = -1;
-    EXPECT_TRUE(db_->Read([&](storage::Session& s) -> Status {
-                     TL_ASSIGN_OR_RETURN(auto rs, shard ? s.Query("SELECT COUNT(*) FROM telemetry_log WHERE shard = ?",
-                                                                  {int64_t{*shard}})
-                                                        : s.Query("SELECT COUNT(*) FROM telemetry_log"));
-                     n = rs.rows[0].Int(0);
-                     return Status::Ok();
-                   }).ok());
-    return n;
-  };
-  ASSERT_GT(log_rows(std::nullopt), 8) << "40 series spread over the log's shards";
-  int64_t folded_total = 0;
-  for (int shard = 0; shard < kLogShards; ++shard) {
-    const int64_t others = log_rows(std::nullopt) - log_rows(shard);
-    auto folded = store->FoldShard(shard);
-    ASSERT_TRUE(folded.ok()) << folded.status().ToString();
-    folded_total += *folded;
-    EXPECT_EQ(log_rows(shard), 0) << "shard " << shard;
-    EXPECT_EQ(log_rows(std::nullopt), others) << "shard " << shard << " left the other shards' segments";
-    for (int s = 0; s < 40; s += 7) EXPECT_EQ(ReadAll(*store, Sensor(s)), expected[s]) << "after shard " << shard;
-  }
-  EXPECT_EQ(folded_total, 40 * 5);
-  for (int s = 0; s < 40; ++s) EXPECT_EQ(ReadAll(*store, Sensor(s)), expected[s]);
-  EXPECT_EQ(store->FoldShard(kLogShards).status().code(), StatusCode::kInvalidArgument);
-}
-
 TEST_P(HistoryTest, LateAndDuplicateSamplesAreKept) {
   TelemetryOptions options;
   options.chunk_samples = 20;
