@@ -11,11 +11,44 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace bench {
+
+// A TCP connection to 127.0.0.1:port with Nagle off; -1 (and perror) when it cannot connect.
+inline int ConnectLoopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    perror("connect");
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Takes one complete answer (read by Content-Length) off the front of `buf`: its status and body;
+// nullopt while `buf` holds less than a whole answer.
+inline std::optional<std::pair<int, std::string>> TakeAnswer(std::string& buf) {
+  auto end = buf.find("\r\n\r\n");
+  if (end == std::string::npos) return std::nullopt;
+  size_t cl = 0;
+  auto p = buf.find("Content-Length: ");
+  if (p == std::string::npos || p > end) p = buf.find("content-length: ");
+  if (p != std::string::npos && p < end) cl = std::stoul(buf.substr(p + 16));
+  if (buf.size() < end + 4 + cl) return std::nullopt;
+  std::pair<int, std::string> answer{std::stoi(buf.substr(9, 3)), buf.substr(end + 4, cl)};
+  buf.erase(0, end + 4 + cl);
+  return answer;
+}
 
 class Connection {
  public:
@@ -46,14 +79,7 @@ class Connection {
 
  private:
   void Open() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port_));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) perror("connect");
+    fd_ = ConnectLoopback(port_);
     buf_.clear();
   }
   bool Send(const std::string& s) {
@@ -67,19 +93,7 @@ class Connection {
   }
   std::pair<int, std::string> Read() {
     while (true) {
-      auto end = buf_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        size_t cl = 0;
-        auto p = buf_.find("Content-Length: ");
-        if (p == std::string::npos || p > end) p = buf_.find("content-length: ");
-        if (p != std::string::npos && p < end) cl = std::stoul(buf_.substr(p + 16));
-        if (buf_.size() >= end + 4 + cl) {
-          int status = std::stoi(buf_.substr(9, 3));
-          std::string body = buf_.substr(end + 4, cl);
-          buf_.erase(0, end + 4 + cl);
-          return {status, body};
-        }
-      }
+      if (auto answer = TakeAnswer(buf_)) return std::move(*answer);
       char tmp[65536];
       ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
       if (n <= 0) return {0, ""};

@@ -9,25 +9,19 @@
 //   lifecycle_bench sqlite-ceiling --file F [--seconds 5]
 //       raw single-row INSERTs, each its own durable transaction (WAL, synchronous=FULL): the engine's
 //       ceiling for one writer that commits every row.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sqlite3.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "bench_http.h"
@@ -150,17 +144,8 @@ int Http(int port, int clients, int seconds) {
     epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
   };
   for (auto& c : cs) {
-    c.fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      perror("connect");
-      return 1;
-    }
+    c.fd = bench::ConnectLoopback(port);
+    if (c.fd < 0) return 1;
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = &c;
@@ -192,15 +177,9 @@ int Http(int port, int clients, int seconds) {
         return 1;
       }
       c.in.append(buf, static_cast<size_t>(r));
-      auto end = c.in.find("\r\n\r\n");
-      if (end == std::string::npos) continue;
-      size_t cl = 0;
-      auto p = c.in.find("Content-Length: ");
-      if (p == std::string::npos || p > end) p = c.in.find("content-length: ");
-      if (p != std::string::npos && p < end) cl = std::stoul(c.in.substr(p + 16));
-      if (c.in.size() < end + 4 + cl) continue;
-      int status = std::stoi(c.in.substr(9, 3));
-      std::string_view body(c.in.data() + end + 4, cl);
+      auto answer = bench::TakeAnswer(c.in);
+      if (!answer) continue;
+      const auto& [status, body] = *answer;
       latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c.sent).count());
       requests++;
       bool ok = status == (c.step < 0 ? 201 : 200);
@@ -210,7 +189,6 @@ int Http(int port, int clients, int seconds) {
         ok = !v.empty() && !c.code.empty();
         if (ok) c.version = std::stoll(v);
       }
-      c.in.clear();
       if (!ok) {
         errors++;
         c.step = -1;  // a new dossier

@@ -67,6 +67,27 @@ std::string GaugeId(const std::string& pool, int n) {
 }
 std::string EntityOf(const std::string& device) { return "urn:ngsi-ld:FloodMonitoring:" + device; }
 
+// Calls send(0 .. total-1) at `rate` per second, paced every millisecond from now.
+void Paced(int64_t total, int rate, const std::function<void(int64_t)>& send) {
+  const auto start = Clock::now();
+  int64_t sent = 0;
+  for (int64_t tick = 1; sent < total; ++tick) {
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(tick));
+    const int64_t due = std::min(total, tick * rate / 1000);
+    for (; sent < due; ++sent) send(sent);
+  }
+}
+
+// A compact measurement {"t": now, "currentLevel": level} of `device`, with QoS 1.
+bool PublishLevel(mosquitto* m, const std::string& device, double level) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  char payload[96];
+  int n = snprintf(payload, sizeof payload, "{\"t\":%lld,\"currentLevel\":%.4f}", static_cast<long long>(now_ms), level);
+  const std::string topic = "devices/" + device + "/measurements";
+  return mosquitto_publish(m, nullptr, topic.c_str(), n, payload, 1, false) == MOSQ_ERR_SUCCESS;
+}
+
 // A libmosquitto client (its own network thread) for publishing, or for receiving on `subscribe`.
 struct Mqtt {
   mosquitto* m = nullptr;
@@ -289,24 +310,11 @@ int main(int argc, char** argv) {
   // every series' creation, and each spike is its gauge's first message).
   if (warm_up) {
     const int64_t warm_before = AppliedOnServer(admin);
-    int64_t warm_sent = 0;
     const int64_t warm_total = devices + spikes;
-    const auto warm_start = Clock::now();
-    char warm_payload[96];
-    for (int64_t tick = 1; warm_sent < warm_total; ++tick) {
-      std::this_thread::sleep_until(warm_start + std::chrono::milliseconds(tick));
-      const int64_t due = std::min(warm_total, tick * rate / 1000);
-      for (; warm_sent < due; ++warm_sent) {
-        std::string device = warm_sent < devices ? GaugeId("g", static_cast<int>(warm_sent))
-                                                 : GaugeId(spike_pool, static_cast<int>(warm_sent - devices));
-        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch()).count();
-        int n = snprintf(warm_payload, sizeof warm_payload, "{\"t\":%lld,\"currentLevel\":1.0}",
-                         static_cast<long long>(now_ms));
-        std::string topic = "devices/" + device + "/measurements";
-        mosquitto_publish(publisher.m, nullptr, topic.c_str(), n, warm_payload, 1, false);
-      }
-    }
+    Paced(warm_total, rate, [&](int64_t i) {
+      PublishLevel(publisher.m, i < devices ? GaugeId("g", static_cast<int>(i)) : GaugeId(spike_pool, static_cast<int>(i - devices)),
+                   1.0);
+    });
     const auto warm_deadline = Clock::now() + std::chrono::seconds(120);
     while (AppliedOnServer(admin) - warm_before < warm_total && Clock::now() < warm_deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -322,33 +330,24 @@ int main(int argc, char** argv) {
 
   const double cpu_before = CpuMs(server_pid);
   const auto start = Clock::now();
-  int64_t sent = 0, publish_errors = 0;
+  int64_t publish_errors = 0;
   int spikes_sent = 0;
-  char payload[96];
-  for (int64_t tick = 1; sent < total; ++tick) {
-    std::this_thread::sleep_until(start + std::chrono::milliseconds(tick));
-    const int64_t due = std::min(total, tick * rate / 1000);
-    for (; sent < due; ++sent) {
-      const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch()).count();
-      std::string device;
-      double level;
-      if (sent % spike_every == spike_every / 2 && spikes_sent < spikes) {
-        device = GaugeId(spike_pool, spikes_sent++);
-        level = 6.0;
-      } else {
-        device = GaugeId("g", static_cast<int>(sent % devices));
-        level = 1.0 + 0.0001 * static_cast<double>(sent / devices % 2);
-      }
-      int n = snprintf(payload, sizeof payload, "{\"t\":%lld,\"currentLevel\":%.4f}", static_cast<long long>(now_ms), level);
-      std::string topic = "devices/" + device + "/measurements";
-      if (level > 5) {
-        std::lock_guard lock(mu);
-        published.emplace(EntityOf(device), Clock::now());
-      }
-      if (mosquitto_publish(publisher.m, nullptr, topic.c_str(), n, payload, 1, false) != MOSQ_ERR_SUCCESS) publish_errors++;
+  Paced(total, rate, [&](int64_t sent) {
+    std::string device;
+    double level;
+    if (sent % spike_every == spike_every / 2 && spikes_sent < spikes) {
+      device = GaugeId(spike_pool, spikes_sent++);
+      level = 6.0;
+    } else {
+      device = GaugeId("g", static_cast<int>(sent % devices));
+      level = 1.0 + 0.0001 * static_cast<double>(sent / devices % 2);
     }
-  }
+    if (level > 5) {
+      std::lock_guard lock(mu);
+      published.emplace(EntityOf(device), Clock::now());
+    }
+    if (!PublishLevel(publisher.m, device, level)) publish_errors++;
+  });
   const auto publish_end = Clock::now();
   const double publish_secs = std::chrono::duration<double>(publish_end - start).count();
 

@@ -194,7 +194,7 @@ Result<User> IdentityService::CreateUser(const Actor& actor, const NewUser& spec
 Status IdentityService::ResetPassword(const Actor& actor, const std::string& username, const std::string& password) {
   TL_RETURN_IF_ERROR(ValidatePassword(password));
   TL_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password, options_.password_cost));
-  Status st = db_->Write([&](storage::Session& s) -> Status {
+  return WriteForgettingPrincipals([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id, role, agency_code FROM users WHERE username = ?", {username}));
     if (rs.empty()) return NotFound("no user '" + username + "'");
     TL_RETURN_IF_ERROR(CheckManage(actor, rs.rows[0].Text(1), rs.rows[0].OptText(2)));
@@ -213,8 +213,6 @@ Status IdentityService::ResetPassword(const Actor& actor, const std::string& use
     e.resource = "user:" + username;
     return audit_->Append(s, e);
   });
-  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
-  return st;
 }
 
 Status IdentityService::ChangeOwnPassword(const Actor& actor, const std::string& current, const std::string& next) {
@@ -229,7 +227,7 @@ Status IdentityService::ChangeOwnPassword(const Actor& actor, const std::string&
   }));
   if (!crypto::VerifyPassword(stored, current)) return InvalidArgument("the current password is wrong", "current_password");
   TL_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(next, options_.password_cost));
-  Status st = db_->Write([&](storage::Session& s) -> Status {
+  return WriteForgettingPrincipals([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
                                        {hash, FormatRfc3339(clock_->NowMillis()), actor.principal->user_id}));
     (void)n;
@@ -242,15 +240,13 @@ Status IdentityService::ChangeOwnPassword(const Actor& actor, const std::string&
     e.resource = "user:" + actor.principal->username;
     return audit_->Append(s, e);
   });
-  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
-  return st;
 }
 
 Status IdentityService::SetDisabled(const Actor& actor, const std::string& username, bool disabled) {
   if (actor.principal && actor.principal->username == username && disabled) {
     return FailedPrecondition("you cannot disable your own account");
   }
-  Status st = db_->Write([&](storage::Session& s) -> Status {
+  return WriteForgettingPrincipals([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT id, role, agency_code FROM users WHERE username = ?", {username}));
     if (rs.empty()) return NotFound("no user '" + username + "'");
     TL_RETURN_IF_ERROR(CheckManage(actor, rs.rows[0].Text(1), rs.rows[0].OptText(2)));
@@ -268,8 +264,6 @@ Status IdentityService::SetDisabled(const Actor& actor, const std::string& usern
     e.resource = "user:" + username;
     return audit_->Append(s, e);
   });
-  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
-  return st;
 }
 
 Result<std::vector<User>> IdentityService::ListUsers(const Actor& actor) const {
@@ -394,7 +388,7 @@ Result<LoginResult> IdentityService::Login(const std::string& username, const st
 
 Status IdentityService::Logout(const Actor& actor) {
   if (!actor.principal) return Unauthenticated("not logged in");
-  Status st = db_->Write([&](storage::Session& s) -> Status {
+  return WriteForgettingPrincipals([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE sessions SET revoked_at = ? WHERE token_hash = ?",
                                        {clock_->NowMillis(), actor.principal->token_hash}));
     (void)n;
@@ -403,8 +397,6 @@ Status IdentityService::Logout(const Actor& actor) {
     e.resource = "user:" + actor.principal->username;
     return audit_->Append(s, e);
   });
-  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
-  return st;
 }
 
 namespace {
@@ -473,7 +465,7 @@ Result<std::vector<ApiKey>> IdentityService::ListApiKeys() const {
 
 Status IdentityService::RevokeApiKey(const Actor& actor, int64_t id) {
   if (actor.principal && actor.principal->role != "city_admin") return PermissionDenied("only city admins revoke API keys");
-  Status st = db_->Write([&](storage::Session& s) -> Status {
+  return WriteForgettingPrincipals([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                                        {clock_->NowMillis(), id}));
     if (n != 1) return NotFound("no such live API key");
@@ -482,8 +474,6 @@ Status IdentityService::RevokeApiKey(const Actor& actor, int64_t id) {
     e.resource = "api_key:" + std::to_string(id);
     return audit_->Append(s, e);
   });
-  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
-  return st;
 }
 
 Result<http::Principal> IdentityService::AuthenticateApiKey(const std::string& key_hash) {
@@ -576,6 +566,12 @@ Result<http::Principal> IdentityService::Authenticate(std::string_view token) {
     }
   }
   return p;
+}
+
+Status IdentityService::WriteForgettingPrincipals(const storage::Database::Work& work) {
+  Status st = db_->Write(work);
+  ForgetPrincipals();  // sessions or accounts changed: nobody keeps a principal read before
+  return st;
 }
 
 void IdentityService::ForgetPrincipals() {

@@ -148,8 +148,10 @@ class IdentityService final : public http::Authenticator {
   Result<bool> Throttled(const std::string& username, const std::string& client_ip);
   Result<http::Principal> AuthenticateApiKey(const std::string& key_hash);
   Result<http::Principal> AuthenticateSession(const std::string& token_hash, int64_t& expires_at);
-  // Empties the principal cache: called after every write that can end or change a principal.
+  // Empties the principal cache: after every write that can end or change a principal, which go
+  // through WriteForgettingPrincipals.
   void ForgetPrincipals();
+  Status WriteForgettingPrincipals(const storage::Database::Work& work);
 
   struct CachedPrincipal {
     http::Principal principal;
