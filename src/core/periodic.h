@@ -3,7 +3,9 @@
 // The first run happens one interval after Start(). Wake() makes the next run happen at once (or right
 // after the one in progress), and the interval counts again from there. Stop() wakes the thread at
 // once (no waiting out the interval) and joins it; a run in progress finishes first. Start() on a
-// running task restarts it with the new function and interval.
+// running task restarts it with the new function and interval. A task started with `background`
+// runs at a lower scheduling priority (nice +10 for its thread, Linux): when the cores are busy, its
+// work waits for the threads that answer requests instead of sharing the cores with them evenly.
 //
 // Thread-safety: Start and Stop from one owning thread; Wake from any thread (also from inside the
 // function); the function runs on the task's thread.
@@ -15,6 +17,9 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace tl {
 
 class PeriodicTask {
@@ -24,13 +29,16 @@ class PeriodicTask {
   PeriodicTask& operator=(const PeriodicTask&) = delete;
   ~PeriodicTask() { Stop(); }
 
-  void Start(std::chrono::milliseconds interval, std::function<void()> run) {
+  void Start(std::chrono::milliseconds interval, std::function<void()> run, bool background = false) {
     Stop();
     {
       std::lock_guard lock(mu_);
       stop_ = false;
     }
-    thread_ = std::thread([this, interval, run = std::move(run)] {
+    thread_ = std::thread([this, interval, background, run = std::move(run)] {
+      // On Linux the nice value is per thread. Lowering one's own priority needs no privilege; if it
+      // fails anyway, the task runs at normal priority.
+      if (background) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
       std::unique_lock lock(mu_);
       for (;;) {
         cv_.wait_for(lock, interval, [this] { return stop_ || wake_; });

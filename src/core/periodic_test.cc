@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <thread>
 
@@ -44,6 +46,26 @@ TEST(PeriodicTaskTest, WakeRunsAtOnceInsteadOfWaitingOutTheInterval) {
   task.Wake();
   for (int i = 0; i < 400 && runs.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(runs.load(), 2);
+}
+
+TEST(PeriodicTaskTest, BackgroundTaskRunsAtLowerPriorityAndOthersDoNot) {
+  errno = 0;
+  const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  ASSERT_EQ(errno, 0);
+  auto nice_seen_by = [](bool background) {
+    std::atomic<int> seen{-100};
+    PeriodicTask task;
+    task.Start(
+        std::chrono::hours(1), [&] { seen = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())); },
+        background);
+    task.Wake();
+    for (int i = 0; i < 400 && seen.load() == -100; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return seen.load();
+  };
+  EXPECT_EQ(nice_seen_by(true), std::min(base + 10, 19));
+  EXPECT_EQ(nice_seen_by(false), base);
+  // Only the task's thread was lowered, not the caller's.
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), base);
 }
 
 }  // namespace

@@ -237,6 +237,10 @@ Result<Subscription> Parse(const json& doc, const ngsild::ContextRegistry& conte
     if (!a->is_boolean()) return BadRequestData("must be true or false", "isActive");
     sub.active = a->get<bool>();
   }
+  if (sub.q) {
+    for (const std::string& name : sub.q->attributes()) sub.filter_attributes.insert(ctx.Expand(name));
+  }
+  if (sub.geo) sub.filter_attributes.insert(ctx.Expand(sub.geoproperty));
   return sub;
 }
 
@@ -259,7 +263,9 @@ std::optional<json> Evaluate(const Subscription& sub, const ngsild::EntityChange
     if (!any) return std::nullopt;
   }
   if (sub.q || sub.geo) {
-    json compact = ngsild::Render(change.entity, *sub.context, {}, change.at_ms, change.at_ms);
+    ngsild::RenderOptions filter;
+    filter.attrs = &sub.filter_attributes;
+    json compact = ngsild::Render(change.entity, *sub.context, filter, change.at_ms, change.at_ms);
     if (sub.q && !sub.q->Matches(compact)) return std::nullopt;
     if (sub.geo && !ngsild::MatchesEntity(*sub.geo, compact, sub.geoproperty)) return std::nullopt;
   }

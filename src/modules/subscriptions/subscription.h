@@ -52,6 +52,9 @@ struct Subscription {
   std::optional<ngsild::Query> q;
   std::optional<ngsild::GeoQuery> geo;
   std::string geoproperty = "location";             // compact (as in the compacted entity)
+  // Expanded names of the attributes q and geoQ read: all a change's entity is rendered with to test
+  // them (a rendering of the whole entity per change cost a few percent of MQTT ingestion's CPU).
+  std::set<std::string> filter_attributes;
   std::optional<std::set<std::string>> attributes;  // expanded; none: all
   bool key_values = false;
   std::string endpoint;

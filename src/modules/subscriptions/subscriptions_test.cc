@@ -82,6 +82,25 @@ TEST_F(MatchingTest, QAndGeoAndProjection) {
   EXPECT_FALSE(Eval(s, Sensor("urn:ngsi-ld:AirSensor:a", 180, 105.95, 21.031), {"pm25"}));  // too far
 }
 
+// q and geoQ are tested on the entity rendered with only the attributes they read: every attribute
+// q names (also one that is neither watched nor notified, and a sub-attribute path) is there.
+TEST_F(MatchingTest, QSeesEveryAttributeItNames) {
+  auto s = Sub(R"({"entities": [{"type": "AirSensor"}], "watchedAttributes": ["pm25"],
+                  "q": "pm25>150;name==\"s\";location.type==\"GeoProperty\"",
+                  "notification": {"attributes": ["pm25"], "endpoint": {"uri": "https://example.org/n"}}})");
+  auto hit = Eval(s, Sensor("urn:ngsi-ld:AirSensor:a", 180, 105.85, 21.031), {"pm25"});
+  ASSERT_TRUE(hit);
+  EXPECT_TRUE(hit->contains("pm25"));
+  EXPECT_FALSE(hit->contains("name"));  // the notification keeps its own projection
+  json other = Sensor("urn:ngsi-ld:AirSensor:a", 180, 105.85, 21.031);
+  other["name"]["value"] = "t";
+  EXPECT_FALSE(Eval(s, other, {"pm25"}));  // name is tested though only pm25 changed
+  auto geo_only = Sub(R"({"entities": [{"type": "AirSensor"}],
+                  "geoQ": {"geometry": "Point", "coordinates": [105.85, 21.03], "georel": "near;maxDistance==2000"}})");
+  EXPECT_TRUE(Eval(geo_only, Sensor("urn:ngsi-ld:AirSensor:a", 1, 105.85, 21.031), {"pm25"}));
+  EXPECT_FALSE(Eval(geo_only, Sensor("urn:ngsi-ld:AirSensor:a", 1, 105.95, 21.031), {"pm25"}));
+}
+
 TEST_F(MatchingTest, ExpiryAndPause) {
   auto s = Sub(R"({"entities": [{"type": "AirSensor"}], "expiresAt": "2026-09-21T14:00:00+07:00"})");
   ASSERT_TRUE(s.expires_at_ms);
