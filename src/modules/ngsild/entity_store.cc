@@ -456,6 +456,27 @@ Result<std::string> EntityStore::Rewrite(storage::Session& s, const std::string&
   return text;
 }
 
+Status EntityStore::WriteNotifying(const storage::Database::Work& work, bool large) {
+  if (listeners_.empty()) return large ? db_->WriteLarge(work) : db_->Write(work);
+  auto notifying = [&](storage::Session& s) -> Status {
+    // Abandoned unless every listener ended the write (an exception from `work` included).
+    struct Abandon {
+      const std::vector<ChangeListener*>& listeners;
+      storage::Session& session;
+      bool ended = false;
+      ~Abandon() {
+        if (ended) return;
+        for (ChangeListener* l : listeners) l->OnWriteAbandoned(session);
+      }
+    } abandon{listeners_, s};
+    TL_RETURN_IF_ERROR(work(s));
+    for (ChangeListener* l : listeners_) TL_RETURN_IF_ERROR(l->OnWriteEnd(s));
+    abandon.ended = true;
+    return Status::Ok();
+  };
+  return large ? db_->WriteLarge(notifying) : db_->Write(notifying);
+}
+
 Status EntityStore::Notify(storage::Session& s, const std::string& tenant, const std::string& id, const json& doc,
                            ChangeKind kind, const std::vector<std::string>& changed, int64_t now) {
   if (listeners_.empty()) return Status::Ok();
@@ -472,7 +493,7 @@ Status EntityStore::Create(const std::string& tenant, json doc) {
   int64_t now = clock_->NowMillis();
   StampAll(doc, FormatRfc3339(now));
   std::string id = doc.value("id", "");
-  return db_->Write([&](storage::Session& s) -> Status {
+  return WriteNotifying([&](storage::Session& s) -> Status {
     TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
     TL_RETURN_IF_ERROR(Insert(s, tenant, doc, now));
     return Notify(s, tenant, id, doc, ChangeKind::kCreated, AttributeNames(doc), now);
@@ -544,7 +565,7 @@ Status EntityStore::Replace(const std::string& tenant, const std::string& id, js
   int64_t now = clock_->NowMillis();
   StampAll(doc, FormatRfc3339(now));
   doc["id"] = id;
-  return db_->Write([&](storage::Session& s) -> Status {
+  return WriteNotifying([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto before, Load(s, tenant, id, true));
     if (!before.found) {
       TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
@@ -571,7 +592,7 @@ Status EntityStore::RecordDeletion(storage::Session& s, const std::string& tenan
 
 Status EntityStore::Delete(const std::string& tenant, const std::string& id) {
   int64_t now = clock_->NowMillis();
-  return db_->Write([&](storage::Session& s) -> Status {
+  return WriteNotifying([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto before, Load(s, tenant, id, !listeners_.empty()));
     if (!before.found) {
       TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
@@ -592,7 +613,7 @@ Result<UpdateOutcome> EntityStore::Mutate(
   int64_t now = clock_->NowMillis();
   std::string now_text = FormatRfc3339(now);
   UpdateOutcome outcome;
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+  TL_RETURN_IF_ERROR(WriteNotifying([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto before, Load(s, tenant, id, true));
     if (!before.found) {
       TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
@@ -669,7 +690,7 @@ Result<BatchResult> EntityStore::BatchCreate(const std::string& tenant, std::vec
   }
   std::vector<std::string> ids = ValidIds(items);
   BatchResult result;
-  TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
+  TL_RETURN_IF_ERROR(WriteNotifying([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
     std::set<std::string> existing;
@@ -693,7 +714,7 @@ Result<BatchResult> EntityStore::BatchCreate(const std::string& tenant, std::vec
       result.success.push_back(item.id);
     }
     return Status::Ok();
-  }));
+  }, /*large=*/true));
   return result;
 }
 
@@ -705,7 +726,7 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
   Prefetched prefetched = need_doc ? Prefetch(tenant, ids) : Prefetched();
   BatchResult result;
   std::unordered_map<std::string, Existing> existing;
-  Status written = db_->WriteLarge([&](storage::Session& s) -> Status {
+  Status written = WriteNotifying([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(EnsureTenant(s, tenant));
     TL_ASSIGN_OR_RETURN(existing, LoadMany(s, tenant, ids, need_doc, &prefetched));
@@ -757,7 +778,7 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
       before.bounds.reset();
     }
     return Status::Ok();
-  });
+  }, /*large=*/true);
   KeepDocs(tenant, existing);
   TL_RETURN_IF_ERROR(written);
   return result;
@@ -771,7 +792,7 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
   Prefetched prefetched = Prefetch(tenant, ids);
   BatchResult result;
   std::unordered_map<std::string, Existing> existing;
-  Status written = db_->WriteLarge([&](storage::Session& s) -> Status {
+  Status written = WriteNotifying([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
     TL_ASSIGN_OR_RETURN(existing, LoadMany(s, tenant, ids, true, &prefetched));
@@ -799,7 +820,7 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
       result.success.push_back(item.id);
     }
     return Status::Ok();
-  });
+  }, /*large=*/true);
   KeepDocs(tenant, existing);
   TL_RETURN_IF_ERROR(written);
   return result;
@@ -809,7 +830,7 @@ Result<BatchResult> EntityStore::BatchDelete(const std::string& tenant, const st
   int64_t now = clock_->NowMillis();
   bool need_doc = !listeners_.empty();
   BatchResult result;
-  TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
+  TL_RETURN_IF_ERROR(WriteNotifying([&](storage::Session& s) -> Status {
     result = BatchResult();
     TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
     std::unordered_map<std::string, std::optional<json>> existing;
@@ -844,7 +865,7 @@ Result<BatchResult> EntityStore::BatchDelete(const std::string& tenant, const st
       result.success.push_back(id);
     }
     return Status::Ok();
-  }));
+  }, /*large=*/true));
   return result;
 }
 

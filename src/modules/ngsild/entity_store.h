@@ -15,7 +15,9 @@
 //   update/delete) are reported per entity; a storage failure fails the whole batch.
 // - Listeners (AddListener, before serving) learn every change inside the write transaction, after
 //   the rows are written; a listener's error rolls the whole request back. They must not call the
-//   store, and must only use the given Session.
+//   store, and must only use the given Session. After the last change of a write, still inside its
+//   transaction, each listener's OnWriteEnd runs (a listener may defer per-change work to it, such as
+//   one insert for a whole batch); if the write fails instead, OnWriteAbandoned.
 // - Queries: SQL narrows by tenant, ids and types, or for a bounded geo-query on `location` by the
 //   bounding box alone (its candidates then read at once and sorted by id); idPattern, q, exact
 //   geo relations, type expressions with ';' and the attrs filter run in memory over the candidates,
@@ -96,6 +98,13 @@ class ChangeListener {
   virtual ~ChangeListener() = default;
   // Called inside the write transaction; a non-OK status rolls the request back.
   virtual Status OnEntityChanged(storage::Session& session, const EntityChange& change) = 0;
+  // Called once at the end of every write, after its last OnEntityChanged and still inside its
+  // transaction, on the same Session; a non-OK status rolls the request back. Writes on one Session
+  // never overlap: the next write on it starts after this (or OnWriteAbandoned) returned.
+  virtual Status OnWriteEnd(storage::Session& /*session*/) { return Status::Ok(); }
+  // Called instead of OnWriteEnd when the write fails (its changes are rolled back): drop whatever
+  // was deferred for this Session. Also called when OnWriteEnd itself failed.
+  virtual void OnWriteAbandoned(storage::Session& /*session*/) {}
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -263,6 +272,9 @@ class EntityStore {
   // Called after the write returns, off the writer thread; right even if it rolled back, since an
   // entry only serves a load of exactly its text.
   void KeepDocs(const std::string& tenant, std::unordered_map<std::string, Existing>& existing) const;
+  // db_->Write / WriteLarge for writes that report changes: ends them with the listeners' OnWriteEnd,
+  // or OnWriteAbandoned when `work` (or an OnWriteEnd) fails.
+  Status WriteNotifying(const storage::Database::Work& work, bool large = false);
   Status Notify(storage::Session& s, const std::string& tenant, const std::string& id, const nlohmann::json& doc,
                 ChangeKind kind, const std::vector<std::string>& changed, int64_t now);
   // Applies `mutate` to the stored document of one entity in one transaction.

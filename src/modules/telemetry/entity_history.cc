@@ -46,11 +46,31 @@ Status EntityHistory::OnEntityChanged(storage::Session& session, const ngsild::E
   TL_ASSIGN_OR_RETURN(std::vector<AttributeReading> readings,
                       NumericReadings(change.entity, change.changed_attributes, change.at_ms));
   if (readings.empty()) return Status::Ok();
+  Changed kept{change.tenant, change.entity_id, std::move(readings)};
+  std::lock_guard lock(mu_);
+  pending_[&session].push_back(std::move(kept));
+  return Status::Ok();
+}
+
+Status EntityHistory::OnWriteEnd(storage::Session& session) {
+  std::vector<Changed> changes;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(&session);
+    if (it == pending_.end()) return Status::Ok();
+    changes = std::move(it->second);
+    pending_.erase(it);
+  }
   std::vector<Measurement> batch;
-  batch.reserve(readings.size());
-  for (const AttributeReading& r : readings)
-    batch.push_back({change.tenant, change.entity_id, r.attribute, r.t_ms, r.v});
+  for (const Changed& c : changes) {
+    for (const AttributeReading& r : c.readings) batch.push_back({c.tenant, c.entity_id, r.attribute, r.t_ms, r.v});
+  }
   return store_->AppendInSession(session, batch);
+}
+
+void EntityHistory::OnWriteAbandoned(storage::Session& session) {
+  std::lock_guard lock(mu_);
+  pending_.erase(&session);
 }
 
 }  // namespace tl::telemetry

@@ -163,16 +163,54 @@ TEST_P(EntityHistoryTest, AFailedEntityWriteLeavesNoMeasurement) {
   EXPECT_EQ(rb[0].v, 20);
 
   // An update that rolls back leaves the earlier history as it was.
-  refuser_.fail = true;
-  clock_.Advance(1000);
-  EXPECT_FALSE(
-      entities_
-          ->Update("", a,
-                   Expand(R"({"temperature": {"type": "Property", "value": 99}})", ngsild::PayloadKind::kFragment))
-          .ok());
+  auto update_temperature = [&](int value, bool refused) {
+    refuser_.fail = refused;
+    clock_.Advance(1000);
+    auto fragment = R"({"temperature": {"type": "Property", "value": )" + std::to_string(value) + "}}";
+    return entities_->Update("", a, Expand(fragment, ngsild::PayloadKind::kFragment)).ok();
+  };
+  EXPECT_FALSE(update_temperature(99, true));
   ra = Read("", a, "temperature");
   ASSERT_EQ(ra.size(), 1u);
   EXPECT_EQ(ra[0].v, 32);
+
+  // Nothing of the rolled-back update is kept for the next write to append.
+  ASSERT_TRUE(update_temperature(33, false));
+  ra = Read("", a, "temperature");
+  ASSERT_EQ(ra.size(), 2u);
+  EXPECT_EQ(ra[0].v, 32);
+  EXPECT_EQ(ra[1].v, 33);
+  EXPECT_EQ(ra[1].t_ms, kT0 + 2000);
+}
+
+TEST_P(EntityHistoryTest, ABatchWriteAppendsItsMeasurementsOnceNotOncePerEntity) {
+  // 200 entities in one batch: their readings go to the log together, a row per shard at most,
+  // instead of a row per entity.
+  std::vector<ngsild::BatchItem> items;
+  for (int i = 0; i < 200; ++i) {
+    std::string id = "urn:ngsi-ld:Sensor:batch-" + std::to_string(i);
+    items.push_back({id, Expand(R"({"id": ")" + id + R"(", "type": "Sensor",
+      "temperature": {"type": "Property", "value": )" + std::to_string(i) + R"(},
+      "humidity": {"type": "Property", "value": 50}})")});
+  }
+  auto written = entities_->BatchUpsert("", std::move(items), ngsild::UpsertMode::kUpdate);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->success.size(), 200u);
+  int64_t log_rows = -1;
+  ASSERT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                   TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM telemetry_log"));
+                   log_rows = rs.rows[0].Int(0);
+                   return Status::Ok();
+                 }).ok());
+  EXPECT_GE(log_rows, 1);
+  EXPECT_LE(log_rows, 16);
+  for (int i : {0, 77, 199}) {
+    auto r = Read("", "urn:ngsi-ld:Sensor:batch-" + std::to_string(i), "temperature");
+    ASSERT_EQ(r.size(), 1u) << i;
+    EXPECT_EQ(r[0].v, i);
+    EXPECT_EQ(r[0].t_ms, kT0);
+    EXPECT_EQ(Read("", "urn:ngsi-ld:Sensor:batch-" + std::to_string(i), "humidity").size(), 1u);
+  }
 }
 
 TEST_P(EntityHistoryTest, AnObservedAtOutOfRangeRefusesTheWriteNamingTheField) {
