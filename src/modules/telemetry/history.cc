@@ -29,6 +29,7 @@ constexpr int kMaxAttempts = 8;                // optimistic rounds before givin
 constexpr int64_t kMaxLogRowsPerFold = 4096;   // log rows one fold transaction takes
 constexpr size_t kMaxFoldSamples = 1'000'000;  // samples one fold transaction takes (about)
 constexpr int64_t kStepLimit = 2048;           // heads, chunks per seal / rollup / expiry transaction
+constexpr size_t kMaxHeadsPerFoldWrite = 2048;  // series one fold transaction writes (the fold may take several)
 constexpr int kSeqShift = 22;                  // chunk seq = fold id << 22 | counter
 constexpr size_t kMaxSegmentEntries = 65536;
 // A fold makes at most one chunk or head per sample and one head per series: its counter fits.
@@ -468,7 +469,11 @@ std::string SeriesCacheKey(std::string_view tenant, std::string_view entity_id, 
 
 std::vector<storage::Migration> TelemetryStore::Migrations(storage::Dialect dialect) {
   return {{950, "telemetry history: series, log, heads, chunks, rollups",
-           MigrationSql(dialect == storage::Dialect::kPostgres)}};
+           MigrationSql(dialect == storage::Dialect::kPostgres)},
+          // The last log row whose samples a head accounts for: a fold writes its heads in several
+          // transactions, and one redone after a failure skips what a head already holds.
+          {951, "telemetry heads: folded_through",
+           "ALTER TABLE telemetry_heads ADD COLUMN folded_through BIGINT NOT NULL DEFAULT 0"}};
 }
 
 Result<std::unique_ptr<TelemetryStore>> TelemetryStore::Open(storage::Database* db, TelemetryOptions options) {
@@ -740,6 +745,7 @@ Status TelemetryStore::EnsurePartitions(const std::set<int64_t>& months) {
 struct TelemetryStore::LoadedHead {
   int64_t seq = 0;
   int64_t version = 0;
+  int64_t folded_through = 0;  // the last log row whose samples of this series the head (or a chunk) holds
   std::string data;
 };
 
@@ -772,6 +778,7 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
   // Load: log rows in order, and the heads of their series.
   std::vector<int64_t> log_ids;
   std::vector<LogEntry> entries;
+  std::vector<int64_t> entry_log_ids;  // the log row of each entry
   std::unordered_map<int64_t, LoadedHead> heads;
   TL_RETURN_IF_ERROR(db_->Read([&](Session& s) -> Status {
     // The oldest rows up to about kMaxFoldSamples entries, then their data.
@@ -795,6 +802,7 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
       log_ids.push_back(row.Int(0));
       TL_ASSIGN_OR_RETURN(std::string segment, BlobAt(postgres_, row, 1));
       TL_RETURN_IF_ERROR(DecodeLogSegment(segment, entries));
+      entry_log_ids.resize(entries.size(), row.Int(0));
     }
     if (log_ids.empty()) return Status::Ok();
     std::vector<int64_t> series;
@@ -810,24 +818,32 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
         s, params, 1,
         [&](size_t n) {
           return WithBlobs(postgres_,
-                           "SELECT series_id, seq, version, {{data}} FROM telemetry_heads WHERE series_id IN (" +
+                           "SELECT series_id, seq, version, folded_through, {{data}} FROM telemetry_heads WHERE "
+                           "series_id IN (" +
                                Repeat("?", ", ", n) + ")");
         },
         rows));
     for (auto& row : rows) {
-      TL_ASSIGN_OR_RETURN(std::string data, BlobAt(postgres_, row, 3));
-      heads[row.Int(0)] = {row.Int(1), row.Int(2), std::move(data)};
+      TL_ASSIGN_OR_RETURN(std::string data, BlobAt(postgres_, row, 4));
+      heads[row.Int(0)] = {row.Int(1), row.Int(2), row.Int(3), std::move(data)};
     }
     return Status::Ok();
   }));
   if (log_ids.empty()) return int64_t{0};
 
-  // Compute: per series, its new samples in time order (stable: arrival order for equal times).
+  // Compute: per series, its new samples in time order (stable: arrival order for equal times),
+  // leaving out those a head already holds (folded by an earlier pass of these rows that applied
+  // some of its writes, then failed or was cut short).
   std::unordered_map<int64_t, std::vector<Sample>> by_series;
+  std::unordered_map<int64_t, int64_t> through;  // per series, the last log row of these that holds it
   std::vector<int64_t> series_order;
-  for (const LogEntry& e : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const LogEntry& e = entries[i];
     auto [it, added] = by_series.try_emplace(e.series_id);
     if (added) series_order.push_back(e.series_id);
+    int64_t& last = through[e.series_id];
+    last = std::max(last, entry_log_ids[i]);
+    if (auto h = heads.find(e.series_id); h != heads.end() && entry_log_ids[i] <= h->second.folded_through) continue;
     it->second.push_back({e.t_ms, e.v});
   }
   std::sort(series_order.begin(), series_order.end());
@@ -835,13 +851,26 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
   int64_t counter = 0;
   auto new_seq = [&] { return fold_id << kSeqShift | counter++; };
 
-  std::vector<ChunkRow> chunks;
-  std::vector<Value> changed_heads;  // (series_id, version read, seq, first_ms, last_ms, count, data)
-  std::vector<Value> new_heads;      // (series_id, seq, version, first_ms, last_ms, count, data)
+  // The writes, in parts of at most kMaxHeadsPerFoldWrite series each: one transaction of 10,000
+  // heads held the single SQLite writer for ~70 ms, and every measurement arriving meanwhile with it.
+  // Each part updates its heads (at the version read) with the log rows they now hold; the last part
+  // also deletes the rows. A part that failed or never ran is redone from the rows by the next pass.
+  struct Part {
+    std::vector<ChunkRow> chunks;
+    std::vector<Value> changed_heads;  // (series_id, version read, seq, first_ms, last_ms, count, through, data)
+    std::vector<Value> new_heads;      // (series_id, seq, version, first_ms, last_ms, count, through, data)
+    size_t series = 0;
+  };
+  std::vector<Part> parts(1);
   std::set<int64_t> months;
   std::vector<Sample> current;
   for (int64_t series_id : series_order) {
     std::vector<Sample>& samples = by_series[series_id];
+    if (samples.empty()) continue;  // all held already
+    if (parts.back().series >= kMaxHeadsPerFoldWrite) parts.emplace_back();
+    Part& part = parts.back();
+    part.series++;
+    const int64_t folded_through = through[series_id];
     std::stable_sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.t_ms < b.t_ms; });
     current.clear();
     int64_t head_seq = 0;
@@ -859,9 +888,9 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
     }
     Status st;
     CutSorted(std::span<const Sample>(samples.data(), static_cast<size_t>(in_order - samples.begin())),
-              options_.chunk_samples, [&](std::span<const Sample> part) {
+              options_.chunk_samples, [&](std::span<const Sample> late) {
                 if (!st.ok()) return;
-                auto data = EncodeChunk(part);
+                auto data = EncodeChunk(late);
                 if (!data.ok()) {
                   st = data.status();
                   return;
@@ -871,17 +900,23 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
                   st = row.status();
                   return;
                 }
-                chunks.push_back(std::move(*row));
+                part.chunks.push_back(std::move(*row));
               });
     TL_RETURN_IF_ERROR(st);
-    if (in_order == samples.end()) continue;  // the head is unchanged
+    if (in_order == samples.end() && head != nullptr) {
+      // Only late samples: the head keeps its samples but records the rows it now accounts for.
+      part.changed_heads.insert(part.changed_heads.end(),
+                                {series_id, head->version, head->seq, current.front().t_ms, current.back().t_ms,
+                                 static_cast<int64_t>(current.size()), folded_through, Blob{head->data}});
+      continue;
+    }
     if (head == nullptr) head_seq = new_seq();
     for (auto it = in_order; it != samples.end(); ++it) {
       if (!current.empty() &&
           (current.size() >= options_.chunk_samples || it->t_ms - current.front().t_ms > kChunkSpanMs)) {
         TL_ASSIGN_OR_RETURN(std::string data, EncodeChunk(current));
         TL_ASSIGN_OR_RETURN(ChunkRow row, MakeChunkRow(series_id, head_seq, std::move(data)));
-        chunks.push_back(std::move(row));
+        part.chunks.push_back(std::move(row));
         current.clear();
         head_seq = new_seq();
       }
@@ -889,47 +924,57 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
     }
     TL_ASSIGN_OR_RETURN(std::string data, EncodeChunk(current));
     if (head != nullptr) {
-      changed_heads.insert(changed_heads.end(),
-                           {series_id, head->version, head_seq, current.front().t_ms, current.back().t_ms,
-                            static_cast<int64_t>(current.size()), Blob{std::move(data)}});
+      part.changed_heads.insert(part.changed_heads.end(),
+                                {series_id, head->version, head_seq, current.front().t_ms, current.back().t_ms,
+                                 static_cast<int64_t>(current.size()), folded_through, Blob{std::move(data)}});
     } else {
-      new_heads.insert(new_heads.end(), {series_id, head_seq, int64_t{1}, current.front().t_ms, current.back().t_ms,
-                                         static_cast<int64_t>(current.size()), Blob{std::move(data)}});
+      part.new_heads.insert(part.new_heads.end(),
+                            {series_id, head_seq, int64_t{1}, current.front().t_ms, current.back().t_ms,
+                             static_cast<int64_t>(current.size()), folded_through, Blob{std::move(data)}});
     }
   }
-  for (const ChunkRow& c : chunks) months.insert(MonthOf(c.summary.first_ms));
+  for (const Part& part : parts) {
+    for (const ChunkRow& c : part.chunks) months.insert(MonthOf(c.summary.first_ms));
+  }
   TL_RETURN_IF_ERROR(EnsurePartitions(months));
 
   // Apply, checking that nothing we read has changed.
   std::vector<Value> log_params(log_ids.begin(), log_ids.end());
-  Status st = db_->Write([&](Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(int64_t deleted, ExecSlices(s, log_params, 1, [](size_t n) {
-                          return "DELETE FROM telemetry_log WHERE id IN (" + Repeat("?", ", ", n) + ")";
-                        }));
-    if (static_cast<size_t>(deleted) != log_ids.size()) return Changed();
-    if (!changed_heads.empty()) {
+  auto apply = [&](Session& s, const Part& part, bool last) -> Status {
+    if (!part.changed_heads.empty()) {
       // In place (on PostgreSQL mostly heap-only updates into the pages' free space, so the heads
       // do not bloat between vacuums), and only at the version read.
-      const std::string row = TypedValuesRow(postgres_, 6);
-      TL_ASSIGN_OR_RETURN(int64_t updated, ExecSlices(s, changed_heads, 7, [&](size_t n) {
+      const std::string row = TypedValuesRow(postgres_, 7);
+      TL_ASSIGN_OR_RETURN(int64_t updated, ExecSlices(s, part.changed_heads, 8, [&](size_t n) {
                             return "UPDATE telemetry_heads SET seq = v.column3, version = v.column2 + 1, "
-                                   "first_ms = v.column4, last_ms = v.column5, count = v.column6, data = v.column7 "
-                                   "FROM (VALUES " +
+                                   "first_ms = v.column4, last_ms = v.column5, count = v.column6, "
+                                   "folded_through = v.column7, data = v.column8 FROM (VALUES " +
                                    Repeat(row, ", ", n) +
                                    ") AS v WHERE telemetry_heads.series_id = v.column1 AND "
                                    "telemetry_heads.version = v.column2";
                           }));
-      if (static_cast<size_t>(updated) != changed_heads.size() / 7) return Changed();
+      if (static_cast<size_t>(updated) != part.changed_heads.size() / 8) return Changed();
     }
-    if (!new_heads.empty()) {
-      auto inserted = ExecSlices(s, new_heads, 7, [](size_t n) {
-        return "INSERT INTO telemetry_heads (series_id, seq, version, first_ms, last_ms, count, data) VALUES " +
-               Repeat("(?, ?, ?, ?, ?, ?, ?)", ", ", n);
+    if (!part.new_heads.empty()) {
+      auto inserted = ExecSlices(s, part.new_heads, 8, [](size_t n) {
+        return "INSERT INTO telemetry_heads (series_id, seq, version, first_ms, last_ms, count, folded_through, "
+               "data) VALUES " +
+               Repeat("(?, ?, ?, ?, ?, ?, ?, ?)", ", ", n);
       });
       TL_RETURN_IF_ERROR(AsConflict(inserted.status()));
     }
-    return InsertChunks(s, postgres_, chunks);
-  });
+    TL_RETURN_IF_ERROR(InsertChunks(s, postgres_, part.chunks));
+    if (!last) return Status::Ok();
+    TL_ASSIGN_OR_RETURN(int64_t deleted, ExecSlices(s, log_params, 1, [](size_t n) {
+                          return "DELETE FROM telemetry_log WHERE id IN (" + Repeat("?", ", ", n) + ")";
+                        }));
+    if (static_cast<size_t>(deleted) != log_ids.size()) return Changed();
+    return Status::Ok();
+  };
+  Status st;
+  for (size_t i = 0; i < parts.size() && st.ok(); ++i) {
+    st = db_->Write([&](Session& s) -> Status { return apply(s, parts[i], i + 1 == parts.size()); });
+  }
   if (!st.ok()) {
     if (postgres_ && st.code() == StatusCode::kInvalidArgument) {
       // A month partition this process thought existed was dropped by another one: make it again.

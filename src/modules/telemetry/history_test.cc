@@ -353,6 +353,53 @@ TEST_P(HistoryTest, RejectsBadMeasurementsWithoutStoringAny) {
   EXPECT_TRUE(store->AppendBatch({}).ok());
 }
 
+TEST_P(HistoryTest, AFoldWrittenInPartsIsRedoneWithoutDoublingWhatTheHeadsHold) {
+  TelemetryOptions options;
+  options.fold_after_samples = 0;
+  auto store = MakeStore(options);
+  // More series than one fold transaction writes, so the fold commits its heads in parts.
+  const int kSeries = 2600;
+  Batch first;
+  for (int s = 0; s < kSeries; ++s) {
+    first.Add(Sensor(s), "pm25", kT0 + s, s);
+    first.Add(Sensor(s), "pm25", kT0 + 60'000 + s, s + 0.5);
+  }
+  ASSERT_TRUE(store->AppendBatch(first.Get()).ok());
+  auto exec = [&](const char* sql) {
+    ASSERT_TRUE(db_->Write([&](storage::Session& s) { return s.Exec(sql).status(); }).ok()) << sql;
+  };
+  auto count = [&](const char* sql) {
+    int64_t n = -1;
+    EXPECT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                     TL_ASSIGN_OR_RETURN(auto rs, s.Query(sql));
+                     n = rs.rows[0].Int(0);
+                     return Status::Ok();
+                   }).ok());
+    return n;
+  };
+  exec("CREATE TABLE log_copy AS SELECT * FROM telemetry_log");
+  auto folded = store->Fold();
+  ASSERT_TRUE(folded.ok()) << folded.status().ToString();
+  EXPECT_EQ(*folded, 2 * kSeries);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM telemetry_heads"), kSeries);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM telemetry_log"), 0);
+
+  // As if the fold had died after writing the heads and before deleting the log rows: the rows are
+  // back, and the next fold must not add their samples a second time.
+  exec("INSERT INTO telemetry_log SELECT * FROM log_copy");
+  Batch second;
+  for (int s = 0; s < kSeries; s += 100) second.Add(Sensor(s), "pm25", kT0 + 120'000 + s, -1);
+  ASSERT_TRUE(store->AppendBatch(second.Get()).ok());
+  ASSERT_TRUE(store->Fold().ok());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM telemetry_log"), 0);
+  for (int s : {0, 1, 1234, 2047, 2048, 2599}) {
+    std::vector<Sample> expected{{kT0 + s, static_cast<double>(s)}, {kT0 + 60'000 + s, s + 0.5}};
+    if (s % 100 == 0) expected.push_back({kT0 + 120'000 + s, -1});
+    EXPECT_EQ(ReadAll(*store, Sensor(s)), expected) << s;
+  }
+  EXPECT_EQ(count("SELECT SUM(count) FROM telemetry_heads"), 2 * kSeries + kSeries / 100);
+}
+
 TEST_P(HistoryTest, CorruptStoredDataIsAnInternalErrorNotTheCallers) {
   auto store = MakeStore();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->Append({"", "urn:x", "a", kT0 + i, 1.5}).ok());
