@@ -100,17 +100,32 @@ void Deliverer::Start() {
   thread_ = std::thread([this] {
     std::unique_lock lock(mu_);
     while (!stop_) {
+      woken_ = false;
       lock.unlock();
       auto n = RunOnce();
       if (!n.ok()) spdlog::warn(R"("msg":"notification delivery failed","error":"{}")", n.status().message());
       lock.lock();
-      if (!n.ok() || *n == 0)
-        cv_.wait_for(lock, std::chrono::milliseconds(options_.idle_poll_ms), [this] { return stop_; });
+      if (!n.ok() || *n == 0) {
+        cv_.wait_for(lock, std::chrono::milliseconds(options_.idle_poll_ms), [this] { return stop_ || woken_; });
+      }
     }
   });
+  queued_listener_ = store_->AddQueuedListener([this] { Wake(); });
+}
+
+void Deliverer::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
 }
 
 void Deliverer::Stop() {
+  if (queued_listener_ >= 0) {
+    store_->RemoveQueuedListener(queued_listener_);  // no Wake() runs after this
+    queued_listener_ = -1;
+  }
   {
     std::lock_guard lock(mu_);
     stop_ = true;

@@ -16,8 +16,11 @@
 //   attempt; rows that arrive meanwhile are deferred to that moment and then sent together.
 // - HTTP: http and https only, no redirects, connect timeout 2 s, total 10 s, connections reused.
 //
+// - The thread looks for due rows again at once after a batch, and when idle every idle_poll_ms, or
+//   sooner when this process commits new notifications (the store's queued listener wakes it).
+//
 // Thread-safety: Start() and Stop() from one owning thread; RunOnce() (tests, tools) must not run
-// concurrently with the thread. Counters are atomic.
+// concurrently with the thread; Wake() from any thread. Counters are atomic.
 #pragma once
 
 #include <atomic>
@@ -71,6 +74,8 @@ class Deliverer {
 
   void Start();
   void Stop();
+  // Makes an idle thread look for due rows now instead of at its next poll.
+  void Wake();
   // Claims and delivers one batch; returns the number of rows delivered.
   Result<int64_t> RunOnce();
 
@@ -90,6 +95,8 @@ class Deliverer {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool woken_ = false;
+  int queued_listener_ = -1;  // while started
   std::thread thread_;
 };
 

@@ -213,6 +213,7 @@ Status SubscriptionStore::OnEntityChanged(storage::Session& session, const ngsil
   auto it = snapshot->by_tenant.find(change.tenant);
   if (it == snapshot->by_tenant.end()) return Status::Ok();
   int64_t now = clock_->NowMillis();
+  bool queued = false;
   for (const auto& sub : it->second) {
     auto data = Evaluate(*sub, change, now);
     if (!data) continue;
@@ -222,8 +223,27 @@ Status SubscriptionStore::OnEntityChanged(storage::Session& session, const ngsil
                   "next_attempt_at) VALUES (?, ?, ?, ?, ?)",
                   {change.tenant, sub->id, data->dump(-1, ' ', false, json::error_handler_t::replace), now, now})
             .status());
+    queued = true;
   }
+  if (queued) session.AfterCommit([this] { SignalQueued(); });
   return Status::Ok();
+}
+
+int SubscriptionStore::AddQueuedListener(std::function<void()> fn) {
+  std::lock_guard lock(queued_mu_);
+  int id = next_queued_id_++;
+  queued_listeners_.emplace(id, std::move(fn));
+  return id;
+}
+
+void SubscriptionStore::RemoveQueuedListener(int id) {
+  std::lock_guard lock(queued_mu_);
+  queued_listeners_.erase(id);
+}
+
+void SubscriptionStore::SignalQueued() {
+  std::lock_guard lock(queued_mu_);
+  for (const auto& [id, fn] : queued_listeners_) fn();
 }
 
 Result<std::vector<Notification>> SubscriptionStore::Claim(const std::string& owner, int limit,

@@ -16,6 +16,9 @@
 //   once after a subscription write of this process. Several processes may share one database;
 //   another process's subscription change takes effect here within kRevisionCheckMs.
 // - Outbox rows are removed only when delivered, or when their subscription is deleted.
+// - Wake-ups: after a write of this process that queued notifications commits, every callback added
+//   with AddQueuedListener runs (on the committing thread; it must be quick, e.g. wake a Deliverer).
+//   Other processes' rows are found by polling.
 // - CRUD: Create fails with AlreadyExists for an existing id; Get/Update/Delete with
 //   ResourceNotFound.
 //
@@ -25,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -119,8 +123,13 @@ class SubscriptionStore final : public ngsild::ChangeListener {
   // Rows of a subscription that no longer exists.
   Status Discard(const std::string& owner, const std::vector<int64_t>& rows) const;
   Result<int64_t> PendingCount() const;
+  // Calls `fn` after each commit of this process that queued notifications (see the contract).
+  // Returns an id for RemoveQueuedListener, which returns only once no call of `fn` is running.
+  int AddQueuedListener(std::function<void()> fn);
+  void RemoveQueuedListener(int id);
 
  private:
+  void SignalQueued();
   struct Snapshot {
     int64_t revision = -1;
     std::map<std::string, std::vector<std::shared_ptr<const Subscription>>> by_tenant;
@@ -135,6 +144,9 @@ class SubscriptionStore final : public ngsild::ChangeListener {
   std::shared_ptr<const Snapshot> snapshot_ = std::make_shared<Snapshot>();
   std::chrono::steady_clock::time_point checked_at_{};
   std::atomic<bool> stale_{true};
+  std::mutex queued_mu_;
+  int next_queued_id_ = 0;
+  std::map<int, std::function<void()>> queued_listeners_;
 };
 
 }  // namespace tl::subscriptions

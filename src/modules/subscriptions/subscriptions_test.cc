@@ -311,6 +311,24 @@ TEST_P(OutboxTest, ThreadDeliversManyWithoutLoss) {
   EXPECT_EQ(*subs_->PendingCount(), 0);
 }
 
+TEST_P(OutboxTest, AnIdleThreadIsWokenByANewNotificationInsteadOfPolling) {
+  Subscribe();
+  DeliveryOptions o = Options();
+  o.idle_poll_ms = 60'000;  // polling alone would take a minute
+  Deliverer d(subs_.get(), &clock_, o);
+  d.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the thread found nothing and waits
+  auto started = std::chrono::steady_clock::now();
+  Put("urn:ngsi-ld:AirSensor:woken", 42);
+  EXPECT_TRUE(sink_.WaitFor(1, std::chrono::seconds(20)));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  // Stopped, the deliverer is no longer called: a later write queues its row for the next one.
+  d.Stop();
+  Put("urn:ngsi-ld:AirSensor:woken", 43);
+  EXPECT_EQ(*subs_->PendingCount(), 1);
+  ASSERT_EQ(Received().size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, OutboxTest, ::testing::ValuesIn(testing::BackendNames()),
                          [](const auto& info) { return info.param; });
 
