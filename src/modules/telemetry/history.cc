@@ -834,17 +834,23 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
   // Compute: per series, its new samples in time order (stable: arrival order for equal times),
   // leaving out those a head already holds (folded by an earlier pass of these rows that applied
   // some of its writes, then failed or was cut short).
-  std::unordered_map<int64_t, std::vector<Sample>> by_series;
-  std::unordered_map<int64_t, int64_t> through;  // per series, the last log row of these that holds it
+  struct NewSamples {
+    std::vector<Sample> samples;
+    int64_t held_through = 0;  // the head's folded_through (0: no head)
+    int64_t through = 0;       // the last of these log rows holding the series
+  };
+  std::unordered_map<int64_t, NewSamples> by_series;
   std::vector<int64_t> series_order;
   for (size_t i = 0; i < entries.size(); ++i) {
     const LogEntry& e = entries[i];
     auto [it, added] = by_series.try_emplace(e.series_id);
-    if (added) series_order.push_back(e.series_id);
-    int64_t& last = through[e.series_id];
-    last = std::max(last, entry_log_ids[i]);
-    if (auto h = heads.find(e.series_id); h != heads.end() && entry_log_ids[i] <= h->second.folded_through) continue;
-    it->second.push_back({e.t_ms, e.v});
+    NewSamples& n = it->second;
+    if (added) {
+      series_order.push_back(e.series_id);
+      if (auto h = heads.find(e.series_id); h != heads.end()) n.held_through = h->second.folded_through;
+    }
+    n.through = std::max(n.through, entry_log_ids[i]);
+    if (entry_log_ids[i] > n.held_through) n.samples.push_back({e.t_ms, e.v});
   }
   std::sort(series_order.begin(), series_order.end());
   const int64_t fold_id = *std::max_element(log_ids.begin(), log_ids.end());
@@ -865,12 +871,11 @@ Result<int64_t> TelemetryStore::FoldSome(int64_t max_log_id, bool& more) {
   std::set<int64_t> months;
   std::vector<Sample> current;
   for (int64_t series_id : series_order) {
-    std::vector<Sample>& samples = by_series[series_id];
+    auto& [samples, held_through, folded_through] = by_series[series_id];
     if (samples.empty()) continue;  // all held already
     if (parts.back().series >= kMaxHeadsPerFoldWrite) parts.emplace_back();
     Part& part = parts.back();
     part.series++;
-    const int64_t folded_through = through[series_id];
     std::stable_sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.t_ms < b.t_ms; });
     current.clear();
     int64_t head_seq = 0;
