@@ -148,6 +148,10 @@ int64_t Deliverer::Backoff(int64_t consecutive_failures) {
 }
 
 Result<int64_t> Deliverer::RunOnce() {
+  // The gates below are checked against the time of the claim, not the time each group comes up: a
+  // subscription's retry time passing between the two would let rows queued after a failed batch go
+  // out before that batch (they were claimed, it was not yet due).
+  const int64_t claimed_at = clock_->NowMillis();
   TL_ASSIGN_OR_RETURN(auto rows, store_->Claim(options_.owner, options_.claim_batch, options_.lease_ms));
   if (rows.empty()) return int64_t{0};
   // Group by subscription, keeping the order of first appearance and the rows' order (ids ascending).
@@ -175,7 +179,7 @@ Result<int64_t> Deliverer::RunOnce() {
     if (target->throttling_s > 0 && target->last_notification) {
       gate = std::max(gate, *target->last_notification + target->throttling_s * 1000);
     }
-    if (gate > now) {
+    if (gate > claimed_at) {
       TL_RETURN_IF_ERROR(store_->Defer(options_.owner, ids, gate));
       continue;
     }
