@@ -561,6 +561,10 @@ Status Application::StartServer() {
   metrics_->AddExternal({"thanglong_storage_flushes_total",
                          "Embedded store: flushes of the WAL to disk, each covering the batches committed since the last",
                          "counter", stat(&storage::PoolStats::flushes)});
+  metrics_->AddExternal({"thanglong_storage_read_snapshots_reused_total",
+                         "Embedded store: reads served in the read transaction their connection kept open (nothing "
+                         "committed since)",
+                         "counter", stat(&storage::PoolStats::read_snapshots_reused)});
   metrics_->AddExternal({"thanglong_storage_connection_waits_total", "Waits for a free storage connection", "counter",
                          stat(&storage::PoolStats::waits_for_connection)});
 

@@ -109,6 +109,9 @@ struct PoolStats {
   // covers every batch committed since the previous one). PostgreSQL: 0 (its server flushes).
   int64_t write_batches = 0;
   int64_t flushes = 0;
+  // SQLite: reads that ran in the read transaction their connection kept open, nothing having been
+  // committed since it began (no BEGIN, no lock). PostgreSQL: 0.
+  int64_t read_snapshots_reused = 0;
 };
 
 class Database {
