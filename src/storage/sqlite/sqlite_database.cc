@@ -132,7 +132,10 @@ class SqliteConnection final : public Session {
   }
   Status EndRead(bool rollback) {
     read_open_ = false;
-    return Simple(rollback ? "ROLLBACK" : "COMMIT");
+    Status st = Simple(rollback ? "ROLLBACK" : "COMMIT");
+    // Never leave the connection inside a transaction the next BEGIN would trip over.
+    if (!sqlite3_get_autocommit(db_)) Simple("ROLLBACK").IgnoreError();
+    return st;
   }
 
  private:
@@ -355,7 +358,7 @@ class SqliteDatabase final : public Database {
   }
 
   void Checkpoint() {
-    SweepIdleReads();
+    SweepIdleReads(/*stale_only=*/false);
     // A failure (SQLITE_BUSY while another process checkpoints) is retried on the next run.
     int log_frames = 0, copied_frames = 0;
     if (sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames,
@@ -421,17 +424,18 @@ class SqliteDatabase final : public Database {
     return st;
   }
 
-  // Ends the read transactions idle readers keep open. Even one on the newest snapshot holds a
-  // read mark on the WAL, and the WAL can start over only when no reader holds one (the checkpoint
-  // itself stops at the oldest snapshot in use), so the checkpointer runs this before each pass: once
-  // a second, and whenever a thousand frames are waiting. A reader in use is skipped; its next work
-  // ends or renews its own.
-  void SweepIdleReads() {
+  // Ends the read transactions idle readers keep open (with `stale_only`, those on a snapshot older
+  // than the newest commit). A kept snapshot holds a read mark on the WAL: the checkpoint copies
+  // frames only up to the oldest snapshot in use, and the WAL starts over only when no reader holds a
+  // mark. So the syncer runs this after each flush (stale only: the commits it flushed made them so)
+  // and the checkpointer before each pass, at least once a second (all of them). A reader in use is
+  // skipped; its next work ends or renews its own.
+  void SweepIdleReads(bool stale_only) {
     // Under the pool's lock, in place: the pool hands out its most recently used reader first (the
     // warmest page cache), and that order stays. Ending a read transaction takes microseconds.
     std::lock_guard lock(pool_mu_);
     for (auto* c : idle_) {
-      if (c->read_open()) c->EndRead(false).IgnoreError();
+      if (c->read_open() && !(stale_only && c->ReadIsCurrent())) c->EndRead(false).IgnoreError();
     }
   }
 
@@ -524,6 +528,10 @@ class SqliteDatabase final : public Database {
       }
       // Every frame of these batches was written before this call, so one flush covers them all.
       Status durable = SyncWal();
+      // These commits made every idle reader's kept snapshot stale; let go of them now rather than at
+      // the checkpointer's next pass (before the acknowledgements: a writer told of its commit finds
+      // no reader holding back the WAL on a snapshot older than it).
+      SweepIdleReads(/*stale_only=*/true);
       for (auto& batch : batches) Acknowledge(batch, durable);
     }
   }
