@@ -118,7 +118,7 @@ class SqliteConnection final : public Session {
   // Starts a read transaction, noting the header first: the snapshot the first statement takes is
   // then at least as new as the note.
   Status BeginRead() {
-    if (wal_index_) CopyWalHeader(header_at_begin_);
+    if (MapWalIndex()) CopyWalHeader(header_at_begin_);
     TL_RETURN_IF_ERROR(Simple("BEGIN"));
     read_open_ = true;
     return Status::Ok();
@@ -411,10 +411,9 @@ class SqliteDatabase final : public Database {
     }
     // Kept open for the next work on this connection when the WAL index can be watched; ended by
     // the next work that finds a newer commit, or by SweepIdleReads.
-    if (!conn->MapWalIndex()) {
-      st = conn->EndRead(false);
-      if (!st.ok()) conn->Simple("ROLLBACK").IgnoreError();
-    }
+    // Ended at once when it cannot be watched, or when a commit came meanwhile (the next work could
+    // not reuse it, and it would hold back the checkpoint until then).
+    if (!conn->MapWalIndex() || !conn->ReadIsCurrent()) st = conn->EndRead(false);
     if (st.ok()) {
       committed_++;
       conn->after_commit().RunAndClear();
@@ -431,12 +430,31 @@ class SqliteDatabase final : public Database {
   // and the checkpointer before each pass, at least once a second (all of them). A reader in use is
   // skipped; its next work ends or renews its own.
   void SweepIdleReads(bool stale_only) {
-    // Under the pool's lock, in place: the pool hands out its most recently used reader first (the
-    // warmest page cache), and that order stays. Ending a read transaction takes microseconds.
-    std::lock_guard lock(pool_mu_);
-    for (auto* c : idle_) {
-      if (c->read_open() && !(stale_only && c->ReadIsCurrent())) c->EndRead(false).IgnoreError();
+    // Taken out of the pool under its lock and ended outside it (each end is a system call or two that
+    // readers asking for a connection should not wait on), then put back.
+    std::vector<SqliteConnection*> ending;
+    {
+      std::lock_guard lock(pool_mu_);
+      for (auto it = idle_.begin(); it != idle_.end();) {
+        if ((*it)->read_open() && !(stale_only && (*it)->ReadIsCurrent())) {
+          ending.push_back(*it);
+          it = idle_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      in_use_ += static_cast<int64_t>(ending.size());
     }
+    if (ending.empty()) return;
+    for (auto* c : ending) c->EndRead(false).IgnoreError();
+    {
+      std::lock_guard lock(pool_mu_);
+      // Stale ones at the cold end; current ones (their cache still holds) back at the warm end, in
+      // the order they were in.
+      idle_.insert(stale_only ? idle_.begin() : idle_.end(), ending.begin(), ending.end());
+      in_use_ -= static_cast<int64_t>(ending.size());
+    }
+    pool_cv_.notify_all();
   }
 
   Status Ping() override {
