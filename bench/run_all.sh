@@ -204,9 +204,29 @@ cleaned up on exit, including on Ctrl-C.
 
 ## The one-stop shop
 
-Lifecycle throughput (`bench/lifecycle.sh`) and a simulated year at scale (`bench/scale.sh`: bulk
+Lifecycle throughput (\`bench/lifecycle.sh\`) and a simulated year at scale (\`bench/scale.sh\`: bulk
 load of 4 million dossiers, the service index over the year, public look-ups beside nginx, RSS) are
-in [benchmarks-one-stop-shop.md](benchmarks-one-stop-shop.md).
+in [benchmarks-one-stop-shop.md](benchmarks-one-stop-shop.md). The population registry's (\`bench/registry.sh\`: loading
+10 million people, officials' look-ups with their access-log entries, on SQLite and PostgreSQL) are in
+[benchmarks-registry.md](benchmarks-registry.md).
+
+## The operations center
+
+Telemetry history (\`bench/telemetry.sh\`: ingestion through \`TelemetryStore::AppendBatch\` beside raw
+SQLite rows, bytes on disk per measurement, aggregation of 1,000 sensors × 30 days at 1-hour periods,
+on SQLite and PostgreSQL) is in [benchmarks-telemetry.md](benchmarks-telemetry.md). The chunk codec on
+its own: \`build/src/modules/telemetry/telemetry_codec_bench [PM25_CSV]\` (bytes per sample and
+encode/decode rates per kind of series).
+
+The NGSI-LD broker (\`bench/ngsild.sh\`: loading 100,000 entities, batch upserts through the HTTP API,
+GET by id beside nginx, geo-query near, notifications to a local webhook that restarts mid-run, on
+SQLite and PostgreSQL) is in [benchmarks-ngsild.md](benchmarks-ngsild.md).
+
+MQTT end to end (\`bench/mqtt.sh\`: 10,000 flood gauges publishing compact measurements through a real
+Mosquitto broker at 5,000 and 10,000 messages/s, every 100th a spike that raises an alert; per spike
+the broker's own delivery latency as the baseline, publish → entity notification and publish →
+\`Alert\` entity notification, and the server's CPU per message, on SQLite and PostgreSQL) is in
+[benchmarks-mqtt.md](benchmarks-mqtt.md).
 EOF
 } >"$OUT_DOC"
 

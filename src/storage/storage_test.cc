@@ -436,7 +436,7 @@ TEST(SqliteReadSnapshotTest, IdleReadersLetGoOfTheirSnapshotSoTheWalCanStartOver
     return busy;
   };
 
-  // 1. Stale: a commit flushed after the read frees the reader's snapshot by the time it is acknowledged.
+  // 1. Stale: a commit flushed after the read frees the reader's snapshot right after it is acknowledged.
   ASSERT_TRUE(WriteQty(*db, 8).ok());
   EXPECT_EQ(ReadQty(*db), 8);  // the reader now holds a snapshot that reads from the WAL
   EXPECT_EQ(truncate_blocked(), 1) << "the reader did not keep its snapshot";

@@ -546,11 +546,10 @@ class SqliteDatabase final : public Database {
       }
       // Every frame of these batches was written before this call, so one flush covers them all.
       Status durable = SyncWal();
-      // These commits made every idle reader's kept snapshot stale; let go of them now rather than at
-      // the checkpointer's next pass (before the acknowledgements: a writer told of its commit finds
-      // no reader holding back the WAL on a snapshot older than it).
-      SweepIdleReads(/*stale_only=*/true);
       for (auto& batch : batches) Acknowledge(batch, durable);
+      // These commits made every idle reader's kept snapshot stale; let go of them now rather than at
+      // the checkpointer's next pass (after the acknowledgements, which must not wait on it).
+      SweepIdleReads(/*stale_only=*/true);
     }
   }
 
