@@ -97,8 +97,9 @@ class SqliteConnection final : public Session {
   // the older header, as if the work had run just before that commit returned.
   static constexpr size_t kWalHeaderBytes = 48;
   bool read_open() const { return read_open_; }
-  // Maps the WAL index once the connection has read (then the file's shared memory exists); false
-  // when SQLite gives no mapping (another VFS, not WAL), and the transaction must not be kept.
+  // Maps region 0 of the file's WAL index (SQLite opens the shared memory for this connection if it
+  // has not yet; the file is in WAL mode from Connect on) and keeps the address for the connection's
+  // life; false when SQLite gives no mapping (another VFS, not WAL): the transaction is then never kept.
   bool MapWalIndex() {
     if (wal_index_) return true;
     sqlite3_file* file = nullptr;
@@ -409,10 +410,9 @@ class SqliteDatabase final : public Database {
       conn->after_commit().Clear();
       return st;
     }
-    // Kept open for the next work on this connection when the WAL index can be watched; ended by
-    // the next work that finds a newer commit, or by SweepIdleReads.
-    // Ended at once when it cannot be watched, or when a commit came meanwhile (the next work could
-    // not reuse it, and it would hold back the checkpoint until then).
+    // Kept open for the next work on this connection (which ends it if a commit came since, as does
+    // SweepIdleReads); ended at once when the WAL index cannot be watched, or when a commit came
+    // during this work (the next work could not reuse it, and it would hold back the checkpoint).
     if (!conn->MapWalIndex() || !conn->ReadIsCurrent()) st = conn->EndRead(false);
     if (st.ok()) {
       committed_++;
