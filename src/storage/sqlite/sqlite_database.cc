@@ -411,13 +411,15 @@ class SqliteDatabase final : public Database {
       return st;
     }
     // Kept open for the next work on this connection (which ends it if a commit came since, as does
-    // SweepIdleReads); ended at once when the WAL index cannot be watched, or when a commit came
-    // during this work (the next work could not reuse it, and it would hold back the checkpoint).
-    if (!conn->MapWalIndex() || !conn->ReadIsCurrent()) st = conn->EndRead(false);
+    // SweepIdleReads); ended at once when the WAL index cannot be watched (ReadIsCurrent is then
+    // false), or when a commit came during this work (the next work could not reuse it, and it would
+    // hold back the checkpoint).
+    if (!conn->ReadIsCurrent()) st = conn->EndRead(false);
     if (st.ok()) {
       committed_++;
       conn->after_commit().RunAndClear();
     } else {
+      rolled_back_++;
       conn->after_commit().Clear();
     }
     return st;
