@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace tl::app {
 namespace {
@@ -25,6 +26,16 @@ TEST(ConfigTest, FlagsBeatEnvironmentBeatFileBeatDefaults) {
   EXPECT_EQ(shown.find("hunter2"), std::string::npos);
   EXPECT_NE(shown.find("***"), std::string::npos);
   std::filesystem::remove(path);
+}
+
+TEST(ConfigTest, LeavesOneCoreToTheHandlersAndTheStoreByDefault) {
+  const unsigned cores = std::thread::hardware_concurrency();
+  const int expected = cores > 1 ? static_cast<int>(cores) - 1 : 1;
+  EXPECT_EQ(Config::Defaults().workers, expected);
+  auto c = LoadConfig(std::nullopt, {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->workers, expected);
+  EXPECT_GE(c->workers, 1);
 }
 
 TEST(ConfigTest, BadValuesNameTheSetting) {

@@ -56,10 +56,11 @@ const char* ReasonPhrase(int status) {
 }  // namespace
 
 // Handlers block on storage (a durable commit waits for fsync), so they do not run on the I/O threads:
-// RESTinio's threads (one per core) parse and write, and hand each request to this pool, whose
-// threads run the Dispatcher and complete the response. More handlers than cores let group commit
-// gather many writes into one fsync. Routes marked `quick` (short reads) and static files skip the
-// pool and are answered on the I/O thread itself. The pool is a core/worker_pool.h WorkerPool (Post).
+// RESTinio's threads (`workers`; the app's default is one per core but one) parse and write, and hand
+// each request to this pool, whose threads run the Dispatcher and complete the response. More handlers
+// than cores let group commit gather many writes into one fsync. Routes marked `quick` (short reads)
+// and static files skip the pool and are answered on the I/O thread itself. The pool is a
+// core/worker_pool.h WorkerPool (Post).
 
 // A streamed response: the chunked-output builder of RESTinio, written under a lock from whichever
 // thread the module writes on (RESTinio hands each flush to the connection's own executor). A failed

@@ -25,7 +25,7 @@ namespace tl::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
-  int workers = 2;           // I/O threads (one per core)
+  int workers = 2;           // I/O threads (the app passes its `workers` setting)
   int handler_threads = 32;  // threads running handlers, which block on storage
   size_t max_header_bytes = 16 * 1024;
   size_t max_url_bytes = 8 * 1024;
