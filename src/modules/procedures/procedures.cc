@@ -431,18 +431,29 @@ struct ProcedureService::SearchIndex {
 };
 
 Result<std::shared_ptr<const ProcedureService::SearchIndex>> ProcedureService::CurrentIndex() {
-  std::shared_ptr<const SearchIndex> current;
-  {
+  auto held = [this] {
     std::lock_guard lock(index_mu_);
-    current = index_;
-  }
-  std::shared_ptr<SearchIndex> fresh;
+    return index_;
+  };
+  std::shared_ptr<const SearchIndex> current = held();
+  int64_t revision = 0;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rev, s.Query("SELECT revision FROM procedure_catalogue_revision WHERE id = 1"));
-    int64_t revision = rev.rows.at(0).Int(0);
-    if (current && current->revision == revision) return Status::Ok();
-    fresh = std::make_shared<SearchIndex>();
-    fresh->revision = revision;
+    revision = rev.rows.at(0).Int(0);
+    return Status::Ok();
+  }));
+  if (current && current->revision >= revision) return current;
+  // One build at a time (about 50 ms of a core for the whole catalogue): searches arriving meanwhile
+  // wait for it and use it, instead of each building its own (64 first searches at once kept the
+  // cores busy for over half a second).
+  std::lock_guard build(index_build_mu_);
+  current = held();
+  if (current && current->revision >= revision) return current;
+  auto fresh = std::make_shared<SearchIndex>();
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    // The revision again, in the snapshot the entries come from.
+    TL_ASSIGN_OR_RETURN(auto rev, s.Query("SELECT revision FROM procedure_catalogue_revision WHERE id = 1"));
+    fresh->revision = rev.rows.at(0).Int(0);
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT code, name_key, search_text, sector, levels, summary FROM procedures "
                                          "ORDER BY code"));
     fresh->entries.reserve(rs.rows.size());
@@ -455,7 +466,7 @@ Result<std::shared_ptr<const ProcedureService::SearchIndex>> ProcedureService::C
     fresh->BuildWords();
     return Status::Ok();
   }));
-  if (!fresh) return current;
+  index_builds_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(index_mu_);
   if (!index_ || index_->revision < fresh->revision) index_ = fresh;
   return std::shared_ptr<const SearchIndex>(fresh);

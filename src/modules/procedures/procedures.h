@@ -99,6 +99,10 @@ class ProcedureService {
   Result<std::string> Save(const audit::Entry& actor, const std::string& procedure_json,
                            const std::optional<std::string>& expected_code, bool create);
 
+  // How many times Search built its in-memory index of the catalogue (once per catalogue revision
+  // that a search saw, however many searches arrived while it was built).
+  int64_t search_index_builds() const { return index_builds_.load(std::memory_order_relaxed); }
+
  private:
   struct SearchIndex;
   Status PromoteDue();
@@ -108,8 +112,10 @@ class ProcedureService {
   const Clock* clock_;
   const audit::AuditLog* audit_;
   std::atomic<int64_t> last_promotion_check_{0};
-  std::mutex index_mu_;
+  std::mutex index_build_mu_;  // held while the index is built: one build at a time
+  std::mutex index_mu_;        // guards index_ (held only to copy or swap the pointer)
   std::shared_ptr<const SearchIndex> index_;
+  std::atomic<int64_t> index_builds_{0};
   std::unique_ptr<forms::Cache> forms_;
 };
 

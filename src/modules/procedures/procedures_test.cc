@@ -243,6 +243,40 @@ TEST_P(ProceduresTest, ConcurrentValidationsOfOneFormEachGetTheirOwnAnswer) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+TEST_P(ProceduresTest, SearchesArrivingTogetherShareOneBuildOfTheIndex) {
+  ASSERT_TRUE(svc_->Import(testing::DataRoot() + "/procedures/tthc-province-commune.json", "test").ok());
+  SearchQuery q;
+  q.text = "dang ky khai sinh";
+  constexpr int kThreads = 16;
+  std::vector<int64_t> totals(kThreads, -1);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      auto page = svc_->Search(q);
+      if (page.ok()) totals[i] = page->total;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kThreads; ++i) {
+    EXPECT_EQ(totals[i], totals[0]) << "search " << i;
+  }
+  EXPECT_GT(totals[0], 0);
+  EXPECT_EQ(svc_->search_index_builds(), 1);
+  // Warm: no further build. A change to the catalogue: the next search builds once and finds it.
+  ASSERT_TRUE(svc_->Search(q).ok());
+  EXPECT_EQ(svc_->search_index_builds(), 1);
+  ASSERT_TRUE(svc_->Save(Admin(), Procedure("9.000100").dump(), std::nullopt, true).ok());
+  SearchQuery mine;
+  mine.text = "9.000100";
+  auto found = svc_->Search(mine);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->total, 1);
+  EXPECT_EQ(svc_->search_index_builds(), 2);
+}
+
 TEST_P(ProceduresTest, FormSchemaIsStoredPerVersion) {
   // A new procedure without a schema has the default, with its components as an enum.
   json p = Procedure("9.000100");
