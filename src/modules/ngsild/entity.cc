@@ -1,6 +1,7 @@
 #include "modules/ngsild/entity.h"
 
 #include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -683,10 +684,7 @@ class TextScanner {
       if (i_ >= s_.size()) return false;
       char c = s_[i_];
       if (c == '"') {
-        ++i_;
-        while (i_ < s_.size() && s_[i_] != '"') i_ += (s_[i_] == '\\') ? 2 : 1;
-        if (i_ >= s_.size()) return false;
-        ++i_;
+        if (!SkipString()) return false;
       } else if (c == '{' || c == '[') {
         ++depth;
         ++i_;
@@ -701,6 +699,24 @@ class TextScanner {
     } while (depth > 0);
     *out = s_.substr(start, i_ - start);
     return true;
+  }
+  // Skips the string whose opening quote is at the cursor. memchr finds each quote (the values are
+  // mostly long IRIs and text); a quote after an odd run of backslashes is escaped, and the search
+  // goes on past it.
+  bool SkipString() {
+    size_t from = i_ + 1;
+    for (;;) {
+      const void* hit = from < s_.size() ? std::memchr(s_.data() + from, '"', s_.size() - from) : nullptr;
+      if (hit == nullptr) return false;
+      size_t q = static_cast<size_t>(static_cast<const char*>(hit) - s_.data());
+      size_t backslashes = 0;
+      while (q - backslashes > i_ + 1 && s_[q - backslashes - 1] == '\\') ++backslashes;
+      if (backslashes % 2 == 0) {
+        i_ = q + 1;
+        return true;
+      }
+      from = q + 1;
+    }
   }
   // Iterates the members of the object at the cursor: fn(key, value text) -> bool.
   template <typename Fn>

@@ -173,10 +173,13 @@ TEST_F(EntityTest, RenderingStoredTextEqualsRenderingTheDocument) {
     "isParked": {"type": "Relationship", "object": ["urn:p:1", "urn:p:2"],
                  "providedBy": {"type": "Relationship", "object": "urn:bob", "since": {"type": "Property", "value": {"a": [1, {"b": null}]}}}},
     "brandName": {"type": "LanguageProperty", "languageMap": {"vi": "Xe Đạp", "en": "Bike"}},
+    "note": {"type": "Property", "value": "C:\\dir\\ \"x\" \\", "remark": {"type": "Property", "value": "\\\""}},
     "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [105.85, 21.03]}}})");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   for (const auto& name : AttributeNames(*doc)) Stamp((*doc)[name], nullptr, kNow);
   std::string stored = doc->dump();
+  // Quotes after an even run of backslashes end a string; after an odd run they are part of it.
+  ASSERT_NE(stored.find(R"("C:\\dir\\ \"x\" \\")"), std::string::npos) << stored;
   std::set<std::string> some = {Ts("speed"), std::string(kLocationIri)};
   for (int variant = 0; variant < 4; ++variant) {
     RenderOptions o;
