@@ -135,6 +135,9 @@ for backend in ${BACKENDS:-sqlite postgres}; do
   log "$backend: load $load_eps entities/s; upsert $ups attr/s (p99 $ups_p99 ms, errors $ups_err); by id $id_rps req/s p99 $id_p99 ms (nginx $ng_rps, p99 $ng_p99), at $CONNS_LOW connections $idl_rps req/s p99 $idl_p99 ms (nginx $ngl_rps, p99 $ngl_p99); near p99 $near_p99 ms ($near_rps req/s, ${near_hits:-?} hits around Hoàn Kiếm); notifications $nps/s (lost $nlost, duplicates $ndup of $nack)"
 done
 
+# The hand-written notes under the marker line survive the rewrite.
+notes=""
+[ -f "$REPO_DIR/docs/benchmarks-ngsild.md" ] && notes=$(sed -n '/^<!-- notes:/,$p' "$REPO_DIR/docs/benchmarks-ngsild.md")
 {
   echo "# NGSI-LD broker benchmarks"
   echo
@@ -158,5 +161,9 @@ done
   echo "fewer requests waiting, which is where the floor's p99 at 20,000 requests/s is read."
   echo
   echo "Reproduce: \`scripts/build.sh && bench/ngsild.sh\` (ENTITIES, DURATION, CONNS, CONNS_LOW, BACKENDS override the defaults)."
+  if [ -n "$notes" ]; then
+    echo
+    printf '%s\n' "$notes"
+  fi
 } > "$REPO_DIR/docs/benchmarks-ngsild.md"
 log "wrote docs/benchmarks-ngsild.md"
