@@ -243,7 +243,7 @@ Notes:
 - 2026-11-23 20:45 UTC, the first run with one HTTP I/O thread (the default on 2 cores since then; it
   was one per core): 11,230 look-ups/s at 64 connections against 11,794 at 08:33, and 12,838 against
   14,820 at 256, which is within this machine's spread. PostgreSQL ran with PEOPLE_PG=1000000 (the
-  08:33 run had 10 million): 1,333/s. Two more runs with 1 million people each, `THANGLONG_WORKERS=2`
+  08:33 run had 10 million): 1,333/s. Two more runs with 1 million people each, \`THANGLONG_WORKERS=2\`
   then the default, gave PostgreSQL 1,697 and 1,407/s at 64 connections, and 2,528 and 2,757/s at 256.
   SQLite gave 11,921 and 11,444/s at 256 connections. Neither way shows through the noise.
 - At 64 connections a p99 of 2 ms at 20,000 req/s cannot hold whatever the server does: the mean
