@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "app/allocator.h"
 #include "app/application.h"
 #include "core/crypto.h"
 #include "app/simulation.h"
@@ -185,6 +186,7 @@ int Serve(StoreFlags& flags, std::map<std::string, std::string> serve_overrides,
 }  // namespace
 
 int main(int argc, char** argv) {
+  (void)tl::app::TuneAllocator();  // before any thread exists (app/allocator.h)
   CLI::App cli{"ThangLong — Hà Nội's open smart-city and e-government platform"};
   cli.require_subcommand(1);
   int rc = 0;
