@@ -113,11 +113,13 @@ async function openFromQueue(page, code, query = '') {
 
 /** Fill the birth registration form rendered from its schema (data/procedures/forms/1.001193-*.json). */
 // The form moves focus to the offending input in an effect that runs after the error is painted, so
-// the check waits for it (up to 5 s) instead of reading document.activeElement once.
+// the check waits for it (the page's default timeout, TIMEOUT) instead of reading
+// document.activeElement once.
 async function focusLandsOn(page, id) {
-  return page
-    .waitForFunction((want) => document.activeElement?.id === want, id, { timeout: 5000 })
-    .then(() => true, () => false);
+  return page.waitForFunction((want) => document.activeElement?.id === want, id).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function fillBirthForm(page, { relationship, child, dob, sex, place, mother }) {
