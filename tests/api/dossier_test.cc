@@ -279,6 +279,18 @@ TEST_P(DossierTest, PublicStatusNeedsTheCheckDigitsAndIsRateLimited) {
   auto j = Json(ok);
   EXPECT_EQ(j["status"], "submitted");
   EXPECT_FALSE(j.contains("applicant"));
+  // Exactly the public fields, with their types (the answer is written without a DOM).
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"code", "due_at", "finished_at", "overdue", "procedure", "received_at",
+                                            "returned_at", "status", "status_label", "submitted_at"}));
+  EXPECT_EQ(j["code"], code);
+  EXPECT_EQ(j["procedure"], d["procedure"]["name"]);
+  EXPECT_EQ(j["status_label"], "Mới nộp trực tuyến, chờ tiếp nhận");
+  EXPECT_TRUE(j["due_at"].is_null());
+  EXPECT_TRUE(j["received_at"].is_null());
+  EXPECT_EQ(j["overdue"], false);
+  EXPECT_EQ(j["submitted_at"], d["submitted_at"]);
   EXPECT_EQ(ok.body.find("Nguyễn"), std::string::npos);
   EXPECT_EQ(app_->Get("/api/v1/public/dossiers/" + code + "?check=5678").status, 200);  // phone
   auto wrong = app_->Get("/api/v1/public/dossiers/" + code + "?check=0000");

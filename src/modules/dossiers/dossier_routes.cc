@@ -227,9 +227,9 @@ std::vector<http::Route> Routes(DossierService* svc) {
                 kDossierSchema}});
   r.push_back({Method::kGet, "/api/v1/public/dossiers/{code}", Access::Public(),
                [svc](http::Request& req) -> Result<http::Response> {
-                 TL_ASSIGN_OR_RETURN(auto d, svc->PublicStatus(req.Param("code"), req.Query("check").value_or(""),
-                                                               req.client_ip));
-                 return http::Response::Json(200, d.dump());
+                 TL_ASSIGN_OR_RETURN(std::string body, svc->PublicStatus(req.Param("code"), req.Query("check").value_or(""),
+                                                                         req.client_ip));
+                 return http::Response::Json(200, std::move(body));
                },
                {"Public status of a dossier: the code plus the last 4 digits of the applicant's ID number or phone",
                 "dossiers", {{"code", "path", "Dossier code"}, {"check", "query", "Last 4 digits", true}}, "",

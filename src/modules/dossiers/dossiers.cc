@@ -7,6 +7,7 @@
 
 #include "core/crypto.h"
 #include "core/file_type.h"
+#include "core/json_writer.h"
 #include "core/personal_id.h"
 #include "core/text.h"
 #include "modules/dossiers/daily_counts.h"
@@ -937,14 +938,14 @@ Result<json> DossierService::MyDossiers(const http::Principal& who, const std::o
   return json{{"items", items}, {"next_cursor", next}};
 }
 
-Result<json> DossierService::PublicStatus(const std::string& code, const std::string& check,
+Result<std::string> DossierService::PublicStatus(const std::string& code, const std::string& check,
                                           const std::string& client_ip) {
   const int kMaxFailures = 10;
   const int64_t kWindow = 15LL * 60 * 1000;
   int64_t now = clock_->NowMillis();
   std::string key = "ip:" + client_ip;
   bool throttled = false;
-  std::optional<json> found;
+  std::optional<std::string> found;
   bool valid_check = check.size() == 4 && std::all_of(check.begin(), check.end(), [](char c) { return c >= '0' && c <= '9'; });
   // One statement: the address's recent failures and, with well-formed check digits, only the columns
   // the public answer needs (a look-up is a hot path: no form, no applicant's name).
@@ -969,20 +970,26 @@ Result<json> DossierService::PublicStatus(const std::string& code, const std::st
     std::string status = r.Text(4);
     const StateRule* st = rules_->State(status);
     bool counting = st && st->open && !r.IsNull(7) && r.IsNull(8) && r.IsNull(9);
-    found = json{{"code", r.Text(2)},
-                 {"procedure", r.Text(3)},
-                 {"status", status},
-                 {"status_label", st ? st->label_vi : status},
-                 {"submitted_at", OptTime(r, 5)},
-                 {"received_at", OptTime(r, 6)},
-                 {"due_at", OptTime(r, 7)},
-                 {"finished_at", OptTime(r, 9)},
-                 {"returned_at", OptTime(r, 10)},
-                 {"overdue", counting && now > r.Int(7)}};
+    // Written straight into the answer's text (no DOM: this is the look-up's hot path), with the keys
+    // in the order nlohmann's objects sort them, as every other answer has them.
+    auto time_or_null = [&](JsonWriter& w, int col) -> JsonWriter& {
+      return r.IsNull(col) ? w.Null() : w.String(FormatRfc3339(r.Int(col)));
+    };
+    JsonWriter w;
+    w.BeginObject().Key("code").String(r.Text(2));
+    time_or_null(w.Key("due_at"), 7);
+    time_or_null(w.Key("finished_at"), 9);
+    w.Key("overdue").Bool(counting && now > r.Int(7));
+    w.Key("procedure").String(r.Text(3));
+    time_or_null(w.Key("received_at"), 6);
+    time_or_null(w.Key("returned_at"), 10);
+    w.Key("status").String(status).Key("status_label").String(st ? st->label_vi : status);
+    time_or_null(w.Key("submitted_at"), 5);
+    found = w.EndObject().Take();
     return Status::Ok();
   }));
   if (throttled) return ResourceExhausted("too many unsuccessful look-ups from this address; wait 15 minutes");
-  if (found) return *found;
+  if (found) return std::move(*found);
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
     return s.Exec("INSERT INTO public_lookup_throttle (throttle_key, window_start, failures) VALUES (?, ?, 1) "
                   "ON CONFLICT (throttle_key) DO UPDATE SET "

@@ -199,7 +199,8 @@ class DossierService {
   Result<nlohmann::json> Queue(const http::Principal& who, const QueueQuery& q);
   Result<nlohmann::json> Counts(const http::Principal& who, const std::string& scope);
   Result<nlohmann::json> MyDossiers(const http::Principal& who, const std::optional<std::string>& cursor, int limit);
-  Result<nlohmann::json> PublicStatus(const std::string& code, const std::string& check, const std::string& client_ip);
+  // The public answer (status and dates only), already serialised: it is the look-up's hot path.
+  Result<std::string> PublicStatus(const std::string& code, const std::string& check, const std::string& client_ip);
   Result<nlohmann::json> Notifications(const http::Principal& who, bool unread_only);
   Result<int64_t> Total() const;
 
