@@ -227,8 +227,8 @@ std::vector<http::Route> Routes(DossierService* svc) {
                 kDossierSchema}});
   r.push_back({Method::kGet, "/api/v1/public/dossiers/{code}", Access::Public(),
                [svc](http::Request& req) -> Result<http::Response> {
-                 TL_ASSIGN_OR_RETURN(std::string body, svc->PublicStatus(req.Param("code"), req.Query("check").value_or(""),
-                                                                         req.client_ip));
+                 std::string check = req.Query("check").value_or("");
+                 TL_ASSIGN_OR_RETURN(std::string body, svc->PublicStatus(req.Param("code"), check, req.client_ip));
                  return http::Response::Json(200, std::move(body));
                },
                {"Public status of a dossier: the code plus the last 4 digits of the applicant's ID number or phone",

@@ -939,7 +939,7 @@ Result<json> DossierService::MyDossiers(const http::Principal& who, const std::o
 }
 
 Result<std::string> DossierService::PublicStatus(const std::string& code, const std::string& check,
-                                          const std::string& client_ip) {
+                                                 const std::string& client_ip) {
   const int kMaxFailures = 10;
   const int64_t kWindow = 15LL * 60 * 1000;
   int64_t now = clock_->NowMillis();
