@@ -3,33 +3,9 @@
 #include <cassert>
 #include <charconv>
 
+#include <utf8proc.h>
+
 namespace tl {
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i] (whose first byte is >= 0x80), or 0.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  auto cont = [&](size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
-  unsigned char c = byte(i);
-  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(i + 1) || !cont(i + 2)) return 0;
-    unsigned char c1 = byte(i + 1);
-    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-    if (c == 0xED && c1 > 0x9F) return 0;  // a surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    unsigned char c1 = byte(i + 1);
-    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
-    if (c == 0xF4 && c1 > 0x8F) return 0;  // beyond U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -48,13 +24,17 @@ void AppendJsonString(std::string& out, std::string_view s) {
     if (i == s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      size_t n = Utf8SequenceLength(s, i);
-      if (n == 0) {
-        out += "\xEF\xBF\xBD";  // U+FFFD for a byte that starts no valid sequence
+      // The same check as text::IsValidUtf8 (utf8proc): a byte that starts no valid sequence
+      // becomes U+FFFD.
+      utf8proc_int32_t cp;
+      utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
+                                            static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
+      if (n <= 0 || cp < 0) {
+        out += "\xEF\xBF\xBD";
         ++i;
       } else {
-        out.append(s.data() + i, n);
-        i += n;
+        out.append(s.data() + i, static_cast<size_t>(n));
+        i += static_cast<size_t>(n);
       }
       continue;
     }
