@@ -394,6 +394,14 @@ EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const s
   return out;
 }
 
+json EntityStore::TakeToChange(Existing& before) {
+  before.bounds = LocationBounds(*before.doc);
+  before.text.clear();
+  json doc = std::move(*before.doc);
+  before.doc.reset();
+  return doc;
+}
+
 void EntityStore::KeepDocs(const std::string& tenant, std::unordered_map<std::string, Existing>& existing) const {
   for (auto& [id, e] : existing) {
     if (e.doc && !e.text.empty()) doc_cache_->Put(DocCache::Key(tenant, id), std::move(e.text), std::move(*e.doc));
@@ -761,8 +769,7 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
         if (before.doc) changed = Union(std::move(changed), AttributeNames(*before.doc));
         kind = ChangeKind::kReplaced;
       } else {
-        before.bounds = LocationBounds(*before.doc);
-        doc = std::move(*before.doc);
+        doc = TakeToChange(before);
         UpdateOutcome o = AppendAttributes(doc, item.doc, false, now_text);
         changed = std::move(o.updated);
         kind = ChangeKind::kUpdated;
@@ -807,13 +814,15 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
         continue;
       }
       Existing& before = it->second;
-      before.bounds = LocationBounds(*before.doc);
-      json doc = std::move(*before.doc);
+      // Unchanged attributes can still leave the document different from the stored text (a new
+      // scope), so it gets its text back only once written.
+      json doc = TakeToChange(before);
       UpdateOutcome o = AppendAttributes(doc, item.doc, no_overwrite, now_text);
       if (!o.updated.empty()) {
-        TL_ASSIGN_OR_RETURN(before.text, Rewrite(s, tenant, item.id, before, doc, now));
+        TL_ASSIGN_OR_RETURN(std::string text, Rewrite(s, tenant, item.id, before, doc, now));
         TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, doc, ChangeKind::kUpdated, o.updated, now));
         before.types = JoinTypes(TypesOf(doc));
+        before.text = std::move(text);
       }
       before.doc = std::move(doc);
       before.bounds.reset();

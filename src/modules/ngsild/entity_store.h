@@ -268,6 +268,11 @@ class EntityStore {
   // documents are handed to the write itself, not through the cache, where the batches queued
   // meanwhile would push most of them out.
   Prefetched Prefetch(const std::string& tenant, const std::vector<std::string>& ids) const;
+  // Moves the stored document out of `before` to be changed, keeping its location's bounds for
+  // Rewrite. Until the caller puts the written document and its text back, `before` holds neither, so
+  // KeepDocs (which also runs after a failed write) cannot cache a changed copy under the stored text:
+  // the next write of the entity would then start from changes that were rolled back.
+  static nlohmann::json TakeToChange(Existing& before);
   // Gives the documents of a batch's entities back to the doc cache (those with their text known).
   // Called after the write returns, off the writer thread; right even if it rolled back, since an
   // entry only serves a load of exactly its text.
