@@ -459,11 +459,20 @@ UpdateOutcome AppendAttributes(json& doc, const json& fragment, bool no_overwrit
   if (auto types = fragment.find("type"); types != fragment.end()) {
     std::vector<std::string> have = TypesOf(doc);
     for (const auto& t : TypesOf(fragment)) {
-      if (std::find(have.begin(), have.end(), t) == have.end()) have.push_back(t);
+      if (std::find(have.begin(), have.end(), t) == have.end()) {
+        have.push_back(t);
+        o.members_changed = true;
+      }
     }
-    doc["type"] = have.size() == 1 ? json(have[0]) : json(have);
+    if (o.members_changed) doc["type"] = have.size() == 1 ? json(have[0]) : json(have);
   }
-  if (auto scope = fragment.find("scope"); scope != fragment.end()) doc["scope"] = *scope;
+  if (auto scope = fragment.find("scope"); scope != fragment.end()) {
+    auto now_scope = doc.find("scope");
+    if (now_scope == doc.end() || *now_scope != *scope) {
+      doc["scope"] = *scope;
+      o.members_changed = true;
+    }
+  }
   for (const auto& [name, value] : fragment.items()) {
     if (IsEntityMember(name)) continue;
     auto existing = doc.find(name);

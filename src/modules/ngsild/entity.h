@@ -78,6 +78,9 @@ void Stamp(nlohmann::json& attribute, const nlohmann::json* previous, const std:
 struct UpdateOutcome {
   std::vector<std::string> updated;                              // expanded names
   std::vector<std::pair<std::string, std::string>> not_updated;  // (expanded name, reason)
+  // The entity's types or its scope changed (members, not attributes): stored, but not in `updated`.
+  bool members_changed = false;
+  bool changed() const { return !updated.empty() || members_changed; }
 };
 
 // POST /entities/{id}/attrs and batch update: adds the fragment's attributes and instances, replacing

@@ -630,7 +630,7 @@ Result<UpdateOutcome> EntityStore::Mutate(
     before.bounds = LocationBounds(*before.doc);
     json doc = std::move(*before.doc);
     TL_ASSIGN_OR_RETURN(outcome, mutate(doc, now_text));
-    if (outcome.updated.empty()) return Status::Ok();
+    if (!outcome.changed()) return Status::Ok();
     TL_RETURN_IF_ERROR(Rewrite(s, tenant, id, before, doc, now).status());
     return Notify(s, tenant, id, doc, ChangeKind::kUpdated, outcome.updated, now);
   }));
@@ -814,11 +814,9 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
         continue;
       }
       Existing& before = it->second;
-      // Unchanged attributes can still leave the document different from the stored text (a new
-      // scope), so it gets its text back only once written.
       json doc = TakeToChange(before);
       UpdateOutcome o = AppendAttributes(doc, item.doc, no_overwrite, now_text);
-      if (!o.updated.empty()) {
+      if (o.changed()) {
         TL_ASSIGN_OR_RETURN(std::string text, Rewrite(s, tenant, item.id, before, doc, now));
         TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, doc, ChangeKind::kUpdated, o.updated, now));
         before.types = JoinTypes(TypesOf(doc));

@@ -306,6 +306,41 @@ TEST_P(EntityStoreTest, AFailedBatchLeavesNoChangedCopyBehind) {
   }
 }
 
+// Appending a fragment that only adds a type or sets the scope changes the entity (ETSI GS CIM 009
+// clause 5.6.3 merges the fragment's types; scope is an entity member): the change is stored and
+// reported, through the single-entity append and the batch update alike.
+TEST_P(EntityStoreTest, AppendingOnlyATypeOrAScopeIsStored) {
+  const std::string id = "urn:ngsi-ld:Building:members";
+  ASSERT_TRUE(entities_->Create("", Building(id, "B", 1, 105.8, 21.0)).ok());
+  const size_t seen_before = recorder_.seen.size();
+  auto appended = entities_->Append("", id, Fragment(R"({"scope": "/Hanoi/BaDinh"})"), false);
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  auto e = entities_->Retrieve("", id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->doc["scope"], "/Hanoi/BaDinh");
+  EXPECT_EQ(e->version, 2);
+  EXPECT_EQ(recorder_.seen.size(), seen_before + 1);
+
+  std::vector<BatchItem> upd;
+  upd.push_back({id, Fragment(R"({"type": "Vehicle"})"), Status::Ok()});
+  auto updated = entities_->BatchUpdate("", upd, false);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->success, std::vector<std::string>{id});
+  e = entities_->Retrieve("", id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->doc["type"], json::array({Ts("Building"), Ts("Vehicle")}));
+  EXPECT_EQ(e->version, 3);
+  EntityQuery vehicles;
+  vehicles.types = *TypeSelection::Parse("Vehicle", *ctx_);
+  auto found = entities_->QueryEntities("", vehicles);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(Ids(*found), std::vector<std::string>{id});
+
+  // The same fragment again changes nothing: no write, no version.
+  ASSERT_TRUE(entities_->BatchUpdate("", upd, false).ok());
+  EXPECT_EQ(entities_->Retrieve("", id)->version, 3);
+}
+
 TEST_P(EntityStoreTest, TheListenerSeesEveryChangeInTheWriteTransaction) {
   ASSERT_TRUE(entities_->Create("t1", Building("urn:ngsi-ld:Building:b1", "B", 1, 1, 1)).ok());
   ASSERT_TRUE(entities_
