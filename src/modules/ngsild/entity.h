@@ -84,7 +84,8 @@ struct UpdateOutcome {
 };
 
 // POST /entities/{id}/attrs and batch update: adds the fragment's attributes and instances, replacing
-// instances with the same datasetId unless `no_overwrite`; adds the fragment's types.
+// instances with the same datasetId unless `no_overwrite`; adds the fragment's types and takes its
+// scope (members_changed when either changes the entity).
 UpdateOutcome AppendAttributes(nlohmann::json& doc, const nlohmann::json& fragment, bool no_overwrite,
                                const std::string& now);
 // PATCH /entities/{id}/attrs: replaces existing instances (same name and datasetId) only.

@@ -539,10 +539,8 @@ TEST_P(EntityStoreTest, ChangedSinceFollowsModificationsInOrderFromACursor) {
   EXPECT_EQ(ids(*one), (std::vector<std::string>{"urn:ngsi-ld:Building:c1"}));
   // An update moves the entity to the end, once, with its new state.
   clock_.Advance(10);
-  ASSERT_TRUE(
-      entities_
-          ->Update("", "urn:ngsi-ld:Building:c1", Fragment(R"({"airQualityLevel": {"type": "Property", "value": 7}})"))
-          .ok());
+  ASSERT_TRUE(entities_->Update("", "urn:ngsi-ld:Building:c1",
+                                Fragment(R"({"airQualityLevel": {"type": "Property", "value": 7}})")).ok());
   auto since = entities_->ChangedSince("", t0 + 10, "urn:ngsi-ld:Building:c3", 100);
   ASSERT_TRUE(since.ok());
   ASSERT_EQ(ids(*since), (std::vector<std::string>{"urn:ngsi-ld:Building:c1"}));
