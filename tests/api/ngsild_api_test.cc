@@ -413,6 +413,22 @@ TEST_P(NgsiLdApiTest, ETSI_010_01_AppendEntityAttributes) {
   }
 }
 
+// A batch update whose element brings only a new type and a scope changes the entity: stored, as an
+// element with attributes would be. (A single append must name an attribute: 400 otherwise.)
+TEST_P(NgsiLdApiTest, BatchUpdateWithOnlyATypeAndAScopeIsStored) {
+  std::string id = Id("Vehicle", 31);
+  Create("vehicle-speed-two-datasetid.jsonld", id);
+  json element = {{"id", id}, {"type", "Building"}, {"scope", "/Hanoi/BaDinh"}};
+  auto r = Json("POST", "/ngsi-ld/v1/entityOperations/update", json::array({element}));
+  EXPECT_EQ(r.status, 204) << r.body;
+  json stored = Body(Get("/ngsi-ld/v1/entities/" + id));
+  EXPECT_EQ(stored["scope"], "/Hanoi/BaDinh") << stored.dump();
+  ASSERT_TRUE(stored["type"].is_array()) << stored.dump();  // the Vehicle it had, and Building
+  EXPECT_EQ(stored["type"].size(), 2u) << stored.dump();
+  EXPECT_EQ(stored["type"].back(), "Building") << stored.dump();
+  ExpectProblem(Json("POST", "/ngsi-ld/v1/entities/" + id + "/attrs", json{{"scope", "/Hanoi"}}), 400, kBadRequestData);
+}
+
 TEST_P(NgsiLdApiTest, ETSI_010_02_AppendToAnEntityWithAnInvalidId) {
   auto fragment = Sample("fragmentEntities/vehicle-attribute-to-add-fragment.jsonld");
   ExpectProblem(Ld("POST", "/ngsi-ld/v1/entities/thisisaninvaliduri/attrs", fragment), 400, kBadRequestData);

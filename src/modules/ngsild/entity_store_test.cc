@@ -308,7 +308,8 @@ TEST_P(EntityStoreTest, AFailedBatchLeavesNoChangedCopyBehind) {
 
 // Appending a fragment that only adds a type or sets the scope changes the entity (ETSI GS CIM 009
 // clause 5.6.3 merges the fragment's types; scope is an entity member): the change is stored and
-// reported, through the single-entity append and the batch update alike.
+// reported, through the store's single-entity append and the batch update alike. (Over HTTP a single
+// append must name an attribute; a batch update element need not.)
 TEST_P(EntityStoreTest, AppendingOnlyATypeOrAScopeIsStored) {
   const std::string id = "urn:ngsi-ld:Building:members";
   ASSERT_TRUE(entities_->Create("", Building(id, "B", 1, 105.8, 21.0)).ok());
