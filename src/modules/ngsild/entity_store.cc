@@ -627,8 +627,7 @@ Result<UpdateOutcome> EntityStore::Mutate(
       TL_RETURN_IF_ERROR(CheckTenant(s, tenant));
       return ResourceNotFound("no entity " + id);
     }
-    before.bounds = LocationBounds(*before.doc);
-    json doc = std::move(*before.doc);
+    json doc = TakeToChange(before);
     TL_ASSIGN_OR_RETURN(outcome, mutate(doc, now_text));
     if (!outcome.changed()) return Status::Ok();
     TL_RETURN_IF_ERROR(Rewrite(s, tenant, id, before, doc, now).status());
