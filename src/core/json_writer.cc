@@ -143,4 +143,10 @@ JsonWriter& JsonWriter::Null() {
   return *this;
 }
 
+JsonWriter& JsonWriter::Raw(std::string_view json_text) {
+  BeforeValue();
+  out_.append(json_text);
+  return *this;
+}
+
 }  // namespace tl

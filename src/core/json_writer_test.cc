@@ -61,6 +61,12 @@ TEST(JsonWriterTest, WritesWhatNlohmannDumpsForTheSameObject) {
   EXPECT_EQ(sorted.Take(), json({{"a", 1}, {"b", "Hà Nội"}, {"c", nullptr}}).dump());
 }
 
+TEST(JsonWriterTest, RawEmbedsJsonTextAsAValueWithItsCommas) {
+  JsonWriter w;
+  w.BeginObject().Key("a").Raw(R"({"x":[1,2.5]})").Key("b").BeginArray().Raw("null").Raw("3").EndArray().EndObject();
+  EXPECT_EQ(w.text(), R"({"a":{"x":[1,2.5]},"b":[null,3]})");
+}
+
 TEST(JsonWriterTest, EscapesEveryAsciiByteAsNlohmannDoes) {
   for (int c = 0; c < 0x80; ++c) {
     std::string s = "a" + std::string(1, static_cast<char>(c)) + "b";

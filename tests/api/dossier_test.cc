@@ -156,6 +156,92 @@ TEST_P(DossierTest, AnIssuedResultLandsSignedInTheApplicantsWalletAndVerifiesWit
   EXPECT_EQ(Json(app_->Post("/api/v1/documents/verify", json{{"document_id", id}}.dump()))["status"], "revoked");
 }
 
+// The routes write a dossier without building a document (DossierService::RenderText); the
+// document form (Render, which the simulator and other callers read) must be the very same bytes, in
+// every state and for every caller: timeline details, attachments, pauses, transfers, apologies,
+// ratings, overdue and due-soon flags, the actions each caller may take.
+TEST_P(DossierTest, TheAnswerIsTheBytesOfTheDocument) {
+  std::string justice = MakeOfficial("stp.cv2", "specialist", "STP01");
+  std::string pdf = "%PDF-1.4\n% tờ khai\n" + std::string(500, 'y') + "\n%%EOF\n";
+  auto up = HttpRequest(app_->port(), "POST", "/api/v1/attachments", pdf,
+                        {{"Authorization", "Bearer " + citizen_}, {"Content-Type", "application/pdf"}});
+  ASSERT_EQ(up.status, 201) << up.body;
+  json body = {{"procedure_code", "1.001193"},
+               {"unit_code", "00004"},
+               {"delivery", "post"},
+               {"applicant",
+                {{"full_name", "Nguyễn \"Bé\" An\\"},
+                 {"personal_id", "001090012345"},
+                 {"email", "an@example.vn"},
+                 {"address", "Số 1, phố Điện Biên Phủ\tBa Đình"}}},
+               {"form", BirthForm()},
+               {"components", {"Tờ khai đăng ký khai sinh"}},
+               {"attachments", {{{"sha256", Json(up)["sha256"]}, {"name", "Tờ khai \"bản gốc\".pdf"}}}}};
+  auto submitted = app_->Post("/api/v1/dossiers", body.dump(), citizen_);
+  ASSERT_EQ(submitted.status, 201) << submitted.body;
+  std::string code = Json(submitted)["code"];
+  EXPECT_EQ(submitted.Header("location"), "/api/v1/dossiers/" + code);
+  int compared = 0;
+  // `answer` is what the API sent; the service's document for each caller must dump to the same bytes,
+  // and GET must send them too.
+  auto same = [&](const std::string& answer, const std::string& actor) {
+    for (const std::string* token : {&citizen_, &desk_, &specialist_, &leader_}) {
+      auto who = app_->app().identity().Authenticate(*token);
+      ASSERT_TRUE(who.ok()) << who.status().message();
+      auto doc = app_->app().dossiers().Get(*who, code);
+      if (!doc.ok()) continue;  // out of this caller's reach (the leader of another agency, say)
+      auto got = app_->Get("/api/v1/dossiers/" + code, *token);
+      ASSERT_EQ(got.status, 200) << got.body;
+      EXPECT_EQ(got.body, doc->dump());
+      compared++;
+    }
+    // The answer was written for the actor (their allowed actions); a transfer may have taken the
+    // dossier out of their reach, and then there is nothing to compare it with.
+    auto who = app_->app().identity().Authenticate(actor);
+    ASSERT_TRUE(who.ok());
+    if (auto doc = app_->app().dossiers().Get(*who, code); doc.ok()) {
+      EXPECT_EQ(answer, doc->dump());
+      compared++;
+    }
+  };
+  same(submitted.body, citizen_);
+  auto act = [&](const std::string& token, const std::string& action, json extra = json::object()) {
+    json now = Json(app_->Get("/api/v1/dossiers/" + code, desk_));
+    extra["version"] = now["version"];
+    auto r = app_->Post("/api/v1/dossiers/" + code + "/actions/" + action, extra.dump(), token);
+    EXPECT_EQ(r.status, 200) << action << ": " << r.body;
+    if (r.status == 200) same(r.body, token);
+    return r;
+  };
+  act(desk_, "receive");
+  act(desk_, "request-supplement", {{"note", "Bổ sung \"bản sao\"\nvà giấy tờ"}});
+  app_->clock().Advance(3LL * 86400 * 1000);
+  citizen_ = app_->Login("citizen");
+  desk_ = app_->Login("desk");
+  specialist_ = app_->Login("specialist");
+  leader_ = app_->Login("leader");
+  justice = app_->Login("stp.cv2", "Mật khẩu dài 2025");
+  act(citizen_, "supplement", {{"note", "Đã bổ sung"}});
+  act(desk_, "assign", {{"assignee", "specialist"}});
+  act(specialist_, "transfer", {{"agency", "STP01"}, {"note", "Xin ý kiến"}});
+  act(justice, "transfer", {{"agency", "UBND00004"}});
+  app_->clock().Advance(40LL * 86400 * 1000);  // overdue now
+  citizen_ = app_->Login("citizen");
+  desk_ = app_->Login("desk");
+  specialist_ = app_->Login("specialist");
+  leader_ = app_->Login("leader");
+  same(app_->Get("/api/v1/dossiers/" + code, desk_).body, desk_);
+  act(desk_, "apologise", {{"note", "Xin lỗi vì chậm trễ"}, {"new_due_date", "2027-01-08"}});
+  act(specialist_, "propose");
+  act(leader_, "approve");
+  act(specialist_, "issue-result");
+  act(desk_, "return");
+  auto rated = app_->Post("/api/v1/dossiers/" + code + "/rating", R"({"rating":4})", citizen_);
+  ASSERT_EQ(rated.status, 200) << rated.body;
+  same(rated.body, citizen_);
+  EXPECT_GE(compared, 50);
+}
+
 TEST_P(DossierTest, SupplementPausesAndResumesTheClock) {
   json d = Submit();
   d = Act(desk_, d, "receive");

@@ -166,6 +166,12 @@ TEST_P(OnceOnlyApiTest, ABirthCertificateFromTheWalletStandsForAComponentAndCoun
   EXPECT_FALSE(d["wallet_documents"][0]["title"].get<std::string>().empty());
   EXPECT_EQ(d["components"], json::array({kDeclaration, kKinship}));
   EXPECT_TRUE(d["attachments"].empty());
+  // The route writes the answer without a DOM; it is the bytes of the service's document.
+  auto citizen = app_->app().identity().Authenticate(citizen_);
+  ASSERT_TRUE(citizen.ok());
+  auto doc_json = app_->app().dossiers().Get(*citizen, code);
+  ASSERT_TRUE(doc_json.ok());
+  EXPECT_EQ(r.body, doc_json->dump());
 
   // The desk officer of the commune sees the reference and verifies the document now.
   json seen = Json(app_->Get("/api/v1/dossiers/" + code, desk_));

@@ -132,17 +132,17 @@ std::vector<http::Route> Routes(DossierService* svc) {
                Access::Roles({"citizen", "organisation", "desk_officer"}),
                [svc](http::Request& req) -> Result<http::Response> {
                  TL_ASSIGN_OR_RETURN(auto s, ParseSubmit(req));
-                 TL_ASSIGN_OR_RETURN(auto d, svc->Submit(*req.principal, s, audit::EntryFor(req, "", "")));
-                 auto resp = http::Response::Json(201, d.dump());
-                 resp.headers.emplace_back("Location", "/api/v1/dossiers/" + d["code"].get<std::string>());
+                 TL_ASSIGN_OR_RETURN(auto d, svc->SubmitText(*req.principal, s, audit::EntryFor(req, "", "")));
+                 auto resp = http::Response::Json(201, std::move(d.body));
+                 resp.headers.emplace_back("Location", "/api/v1/dossiers/" + d.code);
                  return resp;
                },
                {"Submit a dossier online (citizens, organisations) or record a desk/postal submission (desk officers)",
                 "dossiers", {}, kSubmitSchema, kDossierSchema, 201}});
   r.push_back({Method::kGet, "/api/v1/dossiers/{code}", Access::Authenticated().PersonalData(),
                [svc](http::Request& req) -> Result<http::Response> {
-                 TL_ASSIGN_OR_RETURN(auto d, svc->Get(*req.principal, req.Param("code")));
-                 return http::Response::Json(200, d.dump());
+                 TL_ASSIGN_OR_RETURN(std::string d, svc->GetText(*req.principal, req.Param("code")));
+                 return http::Response::Json(200, std::move(d));
                },
                {"A dossier with its timeline and the actions you may take", "dossiers",
                 {{"code", "path", "Dossier code"}}, "", kDossierSchema}});
@@ -159,9 +159,15 @@ std::vector<http::Route> Routes(DossierService* svc) {
                  TL_ASSIGN_OR_RETURN(a.assignee, body.OptionalString("assignee", 64));
                  TL_ASSIGN_OR_RETURN(a.agency, body.OptionalString("agency", 32));
                  TL_ASSIGN_OR_RETURN(a.new_due_date, body.OptionalString("new_due_date", 10));
-                 TL_ASSIGN_OR_RETURN(auto d, svc->Act(*req.principal, req.Param("code"), req.Param("action"), a,
-                                                      audit::EntryFor(req, "", "")));
-                 return http::Response::Json(200, d.dump());
+                 // Answered once the action is durable, without holding this thread meanwhile.
+                 return http::Response::Later([svc, who = *req.principal, code = req.Param("code"),
+                                               action = req.Param("action"), a = std::move(a),
+                                               ctx = audit::EntryFor(req, "", "")](http::Reply reply) {
+                   svc->ActAsync(who, code, action, a, ctx, [reply = std::move(reply)](Result<std::string> d) {
+                     if (!d.ok()) return reply(d.status());
+                     reply(http::Response::Json(200, std::move(*d)));
+                   });
+                 });
                },
                {"Act on a dossier: receive, refuse, assign, request-supplement, supplement, transfer, propose, approve, "
                 "reject, issue-result, return, withdraw, stop, apologise",

@@ -205,6 +205,18 @@ Result<std::vector<std::string>> DossierService::Routing(const json& procedure, 
 }
 
 Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequest& req, const audit::Entry& ctx) {
+  TL_ASSIGN_OR_RETURN(DossierRows view, SubmitRows(who, req, ctx));
+  return Render(who, view);
+}
+
+Result<DossierService::Submitted> DossierService::SubmitText(const http::Principal& who, const SubmitRequest& req,
+                                                             const audit::Entry& ctx) {
+  TL_ASSIGN_OR_RETURN(DossierRows view, SubmitRows(who, req, ctx));
+  return Submitted{view.dossier->Text(kCode), RenderText(who, view)};
+}
+
+Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Principal& who, const SubmitRequest& req,
+                                                               const audit::Entry& ctx) {
   bool applicant_self = who.role == "citizen" || who.role == "organisation";
   bool desk = who.role == "desk_officer";
   if (!applicant_self && !desk) return PermissionDenied("citizens, organisations and desk officers submit dossiers");
@@ -443,7 +455,7 @@ Result<json> DossierService::Submit(const http::Principal& who, const SubmitRequ
     TL_RETURN_IF_ERROR(Fetch(s, code, view));
     return AddCountsAndAudit(s, unit, daily::DayOf(now), daily::Of(facts), e);
   }));
-  return Render(who, view);
+  return view;
 }
 
 bool DossierService::MayView(const http::Principal& who, const storage::Row& r) const {
@@ -510,6 +522,13 @@ json QueueItemJson(const storage::Row& r, int64_t now, const LifecycleRules& rul
 }  // namespace
 
 Result<json> DossierService::Get(const http::Principal& who, const std::string& code) { return Load(who, code, true); }
+
+Result<std::string> DossierService::GetText(const http::Principal& who, const std::string& code) {
+  DossierRows rows;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status { return Fetch(s, code, rows); }));
+  if (!rows.dossier || !MayView(who, *rows.dossier)) return NotFound("no dossier " + code + " that you may see");
+  return RenderText(who, rows);
+}
 
 Result<json> DossierService::Load(const http::Principal& who, const std::string& code, bool check_view) {
   DossierRows rows;
@@ -583,6 +602,183 @@ json DossierService::Render(const http::Principal& who, const DossierRows& rows)
   // Rating the service is not a lifecycle action; the applicant may do it once, after return.
   out["can_rate"] = is_applicant && r.Text(kStatus) == "returned" && r.IsNull(kRating);
   return out;
+}
+
+std::string DossierService::RenderText(const http::Principal& who, const DossierRows& rows) const {
+  // Every object's keys in byte order, as nlohmann's std::map-backed objects dump them; the test
+  // DossierTest.TheAnswerIsTheBytesOfTheDocument compares the two in every state a dossier passes.
+  const auto& r = *rows.dossier;
+  const int64_t now = clock_->NowMillis();
+  const std::string status = r.Text(kStatus);
+  const StateRule* state = rules_->State(status);
+  const bool open = state ? state->open : false;
+  const bool counting = open && !r.IsNull(kDueAt) && r.IsNull(kPausedAt) && r.IsNull(kFinishedAt);
+  const bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
+  JsonWriter w;
+  auto opt_text = [&w](const storage::Row& row, int col) {
+    if (row.IsNull(col)) {
+      w.Null();
+    } else {
+      w.String(row.Text(col));
+    }
+  };
+  auto opt_time = [&w, &r](int col) {
+    if (r.IsNull(col)) {
+      w.Null();
+    } else {
+      w.String(FormatRfc3339(r.Int(col)));
+    }
+  };
+  // A stored document (nlohmann's dump, so the same bytes as a parse and dump of it); an empty
+  // column, which no writer leaves, as null rather than broken JSON.
+  auto stored = [&w](const std::string& text) {
+    if (text.empty()) {
+      w.Null();
+    } else {
+      w.Raw(text);
+    }
+  };
+  w.BeginObject();
+  w.Key("allowed_actions").BeginArray();
+  for (const auto& name : rules_->ActionsFrom(status)) {
+    const ActionRule* a = rules_->Action(name);
+    bool by_role = a->AllowsRole(who.role) &&
+                   (who.CoversAgency(r.Text(kHandling)) || (a->desk && who.CoversAgency(r.Text(kReceiving))));
+    bool by_applicant = is_applicant && a->AllowsRole("applicant");
+    if (by_role || by_applicant) w.String(name);
+  }
+  w.EndArray();
+  w.Key("apologies").Int(r.Int(kApologies));
+  w.Key("applicant").BeginObject();
+  w.Key("account").Bool(!r.IsNull(kApplicantUser));
+  w.Key("address").String(r.Text(kApplicantAddress));
+  w.Key("email");
+  opt_text(r, kApplicantEmail);
+  w.Key("full_name").String(r.Text(kApplicantName));
+  w.Key("id_number");
+  opt_text(r, kApplicantId);
+  w.Key("phone");
+  opt_text(r, kApplicantPhone);
+  w.EndObject();
+  w.Key("assignee");
+  opt_text(r, kAssignee);
+  w.Key("attachments").BeginArray();
+  for (const auto& f : rows.files.rows) {
+    const std::string sha256 = f.Text(0);
+    w.BeginObject()
+        .Key("content_type")
+        .String(f.Text(2))
+        .Key("name")
+        .String(f.Text(1))
+        .Key("sha256")
+        .String(sha256)
+        .Key("size")
+        .Int(f.Int(3))
+        .Key("url")
+        .String("/api/v1/attachments/" + sha256)
+        .EndObject();
+  }
+  w.EndArray();
+  w.Key("can_rate").Bool(is_applicant && status == "returned" && r.IsNull(kRating));
+  w.Key("channel").String(r.Text(kChannel));
+  const std::string code = r.Text(kCode);
+  w.Key("code").String(code);
+  w.Key("competent_agency").String(r.Text(kCompetent));
+  w.Key("components");
+  stored(r.Text(kComponents));
+  w.Key("delivery").String(r.Text(kDelivery));
+  w.Key("due_at");
+  opt_time(kDueAt);
+  w.Key("due_soon").Bool(counting && now <= r.Int(kDueAt) && r.Int(kDueAt) - now < kDayMs);
+  w.Key("finished_at");
+  opt_time(kFinishedAt);
+  w.Key("form");
+  stored(r.Text(kForm));
+  w.Key("handling_agency").String(r.Text(kHandling));
+  w.Key("on_time");
+  if (r.IsNull(kOnTime)) {
+    w.Null();
+  } else {
+    w.Bool(r.Int(kOnTime) != 0);
+  }
+  w.Key("open").Bool(open);
+  w.Key("overdue").Bool(counting && now > r.Int(kDueAt));
+  w.Key("paused").Bool(!r.IsNull(kPausedAt));
+  w.Key("procedure")
+      .BeginObject()
+      .Key("code")
+      .String(r.Text(kProcCode))
+      .Key("name")
+      .String(r.Text(kProcName))
+      .EndObject();
+  w.Key("rating");
+  if (r.IsNull(kRating)) {
+    w.Null();
+  } else {
+    w.Int(r.Int(kRating));
+  }
+  w.Key("received_at");
+  opt_time(kReceivedAt);
+  w.Key("receiving_agency").String(r.Text(kReceiving));
+  w.Key("returned_at");
+  opt_time(kReturnedAt);
+  w.Key("status").String(status);
+  w.Key("status_label").String(state ? state->label_vi : status);
+  w.Key("submitted_at");
+  opt_time(kSubmittedAt);
+  w.Key("timeline").BeginArray();
+  for (const auto& e : rows.events.rows) {
+    const std::string to = e.Text(3);
+    const StateRule* to_state = rules_->State(to);
+    w.BeginObject();
+    w.Key("action").String(e.Text(1));
+    w.Key("actor").String(e.Text(4));
+    w.Key("actor_role").String(e.Text(5));
+    w.Key("agency");
+    opt_text(e, 6);
+    w.Key("at").String(FormatRfc3339(e.Int(7)));
+    w.Key("detail");
+    stored(e.Text(9));
+    w.Key("from_status");
+    opt_text(e, 2);
+    w.Key("note").String(e.Text(8));
+    w.Key("seq").Int(e.Int(0));
+    w.Key("to_label").String(to_state ? to_state->label_vi : to);
+    w.Key("to_status").String(to);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("unit_code").String(r.Text(kUnit));
+  w.Key("updated_at");
+  opt_time(kUpdatedAt);
+  w.Key("version").Int(r.Int(kVersion));
+  w.Key("wallet_documents").BeginArray();
+  for (const auto& d : rows.wallet_documents.rows) {
+    const std::string document_id = d.Text(1);
+    w.BeginObject()
+        .Key("component")
+        .String(d.Text(0))
+        .Key("document_id")
+        .String(document_id)
+        .Key("issued_on")
+        .String(d.Text(6))
+        .Key("issuer_agency")
+        .String(d.Text(5))
+        .Key("number")
+        .String(d.Text(4))
+        .Key("title")
+        .String(d.Text(3))
+        .Key("type")
+        .String(d.Text(2))
+        .Key("url")
+        .String("/api/v1/dossiers/" + code + "/wallet-documents/" + document_id)
+        .EndObject();
+  }
+  w.EndArray();
+  // A double as nlohmann writes it (shortest round-trip form, "15.0" for a whole number).
+  w.Key("working_days").Raw(json(r.Double(kWorkingDays)).dump());
+  w.EndObject();
+  return w.Take();
 }
 
 DossierService::LifeState DossierService::StateOf(const storage::Row& r) {
@@ -661,8 +857,11 @@ Result<json> DossierService::Transition(const ActionRule& rule, const std::strin
   return detail;
 }
 
-Result<json> DossierService::Act(const http::Principal& who, const std::string& code, const std::string& action,
-                                 const ActionRequest& req, const audit::Entry& ctx) {
+Result<std::shared_ptr<DossierService::ActCall>> DossierService::PrepareAct(const http::Principal& who,
+                                                                            const std::string& code,
+                                                                            const std::string& action,
+                                                                            const ActionRequest& req,
+                                                                            const audit::Entry& ctx) const {
   const ActionRule* rule = rules_->Action(action);
   if (!rule) return NotFound("no action '" + action + "'");
   if (rule->note_required && text::Trim(req.note).empty()) return InvalidArgument("this action needs a note", "note");
@@ -678,132 +877,172 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
     if (d <= now) return InvalidArgument("the new appointment must be in the future", "new_due_date");
     new_due = d;
   }
-  DossierRows view;
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + ", queue_key FROM dossiers WHERE code = ?",
-                                         {code}));
-    if (rs.empty() || !MayView(who, rs.rows[0])) return NotFound("no dossier " + code + " that you may see");
-    const auto& r = rs.rows[0];
-    constexpr int kQueueKeyCol = kReusedDocuments + 1;  // the column after kColumns in this statement
-    std::string from = r.Text(kStatus);
-    bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
-    bool by_role = rule->AllowsRole(who.role) &&
-                   (who.CoversAgency(r.Text(kHandling)) || (rule->desk && who.CoversAgency(r.Text(kReceiving))));
-    bool by_applicant = is_applicant && rule->AllowsRole("applicant");
-    if (!by_role && !by_applicant) {
-      return PermissionDenied("your role or jurisdiction does not allow '" + action + "' on this dossier");
+  auto call = std::make_shared<ActCall>();
+  call->who = who;
+  call->code = code;
+  call->action = action;
+  call->req = req;
+  call->ctx = ctx;
+  call->rule = rule;
+  call->now = now;
+  call->new_due = new_due;
+  return call;
+}
+
+Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
+  const http::Principal& who = call.who;
+  const std::string& code = call.code;
+  const std::string& action = call.action;
+  const ActionRequest& req = call.req;
+  const audit::Entry& ctx = call.ctx;
+  const ActionRule* rule = call.rule;
+  const int64_t now = call.now;
+  const std::optional<int64_t>& new_due = call.new_due;
+  DossierRows& view = call.view;
+  TL_ASSIGN_OR_RETURN(auto rs,
+                      s.Query(std::string("SELECT ") + kColumns + ", queue_key FROM dossiers WHERE code = ?", {code}));
+  if (rs.empty() || !MayView(who, rs.rows[0])) return NotFound("no dossier " + code + " that you may see");
+  const auto& r = rs.rows[0];
+  constexpr int kQueueKeyCol = kReusedDocuments + 1;  // the column after kColumns in this statement
+  std::string from = r.Text(kStatus);
+  bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
+  bool by_role = rule->AllowsRole(who.role) &&
+                 (who.CoversAgency(r.Text(kHandling)) || (rule->desk && who.CoversAgency(r.Text(kReceiving))));
+  bool by_applicant = is_applicant && rule->AllowsRole("applicant");
+  if (!by_role && !by_applicant) {
+    return PermissionDenied("your role or jurisdiction does not allow '" + action + "' on this dossier");
+  }
+  if (r.Int(kVersion) != req.version) {
+    return Conflict("the dossier changed since you loaded it (you had version " + std::to_string(req.version) +
+                    ", it is now " + std::to_string(r.Int(kVersion)) + "); reload and try again");
+  }
+  if (!rule->AllowsFrom(from)) {
+    return Conflict("'" + action + "' is not possible while the dossier is " + from);
+  }
+  LifeState st = StateOf(r);
+  std::optional<std::string> new_assignee;
+  if (rule->needs == "assignee") {
+    TL_ASSIGN_OR_RETURN(auto off,
+                        s.Query("SELECT role, agency_code, disabled FROM users WHERE username = ?", {*req.assignee}));
+    if (off.empty() || off.rows[0].Int(2) != 0) return InvalidArgument("no active official by that name", "assignee");
+    std::string role = off.rows[0].Text(0);
+    if (role != "specialist" && role != "leader" && role != "desk_officer") {
+      return InvalidArgument("dossiers are assigned to specialists, leaders or desk officers", "assignee");
     }
-    if (r.Int(kVersion) != req.version) {
-      return Conflict("the dossier changed since you loaded it (you had version " + std::to_string(req.version) +
-                      ", it is now " + std::to_string(r.Int(kVersion)) + "); reload and try again");
+    if (off.rows[0].Text(1) != st.handling) {
+      return InvalidArgument("the official does not belong to the handling agency " + st.handling, "assignee");
     }
-    if (!rule->AllowsFrom(from)) {
-      return Conflict("'" + action + "' is not possible while the dossier is " + from);
-    }
-    LifeState st = StateOf(r);
-    std::optional<std::string> new_assignee;
-    if (rule->needs == "assignee") {
-      TL_ASSIGN_OR_RETURN(auto off, s.Query("SELECT role, agency_code, disabled FROM users WHERE username = ?",
-                                            {*req.assignee}));
-      if (off.empty() || off.rows[0].Int(2) != 0) return InvalidArgument("no active official by that name", "assignee");
-      std::string role = off.rows[0].Text(0);
-      if (role != "specialist" && role != "leader" && role != "desk_officer") {
-        return InvalidArgument("dossiers are assigned to specialists, leaders or desk officers", "assignee");
-      }
-      if (off.rows[0].Text(1) != st.handling) {
-        return InvalidArgument("the official does not belong to the handling agency " + st.handling, "assignee");
-      }
-    }
-    if (rule->needs == "agency") {
-      TL_ASSIGN_OR_RETURN(auto ag, s.Query("SELECT 1 FROM agencies WHERE code = ?", {*req.agency}));
-      if (ag.empty()) return InvalidArgument("no agency with this code", "agency");
-      if (*req.agency == st.handling) return InvalidArgument("the dossier is already with this agency", "agency");
-    }
-    TL_ASSIGN_OR_RETURN(json detail, Transition(*rule, action, req.assignee, req.agency, new_due, now, st));
-    const std::string& to = st.status;
-    const StateRule* to_state = rules_->State(to);
-    bool open = to_state ? to_state->open : false;
-    int64_t queue_key = (open && st.due) ? *st.due : kNoDue;
-    // Only the columns the action changed: SQLite rewrites the entries of every index on a column
-    // named in SET, changed or not (five of the table's indexes are on these columns), and each
-    // index page touched is another page in the WAL.
-    std::string set = "version = version + 1, updated_at = ?";
-    std::vector<storage::Value> params{now};
-    auto set_text = [&](const char* column, int col, const std::optional<std::string>& value) {
-      if ((r.IsNull(col) ? std::nullopt : std::optional<std::string>(r.Text(col))) == value) return;
-      set.append(", ").append(column).append(" = ?");
-      params.push_back(storage::OptText(value));
-    };
-    auto set_int = [&](const char* column, int col, const std::optional<int64_t>& value) {
-      if ((r.IsNull(col) ? std::nullopt : std::optional<int64_t>(r.Int(col))) == value) return;
-      set.append(", ").append(column).append(" = ?");
-      params.push_back(storage::OptInt(value));
-    };
-    set_text("status", kStatus, to);
-    set_text("handling_agency", kHandling, st.handling);
-    set_text("assignee", kAssignee, st.assignee);
-    set_int("received_at", kReceivedAt, st.received_at);
-    set_int("due_at", kDueAt, st.due);
-    set_int("paused_at", kPausedAt, st.paused);
-    set_int("finished_at", kFinishedAt, st.finished);
-    set_int("returned_at", kReturnedAt, st.returned);
-    set_int("on_time", kOnTime, st.on_time);
-    set_int("apologies", kApologies, st.apologies);
-    set_int("queue_key", kQueueKeyCol, queue_key);
-    params.push_back(code);
-    params.push_back(req.version);
-    TL_ASSIGN_OR_RETURN(auto n, s.ExecV("UPDATE dossiers SET " + set + " WHERE code = ? AND version = ?", params));
-    if (n != 1) return Conflict("the dossier changed meanwhile; reload and try again");
-    daily::Facts after = FactsOf(r);
-    after.status = to;
-    after.finished = st.finished.has_value();
-    after.on_time = st.on_time;
-    after.apologies = st.apologies;
-    TL_ASSIGN_OR_RETURN(auto seq, s.Query("SELECT MAX(seq) FROM dossier_events WHERE dossier_code = ?", {code}));
-    TL_ASSIGN_OR_RETURN(auto ev, s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
-                                        "actor, actor_role, agency, at, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                        {code, seq.rows.at(0).Int(0) + 1, action, from, to, who.username,
-                                         is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role,
-                                         storage::OptText(who.agency), now, req.note, detail.dump()}));
-    (void)ev;
-    std::string title = "Hồ sơ " + code + ": " + (to_state ? to_state->label_vi : to);
-    std::string body = req.note.empty() ? title : req.note;
-    if (!r.IsNull(kApplicantUser)) {
-      TL_ASSIGN_OR_RETURN(auto nn, s.Exec("INSERT INTO notifications (user_id, dossier_code, kind, title, body, created_at) "
-                                          "VALUES (?, ?, ?, ?, ?, ?)",
-                                          {r.Int(kApplicantUser), code, action, title, body, now}));
-      (void)nn;
-    }
-    // E-mail goes to any applicant who gave an address (with an account or recorded at the desk), and
-    // only for what they must know or do — not for internal steps (assign, propose, approve, transfer).
-    static const std::set<std::string> kMailed = {"receive",      "refuse", "request-supplement", "reject",
-                                                  "issue-result", "return", "stop", "apologise", "withdraw"};
-    if (kMailed.count(action)) TL_RETURN_IF_ERROR(MailApplicant(s, r.OptText(kApplicantEmail), code, title, body));
-    if (action == "issue-result" && result_listener_) {
-      IssuedResult issued{code,
-                          r.Text(kProcCode),
-                          r.Text(kProcName),
-                          r.IsNull(kHandling) ? r.Text(kCompetent) : r.Text(kHandling),
-                          r.Text(kUnit),
-                          r.Text(kApplicantName),
-                          r.Text(kApplicantId),
-                          r.Text(kForm),
-                          who.username,
-                          now};
-      TL_RETURN_IF_ERROR(result_listener_->OnResultIssued(s, issued));
-    }
-    audit::Entry e = ctx;
-    e.action = "dossier." + action;
-    e.resource = "dossier:" + code;
-    e.detail = json{{"from", from}, {"to", to}}.dump();
-    // The answer is read on the writer's connection, in the action's own transaction: its pages are
-    // warm there, and the caller sees exactly the state their action produced.
-    TL_RETURN_IF_ERROR(Fetch(s, code, view));
-    return AddCountsAndAudit(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
-                             daily::Minus(daily::Of(after), daily::Of(FactsOf(r))), e);
-  }));
+  }
+  if (rule->needs == "agency") {
+    TL_ASSIGN_OR_RETURN(auto ag, s.Query("SELECT 1 FROM agencies WHERE code = ?", {*req.agency}));
+    if (ag.empty()) return InvalidArgument("no agency with this code", "agency");
+    if (*req.agency == st.handling) return InvalidArgument("the dossier is already with this agency", "agency");
+  }
+  TL_ASSIGN_OR_RETURN(json detail, Transition(*rule, action, req.assignee, req.agency, new_due, now, st));
+  const std::string& to = st.status;
+  const StateRule* to_state = rules_->State(to);
+  bool open = to_state ? to_state->open : false;
+  int64_t queue_key = (open && st.due) ? *st.due : kNoDue;
+  // Only the columns the action changed: SQLite rewrites the entries of every index on a column
+  // named in SET, changed or not (five of the table's indexes are on these columns), and each
+  // index page touched is another page in the WAL.
+  std::string set = "version = version + 1, updated_at = ?";
+  std::vector<storage::Value> params{now};
+  auto set_text = [&](const char* column, int col, const std::optional<std::string>& value) {
+    if ((r.IsNull(col) ? std::nullopt : std::optional<std::string>(r.Text(col))) == value) return;
+    set.append(", ").append(column).append(" = ?");
+    params.push_back(storage::OptText(value));
+  };
+  auto set_int = [&](const char* column, int col, const std::optional<int64_t>& value) {
+    if ((r.IsNull(col) ? std::nullopt : std::optional<int64_t>(r.Int(col))) == value) return;
+    set.append(", ").append(column).append(" = ?");
+    params.push_back(storage::OptInt(value));
+  };
+  set_text("status", kStatus, to);
+  set_text("handling_agency", kHandling, st.handling);
+  set_text("assignee", kAssignee, st.assignee);
+  set_int("received_at", kReceivedAt, st.received_at);
+  set_int("due_at", kDueAt, st.due);
+  set_int("paused_at", kPausedAt, st.paused);
+  set_int("finished_at", kFinishedAt, st.finished);
+  set_int("returned_at", kReturnedAt, st.returned);
+  set_int("on_time", kOnTime, st.on_time);
+  set_int("apologies", kApologies, st.apologies);
+  set_int("queue_key", kQueueKeyCol, queue_key);
+  params.push_back(code);
+  params.push_back(req.version);
+  TL_ASSIGN_OR_RETURN(auto n, s.ExecV("UPDATE dossiers SET " + set + " WHERE code = ? AND version = ?", params));
+  if (n != 1) return Conflict("the dossier changed meanwhile; reload and try again");
+  daily::Facts after = FactsOf(r);
+  after.status = to;
+  after.finished = st.finished.has_value();
+  after.on_time = st.on_time;
+  after.apologies = st.apologies;
+  TL_ASSIGN_OR_RETURN(auto seq, s.Query("SELECT MAX(seq) FROM dossier_events WHERE dossier_code = ?", {code}));
+  TL_ASSIGN_OR_RETURN(auto ev,
+                      s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
+                             "actor, actor_role, agency, at, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             {code, seq.rows.at(0).Int(0) + 1, action, from, to, who.username,
+                              is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role,
+                              storage::OptText(who.agency), now, req.note, detail.dump()}));
+  (void)ev;
+  std::string title = "Hồ sơ " + code + ": " + (to_state ? to_state->label_vi : to);
+  std::string body = req.note.empty() ? title : req.note;
+  if (!r.IsNull(kApplicantUser)) {
+    TL_ASSIGN_OR_RETURN(auto nn,
+                        s.Exec("INSERT INTO notifications (user_id, dossier_code, kind, title, body, created_at) "
+                               "VALUES (?, ?, ?, ?, ?, ?)",
+                               {r.Int(kApplicantUser), code, action, title, body, now}));
+    (void)nn;
+  }
+  // E-mail goes to any applicant who gave an address (with an account or recorded at the desk), and
+  // only for what they must know or do — not for internal steps (assign, propose, approve, transfer).
+  static const std::set<std::string> kMailed = {"receive", "refuse", "request-supplement", "reject",  "issue-result",
+                                                "return",  "stop",   "apologise",          "withdraw"};
+  if (kMailed.count(action)) TL_RETURN_IF_ERROR(MailApplicant(s, r.OptText(kApplicantEmail), code, title, body));
+  if (action == "issue-result" && result_listener_) {
+    IssuedResult issued{code,
+                        r.Text(kProcCode),
+                        r.Text(kProcName),
+                        r.IsNull(kHandling) ? r.Text(kCompetent) : r.Text(kHandling),
+                        r.Text(kUnit),
+                        r.Text(kApplicantName),
+                        r.Text(kApplicantId),
+                        r.Text(kForm),
+                        who.username,
+                        now};
+    TL_RETURN_IF_ERROR(result_listener_->OnResultIssued(s, issued));
+  }
+  audit::Entry e = ctx;
+  e.action = "dossier." + action;
+  e.resource = "dossier:" + code;
+  e.detail = json{{"from", from}, {"to", to}}.dump();
+  // The answer is read on the writer's connection, in the action's own transaction: its pages are
+  // warm there, and the caller sees exactly the state their action produced.
+  TL_RETURN_IF_ERROR(Fetch(s, code, view));
+  return AddCountsAndAudit(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
+                           daily::Minus(daily::Of(after), daily::Of(FactsOf(r))), e);
+}
+
+Result<json> DossierService::Act(const http::Principal& who, const std::string& code, const std::string& action,
+                                 const ActionRequest& req, const audit::Entry& ctx) {
+  TL_ASSIGN_OR_RETURN(auto call, PrepareAct(who, code, action, req, ctx));
+  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) { return ActIn(s, *call); }));
   // The caller sees the outcome of their own action, even when it sent the dossier out of their reach.
-  return Render(who, view);
+  return Render(who, call->view);
+}
+
+void DossierService::ActAsync(const http::Principal& who, const std::string& code, const std::string& action,
+                              const ActionRequest& req, const audit::Entry& ctx,
+                              std::function<void(Result<std::string>)> done) {
+  auto call = PrepareAct(who, code, action, req, ctx);
+  if (!call.ok()) return done(call.status());
+  std::shared_ptr<ActCall> c = std::move(*call);
+  db_->WriteAsync([this, c](storage::Session& s) { return ActIn(s, *c); },
+                  [this, c, done = std::move(done)](Status committed) {
+                    if (!committed.ok()) return done(committed);
+                    done(RenderText(c->who, c->view));
+                  });
 }
 
 Result<json> DossierService::Queue(const http::Principal& who, const QueueQuery& q) {
