@@ -395,7 +395,8 @@ EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const s
 }
 
 json EntityStore::TakeToChange(Existing& before) {
-  before.bounds = LocationBounds(*before.doc);
+  auto location = before.doc->find(kLocationIri);
+  before.location = location == before.doc->end() ? json() : *location;
   before.text.clear();
   json doc = std::move(*before.doc);
   before.doc.reset();
@@ -436,9 +437,14 @@ Result<std::string> EntityStore::Rewrite(storage::Session& s, const std::string&
   std::string joined = JoinTypes(types);
   std::string text = Dump(doc);
   int64_t n = 0;
-  std::optional<std::optional<BoundingBox>> was = before.bounds;
-  if (!was && before.doc) was = LocationBounds(*before.doc);
-  if (was && *was == LocationBounds(doc)) {
+  bool kept = false;
+  if (before.location) {
+    auto now_at = doc.find(kLocationIri);
+    kept = now_at == doc.end() ? before.location->is_null() : *now_at == *before.location;
+  } else if (before.doc) {
+    kept = LocationBounds(*before.doc) == LocationBounds(doc);
+  }
+  if (kept) {
     // The location did not move (a sensor's measurements): the geo columns and their index stay.
     TL_ASSIGN_OR_RETURN(n, s.ExecV("UPDATE ngsild_entities SET type = ?, types = ?, doc = ?, modified_at = ?, "
                                    "version = version + 1 WHERE tenant = ? AND id = ?",
@@ -781,7 +787,7 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
         before.doc = std::move(doc);
         before.text = std::move(text);
       }
-      before.bounds.reset();
+      before.location.reset();
     }
     return Status::Ok();
   }, /*large=*/true);
@@ -822,7 +828,7 @@ Result<BatchResult> EntityStore::BatchUpdate(const std::string& tenant, std::vec
         before.text = std::move(text);
       }
       before.doc = std::move(doc);
-      before.bounds.reset();
+      before.location.reset();
       result.success.push_back(item.id);
     }
     return Status::Ok();

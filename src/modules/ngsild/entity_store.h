@@ -232,9 +232,10 @@ class EntityStore {
     int64_t version = 0;
     std::string types;  // joined
     std::optional<nlohmann::json> doc;
-    // The stored location's bounds, taken before `doc` is moved out to be changed (Rewrite then
-    // leaves the geo columns alone when they did not move); unset: Rewrite reads them from `doc`.
-    std::optional<std::optional<BoundingBox>> bounds;
+    // The stored `location` member (null: none), copied before `doc` is moved out to be changed:
+    // Rewrite leaves the geo columns alone when the change left it as it was, without parsing a
+    // geometry (a sensor's measurements never touch it); unset: Rewrite compares bounds from `doc`.
+    std::optional<nlohmann::json> location;
     // The stored text `doc` was read from or last written as (empty: unknown), for the doc cache.
     std::string text;
   };
@@ -268,7 +269,7 @@ class EntityStore {
   // documents are handed to the write itself, not through the cache, where the batches queued
   // meanwhile would push most of them out.
   Prefetched Prefetch(const std::string& tenant, const std::vector<std::string>& ids) const;
-  // Moves the stored document out of `before` to be changed, keeping its location's bounds for
+  // Moves the stored document out of `before` to be changed, keeping its location member for
   // Rewrite. Until the caller puts the written document and its text back, `before` holds neither, so
   // KeepDocs (which also runs after a failed write) cannot cache a changed copy under the stored text:
   // the next write of the entity would then start from changes that were rolled back.

@@ -470,6 +470,31 @@ TEST_P(EntityStoreTest, GeoQueriesUseTheBoundingBoxAndCheckExactly) {
   EXPECT_EQ(
       geo("near;maxDistance==200", "Point", "[105.8523,21.0287]"),
       (std::vector<std::string>{"urn:ngsi-ld:Building:city", "urn:ngsi-ld:Building:hcm", "urn:ngsi-ld:Building:lake"}));
+  // A batch that only reports measurements leaves the geo columns as they are; one that brings a new
+  // location (upsert in update mode, or batch update) moves them; removing the location removes it.
+  std::vector<BatchItem> readings;
+  readings.push_back(
+      {"urn:ngsi-ld:Building:hcm", Fragment(R"({"airQualityLevel": {"type": "Property", "value": 9}})"), Status::Ok()});
+  ASSERT_TRUE(entities_->BatchUpsert("", readings, UpsertMode::kUpdate).ok());
+  std::vector<BatchItem> moved;
+  moved.push_back({"urn:ngsi-ld:Building:5km", Fragment(R"({"location": {"type": "GeoProperty",
+      "value": {"type": "Point", "coordinates": [105.8525, 21.0288]}}})"),
+                   Status::Ok()});
+  ASSERT_TRUE(entities_->BatchUpsert("", moved, UpsertMode::kUpdate).ok());
+  std::vector<BatchItem> away;
+  away.push_back({"urn:ngsi-ld:Building:lake", Fragment(R"({"location": {"type": "GeoProperty",
+      "value": {"type": "Point", "coordinates": [106.70, 10.77]}}})"),
+                  Status::Ok()});
+  ASSERT_TRUE(entities_->BatchUpdate("", away, false).ok());
+  EXPECT_EQ(
+      geo("near;maxDistance==200", "Point", "[105.8523,21.0287]"),
+      (std::vector<std::string>{"urn:ngsi-ld:Building:5km", "urn:ngsi-ld:Building:city", "urn:ngsi-ld:Building:hcm"}));
+  EXPECT_EQ(entities_->Retrieve("", "urn:ngsi-ld:Building:hcm")->doc[Ts("airQualityLevel")]["value"], 9);
+  ASSERT_TRUE(
+      entities_->DeleteAttribute("", "urn:ngsi-ld:Building:hcm", std::string(kLocationIri), std::nullopt, false).ok());
+  EXPECT_EQ(geo("near;maxDistance==200", "Point", "[105.8523,21.0287]"),
+            (std::vector<std::string>{"urn:ngsi-ld:Building:5km", "urn:ngsi-ld:Building:city"}));
+  EXPECT_EQ(geo("intersects", "Point", "[106.70,10.77]"), std::vector<std::string>{"urn:ngsi-ld:Building:lake"});
 }
 
 TEST_P(EntityStoreTest, PagesAndCountsAcrossScanChunks) {
