@@ -181,7 +181,7 @@ TEST_P(DossierTest, TheAnswerIsTheBytesOfTheDocument) {
   ASSERT_EQ(submitted.status, 201) << submitted.body;
   std::string code = Json(submitted)["code"];
   EXPECT_EQ(submitted.Header("location"), "/api/v1/dossiers/" + code);
-  int compared = 0;
+  int compared = 0, queued = 0;
   // `answer` is what the API sent; the service's document for each caller must dump to the same bytes,
   // and GET must send them too.
   auto same = [&](const std::string& answer, const std::string& actor) {
@@ -194,6 +194,19 @@ TEST_P(DossierTest, TheAnswerIsTheBytesOfTheDocument) {
       ASSERT_EQ(got.status, 200) << got.body;
       EXPECT_EQ(got.body, doc->dump());
       compared++;
+    }
+    // A queue's line carries the same values as the document.
+    auto queue = app_->Get("/api/v1/dossiers?scope=agency&limit=100", desk_);
+    ASSERT_EQ(queue.status, 200) << queue.body;
+    const json lines = Json(queue)["items"];
+    for (const auto& item : lines) {
+      if (item["code"] != code) continue;
+      json full = Json(app_->Get("/api/v1/dossiers/" + code, desk_));
+      for (const auto& [key, value] : item.items()) {
+        EXPECT_EQ(value, key == "applicant_name" ? full["applicant"]["full_name"] : full[key]) << key;
+      }
+      EXPECT_EQ(item.size(), 14u);
+      queued++;
     }
     // The answer was written for the actor (their allowed actions); a transfer may have taken the
     // dossier out of their reach, and then there is nothing to compare it with.
@@ -240,6 +253,7 @@ TEST_P(DossierTest, TheAnswerIsTheBytesOfTheDocument) {
   ASSERT_EQ(rated.status, 200) << rated.body;
   same(rated.body, citizen_);
   EXPECT_GE(compared, 50);
+  EXPECT_GE(queued, 10);  // the desk's queue held it in most states
 }
 
 TEST_P(DossierTest, SupplementPausesAndResumesTheClock) {

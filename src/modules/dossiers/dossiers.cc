@@ -510,13 +510,27 @@ json DossierJson(const storage::Row& r, int64_t now, const LifecycleRules& rules
   return j;
 }
 
+// A queue's line: the fields of DossierJson a list shows, computed alone (not the whole document,
+// whose form and components a queue page would parse for every line).
 json QueueItemJson(const storage::Row& r, int64_t now, const LifecycleRules& rules) {
-  json full = DossierJson(r, now, rules);
-  return {{"code", full["code"]},         {"procedure", full["procedure"]}, {"status", full["status"]},
-          {"status_label", full["status_label"]}, {"channel", full["channel"]}, {"applicant_name", r.Text(kApplicantName)},
-          {"handling_agency", full["handling_agency"]}, {"assignee", full["assignee"]}, {"submitted_at", full["submitted_at"]},
-          {"due_at", full["due_at"]},     {"overdue", full["overdue"]},   {"due_soon", full["due_soon"]},
-          {"paused", full["paused"]},     {"version", full["version"]}};
+  std::string status = r.Text(kStatus);
+  const StateRule* st = rules.State(status);
+  bool open = st ? st->open : false;
+  bool counting = open && !r.IsNull(kDueAt) && r.IsNull(kPausedAt) && r.IsNull(kFinishedAt);
+  return {{"code", r.Text(kCode)},
+          {"procedure", {{"code", r.Text(kProcCode)}, {"name", r.Text(kProcName)}}},
+          {"status", status},
+          {"status_label", st ? st->label_vi : status},
+          {"channel", r.Text(kChannel)},
+          {"applicant_name", r.Text(kApplicantName)},
+          {"handling_agency", r.Text(kHandling)},
+          {"assignee", OptText(r, kAssignee)},
+          {"submitted_at", OptTime(r, kSubmittedAt)},
+          {"due_at", OptTime(r, kDueAt)},
+          {"overdue", counting && now > r.Int(kDueAt)},
+          {"due_soon", counting && now <= r.Int(kDueAt) && r.Int(kDueAt) - now < kDayMs},
+          {"paused", !r.IsNull(kPausedAt)},
+          {"version", r.Int(kVersion)}};
 }
 
 }  // namespace
