@@ -6,8 +6,8 @@
 // The caller gives the structure (BeginObject/Key/value/EndObject, BeginArray/EndArray); commas are
 // placed for it. Strings are escaped as RFC 8259 requires (quote, backslash, control characters;
 // other UTF-8 is written as it is), and an invalid UTF-8 sequence is written as U+FFFD, where
-// nlohmann's dump would throw. Raw() embeds text that is already JSON. Misuse (a value without a key in an object,
-// unbalanced ends) is a programming error, checked by assert in debug builds.
+// nlohmann's dump would throw. Raw() embeds text that is already JSON. Misuse (a value without a
+// key in an object, unbalanced ends) is a programming error, checked by assert in debug builds.
 //
 // Thread-safety: an instance is used by one thread at a time.
 #pragma once

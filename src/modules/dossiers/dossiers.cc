@@ -467,6 +467,18 @@ bool DossierService::MayView(const http::Principal& who, const storage::Row& r) 
 
 namespace {
 
+// Whether a dossier is late or nearly so: only while its clock runs (open, received with a due time,
+// not paused, not finished). One rule for the document, the queue lines and the text answer.
+struct Lateness {
+  bool overdue = false;
+  bool due_soon = false;
+};
+Lateness LatenessOf(const storage::Row& r, int64_t now, bool open) {
+  if (!open || r.IsNull(kDueAt) || !r.IsNull(kPausedAt) || !r.IsNull(kFinishedAt)) return {};
+  const int64_t due = r.Int(kDueAt);
+  return {now > due, now <= due && due - now < kDayMs};
+}
+
 json DossierJson(const storage::Row& r, int64_t now, const LifecycleRules& rules) {
   std::string status = r.Text(kStatus);
   const StateRule* st = rules.State(status);
@@ -504,9 +516,9 @@ json DossierJson(const storage::Row& r, int64_t now, const LifecycleRules& rules
             {"apologies", r.Int(kApologies)},
             {"rating", r.IsNull(kRating) ? json(nullptr) : json(r.Int(kRating))},
             {"updated_at", OptTime(r, kUpdatedAt)}};
-  bool counting = open && !r.IsNull(kDueAt) && r.IsNull(kPausedAt) && r.IsNull(kFinishedAt);
-  j["overdue"] = counting && now > r.Int(kDueAt);
-  j["due_soon"] = counting && now <= r.Int(kDueAt) && r.Int(kDueAt) - now < kDayMs;
+  const Lateness late = LatenessOf(r, now, open);
+  j["overdue"] = late.overdue;
+  j["due_soon"] = late.due_soon;
   return j;
 }
 
@@ -516,7 +528,7 @@ json QueueItemJson(const storage::Row& r, int64_t now, const LifecycleRules& rul
   std::string status = r.Text(kStatus);
   const StateRule* st = rules.State(status);
   bool open = st ? st->open : false;
-  bool counting = open && !r.IsNull(kDueAt) && r.IsNull(kPausedAt) && r.IsNull(kFinishedAt);
+  const Lateness late = LatenessOf(r, now, open);
   return {{"code", r.Text(kCode)},
           {"procedure", {{"code", r.Text(kProcCode)}, {"name", r.Text(kProcName)}}},
           {"status", status},
@@ -527,8 +539,8 @@ json QueueItemJson(const storage::Row& r, int64_t now, const LifecycleRules& rul
           {"assignee", OptText(r, kAssignee)},
           {"submitted_at", OptTime(r, kSubmittedAt)},
           {"due_at", OptTime(r, kDueAt)},
-          {"overdue", counting && now > r.Int(kDueAt)},
-          {"due_soon", counting && now <= r.Int(kDueAt) && r.Int(kDueAt) - now < kDayMs},
+          {"overdue", late.overdue},
+          {"due_soon", late.due_soon},
           {"paused", !r.IsNull(kPausedAt)},
           {"version", r.Int(kVersion)}};
 }
@@ -626,7 +638,7 @@ std::string DossierService::RenderText(const http::Principal& who, const Dossier
   const std::string status = r.Text(kStatus);
   const StateRule* state = rules_->State(status);
   const bool open = state ? state->open : false;
-  const bool counting = open && !r.IsNull(kDueAt) && r.IsNull(kPausedAt) && r.IsNull(kFinishedAt);
+  const Lateness late = LatenessOf(r, now, open);
   const bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
   JsonWriter w;
   auto opt_text = [&w](const storage::Row& row, int col) {
@@ -703,7 +715,7 @@ std::string DossierService::RenderText(const http::Principal& who, const Dossier
   w.Key("delivery").String(r.Text(kDelivery));
   w.Key("due_at");
   opt_time(kDueAt);
-  w.Key("due_soon").Bool(counting && now <= r.Int(kDueAt) && r.Int(kDueAt) - now < kDayMs);
+  w.Key("due_soon").Bool(late.due_soon);
   w.Key("finished_at");
   opt_time(kFinishedAt);
   w.Key("form");
@@ -716,7 +728,7 @@ std::string DossierService::RenderText(const http::Principal& who, const Dossier
     w.Bool(r.Int(kOnTime) != 0);
   }
   w.Key("open").Bool(open);
-  w.Key("overdue").Bool(counting && now > r.Int(kDueAt));
+  w.Key("overdue").Bool(late.overdue);
   w.Key("paused").Bool(!r.IsNull(kPausedAt));
   w.Key("procedure")
       .BeginObject()
