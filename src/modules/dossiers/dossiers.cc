@@ -547,22 +547,35 @@ json QueueItemJson(const storage::Row& r, int64_t now, const LifecycleRules& rul
 
 }  // namespace
 
-Result<json> DossierService::Get(const http::Principal& who, const std::string& code) { return Load(who, code, true); }
+Result<json> DossierService::Get(const http::Principal& who, const std::string& code) {
+  TL_ASSIGN_OR_RETURN(DossierRows rows, ReadVisible(who, code));
+  return Render(who, rows);
+}
 
 Result<std::string> DossierService::GetText(const http::Principal& who, const std::string& code) {
-  DossierRows rows;
-  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status { return Fetch(s, code, rows); }));
-  if (!rows.dossier || !MayView(who, *rows.dossier)) return NotFound("no dossier " + code + " that you may see");
+  TL_ASSIGN_OR_RETURN(DossierRows rows, ReadVisible(who, code));
   return RenderText(who, rows);
 }
 
-Result<json> DossierService::Load(const http::Principal& who, const std::string& code, bool check_view) {
+Result<DossierService::DossierRows> DossierService::ReadVisible(const http::Principal& who,
+                                                                const std::string& code) const {
   DossierRows rows;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status { return Fetch(s, code, rows); }));
-  if (!rows.dossier || (check_view && !MayView(who, *rows.dossier))) {
-    return NotFound("no dossier " + code + " that you may see");
+  if (!rows.dossier || !MayView(who, *rows.dossier)) return NotFound("no dossier " + code + " that you may see");
+  return rows;
+}
+
+std::vector<std::string> DossierService::AllowedActions(const http::Principal& who, const storage::Row& r) const {
+  std::vector<std::string> allowed;
+  bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
+  for (const auto& name : rules_->ActionsFrom(r.Text(kStatus))) {
+    const ActionRule* a = rules_->Action(name);
+    bool by_role = a->AllowsRole(who.role) &&
+                   (who.CoversAgency(r.Text(kHandling)) || (a->desk && who.CoversAgency(r.Text(kReceiving))));
+    bool by_applicant = is_applicant && a->AllowsRole("applicant");
+    if (by_role || by_applicant) allowed.push_back(name);
   }
-  return Render(who, rows);
+  return allowed;
 }
 
 Status DossierService::AddCountsAndAudit(storage::Session& s, const std::string& unit, int64_t day,
@@ -615,16 +628,8 @@ json DossierService::Render(const http::Principal& who, const DossierRows& rows)
   for (const auto& w : rows.wallet_documents.rows) wallet_documents.push_back(WalletRefJson(r.Text(kCode), w));
   out["wallet_documents"] = std::move(wallet_documents);
   // What this caller may do next, by the rules and their role and jurisdiction.
-  json allowed = json::array();
+  out["allowed_actions"] = AllowedActions(who, r);
   bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
-  for (const auto& name : rules_->ActionsFrom(r.Text(kStatus))) {
-    const ActionRule* a = rules_->Action(name);
-    bool by_role = a->AllowsRole(who.role) &&
-                   (who.CoversAgency(r.Text(kHandling)) || (a->desk && who.CoversAgency(r.Text(kReceiving))));
-    bool by_applicant = is_applicant && a->AllowsRole("applicant");
-    if (by_role || by_applicant) allowed.push_back(name);
-  }
-  out["allowed_actions"] = std::move(allowed);
   // Rating the service is not a lifecycle action; the applicant may do it once, after return.
   out["can_rate"] = is_applicant && r.Text(kStatus) == "returned" && r.IsNull(kRating);
   return out;
@@ -666,13 +671,7 @@ std::string DossierService::RenderText(const http::Principal& who, const Dossier
   };
   w.BeginObject();
   w.Key("allowed_actions").BeginArray();
-  for (const auto& name : rules_->ActionsFrom(status)) {
-    const ActionRule* a = rules_->Action(name);
-    bool by_role = a->AllowsRole(who.role) &&
-                   (who.CoversAgency(r.Text(kHandling)) || (a->desk && who.CoversAgency(r.Text(kReceiving))));
-    bool by_applicant = is_applicant && a->AllowsRole("applicant");
-    if (by_role || by_applicant) w.String(name);
-  }
+  for (const auto& name : AllowedActions(who, r)) w.String(name);
   w.EndArray();
   w.Key("apologies").Int(r.Int(kApologies));
   w.Key("applicant").BeginObject();

@@ -279,9 +279,9 @@ class DossierService {
   };
   static LifeState StateOf(const storage::Row& r);
   Result<nlohmann::json> Transition(const ActionRule& rule, const std::string& action,
-                                    const std::optional<std::string>& assignee, const std::optional<std::string>& agency,
-                                    std::optional<int64_t> new_due, int64_t now, LifeState& st) const;
-  Result<nlohmann::json> Load(const http::Principal& who, const std::string& code, bool check_view);
+                                    const std::optional<std::string>& assignee,
+                                    const std::optional<std::string>& agency, std::optional<int64_t> new_due,
+                                    int64_t now, LifeState& st) const;
   // A dossier's rows, fetched in one transaction (Load's read, or an action's own write transaction,
   // whose connection has the pages warm) and rendered outside it.
   struct DossierRows {
@@ -289,6 +289,10 @@ class DossierService {
     storage::ResultSet events, files, wallet_documents;
   };
   Status Fetch(storage::Session& s, const std::string& code, DossierRows& out) const;
+  // A dossier's rows, read for `who`: NotFound when there is none or it is out of their reach.
+  Result<DossierRows> ReadVisible(const http::Principal& who, const std::string& code) const;
+  // The lifecycle actions `who` may take next on the dossier in row `r` (role, jurisdiction, applicant).
+  std::vector<std::string> AllowedActions(const http::Principal& who, const storage::Row& r) const;
   // The last statements of every dossier write: its audit entry, then its difference to the unit's
   // daily counts. That row is shared by every write of the unit's day, and PostgreSQL keeps it locked
   // until the commit: coming last, it is held for the commit alone instead of for the whole write
