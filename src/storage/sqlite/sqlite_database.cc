@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/periodic.h"
+#include "storage/sqlite/wal_buffer_vfs.h"
 
 namespace tl::storage {
 namespace {
@@ -230,7 +231,8 @@ Result<std::unique_ptr<SqliteConnection>> Connect(const std::string& path, bool 
   ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // WalBufferVfsName: the WAL frames of a commit go to the OS in a few writes (wal_buffer_vfs.h).
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, WalBufferVfsName());
   auto conn = std::make_unique<SqliteConnection>(db);  // owns db even on failure
   if (rc != SQLITE_OK) return Unavailable("cannot open " + path + ": " + sqlite3_errstr(rc));
   sqlite3_busy_timeout(db, 10000);
