@@ -246,15 +246,17 @@ TEST_P(StorageTest, DataSurvivesReopening) {
 }
 
 TEST(SqliteCheckpointTest, TheWalIsCopiedIntoTheDatabaseAndStartsOverUnderSteadyWrites) {
-  // 60 MB written in 960 transactions of 64 kB: far past the point where the WAL is checkpointed
-  // (1,000 pages, on the checkpointer's thread) and where the writer makes it start over (8,000
-  // pages). Without checkpoints the database file would stay small and the WAL hold everything.
+  // 240 MB written in 3,840 transactions of 64 kB: far past the point where the WAL is checkpointed
+  // (16,000 pages, on the checkpointer's thread) and where the writer makes it start over (32,000
+  // pages, 131 MB). Without checkpoints the database file would stay small and the WAL hold
+  // everything; without restarts the WAL would hold all 240 MB.
   testing::ScratchStore store("sqlite");
   auto db = store.Open();
   ASSERT_NE(db, nullptr);
   ASSERT_TRUE(ApplyMigrations(*db, {{1, "blobs", "CREATE TABLE blobs (id {{ID}}, b {{BLOB}})"}}).ok());
   const std::string chunk(64 * 1024, 'x');
-  for (int i = 0; i < 960; ++i) {
+  static constexpr int kChunks = 3840;
+  for (int i = 0; i < kChunks; ++i) {
     ASSERT_TRUE(db->Write([&](Session& s) {
       return s.Exec("INSERT INTO blobs (b) VALUES (?)", {Blob{chunk + std::to_string(i)}}).status();
     }).ok());
@@ -263,12 +265,12 @@ TEST(SqliteCheckpointTest, TheWalIsCopiedIntoTheDatabaseAndStartsOverUnderSteady
   std::error_code ec;
   const auto wal_bytes = std::filesystem::file_size(file + "-wal", ec);
   ASSERT_FALSE(ec) << "no WAL file beside " << file;
-  EXPECT_LT(wal_bytes, uintmax_t{8000 + 1000} * 4096) << "the WAL did not start over";
-  EXPECT_GT(std::filesystem::file_size(file), uintmax_t{30} << 20) << "the WAL was not copied into the database";
+  EXPECT_LT(wal_bytes, uintmax_t{40000} * 4096) << "the WAL did not start over";
+  EXPECT_GT(std::filesystem::file_size(file), uintmax_t{120} << 20) << "the WAL was not copied into the database";
   ASSERT_TRUE(db->Read([](Session& s) -> Status {
     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*), SUM(LENGTH(b)) FROM blobs"));
-    EXPECT_EQ(rs.rows[0].Int(0), 960);
-    EXPECT_GT(rs.rows[0].Int(1), int64_t{960} * 64 * 1024);
+    EXPECT_EQ(rs.rows[0].Int(0), kChunks);
+    EXPECT_GT(rs.rows[0].Int(1), int64_t{kChunks} * 64 * 1024);
     return Status::Ok();
   }).ok());
 }

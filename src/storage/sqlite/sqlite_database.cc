@@ -324,11 +324,18 @@ class SqliteDatabase final : public Database {
   // (SQLite's automatic checkpoint took a tenth of the single writer's time under load: reading the
   // WAL's frames back, writing them to the database file and syncing it). The writer's WAL hook wakes
   // the checkpointer (a PeriodicTask: also once a second, which costs nothing with nothing to copy)
-  // once the WAL holds kCheckpointPages not yet copied; a PASSIVE checkpoint never blocks the writer. The WAL only starts over when a write begins after everything in it was copied, which
-  // under steady writes rarely happens on its own, so past kInlineCheckpointPages the writer copies
-  // the few frames left itself (SQLite's default behaviour), and the WAL starts over.
-  static constexpr int kCheckpointPages = 1000;
-  static constexpr int kInlineCheckpointPages = 8000;
+  // once the WAL holds kCheckpointPages not yet copied; a PASSIVE checkpoint never blocks the writer.
+  // The WAL only starts over when a write begins after everything in it was copied, which under
+  // steady writes rarely happens on its own: past kRestartPages the writer copies what is left
+  // itself (SQLite's default behaviour) once that is at most kInlineCopyPages (until then it wakes
+  // the checkpointer to copy the bulk; past twice kRestartPages it copies whatever is left, since
+  // commits larger than that, such as NGSI-LD batches, would otherwise never leave so few), and the
+  // WAL starts over. Checkpoints every 1,000 pages and a restart every 8,000 (before 2026-11-24)
+  // gave lifecycle runs 4-11% fewer dossiers a second in alternating runs: each pass syncs the WAL
+  // and the database file, and a page changed again and again is copied once per pass.
+  static constexpr int kCheckpointPages = 16000;  // 64 MiB of 4 KiB pages
+  static constexpr int kRestartPages = 32000;
+  static constexpr int kInlineCopyPages = 1000;
 
   void StartWriter() {
     sqlite3_wal_hook(writer_->handle(), &SqliteDatabase::OnWalCommit, this);
@@ -341,20 +348,22 @@ class SqliteDatabase final : public Database {
     auto* self = static_cast<SqliteDatabase*>(self_ptr);
     if (pages < self->last_wal_pages_) self->copied_frames_.store(0);  // the WAL started over
     self->last_wal_pages_ = pages;
-    if (pages < kInlineCheckpointPages) self->next_inline_checkpoint_ = kInlineCheckpointPages;
-    if (pages >= self->next_inline_checkpoint_) {
+    if (pages < kRestartPages) self->next_inline_checkpoint_ = kRestartPages;
+    const int uncopied = pages - std::min(pages, self->copied_frames_.load());
+    if (pages >= self->next_inline_checkpoint_ && (uncopied <= kInlineCopyPages || pages >= 2 * kRestartPages)) {
       // Busy: the checkpointer is at work; try again after the next commit. Done but with frames
       // left (readers still on older snapshots keep them): a checkpoint by the writer on every
       // commit meanwhile (SQLite's own habit) would sort the whole WAL each time, so the next one
-      // waits for another kCheckpointPages.
+      // waits for another kInlineCopyPages.
       int log_frames = 0, copied_frames = 0;
       int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied_frames);
       if (rc == SQLITE_OK) {
         self->copied_frames_.store(copied_frames);
-        if (copied_frames < log_frames) self->next_inline_checkpoint_ = pages + kCheckpointPages;
+        if (copied_frames < log_frames) self->next_inline_checkpoint_ = pages + kInlineCopyPages;
       }
-    } else if (pages - std::min(pages, self->copied_frames_.load()) >= kCheckpointPages) {
-      // A thousand frames not yet copied (copied_frames_ restarts from 0 with the WAL, just above).
+    } else if (uncopied >= kCheckpointPages || (pages >= self->next_inline_checkpoint_ && uncopied > 0)) {
+      // Enough frames not yet copied (copied_frames_ restarts from 0 with the WAL, just above), or
+      // too many left for the writer to copy before the WAL can start over.
       self->checkpointing_.Wake();
     }
     return SQLITE_OK;
@@ -657,7 +666,7 @@ class SqliteDatabase final : public Database {
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::unique_ptr<SqliteConnection> checkpointer_;
   PeriodicTask checkpointing_;  // stopped in the destructor, before the connections close
-  int next_inline_checkpoint_ = kInlineCheckpointPages;  // the writer thread's alone (its WAL hook)
+  int next_inline_checkpoint_ = kRestartPages;            // the writer thread's alone (its WAL hook)
   int last_wal_pages_ = 0;                                // likewise
   std::atomic<int> copied_frames_{0};                    // by the checkpointer's last pass
   std::mutex queue_mu_;
