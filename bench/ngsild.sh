@@ -111,7 +111,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
   wait_quiet "ngsild by id $backend at $RATE req/s" || true
   at_rate "$port" "$BENCH_TMP/rate-byid-$backend.txt" --header "Authorization: Bearer $key" \
     --path-format "/ngsi-ld/v1/entities/urn:ngsi-ld:AirQualityObserved:B-%06lld" --range "$ENTITIES"
-  idr_ans=$RATE_ANS; idr_p99=$RATE_P99; id_err=$(( id_err + ${RATE_ERR:-0} ))
+  idr_ans=$RATE_ANS; idr_p99=$RATE_P99; idr_err=${RATE_ERR:-0}
 
   free_port; nport=$FREE_PORT
   nginx_start "$BENCH_TMP/entity.json" "$nport" "/entity" "$BENCH_TMP/headers.txt"
@@ -149,10 +149,10 @@ for backend in ${BACKENDS:-sqlite postgres}; do
   rss=$(rss_mib "$TL_PID")
   stop_pid "$TL_PID"
   [ "$backend" = postgres ] && pg_stop
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$load_eps" "$load_s" "$ups" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$load_eps" "$load_s" "$ups" \
     "$ups_p99" "$ups_err" "$id_rps" "$id_p99" "$id_err" "$ng_rps" "$ng_p99" "$body_bytes" "$near_rps" "$near_p99" \
-    "$near_err" "$rss" "$nps" "$nlost" "$ndup" "$nack" "$idl_rps" "$idl_p99" "$ngl_rps" "$ngl_p99" "$idr_ans" "$idr_p99" "$ngr_ans" "$ngr_p99" >> "$OUT"
-  log "$backend: load $load_eps entities/s; upsert $ups attr/s (p99 $ups_p99 ms, errors $ups_err); by id $id_rps req/s p99 $id_p99 ms (nginx $ng_rps, p99 $ng_p99), at $CONNS_LOW connections $idl_rps req/s p99 $idl_p99 ms (nginx $ngl_rps, p99 $ngl_p99), at $RATE req/s offered p99 $idr_p99 ms ($idr_ans answered/s; nginx p99 $ngr_p99 ms); near p99 $near_p99 ms ($near_rps req/s, ${near_hits:-?} hits around Hoàn Kiếm); notifications $nps/s (lost $nlost, duplicates $ndup of $nack)"
+    "$near_err" "$rss" "$nps" "$nlost" "$ndup" "$nack" "$idl_rps" "$idl_p99" "$ngl_rps" "$ngl_p99" "$idr_ans" "$idr_p99" "$ngr_ans" "$ngr_p99" "$idr_err" >> "$OUT"
+  log "$backend: load $load_eps entities/s; upsert $ups attr/s (p99 $ups_p99 ms, errors $ups_err); by id $id_rps req/s p99 $id_p99 ms (nginx $ng_rps, p99 $ng_p99), at $CONNS_LOW connections $idl_rps req/s p99 $idl_p99 ms (nginx $ngl_rps, p99 $ngl_p99), at $RATE req/s offered p99 $idr_p99 ms ($idr_ans answered/s, errors $idr_err; nginx p99 $ngr_p99 ms); near p99 $near_p99 ms ($near_rps req/s, ${near_hits:-?} hits around Hoàn Kiếm); notifications $nps/s (lost $nlost, duplicates $ndup of $nack)"
 done
 
 # The hand-written notes under the marker line survive the rewrite.
@@ -167,9 +167,9 @@ notes=""
   echo
   echo "| backend | load | batch upsert (4 clients, 1,000 entities × 4 attributes) | GET by id, $CONNS connections | nginx, same body ($(awk 'NR==1 {print $12}' "$OUT") B) | ratio | GET by id, $CONNS_LOW connections | nginx, $CONNS_LOW connections | GET by id at $RATE req/s offered (open loop, 32 connections) | nginx at $RATE req/s | geo near (1 connection) | notifications, webhook restarting | RSS |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  while IFS=$'\t' read -r b leps ls ups up99 uerr irps ip99 ierr nrps np99 bytes nerps nep99 neerr rss nps nlost ndup nack ilrps ilp99 nlrps nlp99 irans irp99 nrans nrp99; do
+  while IFS=$'\t' read -r b leps ls ups up99 uerr irps ip99 ierr nrps np99 bytes nerps nep99 neerr rss nps nlost ndup nack ilrps ilp99 nlrps nlp99 irans irp99 nrans nrp99 irerr; do
     ratio=$(awk -v a="$irps" -v b="$nrps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')
-    echo "| $b | $leps entities/s ($ls s) | **$ups attribute updates/s**, batch p99 $up99 ms, errors $uerr | **$irps req/s, p99 $ip99 ms**, errors $ierr | $nrps req/s, p99 $np99 ms | $ratio | **$ilrps req/s, p99 $ilp99 ms** | $nlrps req/s, p99 $nlp99 ms | **p99 $irp99 ms**, $irans answered/s | p99 $nrp99 ms, $nrans answered/s | **p99 $nep99 ms**, $nerps req/s, errors $neerr | **$nps/s**, lost $nlost, duplicates $ndup of $nack | $rss MiB |"
+    echo "| $b | $leps entities/s ($ls s) | **$ups attribute updates/s**, batch p99 $up99 ms, errors $uerr | **$irps req/s, p99 $ip99 ms**, errors $ierr | $nrps req/s, p99 $np99 ms | $ratio | **$ilrps req/s, p99 $ilp99 ms** | $nlrps req/s, p99 $nlp99 ms | **p99 $irp99 ms**, $irans answered/s, errors $irerr | p99 $nrp99 ms, $nrans answered/s | **p99 $nep99 ms**, $nerps req/s, errors $neerr | **$nps/s**, lost $nlost, duplicates $ndup of $nack | $rss MiB |"
   done < "$OUT"
   echo
   echo "Floors (issue 5 §8): batch upsert ≥ 50,000 attribute updates/s; GET by id p99 ≤ 2 ms at ≥ 20,000"
