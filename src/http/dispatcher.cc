@@ -132,7 +132,7 @@ int Dispatcher::Match(const Segments& segs, Method method, bool* path_matched, s
 
 bool Dispatcher::IsQuick(std::string_view method, std::string_view target) const {
   auto m = ParseMethod(method);
-  if (!m || *m != Method::kGet) return false;
+  if (!m) return false;
   std::string_view path = target.substr(0, target.find('?'));
   if (path.empty() || path[0] != '/') return true;  // a 400 problem, answered at once
   std::vector<std::string_view> segs;

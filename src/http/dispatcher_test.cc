@@ -202,19 +202,37 @@ TEST(ProblemTest, MapsEveryStatusToAStableTypeAndCode) {
   EXPECT_EQ(j["status"], 400);
 }
 
-TEST_F(DispatcherTest, OnlyQuickReadsAndStaticFilesRunOnTheIoThread) {
+TEST_F(DispatcherTest, OnlyQuickRoutesAndStaticFilesRunOnTheIoThread) {
   EXPECT_TRUE(dispatcher_.IsQuick("GET", "/api/v1/things/7/status?x=1"));
   EXPECT_TRUE(dispatcher_.IsQuick("HEAD", "/api/v1/things/7/status"));
   EXPECT_FALSE(dispatcher_.IsQuick("GET", "/api/v1/things/7"));         // not marked quick
-  EXPECT_FALSE(dispatcher_.IsQuick("POST", "/api/v1/things/7/status"));  // never a write
+  EXPECT_FALSE(dispatcher_.IsQuick("POST", "/api/v1/things/7/status"));  // no such route: its 405 goes to the pool
   EXPECT_FALSE(dispatcher_.IsQuick("GET", "/api/v1/nothing"));           // an API 404 goes to the pool
   EXPECT_TRUE(dispatcher_.IsQuick("GET", "/assets/app.js"));             // static files are in memory
   Dispatcher pooled{DispatcherOptions{64, 1024, false, false}, &metrics_};
   std::vector<Route> routes;
   routes.push_back({Method::kGet, "/q", Access::Public(), [](Request&) -> Result<Response> { return Response::Json(200, "1"); }, {}});
   routes.back().quick = true;
+  // A write that only queues its work and answers later (Response::Later) may be quick too.
+  routes.push_back({Method::kPost,
+                    "/q",
+                    Access::Public(),
+                    [](Request&) -> Result<Response> { return Response::Json(200, "2"); },
+                    {}});
+  routes.back().quick = true;
+  routes.push_back({Method::kPost,
+                    "/slow",
+                    Access::Public(),
+                    [](Request&) -> Result<Response> { return Response::Json(200, "3"); },
+                    {}});
+  Dispatcher inline_{DispatcherOptions{}, &metrics_};
+  ASSERT_TRUE(inline_.AddRoutes(routes).ok());
+  EXPECT_TRUE(inline_.IsQuick("GET", "/q"));
+  EXPECT_TRUE(inline_.IsQuick("POST", "/q"));
+  EXPECT_FALSE(inline_.IsQuick("POST", "/slow"));
   ASSERT_TRUE(pooled.AddRoutes(std::move(routes)).ok());
   EXPECT_FALSE(pooled.IsQuick("GET", "/q"));  // a networked store: quick routes still go to the pool
+  EXPECT_FALSE(pooled.IsQuick("POST", "/q"));
   // The quick route still answers through the same pipeline.
   auto r = Call("GET", "/api/v1/things/a%20b/status");
   EXPECT_EQ(r.status, 200);

@@ -178,8 +178,10 @@ struct Route {
   Handler handler;
   OperationDoc doc;
   size_t max_body = 0;  // 0: the server's JSON default
-  // A short read that never waits on a commit or a remote party: served on the socket's I/O thread,
-  // saving two thread hand-offs. Leave false for anything that writes, scans or calls out.
+  // Served on the socket's I/O thread, saving two thread hand-offs: a short read that never waits on
+  // a commit or a remote party, or a handler that only checks the request and hands its write to the
+  // store with Response::Later (answered once durable, from the store's thread). Leave false for
+  // anything that waits for a write, scans or calls out.
   bool quick = false;
 };
 

@@ -174,6 +174,9 @@ std::vector<http::Route> Routes(DossierService* svc) {
                 "dossiers",
                 {{"code", "path", "Dossier code"}, {"action", "path", "Action name (data/rules/dossier-lifecycle.json)"}},
                 kActionSchema, kDossierSchema}});
+  // The handler parses and checks the request and queues the action's write: nothing on this thread
+  // waits (the embedded store answers from its syncer; over PostgreSQL quick routes go to the pool).
+  r.back().quick = true;
   r.push_back({Method::kGet, "/api/v1/dossiers",
                Access::Roles({"desk_officer", "specialist", "leader", "agency_admin", "city_admin"}).PersonalData(),
                [svc](http::Request& req) -> Result<http::Response> {
