@@ -100,7 +100,7 @@ void ServiceIndexFeed::Start(std::chrono::milliseconds interval) {
     if (!n.ok()) spdlog::warn(R"("msg":"service index feed failed","error":"{}")", n.status().ToString());
   };
   refresh();
-  task_.Start(interval, refresh);
+  task_.Start(interval, refresh, /*background=*/false, "tl-index-feed");
 }
 
 }  // namespace tl::app

@@ -15,10 +15,13 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include "core/thread_name.h"
 
 namespace tl {
 
@@ -29,13 +32,16 @@ class PeriodicTask {
   PeriodicTask& operator=(const PeriodicTask&) = delete;
   ~PeriodicTask() { Stop(); }
 
-  void Start(std::chrono::milliseconds interval, std::function<void()> run, bool background = false) {
+  // `name`: the thread's name (core/thread_name.h).
+  void Start(std::chrono::milliseconds interval, std::function<void()> run, bool background = false,
+             std::string name = "tl-periodic") {
     Stop();
     {
       std::lock_guard lock(mu_);
       stop_ = false;
     }
-    thread_ = std::thread([this, interval, background, run = std::move(run)] {
+    thread_ = std::thread([this, interval, background, run = std::move(run), name = std::move(name)] {
+      NameThisThread(name);
       // On Linux the nice value is per thread. Lowering one's own priority needs no privilege; if it
       // fails anyway, the task runs at normal priority.
       if (background) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);

@@ -1,6 +1,7 @@
 #include "core/periodic.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -66,6 +67,24 @@ TEST(PeriodicTaskTest, BackgroundTaskRunsAtLowerPriorityAndOthersDoNot) {
   EXPECT_EQ(nice_seen_by(false), base);
   // Only the task's thread was lowered, not the caller's.
   EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), base);
+}
+
+TEST(PeriodicTaskTest, ItsThreadCarriesTheGivenName) {
+  std::atomic<bool> ran{false};
+  char name[32] = {};
+  PeriodicTask task;
+  task.Start(
+      std::chrono::hours(1),
+      [&] {
+        pthread_getname_np(pthread_self(), name, sizeof name);
+        ran = true;
+      },
+      /*background=*/false, "tl-test-task");
+  task.Wake();
+  for (int i = 0; i < 400 && !ran.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  task.Stop();
+  ASSERT_TRUE(ran.load());
+  EXPECT_STREQ(name, "tl-test-task");
 }
 
 }  // namespace

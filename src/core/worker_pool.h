@@ -17,16 +17,23 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "core/thread_name.h"
 
 namespace tl {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads) {
+  // `name`: the threads' name (core/thread_name.h).
+  explicit WorkerPool(int threads, std::string name = "tl-worker") {
     for (int i = 0; i < std::max(1, threads); ++i) {
-      threads_.emplace_back([this] { Loop(); });
+      threads_.emplace_back([this, name] {
+        NameThisThread(name);
+        Loop();
+      });
     }
   }
   WorkerPool(const WorkerPool&) = delete;

@@ -2,6 +2,7 @@
 #include "core/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <chrono>
@@ -69,6 +70,16 @@ TEST(WorkerPoolTest, AnExceptionReachesTheCallerAndTheWorkerGoesOn) {
   bool ran = false;
   pool.Run([&] { ran = true; });
   EXPECT_TRUE(ran);
+}
+
+TEST(WorkerPoolTest, ItsThreadsCarryTheGivenName) {
+  // top -H, perf and gdb tell the server's threads apart by these names (Linux keeps 15 characters).
+  WorkerPool pool(2, "tl-test-pool-with-a-long-name");
+  for (int i = 0; i < 4; ++i) {
+    char name[32] = {};
+    pool.Run([&] { pthread_getname_np(pthread_self(), name, sizeof name); });
+    EXPECT_STREQ(name, "tl-test-pool-wi");
+  }
 }
 
 }  // namespace

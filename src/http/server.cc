@@ -232,7 +232,7 @@ Status Server::Start() {
         impl->bound_port = acceptor.local_endpoint().port();
       })
       .cleanup_func([] {});
-  impl->pool = std::make_unique<WorkerPool>(o.handler_threads);
+  impl->pool = std::make_unique<WorkerPool>(o.handler_threads, "tl-http-handler");
   try {
     impl->handle = restinio::run_async(restinio::own_io_context(), std::move(settings),
                                        static_cast<std::size_t>(std::max(1, o.workers)));

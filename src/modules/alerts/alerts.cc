@@ -826,26 +826,32 @@ Result<int> AlertService::Mirror(const std::string& owner) {
 }
 
 void AlertService::Start(std::chrono::milliseconds sweep_every, std::chrono::milliseconds mirror_every) {
-  sweeper_.Start(sweep_every, [this] {
-    auto r = Sweep();
-    if (!r.ok()) spdlog::warn(R"("msg":"alert sweep failed","error":"{}")", r.status().message());
-  });
+  sweeper_.Start(
+      sweep_every,
+      [this] {
+        auto r = Sweep();
+        if (!r.ok()) spdlog::warn(R"("msg":"alert sweep failed","error":"{}")", r.status().message());
+      },
+      /*background=*/false, "tl-alert-sweep");
   std::string owner = "alerts-" + crypto::RandomToken(8);
-  mirror_.Start(mirror_every, [this, owner] {
-    // Woken by an alert change of this process: its transaction may not have committed yet, so look
-    // again every few milliseconds until it is visible (or, rolled back, never is: give up after 1 s).
-    const int64_t wanted = wanted_seq_.load();
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    for (;;) {
-      auto r = Mirror(owner);
-      if (!r.ok()) {
-        spdlog::warn(R"("msg":"alert mirroring failed","error":"{}")", r.status().message());
-        break;
-      }
-      if (visible_seq_.load() >= wanted || std::chrono::steady_clock::now() > give_up) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  });
+  mirror_.Start(
+      mirror_every,
+      [this, owner] {
+        // Woken by an alert change of this process: its transaction may not have committed yet, so look
+        // again every few milliseconds until it is visible (or, rolled back, never is: give up after 1 s).
+        const int64_t wanted = wanted_seq_.load();
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        for (;;) {
+          auto r = Mirror(owner);
+          if (!r.ok()) {
+            spdlog::warn(R"("msg":"alert mirroring failed","error":"{}")", r.status().message());
+            break;
+          }
+          if (visible_seq_.load() >= wanted || std::chrono::steady_clock::now() > give_up) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      },
+      /*background=*/false, "tl-alert-mirror");
 }
 
 void AlertService::Stop() {

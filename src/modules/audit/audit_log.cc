@@ -183,10 +183,13 @@ Result<int64_t> AuditLog::ChainPending() const {
 
 void AuditLog::StartChainer(std::chrono::milliseconds interval, std::function<void(const Status&)> on_error) {
   if (db_->dialect() != storage::Dialect::kPostgres) return;
-  chainer_.Start(interval, [this, on_error = std::move(on_error)] {
-    auto r = ChainPending();
-    if (!r.ok() && on_error) on_error(r.status());
-  });
+  chainer_.Start(
+      interval,
+      [this, on_error = std::move(on_error)] {
+        auto r = ChainPending();
+        if (!r.ok() && on_error) on_error(r.status());
+      },
+      /*background=*/false, "tl-audit-chain");
 }
 
 Result<VerifyReport> AuditLog::Verify() const {

@@ -338,10 +338,13 @@ Result<std::shared_ptr<const WorkingCalendar>> CalendarProvider::Current() {
 }
 
 void CalendarProvider::StartRefresher(std::chrono::milliseconds interval, std::function<void(const Status&)> on_error) {
-  refresher_.Start(interval, [this, on_error = std::move(on_error)] {
-    auto current = Current();
-    if (!current.ok() && on_error) on_error(current.status());
-  });
+  refresher_.Start(
+      interval,
+      [this, on_error = std::move(on_error)] {
+        auto current = Current();
+        if (!current.ok() && on_error) on_error(current.status());
+      },
+      /*background=*/false, "tl-calendar");
 }
 
 void CalendarProvider::StopRefresher() { refresher_.Stop(); }

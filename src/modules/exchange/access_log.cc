@@ -9,6 +9,7 @@
 
 #include "core/crypto.h"
 #include "core/text.h"
+#include "core/thread_name.h"
 #include "http/json_body.h"
 
 namespace tl::exchange {
@@ -139,7 +140,11 @@ class AccessLog::Appender {
  public:
   static constexpr size_t kMaxBatch = 512;
 
-  explicit Appender(const AccessLog* log) : log_(log), thread_([this] { Run(); }) {}
+  explicit Appender(const AccessLog* log)
+      : log_(log), thread_([this] {
+          NameThisThread("tl-access-log");
+          Run();
+        }) {}
   ~Appender() {
     {
       std::lock_guard lock(mu_);
@@ -266,10 +271,13 @@ Result<int64_t> AccessLog::Seal() const {
 }
 
 void AccessLog::StartSealer(std::chrono::milliseconds interval, std::function<void(const Status&)> on_error) {
-  sealer_.Start(interval, [this, on_error = std::move(on_error)] {
-    auto sealed = Seal();
-    if (!sealed.ok() && on_error) on_error(sealed.status());
-  });
+  sealer_.Start(
+      interval,
+      [this, on_error = std::move(on_error)] {
+        auto sealed = Seal();
+        if (!sealed.ok() && on_error) on_error(sealed.status());
+      },
+      /*background=*/false, "tl-log-sealer");
 }
 
 Result<LogVerifyReport> AccessLog::Verify() const {

@@ -8,6 +8,7 @@
 
 #include "core/crypto.h"
 #include "core/text.h"
+#include "core/thread_name.h"
 
 namespace tl::mail {
 namespace {
@@ -267,7 +268,10 @@ Sender::~Sender() { Stop(); }
 void Sender::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("tl-mail");
+    Loop();
+  });
 }
 
 void Sender::Stop() {

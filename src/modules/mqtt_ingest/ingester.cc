@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "core/thread_name.h"
 #include "modules/mqtt_ingest/client_internal.h"
 #include "modules/mqtt_ingest/journal.h"
 #include "modules/mqtt_ingest/mqtt_ingest.h"
@@ -508,7 +509,10 @@ Status Ingester::Start() {
   }
   for (auto& lane_ptr : im.lanes) {
     Impl::Lane* lane = lane_ptr.get();
-    lane->worker = std::thread([&im, lane] { im.Run(*lane); });
+    lane->worker = std::thread([&im, lane] {
+      NameThisThread("tl-mqtt-lane");
+      im.Run(*lane);
+    });
   }
   int rc = mosquitto_connect_async(m, u.host.c_str(), u.port, 30);
   if (rc != MOSQ_ERR_SUCCESS) {

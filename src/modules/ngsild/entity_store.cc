@@ -317,7 +317,7 @@ class EntityStore::DocCache {
 
 EntityStore::EntityStore(storage::Database* db, const Clock* clock)
     : db_(db), clock_(clock), doc_cache_(std::make_unique<DocCache>()) {
-  if (db_->dialect() == storage::Dialect::kSqlite) prefetch_pool_ = std::make_unique<WorkerPool>(2);
+  if (db_->dialect() == storage::Dialect::kSqlite) prefetch_pool_ = std::make_unique<WorkerPool>(2, "tl-ngsild-parse");
 }
 
 EntityStore::~EntityStore() = default;

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/thread_name.h"
 #include "modules/ngsild/entity.h"
 
 namespace tl::ops {
@@ -50,7 +51,10 @@ void EventHub::Start() {
   if (poller_.joinable()) return;
   stopping_ = false;
   last_heartbeat_ = std::chrono::steady_clock::now();
-  poller_ = std::thread([this] { Loop(); });
+  poller_ = std::thread([this] {
+    NameThisThread("tl-ops-feed");
+    Loop();
+  });
 }
 
 void EventHub::Stop() {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/crypto.h"
+#include "core/thread_name.h"
 
 namespace tl::subscriptions {
 namespace {
@@ -98,6 +99,7 @@ void Deliverer::Start() {
     stop_ = false;
   }
   thread_ = std::thread([this] {
+    NameThisThread("tl-notify");
     std::unique_lock lock(mu_);
     while (!stop_) {
       woken_ = false;

@@ -1179,7 +1179,7 @@ void TelemetryStore::StartMaintenance(const Clock* clock, std::chrono::milliseco
         auto report = Maintain(clock->NowMillis());
         if (!report.ok() && on_error) on_error(report.status());
       },
-      /*background=*/true);
+      /*background=*/true, "tl-telemetry");
 }
 
 // ---- Reading -----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/periodic.h"
+#include "core/thread_name.h"
 #include "storage/sqlite/wal_buffer_vfs.h"
 
 namespace tl::storage {
@@ -339,9 +340,16 @@ class SqliteDatabase final : public Database {
 
   void StartWriter() {
     sqlite3_wal_hook(writer_->handle(), &SqliteDatabase::OnWalCommit, this);
-    checkpointing_.Start(std::chrono::seconds(1), [this] { Checkpoint(); });
-    syncer_thread_ = std::thread([this] { SyncerLoop(); });
-    writer_thread_ = std::thread([this] { WriterLoop(); });
+    checkpointing_.Start(
+        std::chrono::seconds(1), [this] { Checkpoint(); }, false, "tl-db-checkpt");
+    syncer_thread_ = std::thread([this] {
+      NameThisThread("tl-db-syncer");
+      SyncerLoop();
+    });
+    writer_thread_ = std::thread([this] {
+      NameThisThread("tl-db-writer");
+      WriterLoop();
+    });
   }
 
   static int OnWalCommit(void* self_ptr, sqlite3* db, const char* name, int pages) {
