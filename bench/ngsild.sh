@@ -31,6 +31,14 @@ NTB="${NOTIFY_BENCH:-$REPO_DIR/build/bench/notify_bench}"
 OUT="$BENCH_DIR/results/ngsild.tsv"
 : > "$OUT"
 value() { awk -v k="$1" '$1 == "RESULT" && $2 == k { print $3 }' "$2"; }
+# at_rate PORT OUT [rate_bench arguments]: RATE requests/s offered, open loop (build/bench/rate_bench);
+# sets RATE_ANS, RATE_P99 and RATE_ERR.
+at_rate() {
+  local p="$1" out="$2"; shift 2
+  "$RB" --port "$p" --rate "$RATE" --connections 32 --seconds "${DURATION%s}" --warmup 2 "$@" > "$out" 2>&1 \
+    || log "warning: rate_bench reported errors ($(value rate_errors "$out") of $(value rate_due "$out"))"
+  RATE_ANS=$(value rate_answered_per_s "$out"); RATE_P99=$(value rate_p99_ms "$out"); RATE_ERR=$(value rate_errors "$out")
+}
 
 cat > "$BENCH_TMP/by-id.lua" <<LUA
 math.randomseed(42)
@@ -102,12 +110,6 @@ for backend in ${BACKENDS:-sqlite postgres}; do
   by_id "$CONNS_LOW"; idl_rps=$ID_RPS; idl_p99=$ID_P99; id_err=$(( id_err + ID_ERR ))
   # At a fixed offered rate (the floor's "p99 at >= 20,000 requests/s"), open loop: a stall of the
   # server counts against every request due meanwhile, which a closed-loop wrk run hides.
-  at_rate() {  # at_rate PORT OUT [rate_bench arguments]
-    local p="$1" out="$2"; shift 2
-    "$RB" --port "$p" --rate "$RATE" --connections 32 --seconds "${DURATION%s}" --warmup 2 "$@" > "$out" 2>&1 \
-      || log "warning: rate_bench reported errors ($(value rate_errors "$out") of $(value rate_due "$out"))"
-    RATE_ANS=$(value rate_answered_per_s "$out"); RATE_P99=$(value rate_p99_ms "$out"); RATE_ERR=$(value rate_errors "$out")
-  }
   wait_quiet "ngsild by id $backend at $RATE req/s" || true
   at_rate "$port" "$BENCH_TMP/rate-byid-$backend.txt" --header "Authorization: Bearer $key" \
     --path-format "/ngsi-ld/v1/entities/urn:ngsi-ld:AirQualityObserved:B-%06lld" --range "$ENTITIES"

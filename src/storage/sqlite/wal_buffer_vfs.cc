@@ -131,7 +131,7 @@ constexpr auto kForward = &Forward<Method>::Call;
 template <auto Method>
 constexpr auto kFlushThen = &FlushThenForward<Method>::Call;
 using M = sqlite3_io_methods;
-const sqlite3_io_methods kPassThrough = {
+constexpr sqlite3_io_methods kPassThrough = {
     3,
     Close,
     kForward<&M::xRead>,
@@ -152,27 +152,19 @@ const sqlite3_io_methods kPassThrough = {
     kForward<&M::xFetch>,
     kForward<&M::xUnfetch>,
 };
-const sqlite3_io_methods kWal = {
-    3,
-    Close,
-    kFlushThen<&M::xRead>,
-    WalWrite,
-    WalTruncate,
-    kFlushThen<&M::xSync>,
-    kFlushThen<&M::xFileSize>,
-    kForward<&M::xLock>,
-    kForward<&M::xUnlock>,
-    kForward<&M::xCheckReservedLock>,
-    kFlushThen<&M::xFileControl>,
-    kForward<&M::xSectorSize>,
-    kForward<&M::xDeviceCharacteristics>,
-    kForward<&M::xShmMap>,
-    kForward<&M::xShmLock>,
-    kForward<&M::xShmBarrier>,
-    kForward<&M::xShmUnmap>,
-    kFlushThen<&M::xFetch>,
-    kForward<&M::xUnfetch>,
-};
+// The WAL's methods: the same, except that writes are held and whatever reads, measures, syncs or
+// controls the file first hands them to the OS.
+constexpr sqlite3_io_methods WithHeldWrites(sqlite3_io_methods m) {
+  m.xRead = kFlushThen<&M::xRead>;
+  m.xWrite = WalWrite;
+  m.xTruncate = WalTruncate;
+  m.xSync = kFlushThen<&M::xSync>;
+  m.xFileSize = kFlushThen<&M::xFileSize>;
+  m.xFileControl = kFlushThen<&M::xFileControl>;
+  m.xFetch = kFlushThen<&M::xFetch>;
+  return m;
+}
+const sqlite3_io_methods kWal = WithHeldWrites(kPassThrough);
 
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   File* f = Of(file);
