@@ -1,15 +1,17 @@
 #include "modules/population/population.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <istream>
 #include <map>
 #include <mutex>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/civil_date.h"
 #include "core/crypto.h"
+#include "core/json_writer.h"
 #include "core/personal_id.h"
 #include "core/text.h"
 #include "http/json_body.h"
@@ -794,83 +796,157 @@ const std::map<std::string, std::vector<std::string>>& FieldGroups() {
   return kGroups;
 }
 
-// SQLite builds the answer itself (JSON1): one statement instead of four, and no row, Person or JSON
-// object materialised in between. The same document as ReadFull's, cut to the granted groups.
-std::string SqliteGrantedJsonSql(const std::set<std::string>& groups) {
-  auto id = [](const std::string& col) {
-    return "CASE WHEN " + col + " IS NULL THEN NULL ELSE printf('%012d', " + col + ") END";
-  };
-  auto brief = [&](const std::string& a, const std::string& extra = "") {
-    return "json_object('personal_id', printf('%012d', " + a + ".personal_id), 'full_name', " + a +
-           ".full_name, 'birth_date', " + a + ".birth_date, 'sex', " + a + ".sex, 'status', " + a + ".status" + extra +
-           ")";
-  };
-  auto relative = [&](const std::string& col) {
-    return "CASE WHEN p." + col + " IS NULL THEN NULL ELSE json(COALESCE((SELECT " + brief("x") +
-           " FROM people x WHERE x.personal_id = p." + col + "), json_object('personal_id', " + id("p." + col) +
-           ", 'in_registry', json('false')))) END";
-  };
-  auto list = [&](const std::string& where, const std::string& extra = "") {
-    return "json((SELECT json_group_array(json(b)) FROM (SELECT " + brief("c", extra) + " AS b FROM people c WHERE " +
-           where + " ORDER BY c.birth_date LIMIT 50)))";
-  };
-  std::vector<std::string> parts;
-  if (groups.count("basic")) {
-    parts.push_back("'personal_id', printf('%012d', p.personal_id), 'full_name', p.full_name, 'birth_date', "
-                    "p.birth_date, 'sex', p.sex, 'birth_place', p.birth_place, 'status', p.status, 'died_on', p.died_on");
+// The embedded store's answer is written straight from the rows (core/json_writer.h): the same
+// document as ReadFull's, cut to the granted groups, with its members in a fixed order (basic,
+// residence, relations, household) and no nlohmann object in between. It used to be one SQLite
+// statement building the document with JSON1 (json_object, json_group_array), which re-parses every
+// nested object it embeds: on 10 million people that statement took ~53 µs of the writer's time per
+// look-up against ~19 µs for the same rows read plain (sqlite3 shell, 10,000 random people).
+constexpr char kBriefColumns[] = "personal_id, full_name, birth_date, sex, status";
+
+void WriteTextOrNull(JsonWriter& w, const storage::Row& r, size_t i) {
+  if (r.IsNull(i))
+    w.Null();
+  else
+    w.String(r.Text(i));
+}
+void WriteIdOrNull(JsonWriter& w, const storage::Row& r, size_t i) {
+  if (r.IsNull(i))
+    w.Null();
+  else
+    w.String(FormatPersonalId(r.Int(i)));
+}
+// A row of kBriefColumns (then household_role when `with_role`) as a brief person.
+void WriteBrief(JsonWriter& w, const storage::Row& r, bool with_role) {
+  w.BeginObject();
+  w.Key("personal_id").String(FormatPersonalId(r.Int(0)));
+  w.Key("full_name");
+  WriteTextOrNull(w, r, 1);
+  w.Key("birth_date");
+  WriteTextOrNull(w, r, 2);
+  w.Key("sex");
+  WriteTextOrNull(w, r, 3);
+  w.Key("status");
+  WriteTextOrNull(w, r, 4);
+  if (with_role) {
+    w.Key("household_role");
+    WriteTextOrNull(w, r, 5);
   }
-  if (groups.count("residence")) {
-    parts.push_back("'permanent_unit', p.permanent_unit, 'permanent_address', p.permanent_address, "
-                    "'temporary_unit', p.temporary_unit, 'temporary_address', p.temporary_address");
-  }
-  if (groups.count("relations")) {
-    parts.push_back("'father_id', " + id("p.father_id") + ", 'mother_id', " + id("p.mother_id") + ", 'spouse_id', " +
-                    id("p.spouse_id") + ", 'father', " + relative("father_id") + ", 'mother', " +
-                    relative("mother_id") + ", 'spouse', " + relative("spouse_id") +
-                    ", 'children', CASE WHEN p.sex = 'female' THEN " + list("c.mother_id = p.personal_id") + " ELSE " +
-                    list("c.father_id = p.personal_id") + " END");
-  }
-  if (groups.count("household")) {
-    parts.push_back("'household_id', " + id("p.household_id") + ", 'household_role', p.household_role, "
-                    "'household', CASE WHEN p.household_id IS NULL THEN NULL ELSE json_object('id', " +
-                    id("p.household_id") + ", 'members', " +
-                    list("c.household_id = p.household_id", ", 'household_role', c.household_role") + ") END");
-  }
-  std::string sql = "SELECT json_object(";
-  for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ", " : "") + parts[i];
-  return sql + ") FROM people p WHERE p.personal_id = ?";
+  w.EndObject();
 }
 
-// SqliteGrantedJsonSql's statement for `groups`, built once per combination of the field groups: a
-// look-up is a hot path, and building the text took 5% of the writer's time under look-ups.
-const std::string& SqliteGrantedJsonSqlFor(const std::set<std::string>& groups) {
-  static const std::vector<std::string> kByMask = [] {
-    std::vector<std::string> out(size_t{1} << FieldGroups().size());
-    for (size_t mask = 0; mask < out.size(); ++mask) {
-      std::set<std::string> chosen;
-      size_t bit = 0;
-      for (const auto& entry : FieldGroups()) {
-        if (mask & (size_t{1} << bit++)) chosen.insert(entry.first);
-      }
-      out[mask] = SqliteGrantedJsonSql(chosen);
-    }
-    return out;
-  }();
-  size_t mask = 0, bit = 0;
-  for (const auto& entry : FieldGroups()) {
-    if (groups.count(entry.first)) mask |= size_t{1} << bit;
-    ++bit;
+Result<std::optional<std::string>> WriteGranted(storage::Session& s, int64_t id, const std::set<std::string>& groups) {
+  enum : size_t {
+    kId,
+    kName,
+    kBirthDate,
+    kSex,
+    kBirthPlace,
+    kStatus,
+    kDiedOn,
+    kPermanentUnit,
+    kPermanentAddress,
+    kTemporaryUnit,
+    kTemporaryAddress,
+    kFather,
+    kMother,
+    kSpouse,
+    kHousehold,
+    kHouseholdRole
+  };
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT personal_id, full_name, birth_date, sex, birth_place, status, died_on, "
+                                       "permanent_unit, permanent_address, temporary_unit, temporary_address, "
+                                       "father_id, mother_id, spouse_id, household_id, household_role "
+                                       "FROM people WHERE personal_id = ?",
+                                       {id}));
+  if (rs.empty()) return std::optional<std::string>();
+  const storage::Row& p = rs.rows[0];
+  JsonWriter w;
+  w.BeginObject();
+  auto text = [&](const char* key, size_t col) {
+    w.Key(key);
+    WriteTextOrNull(w, p, col);
+  };
+  auto person_id = [&](const char* key, size_t col) {
+    w.Key(key);
+    WriteIdOrNull(w, p, col);
+  };
+  const std::string brief = std::string("SELECT ") + kBriefColumns;
+  // A list of brief people, oldest first (at most 50, as ReadFull).
+  auto list = [&](const std::string& where, int64_t value, bool with_role) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rows, s.Query(brief + (with_role ? ", household_role" : "") + " FROM people WHERE " +
+                                               where + " = ? ORDER BY birth_date LIMIT 50",
+                                           {value}));
+    w.BeginArray();
+    for (const auto& r : rows.rows) WriteBrief(w, r, with_role);
+    w.EndArray();
+    return Status::Ok();
+  };
+  if (groups.count("basic")) {
+    w.Key("personal_id").String(FormatPersonalId(p.Int(kId)));
+    text("full_name", kName);
+    text("birth_date", kBirthDate);
+    text("sex", kSex);
+    text("birth_place", kBirthPlace);
+    text("status", kStatus);
+    text("died_on", kDiedOn);
   }
-  return kByMask[mask];
+  if (groups.count("residence")) {
+    text("permanent_unit", kPermanentUnit);
+    text("permanent_address", kPermanentAddress);
+    text("temporary_unit", kTemporaryUnit);
+    text("temporary_address", kTemporaryAddress);
+  }
+  if (groups.count("relations")) {
+    person_id("father_id", kFather);
+    person_id("mother_id", kMother);
+    person_id("spouse_id", kSpouse);
+    // Father, mother and spouse in one statement (-1 stands for a missing link: no one has it).
+    auto link = [&](size_t col) { return p.IsNull(col) ? int64_t{-1} : p.Int(col); };
+    TL_ASSIGN_OR_RETURN(auto rel, s.Query(brief + " FROM people WHERE personal_id IN (?, ?, ?)",
+                                          {link(kFather), link(kMother), link(kSpouse)}));
+    for (auto [key, col] : {std::pair{"father", kFather}, std::pair{"mother", kMother}, std::pair{"spouse", kSpouse}}) {
+      w.Key(key);
+      if (p.IsNull(col)) {
+        w.Null();
+        continue;
+      }
+      const int64_t relative = p.Int(col);
+      auto found =
+          std::find_if(rel.rows.begin(), rel.rows.end(), [&](const storage::Row& r) { return r.Int(0) == relative; });
+      if (found != rel.rows.end()) {
+        WriteBrief(w, *found, false);
+      } else {
+        w.BeginObject()
+            .Key("personal_id")
+            .String(FormatPersonalId(relative))
+            .Key("in_registry")
+            .Bool(false)
+            .EndObject();
+      }
+    }
+    w.Key("children");
+    TL_RETURN_IF_ERROR(list(p.Text(kSex) == "female" ? "mother_id" : "father_id", p.Int(kId), false));
+  }
+  if (groups.count("household")) {
+    person_id("household_id", kHousehold);
+    text("household_role", kHouseholdRole);
+    w.Key("household");
+    if (p.IsNull(kHousehold)) {
+      w.Null();
+    } else {
+      w.BeginObject().Key("id").String(FormatPersonalId(p.Int(kHousehold))).Key("members");
+      TL_RETURN_IF_ERROR(list("household_id", p.Int(kHousehold), true));
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+  return std::optional<std::string>(w.Take());
 }
 
 // The person's document cut to the granted field groups, serialised; nullopt for an unknown number.
 Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, const std::set<std::string>& groups) {
-  if (s.dialect() == storage::Dialect::kSqlite) {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query(SqliteGrantedJsonSqlFor(groups), {id}));
-    if (rs.empty()) return std::optional<std::string>();
-    return std::optional<std::string>(rs.rows[0].Text(0));
-  }
+  if (s.dialect() == storage::Dialect::kSqlite) return WriteGranted(s, id, groups);
   TL_ASSIGN_OR_RETURN(auto found, ReadFull(s, id));
   if (!found) return std::optional<std::string>();
   json out = json::object();

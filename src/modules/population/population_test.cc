@@ -222,6 +222,77 @@ TEST_P(RegistryTest, AnOfficialsLookUpReturnsRelationsAndIsLoggedForThePerson) {
   EXPECT_EQ(access_->Verify()->entries, 3);
 }
 
+// The whole document, member by member: the embedded store writes it from the rows, PostgreSQL builds
+// it from ReadFull; both must say the same.
+TEST_P(RegistryTest, TheLookUpDocumentCarriesTheRecordItsRelativesAndHousehold) {
+  std::vector<Rejection> rejects;
+  // A second child whose father is not in the registry, living with the mother's household.
+  ImportText(
+      std::string(kFamily) +
+          R"({"personal_id":"001318000004","full_name":"Trần Thu Hà","birth_date":"2018-03-09","sex":"female","birth_place":"00004","permanent_unit":"00004","household_id":"001087000001","household_role":"child","father_id":"001085000099","mother_id":"001190000002"})"
+          "\n",
+      InputFormat::kNdjson, &rejects);
+  ASSERT_TRUE(rejects.empty()) << rejects[0].message;
+  http::Principal desk;
+  desk.username = "desk";
+  desk.role = "desk_officer";
+  desk.agency = "UBND00004";
+  exchange::NewGrant g{"UBND00004",
+                       "registry.person",
+                       {"basic", "residence", "relations", "household"},
+                       "Luật Căn cước 2023",
+                       "Giải quyết thủ tục hành chính",
+                       1795000000000 + 86400000};
+  ASSERT_TRUE(grants_->Create(g, {"admin", "", "", "", "", ""}).ok());
+  auto ha = registry_->LookUp(desk, 1318000004, {"xác minh", "", ""}, "r1");
+  ASSERT_TRUE(ha.ok()) << ha.status().message();
+  auto brief = [](const char* id, const char* name, const char* birth_date, const char* sex) {
+    return json{
+        {"personal_id", id}, {"full_name", name}, {"birth_date", birth_date}, {"sex", sex}, {"status", "living"}};
+  };
+  auto member = [](json brief, const char* role) {
+    brief["household_role"] = role;
+    return brief;
+  };
+  const json brief_father = brief("001087000001", "Nguyễn Văn An", "1987-05-14", "male");
+  const json brief_mother = brief("001190000002", "Trần Thị Bình", "1990-08-02", "female");
+  const json brief_son = brief("001215000003", "Nguyễn Minh Khang", "2015-01-20", "male");
+  const json brief_ha = brief("001318000004", "Trần Thu Hà", "2018-03-09", "female");
+  const json household = {{"id", "001087000001"},
+                          {"members",
+                           {member(brief_father, "head"), member(brief_mother, "spouse"), member(brief_son, "child"),
+                            member(brief_ha, "child")}}};
+  json expected = {{"personal_id", "001318000004"},
+                   {"full_name", "Trần Thu Hà"},
+                   {"birth_date", "2018-03-09"},
+                   {"sex", "female"},
+                   {"birth_place", "00004"},
+                   {"status", "living"},
+                   {"died_on", nullptr},
+                   {"permanent_unit", "00004"},
+                   {"permanent_address", nullptr},
+                   {"temporary_unit", nullptr},
+                   {"temporary_address", nullptr},
+                   {"father_id", "001085000099"},
+                   {"mother_id", "001190000002"},
+                   {"spouse_id", nullptr},
+                   {"father", {{"personal_id", "001085000099"}, {"in_registry", false}}},
+                   {"mother", brief_mother},
+                   {"spouse", nullptr},
+                   {"children", json::array()},
+                   {"household_id", "001087000001"},
+                   {"household_role", "child"},
+                   {"household", household}};
+  EXPECT_EQ(*ha, expected) << ha->dump(1);
+  // The mother: her children oldest first, found through mother_id, and her spouse.
+  auto binh = registry_->LookUp(desk, 1190000002, {"xác minh", "", ""}, "r2");
+  ASSERT_TRUE(binh.ok());
+  EXPECT_EQ((*binh)["children"], json::array({brief_son, brief_ha}));
+  EXPECT_EQ((*binh)["spouse"], brief_father);
+  EXPECT_EQ((*binh)["father"], nullptr);
+  EXPECT_EQ((*binh)["household"], household);
+}
+
 TEST_P(RegistryTest, UpdatesKeepTheHistoryOfEveryChange) {
   std::vector<Rejection> rejects;
   ImportText(kFamily, InputFormat::kNdjson, &rejects);
