@@ -7,7 +7,7 @@
 // wait in a queue, and their wait is part of their latency.
 //
 //   rate_bench --port P --rate R [--connections 32] [--seconds 10] [--warmup 2]
-//              [--header "Name: value"]... (--path /x | --path-format "/e/B-%06d" --range N)
+//              [--header "Name: value"]... (--path /x | --path-format "/e/B-%06d" --range N) [--timeline MS]
 //
 // With --path-format each request takes a uniformly random integer in [0, N) (fixed seed). Only
 // requests due within the measured seconds (after the warm-up) count; those still unanswered 10 s
@@ -44,6 +44,7 @@ struct Args {
   std::vector<std::string> headers;
   std::string path, path_format;
   int64_t range = 0;
+  double timeline_ms = 0;  // --timeline MS: the worst latency of each slot of MS milliseconds (diagnosis)
 };
 
 struct Conn {
@@ -91,6 +92,8 @@ int main(int argc, char** argv) {
     else if (k == "--path") a.path = v;
     else if (k == "--path-format") a.path_format = v;
     else if (k == "--range") a.range = atoll(v);
+    else if (k == "--timeline")
+      a.timeline_ms = atof(v);
     else return Usage();
   }
   if (a.port <= 0 || a.rate <= 0 || a.connections <= 0 || a.seconds <= 0 || a.warmup < 0 ||
@@ -135,6 +138,7 @@ int main(int argc, char** argv) {
   auto next_due = start;
   std::deque<Clock::time_point> waiting;  // due, not yet sent: every connection was busy
   std::vector<double> latencies;
+  std::vector<std::pair<double, double>> slots;  // --timeline: worst latency and answers per slot
   latencies.reserve(static_cast<size_t>(a.rate * a.seconds * 1.1) + 16);
   int64_t due_measured = 0, errors = 0, in_flight = 0;
   size_t max_waiting = 0;
@@ -214,6 +218,13 @@ int main(int argc, char** argv) {
       if (c.due >= measure_from) {
         if (answer->first == 200) {
           latencies.push_back(std::chrono::duration<double, std::milli>(at - c.due).count());
+          if (a.timeline_ms > 0) {
+            auto slot = static_cast<size_t>(std::chrono::duration<double, std::milli>(c.due - measure_from).count() /
+                                            a.timeline_ms);
+            if (slots.size() <= slot) slots.resize(slot + 1, {0.0, 0.0});
+            slots[slot].first = std::max(slots[slot].first, latencies.back());
+            slots[slot].second += 1;
+          }
           last_answer = std::max(last_answer, at);
         } else if (errors++ < 3) {
           fprintf(stderr, "rate_bench: HTTP %d %s\n", answer->first, answer->second.substr(0, 200).c_str());
@@ -229,6 +240,10 @@ int main(int argc, char** argv) {
   // last requests after the measured seconds, so it delivered less than was offered).
   double answered = static_cast<double>(latencies.size());
   double took = std::max(a.seconds, std::chrono::duration<double>(last_answer - measure_from).count());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    printf("TIMELINE %.3f s: worst %.3f ms over %.0f answers\n", static_cast<double>(i) * a.timeline_ms / 1000,
+           slots[i].first, slots[i].second);
+  }
   printf("RESULT rate_offered_per_s %.0f\n", a.rate);
   printf("RESULT rate_answered_per_s %.0f\n", answered / took);
   printf("RESULT rate_due %lld\n", static_cast<long long>(due_measured));

@@ -38,12 +38,14 @@ Config Config::Defaults() {
   Config c;
   c.web_root = THANGLONG_WEB_ROOT;
   c.data_root = THANGLONG_DATA_ROOT;
-  // HTTP I/O threads: one per core but one. The core left over runs what the I/O threads hand on (the
-  // handler pool, the store's writer and syncer) and, on a small machine, whatever shares it (nginx in
-  // front, a load generator): on 2 cores, one I/O thread answered the same quick reads with ~30% less
-  // CPU per request and about half the p99 of two (docs/benchmarks-ngsild.md, 2026-11-23).
+  // HTTP I/O threads: one per core but one, and at least two. The core left over on a larger machine
+  // runs what the I/O threads hand on (the handler pool, the store's writer and syncer). On 2 cores,
+  // one I/O thread was saturated by quick reads near 20,000 req/s, and its p99 at that fixed rate ran
+  // to hundreds of milliseconds; two (one server each, http/server.h) kept it at a few milliseconds,
+  // for ~5% fewer lifecycle dossiers/s, whose single writer they take CPU from
+  // (docs/benchmarks-ngsild.md, 2026-11-24).
   const unsigned cores = std::thread::hardware_concurrency();
-  c.workers = static_cast<int>(cores > 1 ? cores - 1 : 1);
+  c.workers = static_cast<int>(cores > 3 ? cores - 1 : 2);
   return c;
 }
 

@@ -28,14 +28,14 @@ TEST(ConfigTest, FlagsBeatEnvironmentBeatFileBeatDefaults) {
   std::filesystem::remove(path);
 }
 
-TEST(ConfigTest, LeavesOneCoreToTheHandlersAndTheStoreByDefault) {
+TEST(ConfigTest, LeavesOneCoreToTheHandlersAndTheStoreByDefaultWithAtLeastTwoIoThreads) {
   const unsigned cores = std::thread::hardware_concurrency();
-  const int expected = cores > 1 ? static_cast<int>(cores) - 1 : 1;
+  const int expected = cores > 3 ? static_cast<int>(cores) - 1 : 2;
   EXPECT_EQ(Config::Defaults().workers, expected);
   auto c = LoadConfig(std::nullopt, {});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->workers, expected);
-  EXPECT_GE(c->workers, 1);
+  EXPECT_GE(c->workers, 2);
 }
 
 TEST(ConfigTest, BadValuesNameTheSetting) {

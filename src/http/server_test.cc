@@ -163,5 +163,63 @@ TEST_F(ServerStreamTest, AClientThatGoesAwayClosesItsStream) {
   EXPECT_FALSE(s->open());
 }
 
+// Options of a server on a free loopback port with `workers` I/O threads.
+ServerOptions OnAFreePort(int workers) {
+  ServerOptions o;
+  o.port = 0;
+  o.workers = workers;
+  o.handler_threads = 2;
+  return o;
+}
+
+// Several I/O threads: one server each on one port. Connections spread over them, each answered.
+TEST(ServerTest, EveryIoThreadsServerAnswersOnTheOnePort) {
+  Metrics metrics;
+  Dispatcher dispatcher{DispatcherOptions{1024, 1024, false}, &metrics};
+  std::vector<Route> routes;
+  routes.push_back({Method::kGet,
+                    "/api/v1/plain",
+                    Access::Public(),
+                    [](Request&) -> Result<Response> { return Response::Json(200, R"({"ok":true})"); },
+                    {}});
+  ASSERT_TRUE(dispatcher.AddRoutes(std::move(routes)).ok());
+  Server server(OnAFreePort(3), &dispatcher);
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_NE(server.port(), 0);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 24; ++i) {
+    clients.push_back(std::make_unique<RawClient>(server.port()));
+    ASSERT_TRUE(clients.back()->connected());
+    clients.back()->Send("GET /api/v1/plain HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  for (auto& c : clients) EXPECT_NE(c->ReadUntil(R"({"ok":true})").find(R"({"ok":true})"), std::string::npos);
+  EXPECT_EQ(server.open_connections(), 24);
+  clients.clear();
+  server.Shutdown(std::chrono::milliseconds(100));
+}
+
+// SO_REUSEPORT would let a second server join the first one's port and take half its connections: a
+// port something already listens on is refused, as a plain bind would be.
+TEST(ServerTest, APortAnotherServerListensOnIsRefused) {
+  Metrics metrics;
+  Dispatcher dispatcher{DispatcherOptions{1024, 1024, false}, &metrics};
+  ServerOptions o = OnAFreePort(2);
+  Server first(o, &dispatcher);
+  ASSERT_TRUE(first.Start().ok());
+  o.port = first.port();
+  Server second(o, &dispatcher);
+  Status st = second.Start();
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_NE(st.message().find("in use"), std::string::npos) << st.message();
+  // The first still answers, and once it has stopped the port can be taken again.
+  RawClient c(first.port());
+  c.Send("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(c.ReadUntil("\r\n\r\n").find("HTTP/1.1 404"), std::string::npos);
+  first.Shutdown(std::chrono::milliseconds(0));
+  Server third(o, &dispatcher);
+  EXPECT_TRUE(third.Start().ok());
+  third.Shutdown(std::chrono::milliseconds(0));
+}
+
 }  // namespace
 }  // namespace tl::http

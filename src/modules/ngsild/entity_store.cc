@@ -288,11 +288,18 @@ class EntityStore::DocCache {
   void Put(std::string key, std::string text, json doc) {
     const size_t cost = Cost(key, text);
     if (cost > kBudgetBytes / 16) return;  // a huge entity is not worth the room
+    // Dropped entries are destroyed after the lock is released (declared before it): freeing ~1,000
+    // document trees takes milliseconds, and the writer's LoadMany waits for this lock.
+    std::vector<Map::node_type> dropped;
     std::lock_guard lock(mu_);
-    if (auto it = map_.find(key); it != map_.end()) Forget(it);
+    if (auto it = map_.find(key); it != map_.end()) dropped.push_back(Extract(it));
     // Over budget: drop entries (in no particular order) until a tenth of the room is free again.
     if (bytes_ + cost > kBudgetBytes) {
-      for (auto it = map_.begin(); it != map_.end() && bytes_ + cost > kBudgetBytes * 9 / 10;) Forget(it++);
+      for (auto it = map_.begin(); it != map_.end() && bytes_ + cost > kBudgetBytes * 9 / 10;) {
+        auto next = std::next(it);
+        dropped.push_back(Extract(it));
+        it = next;
+      }
     }
     bytes_ += cost;
     map_.emplace(std::move(key), Entry{std::move(text), std::move(doc)});
@@ -305,13 +312,18 @@ class EntityStore::DocCache {
   };
   // A parsed document takes several times its text in memory: estimated at 6x.
   static size_t Cost(const std::string& key, const std::string& text) { return key.size() + 7 * text.size() + 64; }
-  void Forget(std::unordered_map<std::string, Entry>::iterator it) {
+  using Map = std::unordered_map<std::string, Entry>;
+  void Forget(Map::iterator it) {
     bytes_ -= Cost(it->first, it->second.text);
     map_.erase(it);
   }
+  Map::node_type Extract(Map::iterator it) {
+    bytes_ -= Cost(it->first, it->second.text);
+    return map_.extract(it);
+  }
   static constexpr size_t kBudgetBytes = size_t{96} << 20;
   std::mutex mu_;
-  std::unordered_map<std::string, Entry> map_;
+  Map map_;
   size_t bytes_ = 0;
 };
 
