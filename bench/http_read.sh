@@ -11,7 +11,7 @@
 # (build/src/app/thanglong), BENCH_VERBOSE=1 to echo raw wrk output, BENCH_KEEP_TMP=1.
 #
 # wrk and the server (and PostgreSQL) share the machine's cores: wrk runs with -t$THREADS at
-# -c$CONNS and -t1 at -c1; the server runs with its default workers (one per core but one).
+# -c$CONNS and -t1 at -c1; the server runs with its default workers (one per core but one, at least 2).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 

@@ -190,6 +190,10 @@ if [[ " ${BACKENDS:-sqlite postgres} " == *" postgres "* ]]; then
 fi
 load_s=$(awk -v ms="$load_ms" 'BEGIN { printf "%.0f", ms / 1000 }')
 met() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { ok = (op == "le") ? (a <= b) : (a >= b); print ok ? "met" : "**not met**" }'; }
+# The hand-written notes under the marker line survive the rewrite (appended after the page below).
+notes=""
+[ -f "$REPO_DIR/docs/benchmarks-registry.md" ] && notes=$(sed -n '/^<!-- notes:/,$p' "$REPO_DIR/docs/benchmarks-registry.md")
+[ -n "$notes" ] || notes="<!-- notes: everything below this line is written by hand and kept by bench/registry.sh -->"
 cat > "$REPO_DIR/docs/benchmarks-registry.md" <<EOF
 # Population registry benchmarks
 
@@ -213,7 +217,7 @@ Notes:
   in transactions of 20,000 and moves them into the registry in one sorted \`INSERT ... SELECT\`
   (random personal numbers inserted directly would dirty pages all over the table in every
   transaction), then rebuilds the household and parent indexes.
-- Every official's read is also a write: the grant check, the person's document (one JSON1 statement)
+- Every official's read is also a write: the grant check, the person's document (written from its rows with \`core/json_writer.h\`, one JSON1 statement before 2026-11-24)
   and its access-log entry (hash chain head update + row) are one work on the store's writer thread,
   and the answer leaves once the syncer thread has flushed the WAL holding the entry (a deferred
   response: no thread waits). A read without its record is not allowed. Since 2026-11-23 the flush
@@ -250,5 +254,7 @@ Notes:
   latency is then 64 / 20,000 = 3.2 ms (Little's law).
 
 Reproduce: \`scripts/build.sh && bench/registry.sh\` (PEOPLE, PEOPLE_PG, BACKENDS, DURATION and CONNS may be set).
+
 EOF
+printf '%s\n' "$notes" >> "$REPO_DIR/docs/benchmarks-registry.md"
 log "wrote docs/benchmarks-registry.md"

@@ -95,7 +95,7 @@ on one machine. Machine-readable figures: \`bench/results/latest.tsv\`; full log
 | CPU | $(nproc) cores, $CPU_MODEL |
 | Memory | $MEM_GIB GiB |
 | OS | $OS, Linux $KERNEL |
-| Server | \`$TL_VERSION\` (\`${BIN_INFO:-unknown}\`; tree at commit $GIT_REV$GIT_DIRTY), default workers (one per core but one) |
+| Server | \`$TL_VERSION\` (\`${BIN_INFO:-unknown}\`; tree at commit $GIT_REV$GIT_DIRTY), default workers (one per core but one, at least 2) |
 | Tools | wrk $WRK_VERSION, nginx $NGINX_VERSION, PostgreSQL $PG_VERSION, SQLite $SQLITE_VERSION |
 | Load generator | wrk on the same machine: \`wrk -t$THREADS -c$CONNS -d$DURATION --latency\`; single search \`wrk -t1 -c1 -d$DURATION --latency\` |
 
@@ -169,7 +169,7 @@ cat <<EOF
   database takes its share too. Absolute figures are therefore lower than on a dedicated server;
   the ratio to nginx is the comparable figure.
 - **Server settings.** \`thanglong serve --no-demo --log-level warn\` with
-  \`THANGLONG_ACCESS_LOG=false\`, default worker count (one per core but one). Each wrk measurement of
+  \`THANGLONG_ACCESS_LOG=false\`, default worker count (one per core but one, at least 2). Each wrk measurement of
   $DURATION follows an unmeasured warm-up of ${WARMUP:-2s}.
 - **nginx baseline.** nginx $NGINX_VERSION with \`worker_processes $(nproc)\`, access log off, keep-alive,
   serving the body ThangLong returned for \`1.001193\` (fetched in the same run, checked byte for byte)

@@ -27,7 +27,7 @@ struct Config {
   bool demo = true;
   int demo_dossiers = 600;  // simulated dossiers of the last 60 days seeded with the demo data
   int demo_people = 5000;   // synthetic people in the demo population registry
-  int workers = 0;           // HTTP I/O threads; Defaults(): one per core but one (at least 1)
+  int workers = 0;          // HTTP I/O threads; Defaults(): one per core but one, at least 2
   int handler_threads = 32;  // threads running handlers (they block on storage)
   int db_pool = 0;           // storage connections; 0: half the handler threads (at least 4)
   // Embedded store's page caches in MiB: the writer connection's (the one SQLite never drops; reads

@@ -200,7 +200,8 @@ int main(int argc, char** argv) {
   bool no_demo = false, print_config = false;
   serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   serve->add_option("--web-root", web_root, "Directory of the built web front end");
-  serve->add_option("--workers", workers, "HTTP I/O threads (default: one per core but one)");
+  serve->add_option("--workers", workers,
+                    "HTTP I/O threads, one server each (default: one per core but one, at least 2)");
   serve->add_option("--log-level", log_level, "debug, info, warn, error or off");
   serve->add_flag("--no-demo", no_demo, "Do not create demo accounts (production)");
   std::string mqtt_url;

@@ -243,8 +243,9 @@ Status Server::Start() {
   impl->pool = std::make_unique<WorkerPool>(o.handler_threads, "tl-http-handler");
   // One RESTinio server per I/O thread, each with its own io_context and listening socket on the same
   // port (SO_REUSEPORT: the kernel spreads new connections over them). One io_context run by several
-  // threads (RESTinio's thread pool) made every request pass the scheduler's mutex and wake threads:
-  // ~60 µs of CPU per quick read instead of ~40 (docs/benchmarks-ngsild.md).
+  // threads (RESTinio's thread pool), the design before 2026-11-24, made every request pass the
+  // scheduler's mutex and wake threads: ~60 µs of CPU per quick read against ~40 on one thread, and
+  // more CPU than these servers for the same load (docs/benchmarks-ngsild.md).
   for (int i = 0; i < std::max(1, o.workers); ++i) {
     restinio::server_settings_t<Traits> settings;
     settings.address(o.host)
