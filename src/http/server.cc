@@ -60,9 +60,9 @@ const char* ReasonPhrase(int status) {
 // Handlers block on storage (a durable commit waits for fsync), so they do not run on the I/O threads:
 // the I/O threads (`workers`, one RESTinio server each; the app's default is one per core but one, at
 // least two) parse and write, and hand each request to this pool, whose threads run the Dispatcher and
-// complete the response. More handlers than cores let group commit gather many writes into one fsync. Routes marked
-// `quick` (short reads) and static files skip the pool and are answered on the I/O thread itself. The pool is a
-// core/worker_pool.h WorkerPool (Post).
+// complete the response. More handlers than cores let group commit gather many writes into one
+// fsync. Routes marked `quick` (short reads) and static files skip the pool and are answered on the
+// I/O thread itself. The pool is a core/worker_pool.h WorkerPool (Post).
 
 // A streamed response: the chunked-output builder of RESTinio, written under a lock from whichever
 // thread the module writes on (RESTinio hands each flush to the connection's own executor). A failed

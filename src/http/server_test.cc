@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "http/metrics.h"
@@ -163,6 +166,23 @@ TEST_F(ServerStreamTest, AClientThatGoesAwayClosesItsStream) {
   EXPECT_FALSE(s->open());
 }
 
+// Listening IPv4 sockets on `port` (/proc/net/tcp: state 0A is LISTEN).
+int ListenersOn(uint16_t port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // the header
+  int n = 0;
+  char wanted[8];
+  snprintf(wanted, sizeof wanted, ":%04X", port);
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    if (state == "0A" && local.size() > 5 && local.substr(local.size() - 5) == wanted) n++;
+  }
+  return n;
+}
+
 // Options of a server on a free loopback port with `workers` I/O threads.
 ServerOptions OnAFreePort(int workers) {
   ServerOptions o;
@@ -186,6 +206,7 @@ TEST(ServerTest, EveryIoThreadsServerAnswersOnTheOnePort) {
   Server server(OnAFreePort(3), &dispatcher);
   ASSERT_TRUE(server.Start().ok());
   ASSERT_NE(server.port(), 0);
+  EXPECT_EQ(ListenersOn(server.port()), 3);  // all on the port the first one got
   std::vector<std::unique_ptr<RawClient>> clients;
   for (int i = 0; i < 24; ++i) {
     clients.push_back(std::make_unique<RawClient>(server.port()));
