@@ -415,4 +415,13 @@ lookup() {
   awk -F'\t' -v b="$2" -v k="$3" -v f="$4" '$1 == b && $2 == k && $3 == f { v = $4 } END { print v }' "$1"
 }
 
+# hand_notes PAGE SCRIPT: the hand-written notes of a results page (from its "<!-- notes:" marker line
+# to the end), to append when SCRIPT rewrites PAGE; the bare marker line when PAGE has none yet.
+hand_notes() {
+  local notes=""
+  [ -f "$1" ] && notes=$(sed -n '/^<!-- notes:/,$p' "$1")
+  [ -n "$notes" ] || notes="<!-- notes: everything below this line is written by hand and kept by $2 -->"
+  printf '%s\n' "$notes"
+}
+
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

@@ -158,8 +158,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
 done
 
 # The hand-written notes under the marker line survive the rewrite.
-notes=""
-[ -f "$REPO_DIR/docs/benchmarks-ngsild.md" ] && notes=$(sed -n '/^<!-- notes:/,$p' "$REPO_DIR/docs/benchmarks-ngsild.md")
+notes=$(hand_notes "$REPO_DIR/docs/benchmarks-ngsild.md" bench/ngsild.sh)
 {
   echo "# NGSI-LD broker benchmarks"
   echo
@@ -187,9 +186,7 @@ notes=""
   echo "where the floor's p99 at 20,000 requests/s is read. nginx gets the same three runs."
   echo
   echo "Reproduce: \`scripts/build.sh && bench/ngsild.sh\` (ENTITIES, DURATION, CONNS, CONNS_LOW, RATE, BACKENDS override the defaults)."
-  if [ -n "$notes" ]; then
-    echo
-    printf '%s\n' "$notes"
-  fi
+  echo
+  printf '%s\n' "$notes"
 } > "$REPO_DIR/docs/benchmarks-ngsild.md"
 log "wrote docs/benchmarks-ngsild.md"

@@ -191,9 +191,7 @@ fi
 load_s=$(awk -v ms="$load_ms" 'BEGIN { printf "%.0f", ms / 1000 }')
 met() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { ok = (op == "le") ? (a <= b) : (a >= b); print ok ? "met" : "**not met**" }'; }
 # The hand-written notes under the marker line survive the rewrite (appended after the page below).
-notes=""
-[ -f "$REPO_DIR/docs/benchmarks-registry.md" ] && notes=$(sed -n '/^<!-- notes:/,$p' "$REPO_DIR/docs/benchmarks-registry.md")
-[ -n "$notes" ] || notes="<!-- notes: everything below this line is written by hand and kept by bench/registry.sh -->"
+notes=$(hand_notes "$REPO_DIR/docs/benchmarks-registry.md" bench/registry.sh)
 cat > "$REPO_DIR/docs/benchmarks-registry.md" <<EOF
 # Population registry benchmarks
 

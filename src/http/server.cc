@@ -144,6 +144,12 @@ struct Server::Impl {
   std::vector<restinio::running_server_handle_t<Traits>> handles;
   bool stopped = false;
 
+  void StopServers() {
+    for (auto& h : handles) h->stop();
+    for (auto& h : handles) h->wait();
+    handles.clear();
+  }
+
   restinio::request_handling_status_t HandleRequest(restinio::request_handle_t req) {
     in_flight++;
     bool over_capacity = connections->open.load() > static_cast<int64_t>(options.max_connections);
@@ -273,9 +279,7 @@ Status Server::Start() {
     try {
       impl->handles.push_back(restinio::run_async(restinio::own_io_context(), std::move(settings), 1));
     } catch (const std::exception& e) {
-      for (auto& h : impl->handles) h->stop();
-      for (auto& h : impl->handles) h->wait();
-      impl->handles.clear();
+      impl->StopServers();
       return Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
     }
   }
@@ -296,9 +300,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   }
   // Let the last responses leave the socket buffers.
   if (grace.count() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  for (auto& h : impl_->handles) h->stop();
-  for (auto& h : impl_->handles) h->wait();
-  impl_->handles.clear();
+  impl_->StopServers();
   // A deferred response (answered after a durable write) still holds this server: wait for the last
   // ones before the server goes away; the store's writer keeps completing them meanwhile.
   auto last_call = std::chrono::steady_clock::now() + std::chrono::seconds(10);

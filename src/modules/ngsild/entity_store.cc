@@ -313,10 +313,7 @@ class EntityStore::DocCache {
   // A parsed document takes several times its text in memory: estimated at 6x.
   static size_t Cost(const std::string& key, const std::string& text) { return key.size() + 7 * text.size() + 64; }
   using Map = std::unordered_map<std::string, Entry>;
-  void Forget(Map::iterator it) {
-    bytes_ -= Cost(it->first, it->second.text);
-    map_.erase(it);
-  }
+  void Forget(Map::iterator it) { (void)Extract(it); }
   Map::node_type Extract(Map::iterator it) {
     bytes_ -= Cost(it->first, it->second.text);
     return map_.extract(it);
