@@ -4,6 +4,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "core/json_reader.h"
 #include "core/text.h"
 #include "modules/ngsild/errors.h"
 
@@ -161,7 +162,7 @@ Result<Body> ParseRequestBody(const http::Request& req, const ContextRegistry& c
   if (JsonDepth(req.body) > kMaxJsonDepth) {
     return InvalidRequest("the body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels", "body");
   }
-  b.value = nlohmann::json::parse(req.body, nullptr, false);
+  b.value = ParseJson(req.body);  // core/json_reader.h: nlohmann's result, faster for a well-formed body
   if (b.value.is_discarded()) return InvalidRequest("the body is not well-formed JSON", "body");
   bool plain =
       std::all_of(req.body.begin(), req.body.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }) &&

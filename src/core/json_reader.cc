@@ -1,0 +1,293 @@
+#include "core/json_reader.h"
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace tl {
+namespace {
+
+using json = nlohmann::json;
+
+class Reader {
+ public:
+  explicit Reader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  std::optional<json> Document() {
+    json out;
+    SkipSpace();
+    if (!Value(out, 0)) return std::nullopt;
+    SkipSpace();
+    if (p_ != end_) return std::nullopt;
+    return out;
+  }
+
+ private:
+  void SkipSpace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool Literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+
+  bool Value(json& out, int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        return Object(out, depth + 1);
+      case '[':
+        return Array(out, depth + 1);
+      case '"': {
+        std::string s;
+        if (!String(s)) return false;
+        out = std::move(s);
+        return true;
+      }
+      case 't':
+        if (!Literal("true")) return false;
+        out = true;
+        return true;
+      case 'f':
+        if (!Literal("false")) return false;
+        out = false;
+        return true;
+      case 'n':
+        if (!Literal("null")) return false;
+        out = nullptr;
+        return true;
+      default:
+        return Number(out);
+    }
+  }
+
+  // The inside of an object or an array, after its opening bracket: `element` reads one member or
+  // item, then comes ',' or `close`.
+  template <typename Element>
+  bool Sequence(char close, int depth, const Element& element) {
+    if (depth > kJsonMaxFastDepth) return false;
+    ++p_;  // the opening bracket
+    SkipSpace();
+    if (p_ != end_ && *p_ == close) {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      if (!element()) return false;
+      SkipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == close) {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      SkipSpace();
+    }
+  }
+
+  bool Object(json& out, int depth) {
+    out = json::object();
+    auto& members = out.get_ref<json::object_t&>();
+    return Sequence('}', depth, [&] {
+      if (p_ == end_ || *p_ != '"') return false;
+      std::string key;
+      if (!String(key)) return false;
+      SkipSpace();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      SkipSpace();
+      json value;
+      if (!Value(value, depth)) return false;
+      if (members.empty() || members.rbegin()->first < key) {
+        members.emplace_hint(members.end(), std::move(key), std::move(value));  // in order: no search
+      } else {
+        members[std::move(key)] = std::move(value);  // out of order, or a duplicate: the last one wins
+      }
+      return true;
+    });
+  }
+
+  bool Array(json& out, int depth) {
+    out = json::array();
+    auto& items = out.get_ref<json::array_t&>();
+    return Sequence(']', depth, [&] {
+      items.emplace_back();
+      return Value(items.back(), depth);
+    });
+  }
+
+  // RFC 8259 numbers; nlohmann's types: no fraction or exponent gives an unsigned (or, with a
+  // minus sign, an integer), else a float. Out of range is left to nlohmann.
+  bool Number(json& out) {
+    const char* start = p_;
+    const char* q = p_;
+    bool negative = false;
+    if (q != end_ && *q == '-') {
+      negative = true;
+      ++q;
+    }
+    if (q == end_) return false;
+    if (*q == '0') {
+      ++q;
+    } else if (*q >= '1' && *q <= '9') {
+      while (q != end_ && *q >= '0' && *q <= '9') ++q;
+    } else {
+      return false;
+    }
+    bool is_float = false;
+    if (q != end_ && *q == '.') {
+      is_float = true;
+      ++q;
+      if (q == end_ || *q < '0' || *q > '9') return false;
+      while (q != end_ && *q >= '0' && *q <= '9') ++q;
+    }
+    if (q != end_ && (*q == 'e' || *q == 'E')) {
+      is_float = true;
+      ++q;
+      if (q != end_ && (*q == '+' || *q == '-')) ++q;
+      if (q == end_ || *q < '0' || *q > '9') return false;
+      while (q != end_ && *q >= '0' && *q <= '9') ++q;
+    }
+    if (is_float) {
+      double d = 0;
+      auto [ptr, ec] = std::from_chars(start, q, d);
+      if (ec != std::errc() || ptr != q) return false;
+      out = d;
+    } else if (negative) {
+      int64_t i = 0;
+      auto [ptr, ec] = std::from_chars(start, q, i);
+      if (ec != std::errc() || ptr != q) return false;
+      out = i;
+    } else {
+      uint64_t u = 0;
+      auto [ptr, ec] = std::from_chars(start, q, u);
+      if (ec != std::errc() || ptr != q) return false;
+      out = u;
+    }
+    p_ = q;
+    return true;
+  }
+
+  static int Hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  bool Hex4(uint32_t& code) {
+    if (end_ - p_ < 4) return false;
+    code = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = Hex(p_[i]);
+      if (h < 0) return false;
+      code = code << 4 | static_cast<uint32_t>(h);
+    }
+    p_ += 4;
+    return true;
+  }
+
+  static void AppendUtf8(std::string& s, uint32_t code) {
+    if (code < 0x80) {
+      s.push_back(static_cast<char>(code));
+    } else if (code < 0x800) {
+      s.push_back(static_cast<char>(0xC0 | (code >> 6)));
+      s.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    } else if (code < 0x10000) {
+      s.push_back(static_cast<char>(0xE0 | (code >> 12)));
+      s.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+      s.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    } else {
+      s.push_back(static_cast<char>(0xF0 | (code >> 18)));
+      s.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+      s.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+      s.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    }
+  }
+
+  // The length of the well-formed UTF-8 sequence (RFC 3629, as nlohmann checks it) starting at a
+  // byte >= 0x80, or 0.
+  size_t Utf8Length(const unsigned char* q) const {
+    const auto* e = reinterpret_cast<const unsigned char*>(end_);
+    auto in = [&](size_t i, unsigned char lo, unsigned char hi) { return q + i < e && q[i] >= lo && q[i] <= hi; };
+    const unsigned char c = q[0];
+    if (c >= 0xC2 && c <= 0xDF) return in(1, 0x80, 0xBF) ? 2 : 0;
+    if (c == 0xE0) return in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
+    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
+    if (c == 0xED) return in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
+    if (c == 0xF0) return in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    if (c >= 0xF1 && c <= 0xF3) return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    if (c == 0xF4) return in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    return 0;
+  }
+
+  bool String(std::string& s) {
+    ++p_;  // opening quote
+    while (true) {
+      // A run of plain ASCII, copied at once.
+      const char* run = p_;
+      while (p_ != end_) {
+        const auto c = static_cast<unsigned char>(*p_);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+        ++p_;
+      }
+      s.append(run, p_);
+      if (p_ == end_) return false;
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;  // a control character must be escaped
+      if (c >= 0x80) {
+        size_t n = Utf8Length(reinterpret_cast<const unsigned char*>(p_));
+        if (n == 0) return false;
+        s.append(p_, n);
+        p_ += n;
+        continue;
+      }
+      // A backslash escape.
+      ++p_;
+      if (p_ == end_) return false;
+      const char e = *p_++;
+      static constexpr std::string_view kEscaped = "\"\\/bfnrt";
+      static constexpr std::string_view kMeant = "\"\\/\b\f\n\r\t";
+      if (size_t at = kEscaped.find(e); at != std::string_view::npos) {
+        s.push_back(kMeant[at]);
+        continue;
+      }
+      if (e != 'u') return false;
+      uint32_t code = 0;
+      if (!Hex4(code)) return false;
+      if (code >= 0xDC00 && code <= 0xDFFF) return false;  // a low surrogate alone
+      if (code >= 0xD800 && code <= 0xDBFF) {
+        uint32_t low = 0;
+        if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+        p_ += 2;
+        if (!Hex4(low) || low < 0xDC00 || low > 0xDFFF) return false;
+        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+      }
+      AppendUtf8(s, code);
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+std::optional<nlohmann::json> ParseJsonFast(std::string_view text) {
+  return Reader(text).Document();
+}
+
+nlohmann::json ParseJson(std::string_view text) {
+  if (auto fast = ParseJsonFast(text)) return std::move(*fast);
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
+}  // namespace tl
