@@ -359,10 +359,23 @@ Result<std::unordered_map<std::string, EntityStore::Existing>> EntityStore::Load
   for (const auto& r : rs.rows) {
     Existing e;
     std::string id = r.Text(0);
+    if (with_doc && prefetched != nullptr) {
+      // A merge prepared from exactly the stored text: no document to parse or take.
+      auto it = prefetched->find(id);
+      if (it != prefetched->end() && it->second.prepared && !it->second.prepared->taken &&
+          it->second.text == r.Text(4)) {
+        TL_RETURN_IF_ERROR(DecodeExisting(r, 1, /*with_doc=*/false, &e));
+        e.prepared = &*it->second.prepared;
+        existing.emplace(std::move(id), std::move(e));
+        continue;
+      }
+    }
     TL_RETURN_IF_ERROR(DecodeExisting(r, 1, with_doc, &e, [&](const std::string& text) -> std::optional<json> {
       if (prefetched != nullptr) {
         auto it = prefetched->find(id);
-        if (it != prefetched->end() && it->second.text == text) return std::move(it->second.doc);
+        if (it != prefetched->end() && !it->second.prepared && it->second.text == text) {
+          return std::move(it->second.doc);
+        }
       }
       return doc_cache_->Take(DocCache::Key(tenant, id), text);
     }));
@@ -371,9 +384,20 @@ Result<std::unordered_map<std::string, EntityStore::Existing>> EntityStore::Load
   return existing;
 }
 
-EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const std::vector<std::string>& ids) const {
+EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const std::vector<std::string>& ids,
+                                              const std::vector<BatchItem>* updates, const std::string& now) const {
   Prefetched out;
   if (ids.empty() || !prefetch_pool_) return out;
+  // The update of each entity named by exactly one valid item (a second item would merge into the
+  // first one's result, which only the writer has).
+  std::unordered_map<std::string_view, const BatchItem*> update_of;
+  if (updates != nullptr) {
+    for (const auto& item : *updates) {
+      if (!item.status.ok()) continue;
+      auto [it, fresh] = update_of.emplace(item.id, &item);
+      if (!fresh) it->second = nullptr;
+    }
+  }
   // Entities already in the cache are left to the write (which still compares the text): when this
   // process wrote them last, as with sensors reporting again and again, there is nothing to read.
   std::vector<std::string> missing;
@@ -396,7 +420,20 @@ EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const s
           if (!parsed.ok()) continue;
           doc = std::move(*parsed);
         }
-        out.emplace(id, ParsedDoc{text, std::move(*doc)});
+        if (auto u = update_of.find(id); u != update_of.end() && u->second != nullptr) {
+          // Merged and rendered here as BatchUpsert's writer would (TakeToChange, AppendAttributes, Rewrite).
+          auto location = doc->find(kLocationIri);
+          json stored_location = location == doc->end() ? json() : *location;
+          PreparedUpdate p;
+          p.updated = AppendAttributes(*doc, u->second->doc, false, now).updated;
+          auto rendered = RenderForWrite(*doc, stored_location);
+          if (!rendered.ok()) continue;  // the writer merges it again and reports the error
+          p.rendered = std::move(*rendered);
+          p.doc = std::move(*doc);
+          out.emplace(id, ParsedDoc{text, json(), std::move(p)});
+          continue;
+        }
+        out.emplace(id, ParsedDoc{text, std::move(*doc), std::nullopt});
       }
       return Status::Ok();
     }).IgnoreError();
@@ -440,21 +477,31 @@ Status EntityStore::Insert(storage::Session& s, const std::string& tenant, json&
   return Status::Ok();
 }
 
+Result<EntityStore::Rendered> EntityStore::RenderForWrite(const json& doc, const json& stored_location) {
+  Rendered r;
+  r.types = TypesOf(doc);
+  if (r.types.empty()) return BadRequestData("an entity needs a type", "type");
+  r.joined_types = JoinTypes(r.types);
+  r.text = Dump(doc);
+  auto now_at = doc.find(kLocationIri);
+  r.location_kept = now_at == doc.end() ? stored_location.is_null() : *now_at == stored_location;
+  return r;
+}
+
 Result<std::string> EntityStore::Rewrite(storage::Session& s, const std::string& tenant, const std::string& id,
-                                         const Existing& before, const json& doc, int64_t now) {
-  std::vector<std::string> types = TypesOf(doc);
-  if (types.empty()) return BadRequestData("an entity needs a type", "type");
-  std::string joined = JoinTypes(types);
-  std::string text = Dump(doc);
-  int64_t n = 0;
-  bool kept = false;
-  if (before.location) {
-    auto now_at = doc.find(kLocationIri);
-    kept = now_at == doc.end() ? before.location->is_null() : *now_at == *before.location;
-  } else if (before.doc) {
-    kept = LocationBounds(*before.doc) == LocationBounds(doc);
+                                         const Existing& before, const json& doc, int64_t now, Rendered* rendered) {
+  Rendered own;
+  if (rendered == nullptr) {
+    TL_ASSIGN_OR_RETURN(own, RenderForWrite(doc, before.location ? *before.location : json()));
+    // Without the stored location member, compare the bounds (no stored document: assume it moved).
+    if (!before.location) own.location_kept = before.doc && LocationBounds(*before.doc) == LocationBounds(doc);
+    rendered = &own;
   }
-  if (kept) {
+  const std::vector<std::string>& types = rendered->types;
+  const std::string& joined = rendered->joined_types;
+  std::string text = std::move(rendered->text);
+  int64_t n = 0;
+  if (rendered->location_kept) {
     // The location did not move (a sensor's measurements): the geo columns and their index stay.
     TL_ASSIGN_OR_RETURN(n, s.ExecV("UPDATE ngsild_entities SET type = ?, types = ?, doc = ?, modified_at = ?, "
                                    "version = version + 1 WHERE tenant = ? AND id = ?",
@@ -746,7 +793,9 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
   std::string now_text = FormatRfc3339(now);
   std::vector<std::string> ids = ValidIds(items);
   bool need_doc = mode == UpsertMode::kUpdate || !listeners_.empty();
-  Prefetched prefetched = need_doc ? Prefetch(tenant, ids) : Prefetched();
+  Prefetched prefetched = !need_doc                     ? Prefetched()
+                          : mode == UpsertMode::kUpdate ? Prefetch(tenant, ids, &items, now_text)
+                                                        : Prefetch(tenant, ids);
   BatchResult result;
   std::unordered_map<std::string, Existing> existing;
   Status written = WriteNotifying([&](storage::Session& s) -> Status {
@@ -774,6 +823,21 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
         continue;
       }
       Existing& before = it->second;
+      if (before.prepared != nullptr) {
+        // Merged and rendered by Prefetch from the text just read: only the statements are left.
+        PreparedUpdate& p = *before.prepared;
+        p.taken = true;
+        before.prepared = nullptr;
+        TL_ASSIGN_OR_RETURN(std::string text, Rewrite(s, tenant, item.id, before, p.doc, now, &p.rendered));
+        TL_RETURN_IF_ERROR(Notify(s, tenant, item.id, p.doc, ChangeKind::kUpdated, p.updated, now));
+        result.success.push_back(item.id);
+        before.types = std::move(p.rendered.joined_types);
+        before.doc = std::move(p.doc);
+        before.text = std::move(text);
+        before.location.reset();
+        merged_before_write_++;
+        continue;
+      }
       json doc;
       std::vector<std::string> changed;
       ChangeKind kind = ChangeKind::kReplaced;

@@ -26,6 +26,7 @@
 // Thread-safety: safe to share between threads; listeners are registered before concurrent use.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -210,6 +211,9 @@ class EntityStore {
 
   Result<BatchResult> BatchCreate(const std::string& tenant, std::vector<BatchItem> items);
   Result<BatchResult> BatchUpsert(const std::string& tenant, std::vector<BatchItem> items, UpsertMode mode);
+  // Entities of batch upserts (update mode) that were merged and rendered before the write, off the
+  // single writer (SQLite; see Prefetch), and written so.
+  int64_t merged_before_write() const { return merged_before_write_.load(); }
   // Appends each item's attributes to the existing entity (noOverwrite keeps existing instances).
   Result<BatchResult> BatchUpdate(const std::string& tenant, std::vector<BatchItem> items, bool no_overwrite);
   Result<BatchResult> BatchDelete(const std::string& tenant, const std::vector<std::string>& ids);
@@ -226,6 +230,21 @@ class EntityStore {
 
  private:
   Status RecordDeletion(storage::Session& s, const std::string& tenant, const std::string& id, int64_t now) const;
+  // What Rewrite derives from a changed document: computed on the writer, or beforehand (PreparedUpdate).
+  struct Rendered {
+    std::vector<std::string> types;
+    std::string joined_types;
+    std::string text;
+    bool location_kept = false;  // the location member is the stored one: the geo columns stay
+  };
+  // A batch update's merge done by Prefetch: the stored document with the item's attributes appended,
+  // as BatchUpsert would make it on the writer, for the stored text it was parsed from.
+  struct PreparedUpdate {
+    nlohmann::json doc;
+    std::vector<std::string> updated;  // AppendAttributes's names
+    Rendered rendered;
+    bool taken = false;  // a write used it (a work run again merges on the writer)
+  };
   struct Existing {
     bool found = false;
     int64_t created_at_ms = 0;
@@ -238,6 +257,9 @@ class EntityStore {
     std::optional<nlohmann::json> location;
     // The stored text `doc` was read from or last written as (empty: unknown), for the doc cache.
     std::string text;
+    // A batch update's merge of this entity, prepared by Prefetch from exactly `text` (then `doc` is
+    // unset): the write takes it instead of merging and dumping on the writer thread.
+    PreparedUpdate* prepared = nullptr;
   };
   // Parsed documents of entities this process wrote, each with the exact text it was parsed from or
   // written as: a load that reads the same text takes the parsed document instead of parsing it
@@ -248,6 +270,7 @@ class EntityStore {
   struct ParsedDoc {
     std::string text;
     nlohmann::json doc;
+    std::optional<PreparedUpdate> prepared;  // set: the merged document is in it and `doc` is left empty
   };
   using Prefetched = std::unordered_map<std::string, ParsedDoc>;  // by entity id
   Status EnsureTenant(storage::Session& s, const std::string& tenant);
@@ -260,15 +283,24 @@ class EntityStore {
                                                              Prefetched* prefetched = nullptr) const;
   Status Insert(storage::Session& s, const std::string& tenant, nlohmann::json& doc, int64_t now);
   // Writes `doc` over the stored entity; returns the text written.
+  // `rendered` (may be null): what was derived from `doc` beforehand (PreparedUpdate); its text is
+  // moved into the result.
   Result<std::string> Rewrite(storage::Session& s, const std::string& tenant, const std::string& id,
-                              const Existing& before, const nlohmann::json& doc, int64_t now);
+                              const Existing& before, const nlohmann::json& doc, int64_t now,
+                              Rendered* rendered = nullptr);
+  // Types, text and whether the location stayed, for `doc` replacing a document whose location member
+  // was `stored_location` (null: none).
+  static Result<Rendered> RenderForWrite(const nlohmann::json& doc, const nlohmann::json& stored_location);
   // On SQLite, parses the stored documents of a batch's entities that the doc cache does not hold,
   // on a thread of prefetch_pool_, from a read snapshot, before the write: the single writer thread then
   // takes them parsed (parsing was a fifth of its time in batch upserts). Best effort: a failure, or
   // a write in between that changed the text, only means the writer parses that one itself. The
   // documents are handed to the write itself, not through the cache, where the batches queued
   // meanwhile would push most of them out.
-  Prefetched Prefetch(const std::string& tenant, const std::vector<std::string>& ids) const;
+  // With `updates` (a batch update's items, `now` its time), each entity named by exactly one valid
+  // item is also merged and rendered there (ParsedDoc::prepared), off the writer thread.
+  Prefetched Prefetch(const std::string& tenant, const std::vector<std::string>& ids,
+                      const std::vector<BatchItem>* updates = nullptr, const std::string& now = "") const;
   // Moves the stored document out of `before` to be changed, keeping its location member for
   // Rewrite. Until the caller puts the written document and its text back, `before` holds neither, so
   // KeepDocs (which also runs after a failed write) cannot cache a changed copy under the stored text:
@@ -296,6 +328,7 @@ class EntityStore {
   // Prefetch's two threads (SQLite only): the parsed documents are allocated in their heaps rather
   // than in each request thread's, where the allocator would keep a batch's worth in every one of 32.
   std::unique_ptr<WorkerPool> prefetch_pool_;
+  std::atomic<int64_t> merged_before_write_{0};
 };
 
 }  // namespace tl::ngsild

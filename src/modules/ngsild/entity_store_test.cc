@@ -306,6 +306,101 @@ TEST_P(EntityStoreTest, AFailedBatchLeavesNoChangedCopyBehind) {
   }
 }
 
+// On SQLite a batch update's entities are merged and rendered before the write, off the single writer
+// (EntityStore::Prefetch), when this process has not cached them. What is stored and reported must be
+// what the writer's own merge gives: the same entity updated through a store that merges on the
+// writer (its cache holds it) and one that merges before (a second store, as another process would be).
+TEST_P(EntityStoreTest, ABatchUpdateMergedBeforeTheWriteStoresWhatTheWriterWould) {
+  const std::string a = "urn:ngsi-ld:Building:merged-before", b = "urn:ngsi-ld:Building:merged-on-writer";
+  ASSERT_TRUE(entities_->Create("", Building(a, "A", 1, 105.80, 21.00)).ok());
+  ASSERT_TRUE(entities_->Create("", Building(b, "A", 1, 105.80, 21.00)).ok());
+  clock_.Advance(1000);
+  auto update = [&](const std::string& id, const std::string& attributes) {
+    return BatchItem{id, Doc(R"({"id": ")" + id + R"(", "type": "Building", )" + attributes + "}"), Status::Ok()};
+  };
+  const std::string change =
+      R"("airQualityLevel": {"type": "Property", "value": 7}, "speed": {"type": "Property", "value": 3})";
+  const bool sqlite = GetParam() == "sqlite";
+  // A first batch through entities_: neither is in its cache yet (merged before the write on SQLite);
+  // afterwards both are.
+  std::vector<BatchItem> first{update(a, R"("name": {"type": "Property", "value": "A"})"),
+                               update(b, R"("name": {"type": "Property", "value": "A"})")};
+  ASSERT_TRUE(entities_->BatchUpsert("", first, UpsertMode::kUpdate).ok());
+  EXPECT_EQ(entities_->merged_before_write(), sqlite ? 2 : 0);
+  clock_.Advance(1000);
+  EntityStore other(db_.get(), &clock_);  // a cold doc cache, as another process's
+  other.AddListener(&recorder_);
+  std::vector<BatchItem> before_write{update(a, change)};
+  ASSERT_TRUE(other.BatchUpsert("", before_write, UpsertMode::kUpdate).ok());
+  std::vector<BatchItem> on_writer{update(b, change)};
+  ASSERT_TRUE(entities_->BatchUpsert("", on_writer, UpsertMode::kUpdate).ok());
+  EXPECT_EQ(other.merged_before_write(), sqlite ? 1 : 0);
+  EXPECT_EQ(entities_->merged_before_write(), sqlite ? 2 : 0);  // b came from its cache: merged on the writer
+
+  auto stored = [&](const std::string& id) {
+    auto e = entities_->Retrieve("", id);
+    EXPECT_TRUE(e.ok());
+    json doc = e.ok() ? e->doc : json();
+    doc.erase("id");
+    return doc;
+  };
+  json merged = stored(a);
+  EXPECT_EQ(merged, stored(b));
+  EXPECT_EQ(merged[Ts("airQualityLevel")]["value"], 7);
+  EXPECT_EQ(merged[Ts("speed")]["value"], 3);
+  EXPECT_EQ(merged[Ts("name")]["value"], "A");
+  EXPECT_NE(merged[Ts("airQualityLevel")]["createdAt"], merged[Ts("airQualityLevel")]["modifiedAt"]);
+  ASSERT_GE(recorder_.seen.size(), 2u);
+  const auto& seen = recorder_.seen[recorder_.seen.size() - 2];
+  EXPECT_EQ(seen.id, a);
+  EXPECT_EQ(seen.kind, "updated");
+  EXPECT_EQ(seen.changed, recorder_.seen.back().changed);
+  json reported_a = seen.entity, reported_b = recorder_.seen.back().entity;
+  reported_a.erase("id");
+  reported_b.erase("id");
+  EXPECT_EQ(reported_a, reported_b);
+
+  // A moved location rewrites the geo columns: a geo query finds the entity at its new place only.
+  EntityStore third(db_.get(), &clock_);
+  std::vector<BatchItem> moved{
+      update(a, R"("location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [106.70, 10.77]}})")};
+  ASSERT_TRUE(third.BatchUpsert("", moved, UpsertMode::kUpdate).ok());
+  EXPECT_EQ(third.merged_before_write(), sqlite ? 1 : 0);
+  auto near = [&](const std::string& coords) {
+    EntityQuery q;
+    q.geo = *ParseGeoQuery("near;maxDistance==1000", "Point", coords);
+    auto r = Query(q);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? Ids(*r) : std::vector<std::string>{};
+  };
+  EXPECT_EQ(near("[106.70,10.77]"), std::vector<std::string>{a});
+  EXPECT_EQ(near("[105.80,21.00]"), std::vector<std::string>{b});
+
+  // Two items for one entity in a batch: the second merges into the first, on the writer.
+  EntityStore fourth(db_.get(), &clock_);
+  std::vector<BatchItem> twice{update(a, R"("airQualityLevel": {"type": "Property", "value": 8})"),
+                               update(a, R"("speed": {"type": "Property", "value": 9})")};
+  ASSERT_TRUE(fourth.BatchUpsert("", twice, UpsertMode::kUpdate).ok());
+  EXPECT_EQ(fourth.merged_before_write(), 0);
+  merged = stored(a);
+  EXPECT_EQ(merged[Ts("airQualityLevel")]["value"], 8);
+  EXPECT_EQ(merged[Ts("speed")]["value"], 9);
+
+  // A batch whose merge was prepared and which then failed is rolled back, and its merge (which the
+  // store then caches under the text it would have written) never resurfaces.
+  EntityStore fifth(db_.get(), &clock_);
+  fifth.AddListener(&recorder_);
+  recorder_.fail = true;
+  std::vector<BatchItem> doomed{update(a, R"("airQualityLevel": {"type": "Property", "value": 5})")};
+  EXPECT_FALSE(fifth.BatchUpsert("", doomed, UpsertMode::kUpdate).ok());
+  recorder_.fail = false;
+  std::vector<BatchItem> after{update(a, R"("name": {"type": "Property", "value": "B"})")};
+  ASSERT_TRUE(fifth.BatchUpsert("", after, UpsertMode::kUpdate).ok());
+  merged = stored(a);
+  EXPECT_EQ(merged[Ts("airQualityLevel")]["value"], 8);
+  EXPECT_EQ(merged[Ts("name")]["value"], "B");
+}
+
 // Appending a fragment that only adds a type or sets the scope changes the entity (ETSI GS CIM 009
 // clause 5.6.3 merges the fragment's types; scope is an entity member): the change is stored and
 // reported, through the store's single-entity append and the batch update alike. (Over HTTP a single
