@@ -280,6 +280,17 @@ class EntityStore::DocCache {
     return doc;
   }
 
+  // The document held for `key` and the text it stands for, moved out of the cache; nullopt if none.
+  std::optional<std::pair<std::string, json>> TakeAny(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return std::nullopt;
+    std::pair<std::string, json> out{std::move(it->second.text), std::move(it->second.doc)};
+    bytes_ -= Cost(it->first, out.first);
+    map_.erase(it);
+    return out;
+  }
+
   // True when the cache holds some document for `key` (a load will still compare its text).
   bool Contains(const std::string& key) {
     std::lock_guard lock(mu_);
@@ -398,14 +409,43 @@ EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const s
       if (!fresh) it->second = nullptr;
     }
   }
-  // Entities already in the cache are left to the write (which still compares the text): when this
-  // process wrote them last, as with sensors reporting again and again, there is nothing to read.
-  std::vector<std::string> missing;
+  // Merges an update into `doc` (parsed from, or cached for, `text`) as BatchUpsert's writer would
+  // (TakeToChange, AppendAttributes, Rewrite); other documents are handed over as they are.
+  auto hand_over = [&](const std::string& id, std::string text, json doc) {
+    auto u = update_of.find(id);
+    if (u == update_of.end() || u->second == nullptr) {
+      out.emplace(id, ParsedDoc{std::move(text), std::move(doc), std::nullopt});
+      return;
+    }
+    auto location = doc.find(kLocationIri);
+    json stored_location = location == doc.end() ? json() : *location;
+    PreparedUpdate p;
+    p.updated = AppendAttributes(doc, u->second->doc, false, now).updated;
+    auto rendered = RenderForWrite(doc, stored_location);
+    if (!rendered.ok()) return;  // the writer merges it again and reports the error
+    p.rendered = std::move(*rendered);
+    p.doc = std::move(doc);
+    out.emplace(id, ParsedDoc{std::move(text), json(), std::move(p)});
+  };
+  // Entities already in the cache need no read: when this process wrote them last, as with sensors
+  // reporting again and again, the cached document is the stored one (the write compares the text).
+  // An update is merged from it here; any other item leaves it in the cache for the write.
+  std::vector<std::string> missing, cached;
   for (const auto& id : ids) {
-    if (!doc_cache_->Contains(DocCache::Key(tenant, id))) missing.push_back(id);
+    if (!doc_cache_->Contains(DocCache::Key(tenant, id))) {
+      missing.push_back(id);
+    } else if (auto u = update_of.find(id); u != update_of.end() && u->second != nullptr) {
+      cached.push_back(id);
+    }
   }
-  if (missing.empty()) return out;
+  if (missing.empty() && cached.empty()) return out;
   prefetch_pool_->Run([&] {
+    for (const auto& id : cached) {
+      if (auto entry = doc_cache_->TakeAny(DocCache::Key(tenant, id))) {
+        hand_over(id, std::move(entry->first), std::move(entry->second));
+      }
+    }
+    if (missing.empty()) return;
     db_->Read([&](storage::Session& s) -> Status {
       std::vector<Value> params{tenant};
       std::string in = InList(missing, &params);
@@ -420,20 +460,7 @@ EntityStore::Prefetched EntityStore::Prefetch(const std::string& tenant, const s
           if (!parsed.ok()) continue;
           doc = std::move(*parsed);
         }
-        if (auto u = update_of.find(id); u != update_of.end() && u->second != nullptr) {
-          // Merged and rendered here as BatchUpsert's writer would (TakeToChange, AppendAttributes, Rewrite).
-          auto location = doc->find(kLocationIri);
-          json stored_location = location == doc->end() ? json() : *location;
-          PreparedUpdate p;
-          p.updated = AppendAttributes(*doc, u->second->doc, false, now).updated;
-          auto rendered = RenderForWrite(*doc, stored_location);
-          if (!rendered.ok()) continue;  // the writer merges it again and reports the error
-          p.rendered = std::move(*rendered);
-          p.doc = std::move(*doc);
-          out.emplace(id, ParsedDoc{text, json(), std::move(p)});
-          continue;
-        }
-        out.emplace(id, ParsedDoc{text, std::move(*doc), std::nullopt});
+        hand_over(id, text, std::move(*doc));
       }
       return Status::Ok();
     }).IgnoreError();
