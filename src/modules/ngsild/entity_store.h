@@ -298,7 +298,9 @@ class EntityStore {
   // documents are handed to the write itself, not through the cache, where the batches queued
   // meanwhile would push most of them out.
   // With `updates` (a batch update's items, `now` its time), each entity named by exactly one valid
-  // item is also merged and rendered there (ParsedDoc::prepared), off the writer thread.
+  // item is also merged and rendered there (ParsedDoc::prepared), off the writer thread: from the
+  // stored document, or from the doc cache's copy (taken out of the cache, no read), which the write
+  // then finds stale if its text is no longer the stored one.
   Prefetched Prefetch(const std::string& tenant, const std::vector<std::string>& ids,
                       const std::vector<BatchItem>* updates = nullptr, const std::string& now = "") const;
   // Moves the stored document out of `before` to be changed, keeping its location member for
