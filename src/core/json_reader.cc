@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include <utf8proc.h>
+
 namespace tl {
 namespace {
 
@@ -209,22 +211,6 @@ class Reader {
     }
   }
 
-  // The length of the well-formed UTF-8 sequence (RFC 3629, as nlohmann checks it) starting at a
-  // byte >= 0x80, or 0.
-  size_t Utf8Length(const unsigned char* q) const {
-    const auto* e = reinterpret_cast<const unsigned char*>(end_);
-    auto in = [&](size_t i, unsigned char lo, unsigned char hi) { return q + i < e && q[i] >= lo && q[i] <= hi; };
-    const unsigned char c = q[0];
-    if (c >= 0xC2 && c <= 0xDF) return in(1, 0x80, 0xBF) ? 2 : 0;
-    if (c == 0xE0) return in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-    if (c == 0xED) return in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
-    if (c == 0xF0) return in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-    if (c >= 0xF1 && c <= 0xF3) return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-    if (c == 0xF4) return in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-    return 0;
-  }
-
   bool String(std::string& s) {
     ++p_;  // opening quote
     while (true) {
@@ -244,9 +230,12 @@ class Reader {
       }
       if (c < 0x20) return false;  // a control character must be escaped
       if (c >= 0x80) {
-        size_t n = Utf8Length(reinterpret_cast<const unsigned char*>(p_));
-        if (n == 0) return false;
-        s.append(p_, n);
+        // Well-formed UTF-8 as nlohmann requires it (no overlongs, surrogates or truncated
+        // sequences): the same check as text::IsValidUtf8 and JsonWriter.
+        utf8proc_int32_t code = 0;
+        utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(p_), end_ - p_, &code);
+        if (n <= 0 || code < 0) return false;
+        s.append(p_, static_cast<size_t>(n));
         p_ += n;
         continue;
       }

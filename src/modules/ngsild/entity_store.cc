@@ -285,10 +285,8 @@ class EntityStore::DocCache {
     std::lock_guard lock(mu_);
     auto it = map_.find(key);
     if (it == map_.end()) return std::nullopt;
-    std::pair<std::string, json> out{std::move(it->second.text), std::move(it->second.doc)};
-    bytes_ -= Cost(it->first, out.first);
-    map_.erase(it);
-    return out;
+    Map::node_type node = Extract(it);
+    return std::pair{std::move(node.mapped().text), std::move(node.mapped().doc)};
   }
 
   // True when the cache holds some document for `key` (a load will still compare its text).
@@ -370,24 +368,20 @@ Result<std::unordered_map<std::string, EntityStore::Existing>> EntityStore::Load
   for (const auto& r : rs.rows) {
     Existing e;
     std::string id = r.Text(0);
-    if (with_doc && prefetched != nullptr) {
-      // A merge prepared from exactly the stored text: no document to parse or take.
+    ParsedDoc* before = nullptr;
+    if (prefetched != nullptr) {
       auto it = prefetched->find(id);
-      if (it != prefetched->end() && it->second.prepared && !it->second.prepared->taken &&
-          it->second.text == r.Text(4)) {
-        TL_RETURN_IF_ERROR(DecodeExisting(r, 1, /*with_doc=*/false, &e));
-        e.prepared = &*it->second.prepared;
-        existing.emplace(std::move(id), std::move(e));
-        continue;
-      }
+      if (it != prefetched->end()) before = &it->second;
+    }
+    if (with_doc && before != nullptr && before->prepared && !before->prepared->taken && before->text == r.Text(4)) {
+      // A merge prepared from exactly the stored text: no document to parse or take.
+      TL_RETURN_IF_ERROR(DecodeExisting(r, 1, /*with_doc=*/false, &e));
+      e.prepared = &*before->prepared;
+      existing.emplace(std::move(id), std::move(e));
+      continue;
     }
     TL_RETURN_IF_ERROR(DecodeExisting(r, 1, with_doc, &e, [&](const std::string& text) -> std::optional<json> {
-      if (prefetched != nullptr) {
-        auto it = prefetched->find(id);
-        if (it != prefetched->end() && !it->second.prepared && it->second.text == text) {
-          return std::move(it->second.doc);
-        }
-      }
+      if (before != nullptr && !before->prepared && before->text == text) return std::move(before->doc);
       return doc_cache_->Take(DocCache::Key(tenant, id), text);
     }));
     existing.emplace(std::move(id), std::move(e));
@@ -820,9 +814,8 @@ Result<BatchResult> EntityStore::BatchUpsert(const std::string& tenant, std::vec
   std::string now_text = FormatRfc3339(now);
   std::vector<std::string> ids = ValidIds(items);
   bool need_doc = mode == UpsertMode::kUpdate || !listeners_.empty();
-  Prefetched prefetched = !need_doc                     ? Prefetched()
-                          : mode == UpsertMode::kUpdate ? Prefetch(tenant, ids, &items, now_text)
-                                                        : Prefetch(tenant, ids);
+  Prefetched prefetched =
+      need_doc ? Prefetch(tenant, ids, mode == UpsertMode::kUpdate ? &items : nullptr, now_text) : Prefetched();
   BatchResult result;
   std::unordered_map<std::string, Existing> existing;
   Status written = WriteNotifying([&](storage::Session& s) -> Status {
