@@ -268,7 +268,64 @@ class Reader {
   const char* end_;
 };
 
+// The end of the compact JSON value starting at `at` in `text` (no white space outside strings), or
+// npos when there is none. Strings are skipped escape by escape; everything else by its delimiters.
+size_t SkipCompactValue(std::string_view text, size_t at) {
+  size_t depth = 0;
+  size_t i = at;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '"') {
+      ++i;
+      while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      if (i >= text.size()) return std::string_view::npos;
+      ++i;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+      ++i;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return i == at ? std::string_view::npos : i;
+      --depth;
+      ++i;
+    } else if (c == ',' || c == ':') {
+      if (depth == 0) return i == at ? std::string_view::npos : i;
+      ++i;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      return std::string_view::npos;
+    } else {
+      ++i;
+    }
+    if (depth == 0 && i < text.size() && (text[i] == ',' || text[i] == '}')) return i;
+  }
+  return depth == 0 && i > at ? i : std::string_view::npos;
+}
+
 }  // namespace
+
+std::optional<std::vector<RawJsonMember>> ScanCompactJsonObject(std::string_view text) {
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return std::nullopt;
+  std::vector<RawJsonMember> members;
+  size_t i = 1;
+  if (text[i] == '}') return i + 1 == text.size() ? std::optional(members) : std::nullopt;
+  while (true) {
+    if (i >= text.size() || text[i] != '"') return std::nullopt;
+    size_t key_end = text.find('"', i + 1);
+    if (key_end == std::string_view::npos) return std::nullopt;
+    std::string_view key = text.substr(i + 1, key_end - i - 1);
+    if (key.find('\\') != std::string_view::npos) return std::nullopt;
+    if (!members.empty() && !(members.back().key < key)) return std::nullopt;
+    i = key_end + 1;
+    if (i >= text.size() || text[i] != ':') return std::nullopt;
+    ++i;
+    size_t end = SkipCompactValue(text, i);
+    if (end == std::string_view::npos || end >= text.size()) return std::nullopt;
+    members.push_back({key, text.substr(i, end - i)});
+    i = end;
+    if (text[i] == '}') return i + 1 == text.size() ? std::optional(std::move(members)) : std::nullopt;
+    if (text[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
 
 std::optional<nlohmann::json> ParseJsonFast(std::string_view text) {
   return Reader(text).Document();

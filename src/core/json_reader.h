@@ -18,6 +18,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,5 +31,18 @@ std::optional<nlohmann::json> ParseJsonFast(std::string_view text);
 
 // ParseJsonFast, else nlohmann::json::parse(text, nullptr, false): a discarded value for invalid JSON.
 nlohmann::json ParseJson(std::string_view text);
+
+// One member of a JSON object's text, as written: the key between its quotes (still escaped) and the
+// value's text.
+struct RawJsonMember {
+  std::string_view key;
+  std::string_view value;
+};
+
+// The members of `text` in order, when it is an object written as nlohmann's compact dump writes one
+// (no white space outside strings, keys in strictly increasing byte order, none with an escape), so
+// that a member can be changed by rewriting only its value's text. nullopt for any other text. The
+// values are delimited, not validated: parse the ones you read (ParseJson).
+std::optional<std::vector<RawJsonMember>> ScanCompactJsonObject(std::string_view text);
 
 }  // namespace tl

@@ -300,6 +300,82 @@ TEST(JsonReaderTest, DamagedDocumentsAreNeverReadDifferently) {
   EXPECT_GT(taken, 100);  // the property was tried on documents the reader took, not only on refusals
 }
 
+TEST(JsonReaderTest, CompactObjectsSplitIntoTheirMembersAsWritten) {
+  RandomJson gen(20261125);
+  int split = 0, refused = 0;
+  for (int i = 0; i < 3000; ++i) {
+    json o = json::object();
+    for (int n = i % 7; n > 0; --n)
+      o[i % 3 == 0 ? gen.Value(3).dump() : "k" + std::to_string(n * 7919 % 1000)] = gen.Value(1);
+    const std::string text = o.dump();
+    auto members = ScanCompactJsonObject(text);
+    // A key that needs an escape (a quote, a backslash, a control character) is refused.
+    bool escaped = false;
+    for (const auto& [key, value] : o.items()) escaped |= json(key).dump() != "\"" + key + "\"";
+    if (escaped) {
+      EXPECT_FALSE(members) << text;
+      ++refused;
+      continue;
+    }
+    ASSERT_TRUE(members) << text;
+    ASSERT_EQ(members->size(), o.size()) << text;
+    std::string again = "{";
+    size_t at = 0;
+    for (const auto& [key, value] : o.items()) {
+      const RawJsonMember& m = (*members)[at++];
+      EXPECT_EQ(m.key, key);
+      EXPECT_EQ(json::parse(m.value), value) << text;
+      if (again.size() > 1) again += ',';
+      again += "\"" + std::string(m.key) + "\":" + std::string(m.value);
+    }
+    EXPECT_EQ(again + "}", text);
+    ++split;
+  }
+  EXPECT_GT(split, 1000);
+  EXPECT_GT(refused, 100);
+  // Not nlohmann's compact form, or not an object: refused.
+  for (const char* text : {"",
+                           "{",
+                           "}",
+                           "[]",
+                           "1",
+                           "{\"a\":1",
+                           "{\"a\":1}x",
+                           "{\"a\":}",
+                           "{\"a\":1,}",
+                           "{,}",
+                           "{\"a\" :1}",
+                           "{\"a\": 1}",
+                           "{ \"a\":1}",
+                           "{\"a\":[1, 2]}",
+                           "{\"b\":1,\"a\":2}",
+                           "{\"a\":1,\"a\":2}",
+                           "{\"a\":\"x}",
+                           "{\"a\\\"\":1}",
+                           "{\"a\":1}}",
+                           "{\"a\":1]"}) {
+    EXPECT_FALSE(ScanCompactJsonObject(text)) << text;
+  }
+  auto empty = ScanCompactJsonObject("{}");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+  // Damaged texts: refused or split, never read out of bounds.
+  std::mt19937 rng(5);
+  for (int i = 0; i < 4000; ++i) {
+    json o = json::object();
+    for (int n = 1 + i % 5; n > 0; --n) o["k" + std::to_string(n)] = gen.Value(2);
+    std::string text = o.dump();
+    text[rng() % text.size()] = "{}[]\",:\\ x"[rng() % 10];
+    if (i % 2 == 0) text.resize(rng() % text.size());
+    auto members = ScanCompactJsonObject(text);
+    if (!members) continue;
+    for (const auto& m : *members) {
+      EXPECT_GE(m.value.data(), text.data());
+      EXPECT_LE(m.value.data() + m.value.size(), text.data() + text.size());
+    }
+  }
+}
+
 TEST(JsonReaderTest, TheProjectsDataFilesReadAsNlohmannReadsThem) {
   int files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(THANGLONG_TEST_DATA_ROOT)) {

@@ -82,9 +82,9 @@ std::string Num(double v) {
 }
 
 // The default instance of an attribute in a stored document (the one without a datasetId, else the first).
-const json* Instance(const json& doc, const std::string& iri) {
-  auto it = doc.find(iri);
-  if (it == doc.end()) return nullptr;
+const json* Instance(const ngsild::ChangedDoc& doc, const std::string& iri) {
+  const json* it = doc.Member(iri);
+  if (it == nullptr) return nullptr;
   if (it->is_object()) return &*it;
   if (it->is_array()) {
     for (const auto& i : *it) {
@@ -114,7 +114,7 @@ void RaiseTo(std::atomic<int64_t>& a, int64_t v) {
   }
 }
 
-std::optional<std::string> LocationOf(const json& doc) {
+std::optional<std::string> LocationOf(const ngsild::ChangedDoc& doc) {
   const json* inst = Instance(doc, std::string(ngsild::kLocationIri));
   if (!inst) return std::nullopt;
   auto v = inst->find("value");

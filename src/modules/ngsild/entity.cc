@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "core/json_reader.h"
 
 #include "modules/ngsild/errors.h"
 
@@ -505,6 +506,82 @@ UpdateOutcome AppendAttributes(json& doc, const json& fragment, bool no_overwrit
     if (skipped && !changed) o.not_updated.emplace_back(name, "the attribute exists and noOverwrite was given");
   }
   return o;
+}
+
+std::optional<TextAppend> AppendAttributesToText(std::string_view stored, const json& fragment,
+                                                 const std::string& now) {
+  if (!fragment.is_object()) return std::nullopt;
+  auto members = ScanCompactJsonObject(stored);
+  if (!members) return std::nullopt;
+  auto raw_of = [&](std::string_view name) -> const RawJsonMember* {
+    auto it = std::lower_bound(members->begin(), members->end(), name,
+                               [](const RawJsonMember& m, std::string_view n) { return m.key < n; });
+    return it != members->end() && it->key == name ? &*it : nullptr;
+  };
+  TextAppend out;
+  out.members = json::object();
+  // Parses the stored member `name` into out.members (nothing when the entity has none).
+  auto take = [&](const std::string& name) -> bool {
+    const RawJsonMember* raw = raw_of(name);
+    if (raw == nullptr) return true;
+    json value = ParseJson(raw->value);
+    if (value.is_discarded()) return false;
+    out.members[name] = std::move(value);
+    return true;
+  };
+  if (!take("type")) return std::nullopt;
+  for (const auto& [name, value] : fragment.items()) {
+    if (name == "id" || name == "type" || out.members.contains(name)) continue;
+    if (!take(name)) return std::nullopt;
+  }
+  std::optional<json> location_before;
+  const std::string location_name(kLocationIri);
+  if (fragment.contains(location_name)) {
+    auto it = out.members.find(location_name);
+    location_before = it == out.members.end() ? json() : *it;
+  }
+  out.outcome = AppendAttributes(out.members, fragment, /*no_overwrite=*/false, now);
+  if (location_before) {
+    auto it = out.members.find(location_name);
+    out.location_kept = it == out.members.end() ? location_before->is_null() : *it == *location_before;
+  }
+  // The stored members and the merged ones, both in key order, as dumping the whole document would.
+  auto dump = [](const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); };
+  out.text.reserve(stored.size() + 256);
+  out.text += '{';
+  bool first = true;
+  auto comma = [&] {
+    if (!first) out.text += ',';
+    first = false;
+  };
+  auto merged = out.members.items().begin();
+  const auto merged_end = out.members.items().end();
+  for (const RawJsonMember& m : *members) {
+    for (; merged != merged_end && std::string_view(merged.key()) < m.key; ++merged) {
+      comma();
+      out.text += dump(json(merged.key()));
+      out.text += ':';
+      out.text += dump(merged.value());
+    }
+    comma();
+    out.text += '"';
+    out.text += m.key;
+    out.text += "\":";
+    if (merged != merged_end && std::string_view(merged.key()) == m.key) {
+      out.text += dump(merged.value());
+      ++merged;
+    } else {
+      out.text += m.value;
+    }
+  }
+  for (; merged != merged_end; ++merged) {
+    comma();
+    out.text += dump(json(merged.key()));
+    out.text += ':';
+    out.text += dump(merged.value());
+  }
+  out.text += '}';
+  return out;
 }
 
 UpdateOutcome UpdateAttributes(json& doc, const json& fragment, const std::string& now) {

@@ -19,7 +19,7 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -88,6 +88,20 @@ struct UpdateOutcome {
 // scope (members_changed when either changes the entity).
 UpdateOutcome AppendAttributes(nlohmann::json& doc, const nlohmann::json& fragment, bool no_overwrite,
                                const std::string& now);
+// AppendAttributes(doc, fragment, /*no_overwrite=*/false, now) on the stored text of `doc` as
+// nlohmann's compact dump writes it (how the entity store keeps documents), without parsing all of
+// it: only `type` and the members the fragment names are parsed, merged and written back in place,
+// the other members' text is copied. The text is the one dumping the merged document gives.
+// nullopt when `stored` is not in that form (core/json_reader.h, ScanCompactJsonObject) or a member
+// to merge does not parse: then parse the whole document.
+struct TextAppend {
+  std::string text;
+  nlohmann::json members;  // `type` and the fragment's members, as merged (an object)
+  UpdateOutcome outcome;
+  bool location_kept = true;  // the location member is as it was
+};
+std::optional<TextAppend> AppendAttributesToText(std::string_view stored, const nlohmann::json& fragment,
+                                                 const std::string& now);
 // PATCH /entities/{id}/attrs: replaces existing instances (same name and datasetId) only.
 UpdateOutcome UpdateAttributes(nlohmann::json& doc, const nlohmann::json& fragment, const std::string& now);
 // PATCH /entities/{id}/attrs/{attr}: merges the members into the instance with the fragment's

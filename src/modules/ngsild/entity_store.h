@@ -83,13 +83,37 @@ struct StoredText {
 enum class ChangeKind { kCreated, kUpdated, kReplaced, kDeleted };
 const char* ChangeKindName(ChangeKind kind);
 
+// The document of a changed entity, as a listener sees it. Either the whole document, or (a batch
+// update merged on the stored text, AppendAttributesToText) the merged members with the new text,
+// which is parsed only when a listener asks for a member it does not hold, or for the whole.
+// Thread-safety: none; a listener uses it on the writer's thread, within OnEntityChanged.
+class ChangedDoc {
+ public:
+  explicit ChangedDoc(const nlohmann::json& whole) : whole_(&whole) {}
+  // `members`: `type` and the changed members; `text`: the whole new document. Both must outlive this.
+  ChangedDoc(const nlohmann::json& members, const std::string& text) : members_(&members), text_(&text) {}
+  ChangedDoc(const ChangedDoc&) = delete;
+  ChangedDoc& operator=(const ChangedDoc&) = delete;
+
+  // The whole document (stored form).
+  const nlohmann::json& Whole() const;
+  // The member `name` (an attribute's expanded name, "type", "scope"), or null when there is none.
+  const nlohmann::json* Member(const std::string& name) const;
+
+ private:
+  const nlohmann::json* whole_ = nullptr;
+  const nlohmann::json* members_ = nullptr;
+  const std::string* text_ = nullptr;
+  mutable std::optional<nlohmann::json> parsed_;
+};
+
 struct EntityChange {
   const std::string& tenant;
   const std::string& entity_id;
   const std::vector<std::string>& types;  // expanded
   ChangeKind kind;
   const std::vector<std::string>& changed_attributes;  // expanded names (deleted ones included)
-  const nlohmann::json& entity;                        // the new document; on kDeleted, the last one
+  const ChangedDoc& entity;                            // the new document; on kDeleted, the last one
   int64_t at_ms;
 };
 
@@ -240,7 +264,9 @@ class EntityStore {
   // A batch update's merge done by Prefetch: the stored document with the item's attributes appended,
   // as BatchUpsert would make it on the writer, for the stored text it was parsed from.
   struct PreparedUpdate {
-    nlohmann::json doc;
+    nlohmann::json doc;  // the merged document; when `partial`, only `type` and the merged members
+    // Merged on the stored text (AppendAttributesToText): the whole document was never parsed.
+    bool partial = false;
     std::vector<std::string> updated;  // AppendAttributes's names
     Rendered rendered;
     bool taken = false;  // a write used it (a work run again merges on the writer)
@@ -303,6 +329,8 @@ class EntityStore {
   // then finds stale if its text is no longer the stored one.
   Prefetched Prefetch(const std::string& tenant, const std::vector<std::string>& ids,
                       const std::vector<BatchItem>* updates = nullptr, const std::string& now = "") const;
+  // Destroys what Prefetch made on its own threads (without waiting).
+  void DropPrefetched(Prefetched&& prefetched) const;
   // Moves the stored document out of `before` to be changed, keeping its location member for
   // Rewrite. Until the caller puts the written document and its text back, `before` holds neither, so
   // KeepDocs (which also runs after a failed write) cannot cache a changed copy under the stored text:
@@ -317,6 +345,9 @@ class EntityStore {
   Status WriteNotifying(const storage::Database::Work& work, bool large = false);
   Status Notify(storage::Session& s, const std::string& tenant, const std::string& id, const nlohmann::json& doc,
                 ChangeKind kind, const std::vector<std::string>& changed, int64_t now);
+  Status Notify(storage::Session& s, const std::string& tenant, const std::string& id, const ChangedDoc& doc,
+                const std::vector<std::string>& types, ChangeKind kind, const std::vector<std::string>& changed,
+                int64_t now);
   // Applies `mutate` to the stored document of one entity in one transaction.
   Result<UpdateOutcome> Mutate(const std::string& tenant, const std::string& id,
                                const std::function<Result<UpdateOutcome>(nlohmann::json&, const std::string&)>& mutate);

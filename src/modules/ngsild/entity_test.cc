@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "modules/ngsild/entity.h"
 #include "modules/ngsild/entity_store.h"
@@ -234,6 +235,83 @@ TEST_F(EntityTest, AppendAddsAndReplacesInstancesAndKeepsCreatedAt) {
                       PayloadKind::kFragment);
   AppendAttributes(*doc, *third, false, kLater);
   EXPECT_EQ((*doc)[Ts("speed")].size(), 3u);
+}
+
+// The merge on the stored text gives the text of the whole merge (AppendAttributes, then dump), byte
+// for byte, over random entities and fragments: attributes replaced, added before, between and after
+// the stored ones, instances with and without datasetIds, types added, scope, location moved or not.
+TEST_F(EntityTest, AppendingOnTheStoredTextWritesWhatTheWholeMergeWrites) {
+  std::mt19937 rng(20261124);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> names = {
+      Ts("airQualityLevel"), Ts("name"), Ts("speed"), Ts("source"), std::string(kLocationIri), "a", "zz",
+      "https://x/Ê",         "type2"};
+  auto instance = [&](bool with_dataset) {
+    json i;
+    switch (pick(4)) {
+      case 0:
+        i = {{"type", "Property"}, {"value", pick(1000) / 8.0}};
+        break;
+      case 1:
+        i = {{"type", "Property"}, {"value", "Phường Ba Đình \"" + std::to_string(pick(9)) + "\""}};
+        break;
+      case 2:
+        i = {{"type", "Relationship"}, {"object", "urn:ngsi-ld:Building:" + std::to_string(pick(9))}};
+        break;
+      default:
+        i = {{"type", "GeoProperty"},
+             {"value", {{"type", "Point"}, {"coordinates", {105.0 + pick(100) / 100.0, 21.0}}}}};
+        break;
+    }
+    if (pick(3) == 0) i["observedAt"] = kNow;
+    if (pick(4) == 0) i[Ts("source")] = {{"type", "Property"}, {"value", pick(5)}};
+    if (with_dataset) i["datasetId"] = "urn:ngsi-ld:Dataset:" + std::to_string(pick(3));
+    return i;
+  };
+  auto attribute = [&] {
+    if (pick(3) != 0) return instance(pick(4) == 0);
+    json many = json::array();
+    for (int n = 1 + pick(3); n > 0; --n) many.push_back(instance(n > 1 || pick(2) == 0));
+    return many;
+  };
+  auto dump = [](const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); };
+  int compared = 0;
+  for (int round = 0; round < 2000; ++round) {
+    json doc = {{"id", "urn:ngsi-ld:Thing:" + std::to_string(round)}};
+    doc["type"] = pick(3) == 0 ? json::array({Ts("Vehicle"), Ts("Building")}) : json(Ts("Vehicle"));
+    if (pick(4) == 0) doc["scope"] = "/Hanoi";
+    for (const auto& n : names) {
+      if (pick(2) == 0) doc[n] = attribute();
+    }
+    for (const auto& n : AttributeNames(doc)) Stamp(doc[n], nullptr, kNow);
+    json fragment = {{"id", doc["id"]}, {"type", pick(4) == 0 ? Ts("Car") : Ts("Vehicle")}};
+    if (pick(5) == 0) fragment["scope"] = pick(2) == 0 ? "/Hanoi" : "/Hanoi/BaDinh";
+    for (int n = pick(4); n > 0; --n)
+      fragment[names[static_cast<size_t>(pick(static_cast<int>(names.size())))]] = attribute();
+
+    const std::string stored = dump(doc);
+    json whole = doc;
+    UpdateOutcome expected = AppendAttributes(whole, fragment, false, kLater);
+    auto got = AppendAttributesToText(stored, fragment, kLater);
+    ASSERT_TRUE(got) << stored;
+    ASSERT_EQ(got->text, dump(whole)) << "stored " << stored << "\nfragment " << fragment.dump();
+    EXPECT_EQ(got->outcome.updated, expected.updated);
+    EXPECT_EQ(got->outcome.members_changed, expected.members_changed);
+    const std::string location(kLocationIri);
+    json before_location = doc.contains(location) ? doc[location] : json();
+    json after_location = whole.contains(location) ? whole[location] : json();
+    EXPECT_EQ(got->location_kept, before_location == after_location);
+    // The members it holds are the merged document's; `type` always among them.
+    EXPECT_TRUE(got->members.contains("type"));
+    for (const auto& [name, value] : got->members.items()) EXPECT_EQ(value, whole[name]) << name;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 2000);
+  // A text not in the compact form is left to the whole merge.
+  json fragment = {{Ts("speed"), {{"type", "Property"}, {"value", 1}}}};
+  EXPECT_FALSE(AppendAttributesToText(R"({"type": "x"})", fragment, kLater));
+  EXPECT_FALSE(AppendAttributesToText(R"({"type":"x","a":1})", fragment, kLater));  // keys out of order
+  EXPECT_FALSE(AppendAttributesToText(R"({"https://ngsi-ld-test-suite/context#speed":{"type":}})", fragment, kLater));
 }
 
 TEST_F(EntityTest, UpdateTouchesOnlyExistingAttributesAndInstances) {

@@ -265,14 +265,14 @@ std::optional<json> Evaluate(const Subscription& sub, const ngsild::EntityChange
   if (sub.q || sub.geo) {
     ngsild::RenderOptions filter;
     filter.attrs = &sub.filter_attributes;
-    json compact = ngsild::Render(change.entity, *sub.context, filter, change.at_ms, change.at_ms);
+    json compact = ngsild::Render(change.entity.Whole(), *sub.context, filter, change.at_ms, change.at_ms);
     if (sub.q && !sub.q->Matches(compact)) return std::nullopt;
     if (sub.geo && !ngsild::MatchesEntity(*sub.geo, compact, sub.geoproperty)) return std::nullopt;
   }
   ngsild::RenderOptions options;
   options.key_values = sub.key_values;
   if (sub.attributes) options.attrs = &*sub.attributes;
-  return ngsild::Render(change.entity, *sub.context, options, change.at_ms, change.at_ms);
+  return ngsild::Render(change.entity.Whole(), *sub.context, options, change.at_ms, change.at_ms);
 }
 
 }  // namespace tl::subscriptions

@@ -51,7 +51,8 @@ class MatchingTest : public ::testing::Test {
     std::string tenant, id = compact_entity["id"];
     auto types = ngsild::TypesOf(*doc);
     for (auto& c : changed) c = reg_->Default()->Expand(c);
-    ngsild::EntityChange change{tenant, id, types, kind, changed, *doc, now};
+    ngsild::ChangedDoc entity(*doc);
+    ngsild::EntityChange change{tenant, id, types, kind, changed, entity, now};
     return Evaluate(s, change, now);
   }
   std::shared_ptr<const ngsild::ContextRegistry> reg_ = Registry();

@@ -7,12 +7,12 @@
 
 namespace tl::telemetry {
 
-Result<std::vector<AttributeReading>> NumericReadings(const nlohmann::json& doc,
+Result<std::vector<AttributeReading>> NumericReadings(const ngsild::ChangedDoc& doc,
                                                       const std::vector<std::string>& attributes, int64_t at_ms) {
   std::vector<AttributeReading> out;
   for (const std::string& name : attributes) {
-    auto it = doc.find(name);
-    if (it == doc.end()) continue;  // a deleted attribute
+    const nlohmann::json* it = doc.Member(name);
+    if (it == nullptr) continue;  // a deleted attribute
     auto take = [&](const nlohmann::json& instance) -> Status {
       if (!instance.is_object() || instance.contains("datasetId")) return Status::Ok();
       auto type = instance.find("type");

@@ -41,7 +41,7 @@ struct AttributeReading {
 
 // The readings of `attributes` in the stored entity document `doc` (see the contract above); times
 // default to `at_ms`. BadRequestData for an observedAt that is not a date-time within range.
-Result<std::vector<AttributeReading>> NumericReadings(const nlohmann::json& doc,
+Result<std::vector<AttributeReading>> NumericReadings(const ngsild::ChangedDoc& doc,
                                                       const std::vector<std::string>& attributes, int64_t at_ms);
 
 class EntityHistory final : public ngsild::ChangeListener {

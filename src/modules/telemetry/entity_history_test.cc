@@ -230,7 +230,7 @@ TEST(NumericReadingsTest, TakesNumericPropertyInstancesWithoutDatasetId) {
               {"c", {{"type", "Property"}, {"value", false}}},
               {"d", {{"type", "Property"}, {"value", -2.5e-3}, {"observedAt", "2026-01-01T00:00:01.5Z"}}},
               {"e", {{"type", "Relationship"}, {"object", "urn:y"}}}};
-  auto r = NumericReadings(doc, {"a", "b", "c", "d", "e", "gone"}, 5);
+  auto r = NumericReadings(ngsild::ChangedDoc(doc), {"a", "b", "c", "d", "e", "gone"}, 5);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].attribute, "a");
