@@ -326,7 +326,9 @@ class EntityStore {
   // With `updates` (a batch update's items, `now` its time), each entity named by exactly one valid
   // item is also merged and rendered there (ParsedDoc::prepared), off the writer thread: from the
   // stored document, or from the doc cache's copy (taken out of the cache, no read), which the write
-  // then finds stale if its text is no longer the stored one.
+  // then finds stale if its text is no longer the stored one. A document read for such an item is
+  // merged on its text (AppendAttributesToText, PreparedUpdate::partial) when it is in the compact
+  // form, without being parsed whole.
   Prefetched Prefetch(const std::string& tenant, const std::vector<std::string>& ids,
                       const std::vector<BatchItem>* updates = nullptr, const std::string& now = "") const;
   // Destroys what Prefetch made on its own threads (without waiting).
