@@ -508,6 +508,10 @@ UpdateOutcome AppendAttributes(json& doc, const json& fragment, bool no_overwrit
   return o;
 }
 
+std::string DumpStored(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::optional<TextAppend> AppendAttributesToText(std::string_view stored, const json& fragment,
                                                  const std::string& now) {
   if (!fragment.is_object()) return std::nullopt;
@@ -545,41 +549,30 @@ std::optional<TextAppend> AppendAttributesToText(std::string_view stored, const 
     auto it = out.members.find(location_name);
     out.location_kept = it == out.members.end() ? location_before->is_null() : *it == *location_before;
   }
-  // The stored members and the merged ones, both in key order, as dumping the whole document would.
-  auto dump = [](const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); };
+  // The stored members and the merged ones, both in key order, as DumpStored of the whole would write.
   out.text.reserve(stored.size() + 256);
   out.text += '{';
-  bool first = true;
-  auto comma = [&] {
-    if (!first) out.text += ',';
-    first = false;
+  auto emit = [&](std::string_view key_text, std::string_view value_text) {
+    if (out.text.size() > 1) out.text += ',';
+    out.text += key_text;
+    out.text += ':';
+    out.text += value_text;
   };
   auto merged = out.members.items().begin();
   const auto merged_end = out.members.items().end();
+  auto emit_merged = [&] {
+    emit(DumpStored(json(merged.key())), DumpStored(merged.value()));
+    ++merged;
+  };
   for (const RawJsonMember& m : *members) {
-    for (; merged != merged_end && std::string_view(merged.key()) < m.key; ++merged) {
-      comma();
-      out.text += dump(json(merged.key()));
-      out.text += ':';
-      out.text += dump(merged.value());
-    }
-    comma();
-    out.text += '"';
-    out.text += m.key;
-    out.text += "\":";
+    while (merged != merged_end && std::string_view(merged.key()) < m.key) emit_merged();
     if (merged != merged_end && std::string_view(merged.key()) == m.key) {
-      out.text += dump(merged.value());
-      ++merged;
+      emit_merged();  // the same key: the escape-free key dumps as it was written
     } else {
-      out.text += m.value;
+      emit("\"" + std::string(m.key) + '"', m.value);
     }
   }
-  for (; merged != merged_end; ++merged) {
-    comma();
-    out.text += dump(json(merged.key()));
-    out.text += ':';
-    out.text += dump(merged.value());
-  }
+  while (merged != merged_end) emit_merged();
   out.text += '}';
   return out;
 }

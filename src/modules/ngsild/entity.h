@@ -88,6 +88,10 @@ struct UpdateOutcome {
 // scope (members_changed when either changes the entity).
 UpdateOutcome AppendAttributes(nlohmann::json& doc, const nlohmann::json& fragment, bool no_overwrite,
                                const std::string& now);
+// The stored text of a document: nlohmann's compact dump (members in key order, no white space),
+// invalid UTF-8 replaced. AppendAttributesToText relies on it.
+std::string DumpStored(const nlohmann::json& doc);
+
 // AppendAttributes(doc, fragment, /*no_overwrite=*/false, now) on the stored text of `doc` as
 // nlohmann's compact dump writes it (how the entity store keeps documents), without parsing all of
 // it: only `type` and the members the fragment names are parsed, merged and written back in place,

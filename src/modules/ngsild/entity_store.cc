@@ -68,10 +68,6 @@ Result<json> ParseDoc(const std::string& text) {
   return doc;
 }
 
-std::string Dump(const json& doc) {
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 void StampAll(json& doc, const std::string& now) {
   for (const auto& name : AttributeNames(doc)) Stamp(doc[name], nullptr, now);
 }
@@ -513,8 +509,8 @@ Status EntityStore::Insert(storage::Session& s, const std::string& tenant, json&
   GeoColumns g = GeoOf(doc);
   auto inserted = s.ExecV(std::string("INSERT INTO ngsild_entities (") + kEntityColumns +
                               ") VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
-                          {tenant, id, types[0], JoinTypes(types), Dump(doc), now, now, g.lon_key, g.min_lon, g.min_lat,
-                           g.max_lon, g.max_lat});
+                          {tenant, id, types[0], JoinTypes(types), DumpStored(doc), now, now, g.lon_key, g.min_lon,
+                           g.min_lat, g.max_lon, g.max_lat});
   if (!inserted.ok()) {
     if (storage::IsUniqueViolation(inserted.status()))
       return EntityAlreadyExists("the entity " + id + " already exists");
@@ -532,7 +528,7 @@ Result<EntityStore::Rendered> EntityStore::RenderForWrite(const json& doc, const
   r.types = TypesOf(doc);
   if (r.types.empty()) return BadRequestData("an entity needs a type", "type");
   r.joined_types = JoinTypes(r.types);
-  r.text = Dump(doc);
+  r.text = DumpStored(doc);
   auto now_at = doc.find(kLocationIri);
   r.location_kept = now_at == doc.end() ? stored_location.is_null() : *now_at == stored_location;
   return r;
