@@ -638,6 +638,11 @@ Status Application::StartServer() {
   telemetry_->StartMaintenance(clock_, std::chrono::seconds(5), [](const Status& st) {
     spdlog::warn(R"("msg":"telemetry maintenance failed","error":"{}")", st.message());
   });
+  // The change log's dead rows (EntityStore::PruneChanges): up to 50,000 rows looked at every 2 s,
+  // on a niced thread; an idle store does nothing.
+  ngsild_->StartMaintenance(std::chrono::seconds(2), 50000, [](const Status& st) {
+    spdlog::warn(R"("msg":"NGSI-LD change log pruning failed","error":"{}")", st.message());
+  });
   ops_events_->Start();
   service_index_feed_->Start(std::chrono::minutes(1));
   return Status::Ok();
@@ -671,6 +676,7 @@ void Application::Shutdown() {
   if (calendar_) calendar_->StopRefresher();
   if (alerts_) alerts_->Stop();
   if (telemetry_) telemetry_->StopMaintenance();  // a run in progress finishes first
+  if (ngsild_) ngsild_->StopMaintenance();
   if (ops_events_) ops_events_->Stop();  // ends the operations streams, so the server drains at once
   if (server_) {
     server_->Shutdown();

@@ -203,7 +203,12 @@ std::vector<storage::Migration> EntityStore::Migrations() {
           {906, "NGSI-LD entities: deletions for change pollers",
            "CREATE TABLE ngsild_deleted (tenant TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, "
            "deleted_at BIGINT NOT NULL, PRIMARY KEY (tenant, id));"
-           "CREATE INDEX ngsild_deleted_at ON ngsild_deleted (tenant, deleted_at, id);"}};
+           "CREATE INDEX ngsild_deleted_at ON ngsild_deleted (tenant, deleted_at, id);"},
+          {907, "NGSI-LD entities: a change log for change pollers instead of the modified_at index",
+           "CREATE TABLE ngsild_changes (tenant TEXT NOT NULL, modified_at BIGINT NOT NULL, id TEXT NOT NULL, "
+           "PRIMARY KEY (tenant, modified_at, id)){{WITHOUT_ROWID}};"
+           "INSERT INTO ngsild_changes (tenant, modified_at, id) SELECT tenant, modified_at, id FROM ngsild_entities;"
+           "DROP INDEX ngsild_entities_modified;"}};
 }
 
 Status EntityStore::EnsureTenant(storage::Session& s, const std::string& tenant) {
@@ -516,6 +521,7 @@ Status EntityStore::Insert(storage::Session& s, const std::string& tenant, json&
       return EntityAlreadyExists("the entity " + id + " already exists");
     return inserted.status();
   }
+  TL_RETURN_IF_ERROR(LogChange(s, tenant, id, now));
   for (const auto& t : types) {
     TL_RETURN_IF_ERROR(
         s.Exec("INSERT INTO ngsild_entity_types (tenant, entity_id, type) VALUES (?, ?, ?)", {tenant, id, t}).status());
@@ -561,6 +567,7 @@ Result<std::string> EntityStore::Rewrite(storage::Session& s, const std::string&
                                     g.max_lat, tenant, id}));
   }
   if (n != 1) return Internal("the entity vanished during its update");
+  TL_RETURN_IF_ERROR(LogChange(s, tenant, id, now));
   if (joined != before.types) {
     TL_RETURN_IF_ERROR(
         s.Exec("DELETE FROM ngsild_entity_types WHERE tenant = ? AND entity_id = ?", {tenant, id}).status());
@@ -663,15 +670,83 @@ Result<StoredText> EntityStore::RetrieveText(const std::string& tenant, const st
   return out;
 }
 
+Status EntityStore::LogChange(storage::Session& s, const std::string& tenant, const std::string& id, int64_t now) {
+  written_since_pass_.store(true, std::memory_order_relaxed);
+  // Two writes of one entity in the same millisecond share a row.
+  return s
+      .ExecV("INSERT INTO ngsild_changes (tenant, modified_at, id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+             {tenant, now, id})
+      .status();
+}
+
+Result<int64_t> EntityStore::PruneChanges(int64_t max_rows) {
+  constexpr int64_t kRowsPerWrite = 2000;
+  std::lock_guard lock(prune_mu_);  // one pass at a time per process
+  int64_t deleted = 0;
+  for (int64_t looked = 0; looked < max_rows;) {
+    if (pass_done_) {
+      // A new pass only if something was written since the last began.
+      if (!written_since_pass_.exchange(false)) break;
+      pass_done_ = false;
+      prune_cursor_ = ChangeKey{};
+    }
+    const int64_t chunk = std::min(kRowsPerWrite, max_rows - looked);
+    int64_t seen = 0;
+    ChangeKey last = prune_cursor_;
+    // The check and the deletes in one write: a row found dead stays dead (its entity's modified_at
+    // only moves on), and nothing else writes meanwhile on SQLite.
+    TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
+      seen = 0;
+      last = prune_cursor_;
+      TL_ASSIGN_OR_RETURN(
+          auto rs, s.QueryV("SELECT c.tenant, c.modified_at, c.id, CASE WHEN EXISTS (SELECT 1 FROM ngsild_entities e "
+                            "WHERE e.tenant = c.tenant AND e.id = c.id AND e.modified_at = c.modified_at) THEN 1 "
+                            "ELSE 0 END FROM ngsild_changes c WHERE (c.tenant, c.modified_at, c.id) > (?, ?, ?) "
+                            "ORDER BY c.tenant, c.modified_at, c.id LIMIT ?",
+                            {prune_cursor_.tenant, prune_cursor_.modified_at, prune_cursor_.id, chunk}));
+      int64_t gone = 0;
+      for (const auto& r : rs.rows) {
+        last = ChangeKey{r.Text(0), r.Int(1), r.Text(2)};
+        if (r.Int(3) != 0) continue;
+        TL_RETURN_IF_ERROR(s.ExecV("DELETE FROM ngsild_changes WHERE tenant = ? AND modified_at = ? AND id = ?",
+                                   {last.tenant, last.modified_at, last.id})
+                               .status());
+        ++gone;
+      }
+      seen = static_cast<int64_t>(rs.rows.size());
+      deleted += gone;
+      return Status::Ok();
+    }));
+    looked += seen;
+    prune_cursor_ = std::move(last);
+    if (seen < chunk) pass_done_ = true;
+  }
+  return deleted;
+}
+
+void EntityStore::StartMaintenance(std::chrono::milliseconds interval, int64_t rows_per_run,
+                                   std::function<void(const Status&)> on_error) {
+  maintenance_.Start(
+      interval,
+      [this, rows_per_run, on_error = std::move(on_error)] {
+        auto pruned = PruneChanges(rows_per_run);
+        if (!pruned.ok() && on_error) on_error(pruned.status());
+      },
+      /*background=*/true, "tl-ngsild-prune");
+}
+
 Result<std::vector<StoredEntity>> EntityStore::ChangedSince(const std::string& tenant, int64_t after_ms,
                                                             const std::string& after_id, int limit) const {
   if (limit < 1 || limit > kMaxLimit) return InvalidArgument("limit must be 1.." + std::to_string(kMaxLimit), "limit");
   std::vector<StoredEntity> out;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    // Both tables in one (modified_at, id) order: each side is read along its index and merged.
+    // Both sides in one (modified_at, id) order, each read along its key and merged. A change-log row
+    // counts only while it is its entity's last write (rows the pruner has not reached yet do not).
     TL_ASSIGN_OR_RETURN(
-        auto rs, s.Query("SELECT id, doc, created_at, modified_at, version, 0 AS deleted FROM ngsild_entities "
-                         "WHERE tenant = ? AND (modified_at > ? OR (modified_at = ? AND id > ?)) "
+        auto rs, s.Query("SELECT c.id, e.doc, e.created_at, c.modified_at, e.version, 0 AS deleted "
+                         "FROM ngsild_changes c JOIN ngsild_entities e ON e.tenant = c.tenant AND e.id = c.id "
+                         "AND e.modified_at = c.modified_at "
+                         "WHERE c.tenant = ? AND (c.modified_at > ? OR (c.modified_at = ? AND c.id > ?)) "
                          "UNION ALL SELECT id, type, 0, deleted_at, 0, 1 FROM ngsild_deleted "
                          "WHERE tenant = ? AND (deleted_at > ? OR (deleted_at = ? AND id > ?)) "
                          "ORDER BY 4, 1 LIMIT ?",

@@ -3,11 +3,14 @@
 // Contract:
 // - Documents are in the stored form of entity.h (normalized, names and types expanded); the callers
 //   (routes) expand payloads and render results with the request's @context.
-// - Tables (migration 900; 905 indexes modified_at for ChangedSince; 906 keeps deletions for it): ngsild_entities (tenant, id) → primary type, all types, the document as
+// - Tables (migration 900; 906 keeps deletions for ChangedSince; 907 its change log): ngsild_entities (tenant, id) →
+// primary type, all types, the document as
 //   JSON text, createdAt/modifiedAt (Unix ms), a version incremented on every write, and the bounding
 //   box of the `location` GeoProperty (with `lon_key`, its west edge, indexed for the geo pre-filter;
 //   geometries wider than kWideGeometryDegrees are kept under a sentinel key and always checked);
-//   ngsild_entity_types (every type of every entity, for type queries); ngsild_tenants.
+//   ngsild_entity_types (every type of every entity, for type queries); ngsild_tenants;
+//   ngsild_changes (tenant, modified_at, id), one row per write of an entity, in that key order (see
+//   ChangedSince and PruneChanges).
 // - Tenants: "" is the default tenant and always exists; another tenant exists from its first write
 //   on. Reads in a tenant that never existed fail with NonexistentTenant (404).
 // - Every write runs in one transaction; a batch request is one transaction with per-entity outcomes
@@ -27,6 +30,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,6 +45,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/periodic.h"
 #include "core/status.h"
 #include "core/worker_pool.h"
 #include "modules/ngsild/context.h"
@@ -246,14 +251,32 @@ class EntityStore {
   // The expanded types present in the tenant, sorted.
   Result<std::vector<std::string>> Types(const std::string& tenant) const;
   // Entities of `tenant` modified after the cursor (modified_at, id), in that order, at most `limit`
-  // (1..kMaxLimit): for pollers that follow changes from any process (index ngsild_entities_modified,
-  // migration 905). An entity changed twice shows once, as it is now. A deletion shows as an entry with
-  // `deleted` set at the time of the deletion (table ngsild_deleted, migration 906; kept kDeletionsKeptMs).
+  // (1..kMaxLimit): for pollers that follow changes from any process. An entity changed twice shows
+  // once, as it is now. A deletion shows as an entry with `deleted` set at the time of the deletion
+  // (table ngsild_deleted, migration 906; kept kDeletionsKeptMs).
+  //
+  // Read from the change log ngsild_changes (migration 907), joined to the entity's row where its
+  // modified_at is the row's: every write appends its (tenant, modified_at, id) at the log's end,
+  // where an index on ngsild_entities (tenant, modified_at, id), as before 907, made every update
+  // also delete the entity's old entry from a page anywhere in the index: one more page written per
+  // updated entity (1,812 against 993 pages for an update of 1,000 random entities of 100,000).
   Result<std::vector<StoredEntity>> ChangedSince(const std::string& tenant, int64_t after_ms,
                                                  const std::string& after_id, int limit) const;
+  // Deletes dead rows of the change log (whose entity was written again since, or deleted: the join
+  // of ChangedSince skips them) along one pass in key order, resumed where the last call stopped:
+  // at most `max_rows` rows looked at, in writes of up to 2,000. A pass starts again from the log's
+  // head only when this process wrote entities since the last one began (on PostgreSQL every serving
+  // process prunes what it wrote). Returns the rows deleted.
+  Result<int64_t> PruneChanges(int64_t max_rows);
+  // Calls PruneChanges every `interval` on a background thread until StopMaintenance or destruction.
+  void StartMaintenance(std::chrono::milliseconds interval, int64_t rows_per_run,
+                        std::function<void(const Status&)> on_error);
+  void StopMaintenance() { maintenance_.Stop(); }
 
  private:
   Status RecordDeletion(storage::Session& s, const std::string& tenant, const std::string& id, int64_t now) const;
+  // Appends the entity's write at `now` to the change log (ngsild_changes), in the write's transaction.
+  Status LogChange(storage::Session& s, const std::string& tenant, const std::string& id, int64_t now);
   // What Rewrite derives from a changed document: computed on the writer, or beforehand (PreparedUpdate).
   struct Rendered {
     std::vector<std::string> types;
@@ -364,6 +387,18 @@ class EntityStore {
   // than in each request thread's, where the allocator would keep a batch's worth in every one of 32.
   std::unique_ptr<WorkerPool> prefetch_pool_;
   std::atomic<int64_t> merged_before_write_{0};
+  // PruneChanges's place in its pass (the last key looked at), and whether entities were written
+  // since the pass began (ChangeLogged).
+  struct ChangeKey {
+    std::string tenant;
+    int64_t modified_at = -1;
+    std::string id;
+  };
+  std::mutex prune_mu_;
+  ChangeKey prune_cursor_;
+  bool pass_done_ = false;
+  std::atomic<bool> written_since_pass_{true};
+  PeriodicTask maintenance_;
 };
 
 }  // namespace tl::ngsild

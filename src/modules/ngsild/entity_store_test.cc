@@ -695,6 +695,78 @@ TEST_P(EntityStoreTest, ChangedSinceFollowsModificationsInOrderFromACursor) {
   EXPECT_EQ(entities_->ChangedSince("", 0, "", 0).status().field(), "limit");
 }
 
+TEST_P(EntityStoreTest, TheChangeLogKeepsEachEntitysLastWriteOncePruned) {
+  auto log_rows = [&] {
+    int64_t n = -1;
+    EXPECT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM ngsild_changes"));
+                     n = rs.rows[0].Int(0);
+                     return Status::Ok();
+                   })
+                    .ok());
+    return n;
+  };
+  auto changes = [&] {
+    std::vector<std::string> out;
+    auto v = entities_->ChangedSince("", 0, "", 100);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    if (!v.ok()) return out;
+    for (const auto& e : *v) {
+      out.push_back(std::string(e.doc["id"]) + (e.deleted ? " deleted" : " v" + std::to_string(e.version)) + " @" +
+                    std::to_string(e.modified_at_ms));
+    }
+    return out;
+  };
+  const int64_t t0 = clock_.NowMillis();
+  for (const char* id : {"urn:ngsi-ld:Building:p1", "urn:ngsi-ld:Building:p2", "urn:ngsi-ld:Building:p3"}) {
+    ASSERT_TRUE(entities_->Create("", Building(id, "P", 1, 105.8, 21.0)).ok());
+  }
+  for (int i = 1; i <= 3; ++i) {  // p1 written three more times, the last by a batch update
+    clock_.Advance(10);
+    auto level = Fragment(R"({"airQualityLevel": {"type": "Property", "value": )" + std::to_string(i) + "}}");
+    if (i < 3) {
+      ASSERT_TRUE(entities_->Update("", "urn:ngsi-ld:Building:p1", level).ok());
+    } else {
+      std::vector<BatchItem> batch{{"urn:ngsi-ld:Building:p1", level, Status::Ok()}};
+      auto done = entities_->BatchUpdate("", batch, false);
+      ASSERT_TRUE(done.ok());
+      ASSERT_EQ(done->success.size(), 1u);
+    }
+  }
+  clock_.Advance(10);
+  ASSERT_TRUE(entities_->Delete("", "urn:ngsi-ld:Building:p2").ok());
+  ASSERT_TRUE(entities_->Create("other", Building("urn:ngsi-ld:Building:p9", "X", 1, 105.8, 21.0)).ok());
+  const std::vector<std::string> expected{"urn:ngsi-ld:Building:p3 v1 @" + std::to_string(t0),
+                                          "urn:ngsi-ld:Building:p1 v4 @" + std::to_string(t0 + 30),
+                                          "urn:ngsi-ld:Building:p2 deleted @" + std::to_string(t0 + 40)};
+  EXPECT_EQ(changes(), expected);
+  EXPECT_EQ(log_rows(), 7);  // 4 creates and 3 updates
+
+  // One row looked at per call: the pass goes on where the last call stopped, and ends.
+  int64_t pruned = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto n = entities_->PruneChanges(1);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    pruned += *n;
+  }
+  EXPECT_EQ(pruned, 4);  // p1's three older rows and p2's
+  EXPECT_EQ(log_rows(), 3);
+  EXPECT_EQ(changes(), expected);
+  EXPECT_EQ(*entities_->PruneChanges(1000), 0);
+
+  // Written again: the next pass finds the new dead row; the other tenant's rows are its own.
+  clock_.Advance(10);
+  ASSERT_TRUE(
+      entities_->Update("", "urn:ngsi-ld:Building:p3", Fragment(R"({"name": {"type": "Property", "value": "Q"}})"))
+          .ok());
+  EXPECT_EQ(*entities_->PruneChanges(1000), 1);
+  EXPECT_EQ(log_rows(), 3);
+  EXPECT_EQ(changes().back(), "urn:ngsi-ld:Building:p3 v2 @" + std::to_string(t0 + 50));
+  auto other = entities_->ChangedSince("other", 0, "", 100);
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ(other->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EntityStoreTest, ::testing::ValuesIn(testing::BackendNames()));
 
 }  // namespace
