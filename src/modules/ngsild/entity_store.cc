@@ -691,12 +691,12 @@ Result<int64_t> EntityStore::PruneChanges(int64_t max_rows) {
       prune_cursor_ = ChangeKey{};
     }
     const int64_t chunk = std::min(kRowsPerWrite, max_rows - looked);
-    int64_t seen = 0;
+    int64_t seen = 0, gone = 0;
     ChangeKey last = prune_cursor_;
     // The check and the deletes in one write: a row found dead stays dead (its entity's modified_at
     // only moves on), and nothing else writes meanwhile on SQLite.
     TL_RETURN_IF_ERROR(db_->WriteLarge([&](storage::Session& s) -> Status {
-      seen = 0;
+      seen = gone = 0;  // a work may run again after a rollback
       last = prune_cursor_;
       TL_ASSIGN_OR_RETURN(
           auto rs, s.QueryV("SELECT c.tenant, c.modified_at, c.id, CASE WHEN EXISTS (SELECT 1 FROM ngsild_entities e "
@@ -704,7 +704,6 @@ Result<int64_t> EntityStore::PruneChanges(int64_t max_rows) {
                             "ELSE 0 END FROM ngsild_changes c WHERE (c.tenant, c.modified_at, c.id) > (?, ?, ?) "
                             "ORDER BY c.tenant, c.modified_at, c.id LIMIT ?",
                             {prune_cursor_.tenant, prune_cursor_.modified_at, prune_cursor_.id, chunk}));
-      int64_t gone = 0;
       for (const auto& r : rs.rows) {
         last = ChangeKey{r.Text(0), r.Int(1), r.Text(2)};
         if (r.Int(3) != 0) continue;
@@ -714,10 +713,10 @@ Result<int64_t> EntityStore::PruneChanges(int64_t max_rows) {
         ++gone;
       }
       seen = static_cast<int64_t>(rs.rows.size());
-      deleted += gone;
       return Status::Ok();
     }));
     looked += seen;
+    deleted += gone;
     prune_cursor_ = std::move(last);
     if (seen < chunk) pass_done_ = true;
   }
