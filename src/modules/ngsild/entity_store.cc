@@ -521,7 +521,7 @@ Status EntityStore::Insert(storage::Session& s, const std::string& tenant, json&
       return EntityAlreadyExists("the entity " + id + " already exists");
     return inserted.status();
   }
-  TL_RETURN_IF_ERROR(LogChange(s, tenant, id, now));
+  LogChange(s, tenant, id, now);
   for (const auto& t : types) {
     TL_RETURN_IF_ERROR(
         s.Exec("INSERT INTO ngsild_entity_types (tenant, entity_id, type) VALUES (?, ?, ?)", {tenant, id, t}).status());
@@ -567,7 +567,7 @@ Result<std::string> EntityStore::Rewrite(storage::Session& s, const std::string&
                                     g.max_lat, tenant, id}));
   }
   if (n != 1) return Internal("the entity vanished during its update");
-  TL_RETURN_IF_ERROR(LogChange(s, tenant, id, now));
+  LogChange(s, tenant, id, now);
   if (joined != before.types) {
     TL_RETURN_IF_ERROR(
         s.Exec("DELETE FROM ngsild_entity_types WHERE tenant = ? AND entity_id = ?", {tenant, id}).status());
@@ -581,7 +581,18 @@ Result<std::string> EntityStore::Rewrite(storage::Session& s, const std::string&
 }
 
 Status EntityStore::WriteNotifying(const storage::Database::Work& work, bool large) {
-  if (listeners_.empty()) return large ? db_->WriteLarge(work) : db_->Write(work);
+  // Every work that writes entities runs here: the change-log rows it noted are inserted at its end,
+  // and a failed work (or one run again after a rollback) leaves none behind.
+  auto logged = [&](storage::Session& s) -> Status {
+    struct Drop {
+      EntityStore* self;
+      const storage::Session& session;
+      ~Drop() { self->DropChanges(session); }
+    } drop{this, s};
+    TL_RETURN_IF_ERROR(work(s));
+    return FlushChanges(s);
+  };
+  if (listeners_.empty()) return large ? db_->WriteLarge(logged) : db_->Write(logged);
   auto notifying = [&](storage::Session& s) -> Status {
     // Abandoned unless every listener ended the write (an exception from `work` included).
     struct Abandon {
@@ -593,7 +604,7 @@ Status EntityStore::WriteNotifying(const storage::Database::Work& work, bool lar
         for (ChangeListener* l : listeners) l->OnWriteAbandoned(session);
       }
     } abandon{listeners_, s};
-    TL_RETURN_IF_ERROR(work(s));
+    TL_RETURN_IF_ERROR(logged(s));
     for (ChangeListener* l : listeners_) TL_RETURN_IF_ERROR(l->OnWriteEnd(s));
     abandon.ended = true;
     return Status::Ok();
@@ -670,13 +681,44 @@ Result<StoredText> EntityStore::RetrieveText(const std::string& tenant, const st
   return out;
 }
 
-Status EntityStore::LogChange(storage::Session& s, const std::string& tenant, const std::string& id, int64_t now) {
+void EntityStore::LogChange(const storage::Session& s, const std::string& tenant, const std::string& id, int64_t now) {
   written_since_pass_.store(true, std::memory_order_relaxed);
-  // Two writes of one entity in the same millisecond share a row.
-  return s
-      .ExecV("INSERT INTO ngsild_changes (tenant, modified_at, id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-             {tenant, now, id})
-      .status();
+  std::lock_guard lock(pending_mu_);
+  pending_changes_[&s].push_back(ChangeKey{tenant, now, id});
+}
+
+Status EntityStore::FlushChanges(storage::Session& s) {
+  std::vector<ChangeKey> rows;
+  {
+    std::lock_guard lock(pending_mu_);
+    auto it = pending_changes_.find(&s);
+    if (it == pending_changes_.end()) return Status::Ok();
+    rows = std::move(it->second);
+    pending_changes_.erase(it);
+  }
+  constexpr size_t kRowsPerStatement = 200;
+  std::vector<storage::Value> params;
+  for (size_t first = 0; first < rows.size(); first += kRowsPerStatement) {
+    const size_t n = std::min(kRowsPerStatement, rows.size() - first);
+    std::string sql = "INSERT INTO ngsild_changes (tenant, modified_at, id) VALUES ";
+    params.clear();
+    for (size_t k = 0; k < n; ++k) {
+      sql += k == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
+      ChangeKey& row = rows[first + k];
+      params.emplace_back(std::move(row.tenant));
+      params.emplace_back(row.modified_at);
+      params.emplace_back(std::move(row.id));
+    }
+    // Two writes of one entity in the same millisecond share a row.
+    sql += " ON CONFLICT DO NOTHING";
+    TL_RETURN_IF_ERROR(s.ExecV(sql, params).status());
+  }
+  return Status::Ok();
+}
+
+void EntityStore::DropChanges(const storage::Session& s) {
+  std::lock_guard lock(pending_mu_);
+  pending_changes_.erase(&s);
 }
 
 Result<int64_t> EntityStore::PruneChanges(int64_t max_rows) {

@@ -275,8 +275,11 @@ class EntityStore {
 
  private:
   Status RecordDeletion(storage::Session& s, const std::string& tenant, const std::string& id, int64_t now) const;
-  // Appends the entity's write at `now` to the change log (ngsild_changes), in the write's transaction.
-  Status LogChange(storage::Session& s, const std::string& tenant, const std::string& id, int64_t now);
+  // Notes the entity's write at `now` for the change log (ngsild_changes); WriteNotifying inserts the
+  // rows a work noted at its end, in its transaction (FlushChanges), and forgets them if it fails.
+  void LogChange(const storage::Session& s, const std::string& tenant, const std::string& id, int64_t now);
+  Status FlushChanges(storage::Session& s);
+  void DropChanges(const storage::Session& s);
   // What Rewrite derives from a changed document: computed on the writer, or beforehand (PreparedUpdate).
   struct Rendered {
     std::vector<std::string> types;
@@ -394,6 +397,10 @@ class EntityStore {
     int64_t modified_at = -1;
     std::string id;
   };
+  // The change-log rows of the works in progress, by session: inserted 200 to a statement rather than
+  // one statement per entity (on PostgreSQL each statement is a round trip to the server).
+  std::mutex pending_mu_;
+  std::unordered_map<const storage::Session*, std::vector<ChangeKey>> pending_changes_;
   std::mutex prune_mu_;
   ChangeKey prune_cursor_;
   bool pass_done_ = false;
