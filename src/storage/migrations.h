@@ -3,10 +3,10 @@
 // Each module contributes migrations with globally unique, increasing version numbers. A migration
 // holds one SQL script written for both dialects; the tokens {{ID}} (auto-increment primary key)
 // and {{BLOB}} (binary column) are replaced per dialect, and {{INT_KEY}} (a caller-chosen 64-bit integer
-// primary key: the rowid on SQLite), and {{WITHOUT_ROWID}} after a CREATE TABLE's closing parenthesis
-// (SQLite keeps the rows in the primary key's B-tree; nothing on PostgreSQL). Apply() runs pending ones in order, each
-// in its own transaction, and refuses to start when the database records a version newer than this binary knows (a
-// newer schema must not be run by an older binary).
+// primary key: the rowid on SQLite), and {{WITHOUT_ROWID}} after a CREATE TABLE's closing
+// parenthesis (SQLite keeps the rows in the primary key's B-tree; nothing on PostgreSQL). Apply()
+// runs pending ones in order, each in its own transaction, and refuses to start when the database
+// records a version newer than this binary knows (a newer schema must not be run by an older binary).
 //
 // Thread-safety: call Apply() once, before serving.
 #pragma once

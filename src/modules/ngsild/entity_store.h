@@ -3,11 +3,11 @@
 // Contract:
 // - Documents are in the stored form of entity.h (normalized, names and types expanded); the callers
 //   (routes) expand payloads and render results with the request's @context.
-// - Tables (migration 900; 906 keeps deletions for ChangedSince; 907 its change log): ngsild_entities (tenant, id) →
-// primary type, all types, the document as
-//   JSON text, createdAt/modifiedAt (Unix ms), a version incremented on every write, and the bounding
-//   box of the `location` GeoProperty (with `lon_key`, its west edge, indexed for the geo pre-filter;
-//   geometries wider than kWideGeometryDegrees are kept under a sentinel key and always checked);
+// - Tables (migration 900; 906 keeps deletions for ChangedSince; 907 its change log): ngsild_entities
+//   (tenant, id) → primary type, all types, the document as JSON text, createdAt/modifiedAt (Unix
+//   ms), a version incremented on every write, and the bounding box of the `location` GeoProperty
+//   (with `lon_key`, its west edge, indexed for the geo pre-filter; geometries wider than
+//   kWideGeometryDegrees are kept under a sentinel key and always checked);
 //   ngsild_entity_types (every type of every entity, for type queries); ngsild_tenants;
 //   ngsild_changes (tenant, modified_at, id), one row per write of an entity, in that key order (see
 //   ChangedSince and PruneChanges).
@@ -265,8 +265,8 @@ class EntityStore {
   // Deletes dead rows of the change log (whose entity was written again since, or deleted: the join
   // of ChangedSince skips them) along one pass in key order, resumed where the last call stopped:
   // at most `max_rows` rows looked at, in writes of up to 2,000. A pass starts again from the log's
-  // head only when this process wrote entities since the last one began (on PostgreSQL every serving
-  // process prunes what it wrote). Returns the rows deleted.
+  // head only when this process wrote entities since the last one began (on PostgreSQL each serving
+  // process walks the whole log after it has written). Returns the rows deleted.
   Result<int64_t> PruneChanges(int64_t max_rows);
   // Calls PruneChanges every `interval` on a background thread until StopMaintenance or destruction.
   void StartMaintenance(std::chrono::milliseconds interval, int64_t rows_per_run,
@@ -390,8 +390,7 @@ class EntityStore {
   // than in each request thread's, where the allocator would keep a batch's worth in every one of 32.
   std::unique_ptr<WorkerPool> prefetch_pool_;
   std::atomic<int64_t> merged_before_write_{0};
-  // PruneChanges's place in its pass (the last key looked at), and whether entities were written
-  // since the pass began (ChangeLogged).
+  // A change-log row: its key.
   struct ChangeKey {
     std::string tenant;
     int64_t modified_at = -1;
@@ -401,6 +400,8 @@ class EntityStore {
   // one statement per entity (on PostgreSQL each statement is a round trip to the server).
   std::mutex pending_mu_;
   std::unordered_map<const storage::Session*, std::vector<ChangeKey>> pending_changes_;
+  // PruneChanges's place in its pass (the last key looked at), whether the pass reached the end, and
+  // whether entities were written since the pass began (set by LogChange).
   std::mutex prune_mu_;
   ChangeKey prune_cursor_;
   bool pass_done_ = false;
