@@ -585,10 +585,10 @@ Status EntityStore::WriteNotifying(const storage::Database::Work& work, bool lar
   // and a failed work (or one run again after a rollback) leaves none behind.
   auto logged = [&](storage::Session& s) -> Status {
     struct Drop {
-      EntityStore* self;
+      storage::PerSession<ChangeKey>& pending;
       const storage::Session& session;
-      ~Drop() { self->DropChanges(session); }
-    } drop{this, s};
+      ~Drop() { pending.Drop(session); }
+    } drop{pending_changes_, s};
     TL_RETURN_IF_ERROR(work(s));
     return FlushChanges(s);
   };
@@ -683,19 +683,11 @@ Result<StoredText> EntityStore::RetrieveText(const std::string& tenant, const st
 
 void EntityStore::LogChange(const storage::Session& s, const std::string& tenant, const std::string& id, int64_t now) {
   written_since_pass_.store(true, std::memory_order_relaxed);
-  std::lock_guard lock(pending_mu_);
-  pending_changes_[&s].push_back(ChangeKey{tenant, now, id});
+  pending_changes_.Add(s, ChangeKey{tenant, now, id});
 }
 
 Status EntityStore::FlushChanges(storage::Session& s) {
-  std::vector<ChangeKey> rows;
-  {
-    std::lock_guard lock(pending_mu_);
-    auto it = pending_changes_.find(&s);
-    if (it == pending_changes_.end()) return Status::Ok();
-    rows = std::move(it->second);
-    pending_changes_.erase(it);
-  }
+  std::vector<ChangeKey> rows = pending_changes_.Take(s);
   constexpr size_t kRowsPerStatement = 200;
   std::vector<storage::Value> params;
   for (size_t first = 0; first < rows.size(); first += kRowsPerStatement) {
@@ -714,11 +706,6 @@ Status EntityStore::FlushChanges(storage::Session& s) {
     TL_RETURN_IF_ERROR(s.ExecV(sql, params).status());
   }
   return Status::Ok();
-}
-
-void EntityStore::DropChanges(const storage::Session& s) {
-  std::lock_guard lock(pending_mu_);
-  pending_changes_.erase(&s);
 }
 
 Result<int64_t> EntityStore::PruneChanges(int64_t max_rows) {

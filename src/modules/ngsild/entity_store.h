@@ -54,6 +54,7 @@
 #include "modules/ngsild/q_query.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
+#include "storage/per_session.h"
 
 namespace tl::ngsild {
 
@@ -279,7 +280,6 @@ class EntityStore {
   // rows a work noted at its end, in its transaction (FlushChanges), and forgets them if it fails.
   void LogChange(const storage::Session& s, const std::string& tenant, const std::string& id, int64_t now);
   Status FlushChanges(storage::Session& s);
-  void DropChanges(const storage::Session& s);
   // What Rewrite derives from a changed document: computed on the writer, or beforehand (PreparedUpdate).
   struct Rendered {
     std::vector<std::string> types;
@@ -398,8 +398,7 @@ class EntityStore {
   };
   // The change-log rows of the works in progress, by session: inserted 200 to a statement rather than
   // one statement per entity (on PostgreSQL each statement is a round trip to the server).
-  std::mutex pending_mu_;
-  std::unordered_map<const storage::Session*, std::vector<ChangeKey>> pending_changes_;
+  storage::PerSession<ChangeKey> pending_changes_;
   // PruneChanges's place in its pass (the last key looked at), whether the pass reached the end, and
   // whether entities were written since the pass began (set by LogChange).
   std::mutex prune_mu_;

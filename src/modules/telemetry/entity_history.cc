@@ -47,20 +47,13 @@ Status EntityHistory::OnEntityChanged(storage::Session& session, const ngsild::E
                       NumericReadings(change.entity, change.changed_attributes, change.at_ms));
   if (readings.empty()) return Status::Ok();
   Changed kept{change.tenant, change.entity_id, std::move(readings)};
-  std::lock_guard lock(mu_);
-  pending_[&session].push_back(std::move(kept));
+  pending_.Add(session, std::move(kept));
   return Status::Ok();
 }
 
 Status EntityHistory::OnWriteEnd(storage::Session& session) {
-  std::vector<Changed> changes;
-  {
-    std::lock_guard lock(mu_);
-    auto it = pending_.find(&session);
-    if (it == pending_.end()) return Status::Ok();
-    changes = std::move(it->second);
-    pending_.erase(it);
-  }
+  std::vector<Changed> changes = pending_.Take(session);
+  if (changes.empty()) return Status::Ok();
   std::vector<Measurement> batch;
   for (const Changed& c : changes) {
     for (const AttributeReading& r : c.readings) batch.push_back({c.tenant, c.entity_id, r.attribute, r.t_ms, r.v});
@@ -69,8 +62,7 @@ Status EntityHistory::OnWriteEnd(storage::Session& session) {
 }
 
 void EntityHistory::OnWriteAbandoned(storage::Session& session) {
-  std::lock_guard lock(mu_);
-  pending_.erase(&session);
+  pending_.Drop(session);
 }
 
 }  // namespace tl::telemetry

@@ -22,13 +22,12 @@
 // Session are kept under a mutex until its write ends.
 #pragma once
 
-#include <mutex>
 #include <nlohmann/json_fwd.hpp>
-#include <unordered_map>
 #include <vector>
 
 #include "modules/ngsild/entity_store.h"
 #include "modules/telemetry/history.h"
+#include "storage/per_session.h"
 
 namespace tl::telemetry {
 
@@ -59,8 +58,7 @@ class EntityHistory final : public ngsild::ChangeListener {
     std::string tenant, entity_id;
     std::vector<AttributeReading> readings;
   };
-  std::mutex mu_;
-  std::unordered_map<const storage::Session*, std::vector<Changed>> pending_;  // by write in progress
+  storage::PerSession<Changed> pending_;  // by write in progress
 };
 
 }  // namespace tl::telemetry
