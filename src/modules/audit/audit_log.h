@@ -59,10 +59,11 @@ namespace chain {
 inline constexpr char kGenesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
 // The head row's initial content, for a migration creating `head_table`.
 std::string CreateHeadSql(const std::string& head_table);
-// Reserves `count` sequence numbers (the head's row stays locked until the commit): the first of them
-// and the hash of the entry before it.
-// On SQLite, whose writers are serialised by the file's write lock, it only reads the head: an UPDATE
-// with RETURNING costs SQLite a temporary table, which was ~11% of an official's look-up on the writer.
+// The first of the next `count` sequence numbers and the hash of the entry before it; the appender
+// then inserts its entries and moves the head with SetHead in the same transaction. On PostgreSQL it
+// reserves the numbers at once (an UPDATE: the head's row stays locked until the commit). On SQLite,
+// whose writers are serialised by the file's write lock, it only reads the head: an UPDATE with
+// RETURNING costs SQLite a temporary table, which was ~11% of an official's look-up on the writer.
 Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table, int64_t count = 1);
 // Moves the head to the last entry appended: its seq and hash.
 Status SetHead(storage::Session& s, const std::string& head_table, int64_t last_seq, const std::string& hash);

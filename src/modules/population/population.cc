@@ -776,14 +776,15 @@ Result<std::optional<json>> ReadFull(storage::Session& s, int64_t id) {
   out["spouse"] = one(p.spouse_id);
   json children = json::array();
   TL_ASSIGN_OR_RETURN(auto kids, s.Query(select + (p.sex == Sex::kFemale ? "mother_id = ?" : "father_id = ?") +
-                                             " ORDER BY birth_date LIMIT 50",
+                                             " ORDER BY birth_date, personal_id LIMIT 50",
                                          {id}));
   for (const auto& r : kids.rows) children.push_back(Brief(FromRow(r)));
   out["children"] = std::move(children);
   json household = nullptr;
   if (p.household_id) {
     json members = json::array();
-    TL_ASSIGN_OR_RETURN(auto hs, s.Query(select + "household_id = ? ORDER BY birth_date LIMIT 50", {*p.household_id}));
+    TL_ASSIGN_OR_RETURN(
+        auto hs, s.Query(select + "household_id = ? ORDER BY birth_date, personal_id LIMIT 50", {*p.household_id}));
     for (const auto& r : hs.rows) {
       Person m = FromRow(r);
       json b = Brief(m);
