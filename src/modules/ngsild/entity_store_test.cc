@@ -84,16 +84,18 @@ class EntityStoreTest : public ::testing::TestWithParam<std::string> {
     if (!q.context) q.context = ctx_;
     return entities_->QueryEntities(tenant, q);
   }
-  int64_t LogCount() {
+  // The rows of `table` (-1 when the read fails).
+  int64_t CountRows(const std::string& table) {
     int64_t n = -1;
     EXPECT_TRUE(db_->Read([&](storage::Session& s) -> Status {
-                     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM listener_log"));
+                     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM " + table));
                      n = rs.rows[0].Int(0);
                      return Status::Ok();
                    })
                     .ok());
     return n;
   }
+  int64_t LogCount() { return CountRows("listener_log"); }
 
   ManualClock clock_{1795000000000};
   std::unique_ptr<testing::ScratchStore> store_;
@@ -696,16 +698,7 @@ TEST_P(EntityStoreTest, ChangedSinceFollowsModificationsInOrderFromACursor) {
 }
 
 TEST_P(EntityStoreTest, TheChangeLogKeepsEachEntitysLastWriteOncePruned) {
-  auto log_rows = [&] {
-    int64_t n = -1;
-    EXPECT_TRUE(db_->Read([&](storage::Session& s) -> Status {
-                     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM ngsild_changes"));
-                     n = rs.rows[0].Int(0);
-                     return Status::Ok();
-                   })
-                    .ok());
-    return n;
-  };
+  auto log_rows = [&] { return CountRows("ngsild_changes"); };
   auto changes = [&] {
     std::vector<std::string> out;
     auto v = entities_->ChangedSince("", 0, "", 100);
