@@ -210,6 +210,10 @@ in [benchmarks-one-stop-shop.md](benchmarks-one-stop-shop.md). The population re
 10 million people, officials' look-ups with their access-log entries, on SQLite and PostgreSQL) are in
 [benchmarks-registry.md](benchmarks-registry.md).
 
+SQLite's commit with its default page cache against the tracked one (\`storage/sqlite/page_cache.h\`):
+\`build/bench/page_cache_bench DIR [MIB]\`, alternating child processes in one run; figures in the
+notes of [benchmarks-one-stop-shop.md](benchmarks-one-stop-shop.md) (2026-11-25).
+
 ## The operations center
 
 Telemetry history (\`bench/telemetry.sh\`: ingestion through \`TelemetryStore::AppendBatch\` beside raw

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "storage/sqlite/raw_db_for_test.h"
 #include "tests/support/scratch_store.h"
 
 namespace tl::storage {
@@ -18,35 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Db {
- public:
-  Db(const std::string& path, const char* vfs) {
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs), SQLITE_OK);
-  }
-  ~Db() { sqlite3_close_v2(db_); }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-  void Exec(const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
-    sqlite3_free(err);
-  }
-  std::string One(const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    std::string out;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(st, 0);
-      out = t ? reinterpret_cast<const char*>(t) : "";
-    }
-    sqlite3_finalize(st);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+using Db = RawDb;
 
 // Opens `dir`/a.db the way the store's writer does: WAL, synchronous=NORMAL (the store's syncer
 // flushes), no checkpoints of SQLite's own (so every commit stays in the WAL).
