@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
-#include <mutex>
+#include <utility>
 #include <vector>
 
 namespace tl::storage {
@@ -38,7 +38,8 @@ Counters& Stats() {
 // One cache: pcache1's instance and the bound of the keys it may hold.
 struct TrackedCache {
   sqlite3_pcache* inner = nullptr;
-  // Every key fetched with create != 0 is at most this; so is every key a page was rekeyed to, except those in `high`.
+  // Every key fetched with create != 0 is at most this; so is every key a page was rekeyed to,
+  // except those in `high`.
   unsigned max_fetched = 0;
   // Pages rekeyed past max_fetched (at most a few at a time: a rebalance parks one page there).
   std::vector<std::pair<sqlite3_pcache_page*, unsigned>> high;
