@@ -21,6 +21,10 @@ using daily::kDayMs;
 using daily::kHanoiOffsetMs;
 constexpr int64_t kNoDue = 9'000'000'000'000'000;  // sorts after every real due time
 
+// A timeline event, in the order Render reads it.
+constexpr const char* kEventColumns =
+    "seq, action, from_status, to_status, actor, actor_role, agency, at, note, detail";
+
 constexpr const char* kColumns =
     "code, procedure_code, procedure_name, receiving_agency, competent_agency, handling_agency, unit_code, channel, "
     "delivery, status, version, applicant_user_id, applicant_name, applicant_id_number, applicant_phone, "
@@ -590,9 +594,35 @@ Status DossierService::Fetch(storage::Session& s, const std::string& code, Dossi
   TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
   if (rs.empty()) return Status::Ok();
   out.dossier = std::move(rs.rows[0]);
-  TL_ASSIGN_OR_RETURN(out.events, s.Query("SELECT seq, action, from_status, to_status, actor, actor_role, agency, at, "
-                                          "note, detail FROM dossier_events WHERE dossier_code = ? ORDER BY seq",
+  TL_ASSIGN_OR_RETURN(out.events, s.Query(std::string("SELECT ") + kEventColumns +
+                                              " FROM dossier_events WHERE dossier_code = ? ORDER BY seq",
                                           {code}));
+  return FetchAttachments(s, code, out);
+}
+
+storage::Row DossierService::AfterUpdate(const storage::Row& r, const LifeState& st, int64_t now) {
+  std::vector<std::optional<std::string>> cells;
+  cells.reserve(kReusedDocuments + 1);
+  for (int col = 0; col <= kReusedDocuments; ++col) cells.push_back(r.OptText(col));
+  auto int_cell = [](const std::optional<int64_t>& v) {
+    return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
+  };
+  cells[kStatus] = st.status;
+  cells[kVersion] = std::to_string(r.Int(kVersion) + 1);
+  cells[kUpdatedAt] = std::to_string(now);
+  cells[kHandling] = st.handling;
+  cells[kAssignee] = st.assignee;
+  cells[kReceivedAt] = int_cell(st.received_at);
+  cells[kDueAt] = int_cell(st.due);
+  cells[kPausedAt] = int_cell(st.paused);
+  cells[kFinishedAt] = int_cell(st.finished);
+  cells[kReturnedAt] = int_cell(st.returned);
+  cells[kOnTime] = int_cell(st.on_time);
+  cells[kApologies] = std::to_string(st.apologies);
+  return storage::Row(std::move(cells));
+}
+
+Status DossierService::FetchAttachments(storage::Session& s, const std::string& code, DossierRows& out) const {
   TL_ASSIGN_OR_RETURN(out.files, s.Query("SELECT a.sha256, a.name, f.content_type, f.size FROM dossier_attachments a "
                                          "JOIN dossier_files f ON f.sha256 = a.sha256 WHERE a.dossier_code = ? "
                                          "ORDER BY a.name",
@@ -1003,14 +1033,22 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   after.finished = st.finished.has_value();
   after.on_time = st.on_time;
   after.apologies = st.apologies;
-  TL_ASSIGN_OR_RETURN(auto seq, s.Query("SELECT MAX(seq) FROM dossier_events WHERE dossier_code = ?", {code}));
+  // The timeline as it was, for the answer (the new event is added to it below) and the next number.
+  TL_ASSIGN_OR_RETURN(view.events, s.Query(std::string("SELECT ") + kEventColumns +
+                                               " FROM dossier_events WHERE dossier_code = ? ORDER BY seq",
+                                           {code}));
+  const int64_t seq = view.events.empty() ? 1 : view.events.rows.back().Int(0) + 1;
+  const std::string actor_role = is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role;
+  const std::string detail_text = detail.dump();
   TL_ASSIGN_OR_RETURN(auto ev,
                       s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
                              "actor, actor_role, agency, at, note, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             {code, seq.rows.at(0).Int(0) + 1, action, from, to, who.username,
-                              is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role,
-                              storage::OptText(who.agency), now, req.note, detail.dump()}));
+                             {code, seq, action, from, to, who.username, actor_role, storage::OptText(who.agency), now,
+                              req.note, detail_text}));
   (void)ev;
+  view.events.rows.emplace_back(std::vector<std::optional<std::string>>{std::to_string(seq), action, from, to,
+                                                                        who.username, actor_role, who.agency,
+                                                                        std::to_string(now), req.note, detail_text});
   std::string title = "Hồ sơ " + code + ": " + (to_state ? to_state->label_vi : to);
   std::string body = req.note.empty() ? title : req.note;
   if (!r.IsNull(kApplicantUser)) {
@@ -1042,9 +1080,11 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   e.action = "dossier." + action;
   e.resource = "dossier:" + code;
   e.detail = json{{"from", from}, {"to", to}}.dump();
-  // The answer is read on the writer's connection, in the action's own transaction: its pages are
-  // warm there, and the caller sees exactly the state their action produced.
-  TL_RETURN_IF_ERROR(Fetch(s, code, view));
+  // The answer is the state this action produced: the row read above with the columns the UPDATE
+  // set (nothing else in the transaction writes the dossier's row or its timeline), and its
+  // attachments read on the writer's connection, where their pages are warm.
+  view.dossier = AfterUpdate(r, st, now);
+  TL_RETURN_IF_ERROR(FetchAttachments(s, code, view));
   return AddCountsAndAudit(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
                            daily::Minus(daily::Of(after), daily::Of(FactsOf(r))), e);
 }
