@@ -57,7 +57,7 @@ section=$(
   echo "Last run of \`bench/lifecycle.sh\`: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))."
   echo "$CLIENTS clients on keep-alive connections carry dossiers of procedure 1.001193 (birth registration, Phường"
   echo "Ba Đình) through submit → receive → assign → propose → approve → issue-result → return: 7 writes each, every"
-  echo "one a durable commit, plus the authentication and the dossier read-back of each request. The load"
+  echo "one a durable commit, plus the authentication and the dossier answer of each request. The load"
   echo "generator (\`build/bench/lifecycle_bench\`: the connections driven by one thread with epoll, as wrk"
   echo "does, about a tenth of a core) runs on the same $(nproc) cores as the server."
   echo
