@@ -106,8 +106,8 @@ class SqliteConnection final : public Session {
   bool MapWalIndex() {
     if (wal_index_) return true;
     sqlite3_file* file = nullptr;
-    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file || !file->pMethods ||
-        file->pMethods->iVersion < 2 || !file->pMethods->xShmMap) {
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file ||
+        !file->pMethods || file->pMethods->iVersion < 2 || !file->pMethods->xShmMap) {
       return false;
     }
     volatile void* region = nullptr;
@@ -149,8 +149,8 @@ class SqliteConnection final : public Session {
     if (it != cache_.end()) {
       stmt = it->second;
     } else {
-      int rc =
-          sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                  nullptr);
       if (rc != SQLITE_OK) return {FromSqlite(db_, rc, "prepare"), 0};
       cache_.emplace(std::string(sql), stmt);
     }
@@ -170,16 +170,12 @@ class SqliteConnection final : public Session {
       std::visit(
           [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::nullptr_t>)
-              rc = sqlite3_bind_null(stmt, idx);
-            else if constexpr (std::is_same_v<T, int64_t>)
-              rc = sqlite3_bind_int64(stmt, idx, v);
-            else if constexpr (std::is_same_v<T, double>)
-              rc = sqlite3_bind_double(stmt, idx, v);
+            if constexpr (std::is_same_v<T, std::nullptr_t>) rc = sqlite3_bind_null(stmt, idx);
+            else if constexpr (std::is_same_v<T, int64_t>) rc = sqlite3_bind_int64(stmt, idx, v);
+            else if constexpr (std::is_same_v<T, double>) rc = sqlite3_bind_double(stmt, idx, v);
             else if constexpr (std::is_same_v<T, Blob>)
               rc = sqlite3_bind_blob64(stmt, idx, v.bytes.data(), v.bytes.size(), SQLITE_STATIC);
-            else
-              rc = sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+            else rc = sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
           },
           params[i]);
       if (rc != SQLITE_OK) return {FromSqlite(db_, rc, "bind"), 0};
@@ -227,8 +223,8 @@ class SqliteConnection final : public Session {
 // and free of every connection takes one global mutex to keep the counters, which the server's
 // threads then queue on; turning them off raised reads on reader connections by 15-25 % (registry
 // look-ups, 2026-11-23). Nothing here reads sqlite3_memory_used. And the tracked page cache
-// (page_cache.h). If the library was already
-// initialised (a tool that opened a database first), the call fails harmlessly and the default stays.
+// (page_cache.h). If the library was already initialised (a tool that opened a database first),
+// these calls fail harmlessly and the defaults stay.
 void ConfigureSqliteOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -264,7 +260,8 @@ Result<std::unique_ptr<SqliteConnection>> Connect(const std::string& path, bool 
 class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(std::string path, std::unique_ptr<SqliteConnection> writer,
-                 std::vector<std::unique_ptr<SqliteConnection>> readers, std::unique_ptr<SqliteConnection> checkpointer)
+                 std::vector<std::unique_ptr<SqliteConnection>> readers,
+                 std::unique_ptr<SqliteConnection> checkpointer)
       : path_(std::move(path)),
         writer_(std::move(writer)),
         readers_(std::move(readers)),
@@ -309,7 +306,9 @@ class SqliteDatabase final : public Database {
     return std::move(waiter.result);
   }
 
-  void WriteAsync(Work work, std::function<void(Status)> done) override { Enqueue(std::move(work), std::move(done)); }
+  void WriteAsync(Work work, std::function<void(Status)> done) override {
+    Enqueue(std::move(work), std::move(done));
+  }
 
   ~SqliteDatabase() override {
     {
@@ -685,10 +684,10 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<SqliteConnection> writer_;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::unique_ptr<SqliteConnection> checkpointer_;
-  PeriodicTask checkpointing_;                  // stopped in the destructor, before the connections close
-  int next_inline_checkpoint_ = kRestartPages;  // the writer thread's alone (its WAL hook)
-  int last_wal_pages_ = 0;                      // likewise
-  std::atomic<int> copied_frames_{0};           // by the checkpointer's last pass
+  PeriodicTask checkpointing_;  // stopped in the destructor, before the connections close
+  int next_inline_checkpoint_ = kRestartPages;            // the writer thread's alone (its WAL hook)
+  int last_wal_pages_ = 0;                                // likewise
+  std::atomic<int> copied_frames_{0};                    // by the checkpointer's last pass
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
