@@ -16,16 +16,17 @@
 #include "app/write_backs.h"
 #include "core/signing.h"
 #include "core/text.h"
+#include "http/openapi.h"
+#include "http/static_files.h"
+#include "modules/alerts/routes.h"
 #include "modules/calendar/calendar.h"
 #include "modules/documents/documents.h"
-#include "modules/alerts/routes.h"
 #include "modules/ngsild/routes.h"
 #include "modules/ops/routes.h"
 #include "modules/subscriptions/routes.h"
 #include "modules/telemetry/temporal_routes.h"
-#include "http/openapi.h"
-#include "http/static_files.h"
 #include "storage/migrations.h"
+#include "storage/sqlite/page_cache.h"
 
 namespace tl::app {
 
@@ -567,6 +568,17 @@ Status Application::StartServer() {
                          "counter", stat(&storage::PoolStats::read_snapshots_reused)});
   metrics_->AddExternal({"thanglong_storage_connection_waits_total", "Waits for a free storage connection", "counter",
                          stat(&storage::PoolStats::waits_for_connection)});
+  if (db_->dialect() == storage::Dialect::kSqlite) {
+    // Process-wide: every SQLite connection of this process (storage/sqlite/page_cache.h).
+    metrics_->AddExternal({"thanglong_storage_page_cache_truncations_skipped_total",
+                           "Embedded store: end-of-transaction cache truncations skipped (no page past the end)",
+                           "counter", [] { return static_cast<double>(storage::TrackedPageCacheCounts().skipped); }});
+    metrics_->AddExternal(
+        {"thanglong_storage_page_cache_truncations_total",
+         "Embedded store: cache truncations passed to SQLite's page cache (a reader's cache emptied after other "
+         "connections committed, pages past the end after a rollback)",
+         "counter", [] { return static_cast<double>(storage::TrackedPageCacheCounts().passed); }});
+  }
 
   http::ServerOptions sopts;
   TL_RETURN_IF_ERROR(http::ParseListen(config_.listen, &sopts.host, &sopts.port));
