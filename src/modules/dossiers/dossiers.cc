@@ -21,9 +21,10 @@ using daily::kDayMs;
 using daily::kHanoiOffsetMs;
 constexpr int64_t kNoDue = 9'000'000'000'000'000;  // sorts after every real due time
 
-// A timeline event, in the order Render reads it.
-constexpr const char* kEventColumns =
-    "seq, action, from_status, to_status, actor, actor_role, agency, at, note, detail";
+// A dossier's timeline, its events' columns in the order Render reads them.
+constexpr const char* kTimelineSql =
+    "SELECT seq, action, from_status, to_status, actor, actor_role, agency, at, note, detail FROM dossier_events "
+    "WHERE dossier_code = ? ORDER BY seq";
 
 constexpr const char* kColumns =
     "code, procedure_code, procedure_name, receiving_agency, competent_agency, handling_agency, unit_code, channel, "
@@ -594,32 +595,8 @@ Status DossierService::Fetch(storage::Session& s, const std::string& code, Dossi
   TL_ASSIGN_OR_RETURN(auto rs, s.Query(std::string("SELECT ") + kColumns + " FROM dossiers WHERE code = ?", {code}));
   if (rs.empty()) return Status::Ok();
   out.dossier = std::move(rs.rows[0]);
-  TL_ASSIGN_OR_RETURN(out.events, s.Query(std::string("SELECT ") + kEventColumns +
-                                              " FROM dossier_events WHERE dossier_code = ? ORDER BY seq",
-                                          {code}));
+  TL_ASSIGN_OR_RETURN(out.events, s.Query(kTimelineSql, {code}));
   return FetchAttachments(s, code, out);
-}
-
-storage::Row DossierService::AfterUpdate(const storage::Row& r, const LifeState& st, int64_t now) {
-  std::vector<std::optional<std::string>> cells;
-  cells.reserve(kReusedDocuments + 1);
-  for (int col = 0; col <= kReusedDocuments; ++col) cells.push_back(r.OptText(col));
-  auto int_cell = [](const std::optional<int64_t>& v) {
-    return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
-  };
-  cells[kStatus] = st.status;
-  cells[kVersion] = std::to_string(r.Int(kVersion) + 1);
-  cells[kUpdatedAt] = std::to_string(now);
-  cells[kHandling] = st.handling;
-  cells[kAssignee] = st.assignee;
-  cells[kReceivedAt] = int_cell(st.received_at);
-  cells[kDueAt] = int_cell(st.due);
-  cells[kPausedAt] = int_cell(st.paused);
-  cells[kFinishedAt] = int_cell(st.finished);
-  cells[kReturnedAt] = int_cell(st.returned);
-  cells[kOnTime] = int_cell(st.on_time);
-  cells[kApologies] = std::to_string(st.apologies);
-  return storage::Row(std::move(cells));
 }
 
 Status DossierService::FetchAttachments(storage::Session& s, const std::string& code, DossierRows& out) const {
@@ -1001,17 +978,26 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   // Only the columns the action changed: SQLite rewrites the entries of every index on a column
   // named in SET, changed or not (five of the table's indexes are on these columns), and each
   // index page touched is another page in the WAL.
+  // `updated` is the row as the UPDATE leaves it, the action's answer: the columns of kColumns as read,
+  // with what SET changes.
   std::string set = "version = version + 1, updated_at = ?";
   std::vector<storage::Value> params{now};
+  std::vector<std::optional<std::string>> updated;
+  updated.reserve(kReusedDocuments + 1);
+  for (int col = 0; col <= kReusedDocuments; ++col) updated.push_back(r.OptText(col));
+  updated[kVersion] = std::to_string(r.Int(kVersion) + 1);
+  updated[kUpdatedAt] = std::to_string(now);
   auto set_text = [&](const char* column, int col, const std::optional<std::string>& value) {
     if ((r.IsNull(col) ? std::nullopt : std::optional<std::string>(r.Text(col))) == value) return;
     set.append(", ").append(column).append(" = ?");
     params.push_back(storage::OptText(value));
+    if (col <= kReusedDocuments) updated[col] = value;
   };
   auto set_int = [&](const char* column, int col, const std::optional<int64_t>& value) {
     if ((r.IsNull(col) ? std::nullopt : std::optional<int64_t>(r.Int(col))) == value) return;
     set.append(", ").append(column).append(" = ?");
     params.push_back(storage::OptInt(value));
+    if (col <= kReusedDocuments) updated[col] = value ? std::optional(std::to_string(*value)) : std::nullopt;
   };
   set_text("status", kStatus, to);
   set_text("handling_agency", kHandling, st.handling);
@@ -1034,9 +1020,7 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   after.on_time = st.on_time;
   after.apologies = st.apologies;
   // The timeline as it was, for the answer (the new event is added to it below) and the next number.
-  TL_ASSIGN_OR_RETURN(view.events, s.Query(std::string("SELECT ") + kEventColumns +
-                                               " FROM dossier_events WHERE dossier_code = ? ORDER BY seq",
-                                           {code}));
+  TL_ASSIGN_OR_RETURN(view.events, s.Query(kTimelineSql, {code}));
   const int64_t seq = view.events.empty() ? 1 : view.events.rows.back().Int(0) + 1;
   const std::string actor_role = is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role;
   const std::string detail_text = detail.dump();
@@ -1080,10 +1064,10 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   e.action = "dossier." + action;
   e.resource = "dossier:" + code;
   e.detail = json{{"from", from}, {"to", to}}.dump();
-  // The answer is the state this action produced: the row read above with the columns the UPDATE
-  // set (nothing else in the transaction writes the dossier's row or its timeline), and its
-  // attachments read on the writer's connection, where their pages are warm.
-  view.dossier = AfterUpdate(r, st, now);
+  // The answer is the state this action produced: the row as the UPDATE left it (nothing else in the
+  // transaction writes the dossier's row or its timeline), and its attachments read on the writer's
+  // connection, where their pages are warm.
+  view.dossier = storage::Row(std::move(updated));
   TL_RETURN_IF_ERROR(FetchAttachments(s, code, view));
   return AddCountsAndAudit(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
                            daily::Minus(daily::Of(after), daily::Of(FactsOf(r))), e);

@@ -291,9 +291,6 @@ class DossierService {
   Status Fetch(storage::Session& s, const std::string& code, DossierRows& out) const;
   // Fetch's reads of the attachments and wallet references (out.dossier must be set).
   Status FetchAttachments(storage::Session& s, const std::string& code, DossierRows& out) const;
-  // Row `r` (the dossier's columns as read before an action) as the action's UPDATE left it: the
-  // state `st`, the version one up, updated at `now`.
-  static storage::Row AfterUpdate(const storage::Row& r, const LifeState& st, int64_t now);
   // A dossier's rows, read for `who`: NotFound when there is none or it is out of their reach.
   Result<DossierRows> ReadVisible(const http::Principal& who, const std::string& code) const;
   // The lifecycle actions `who` may take next on the dossier in row `r` (role, jurisdiction, applicant).

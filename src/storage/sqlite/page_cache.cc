@@ -11,16 +11,12 @@
 namespace tl::storage {
 namespace {
 
-// SQLite's default page cache, read once before ours replaces it; never changed afterwards.
-struct Inner {
-  sqlite3_pcache_methods2 methods{};
-};
-
-const Inner& DefaultCache() {
-  static const Inner inner = [] {
-    Inner i;
-    if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &i.methods) != SQLITE_OK) i.methods = {};
-    return i;
+// SQLite's default page cache (pcache1), read once before ours replaces it; never changed afterwards.
+const sqlite3_pcache_methods2& M() {
+  static const sqlite3_pcache_methods2 inner = [] {
+    sqlite3_pcache_methods2 m{};
+    if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &m) != SQLITE_OK) m = {};
+    return m;
   }();
   return inner;
 }
@@ -43,17 +39,10 @@ struct TrackedCache {
   unsigned max_fetched = 0;
   // Pages rekeyed past max_fetched (at most a few at a time: a rebalance parks one page there).
   std::vector<std::pair<sqlite3_pcache_page*, unsigned>> high;
-
-  void ForgetPage(sqlite3_pcache_page* page) {
-    std::erase_if(high, [page](const auto& h) { return h.first == page; });
-  }
 };
 
 TrackedCache* Of(sqlite3_pcache* p) {
   return reinterpret_cast<TrackedCache*>(p);
-}
-const sqlite3_pcache_methods2& M() {
-  return DefaultCache().methods;
 }
 
 int Init(void*) {
@@ -89,15 +78,13 @@ sqlite3_pcache_page* Fetch(sqlite3_pcache* p, unsigned key, int create) {
 
 void Unpin(sqlite3_pcache* p, sqlite3_pcache_page* page, int discard) {
   TrackedCache* c = Of(p);
-  if (discard && !c->high.empty()) c->ForgetPage(page);
+  if (discard) std::erase_if(c->high, [page](const auto& h) { return h.first == page; });
   M().xUnpin(c->inner, page, discard);
 }
 
 void Rekey(sqlite3_pcache* p, sqlite3_pcache_page* page, unsigned old_key, unsigned new_key) {
   TrackedCache* c = Of(p);
-  if (!c->high.empty()) {
-    std::erase_if(c->high, [&](const auto& h) { return h.first == page && h.second == old_key; });
-  }
+  std::erase_if(c->high, [&](const auto& h) { return h.first == page && h.second == old_key; });
   if (new_key > c->max_fetched) c->high.emplace_back(page, new_key);
   M().xRekey(c->inner, page, old_key, new_key);
 }
@@ -131,7 +118,7 @@ void Shrink(sqlite3_pcache* p) {
 
 bool InstallTrackedPageCache() {
   static const bool installed = [] {
-    const sqlite3_pcache_methods2& inner = DefaultCache().methods;
+    const sqlite3_pcache_methods2& inner = M();
     if (inner.iVersion < 1 || !inner.xCreate || !inner.xFetch || !inner.xTruncate) return false;
     // In the struct's order: version, argument, then xInit ... xShrink.
     sqlite3_pcache_methods2 ours{1,     nullptr, Init,  Shutdown, Create,  Cachesize, Pagecount,
