@@ -63,7 +63,7 @@ Result<int> ApplyMigrations(Database& db, std::vector<Migration> migrations) {
       // Another process may have applied it meanwhile; the primary key makes the race safe.
       TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}}));
       if (!rs.empty()) return Status::Ok();
-      TL_RETURN_IF_ERROR(s.ExecScript(RenderForDialect(m.sql, s.dialect())));
+      if (!m.only || *m.only == s.dialect()) TL_RETURN_IF_ERROR(s.ExecScript(RenderForDialect(m.sql, s.dialect())));
       TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                          {int64_t{m.version}, m.name, FormatRfc3339(SystemClock().NowMillis())}));
       (void)n;

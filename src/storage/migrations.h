@@ -7,10 +7,13 @@
 // parenthesis (SQLite keeps the rows in the primary key's B-tree; nothing on PostgreSQL). Apply()
 // runs pending ones in order, each in its own transaction, and refuses to start when the database
 // records a version newer than this binary knows (a newer schema must not be run by an older binary).
+// A migration with `only` set runs its script on that dialect alone and is recorded as applied on
+// every dialect (a table rebuilt into a layout only SQLite has).
 //
 // Thread-safety: call Apply() once, before serving.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +25,7 @@ struct Migration {
   int version;
   std::string name;
   std::string sql;
+  std::optional<Dialect> only;  // the one dialect the script is for; the others record it and skip it
 };
 
 std::string RenderForDialect(const std::string& sql, Dialect dialect);

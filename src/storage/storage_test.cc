@@ -90,6 +90,25 @@ TEST_P(StorageTest, MigrationsAreRecordedAndANewerSchemaIsRefused) {
   EXPECT_EQ(older.status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST_P(StorageTest, MigrationForOneDialectRunsThereAndIsRecordedEverywhere) {
+  const Dialect here = db_->dialect();
+  const Dialect other = here == Dialect::kSqlite ? Dialect::kPostgres : Dialect::kSqlite;
+  auto m = ApplyMigrations(*db_, {{1, "items", ""},
+                                  {2, "here", "CREATE TABLE here_only (x TEXT)", here},
+                                  {3, "elsewhere", "CREATE TABLE elsewhere_only (x TEXT)", other}});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(*m, 2);
+  ASSERT_TRUE(
+      db_->Read([&](Session& s) -> Status {
+           TL_RETURN_IF_ERROR(s.Query("SELECT x FROM here_only").status());
+           TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM schema_migrations WHERE version IN (2, 3)"));
+           EXPECT_EQ(rs.rows.at(0).Int(0), 2);                          // both recorded: neither runs again
+           EXPECT_FALSE(s.Query("SELECT x FROM elsewhere_only").ok());  // last: it ends PostgreSQL's transaction
+           return Status::Ok();
+         })
+          .ok());
+}
+
 TEST_P(StorageTest, ConcurrentWritersAllCommit) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
