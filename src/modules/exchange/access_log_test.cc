@@ -75,6 +75,70 @@ class AccessLogTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<AccessLog> log_;
 };
 
+TEST_P(AccessLogTest, ALogWrittenBeforeTheRowidMigrationKeepsItsEntriesChainAndReports) {
+  // A store whose log and reports were written with migrations 710-714 only, then upgraded (on SQLite
+  // the log is copied into a table keyed by its rowid, the reports set aside and put back).
+  testing::ScratchStore old_store(GetParam());
+  auto db = old_store.Open();
+  ASSERT_NE(db, nullptr);
+  auto all = AccessLog::Migrations();
+  std::vector<storage::Migration> before;
+  for (const auto& m : all) {
+    if (m.version <= 714) before.push_back(m);
+  }
+  ASSERT_LT(before.size(), all.size());
+  ASSERT_TRUE(storage::ApplyMigrations(*db, before).ok());
+  AccessLog log(db.get(), &clock_);
+  auto record = [&](int64_t person, const std::string& tax_code) {
+    AccessRecord r;
+    r.personal_id = person;
+    r.tax_code = tax_code;
+    r.consumer_agency = "UBND00004";
+    r.official = "desk";
+    r.service = person ? "registry.person" : "registry.organisation";
+    r.fields = "basic";
+    r.purpose = "xác minh hồ sơ";
+    return db->Write([&](storage::Session& s) { return log.Record(s, r); });
+  };
+  for (int64_t p : {1087000001, 1087000002, 1087000001, 0}) ASSERT_TRUE(record(p, p ? "" : "0101234567").ok());
+  auto first = log.Report(1087000001, 1, "Tôi không nộp hồ sơ nào", "citizen");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = log.Report(1087000001, 3, "Không rõ mục đích", "citizen");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+
+  auto applied = storage::ApplyMigrations(*db, all);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, static_cast<int>(all.size() - before.size()));
+  ASSERT_TRUE(record(1087000002, "").ok());  // numbered after the copied entries
+  auto report = log.Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->intact) << report->problem;
+  EXPECT_EQ(report->entries, 5);
+  auto mine = log.ForPerson(1087000002, 0, 10);
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  ASSERT_EQ(mine->size(), 2u);
+  auto reports = log.Reports();
+  ASSERT_TRUE(reports.ok());
+  EXPECT_EQ(reports->at("items").size(), 2u) << reports->dump();
+  auto third = log.Report(1087000002, 5, "Đọc sau khi nâng cấp", "citizen");
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_GT(*third, *second);                                          // the reports' numbering goes on
+  EXPECT_FALSE(log.Report(1087000001, 1, "lần nữa", "citizen").ok());  // still one report per entry
+  if (db->dialect() == storage::Dialect::kSqlite) {
+    ASSERT_TRUE(db->Read([](storage::Session& s) -> Status {
+                    TL_ASSIGN_OR_RETURN(
+                        auto rs, s.Query("SELECT COUNT(*) FROM sqlite_schema WHERE tbl_name = 'data_access_log' AND "
+                                         "name LIKE 'sqlite_autoindex%'"));
+                    EXPECT_EQ(rs.rows.at(0).Int(0), 0);  // the rowid is the key
+                    TL_ASSIGN_OR_RETURN(
+                        auto left,
+                        s.Query("SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE 'data_access_reports_%'"));
+                    EXPECT_EQ(left.rows.at(0).Int(0), 0);  // nothing set aside is left behind
+                    return Status::Ok();
+                  }).ok());
+  }
+}
+
 TEST_P(AccessLogTest, AnOrganisationsReadsAreListedByTaxCodeAndChainedWithThePeoples) {
   ASSERT_TRUE(Record(1087000001, "xác minh 0").ok());
   for (const char* tax : {"0101234567", "0109999999", "0101234567"}) {
