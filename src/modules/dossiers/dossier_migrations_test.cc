@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
+#include <vector>
 
 #include "modules/dossiers/dossiers.h"
 #include "storage/migrations.h"
