@@ -59,7 +59,9 @@ Result<int> ApplyMigrations(Database& db, std::vector<Migration> migrations) {
   int count = 0;
   for (const auto& m : migrations) {
     if (applied.count(m.version)) continue;
-    Status st = db.Write([&](Session& s) -> Status {
+    // A migration may copy a whole table (the rowid rebuilds): a large work, alone in its transaction
+    // on SQLite, without the savepoint of a group commit (see Database::WriteLarge).
+    Status st = db.WriteLarge([&](Session& s) -> Status {
       // Another process may have applied it meanwhile; the primary key makes the race safe.
       TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}}));
       if (!rs.empty()) return Status::Ok();
