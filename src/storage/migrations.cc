@@ -28,6 +28,14 @@ std::string RenderForDialect(const std::string& sql, Dialect dialect) {
   return s;
 }
 
+std::string RebuildTableSql(const std::string& table, const std::string& definition, const std::string& columns) {
+  const std::string copy = table + "_rowid";
+  return "CREATE TABLE " + copy + " (" + definition + ");" +                                    //
+         "INSERT INTO " + copy + " (" + columns + ") SELECT " + columns + " FROM " + table + ";" +  //
+         "DROP TABLE " + table + ";" +                                                              //
+         "ALTER TABLE " + copy + " RENAME TO " + table + ";";
+}
+
 Result<int> ApplyMigrations(Database& db, std::vector<Migration> migrations) {
   std::sort(migrations.begin(), migrations.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   std::set<int> versions;

@@ -30,6 +30,11 @@ struct Migration {
 
 std::string RenderForDialect(const std::string& sql, Dialect dialect);
 
+// SQL that rebuilds `table` under a new definition (the text between the parentheses of its CREATE
+// TABLE), copying `columns` (comma-separated, in both layouts): created as `table`_rowid, filled,
+// the old table dropped with its indexes, the new one renamed. Indexes are the caller's to recreate.
+std::string RebuildTableSql(const std::string& table, const std::string& definition, const std::string& columns);
+
 // Applies pending `migrations` (sorted by version). Returns the number applied.
 Result<int> ApplyMigrations(Database& db, std::vector<Migration> migrations);
 

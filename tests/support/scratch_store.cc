@@ -17,6 +17,14 @@ std::vector<std::string> BackendNames() {
 
 std::string DataRoot() { return THANGLONG_TEST_DATA_ROOT; }
 
+std::vector<storage::Migration> MigrationsBefore(const std::vector<storage::Migration>& all, int version) {
+  std::vector<storage::Migration> before;
+  for (const auto& m : all) {
+    if (m.version < version) before.push_back(m);
+  }
+  return before;
+}
+
 ScratchStore::ScratchStore(const std::string& backend) : backend_(backend) {
   crypto::InitCrypto().IgnoreError();
   auto base = std::filesystem::temp_directory_path() / ("thanglong-test-" + crypto::RandomToken(9));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/migrations.h"
 
 namespace tl::testing {
 
@@ -34,5 +35,9 @@ class ScratchStore {
 
 // The source tree's data/ folder.
 std::string DataRoot();
+
+// The migrations of `all` numbered below `version`: the schema an older binary left, for tests that
+// upgrade a store holding data.
+std::vector<storage::Migration> MigrationsBefore(const std::vector<storage::Migration>& all, int version);
 
 }  // namespace tl::testing

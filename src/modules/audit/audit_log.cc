@@ -108,14 +108,12 @@ std::vector<storage::Migration> AuditLog::Migrations() {
           // into a separate index on seq. As the rowid, each entry is one B-tree insert fewer (and one
           // page fewer in most commits of the writer's batches). The table is copied once.
           {102, "audit log keyed by its rowid",
-           "CREATE TABLE audit_log_rowid (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, "
-           "action TEXT NOT NULL, resource TEXT NOT NULL, client_ip TEXT NOT NULL, request_id TEXT NOT NULL, "
-           "detail TEXT NOT NULL, hash TEXT NOT NULL);"
-           "INSERT INTO audit_log_rowid (seq, at, actor, action, resource, client_ip, request_id, detail, hash) "
-           "SELECT seq, at, actor, action, resource, client_ip, request_id, detail, hash FROM audit_log;"
-           "DROP TABLE audit_log;"
-           "ALTER TABLE audit_log_rowid RENAME TO audit_log;"
-           "CREATE INDEX audit_log_actor ON audit_log (actor, seq);",
+           storage::RebuildTableSql("audit_log",
+                                    "seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, "
+                                    "action TEXT NOT NULL, resource TEXT NOT NULL, client_ip TEXT NOT NULL, "
+                                    "request_id TEXT NOT NULL, detail TEXT NOT NULL, hash TEXT NOT NULL",
+                                    "seq, at, actor, action, resource, client_ip, request_id, detail, hash") +
+               "CREATE INDEX audit_log_actor ON audit_log (actor, seq);",
            storage::Dialect::kSqlite}};
 }
 

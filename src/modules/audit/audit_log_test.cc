@@ -48,10 +48,7 @@ TEST_P(AuditLogTest, ALogWrittenBeforeTheRowidMigrationKeepsEveryEntryAndItsChai
   auto db = old_store.Open();
   ASSERT_NE(db, nullptr);
   auto all = AuditLog::Migrations();
-  std::vector<storage::Migration> before;
-  for (const auto& m : all) {
-    if (m.version < 102) before.push_back(m);
-  }
+  auto before = testing::MigrationsBefore(all, 102);
   ASSERT_LT(before.size(), all.size());
   ASSERT_TRUE(storage::ApplyMigrations(*db, before).ok());
   AuditLog log(db.get(), &clock_);

@@ -3,10 +3,6 @@
 // deletes a notification, so the rowid's max + 1 numbers them as AUTOINCREMENT did).
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <iterator>
-#include <vector>
-
 #include "modules/dossiers/dossiers.h"
 #include "storage/migrations.h"
 #include "tests/support/scratch_store.h"
@@ -19,8 +15,7 @@ TEST(DossierMigrationsTest, NotificationsKeepTheirIdsAndGoOnFromTheLargest) {
   auto db = store.Open();
   ASSERT_NE(db, nullptr);
   auto all = DossierService::Migrations();
-  std::vector<storage::Migration> before;
-  std::copy_if(all.begin(), all.end(), std::back_inserter(before), [](const auto& m) { return m.version < 504; });
+  auto before = testing::MigrationsBefore(all, 504);
   ASSERT_LT(before.size(), all.size());
   ASSERT_TRUE(storage::ApplyMigrations(*db, before).ok());
   ASSERT_TRUE(db->Write([](storage::Session& s) -> Status {

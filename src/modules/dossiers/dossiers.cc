@@ -163,13 +163,12 @@ std::vector<storage::Migration> DossierService::Migrations() {
           // action adds. Notifications are never deleted, so the rowid's own max + 1 gives the same
           // numbers. The table is copied once.
           {504, "notifications numbered by their rowid",
-           "CREATE TABLE notifications_rowid (id INTEGER PRIMARY KEY, user_id BIGINT NOT NULL, dossier_code TEXT, "
-           "kind TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL, read_at BIGINT);"
-           "INSERT INTO notifications_rowid (id, user_id, dossier_code, kind, title, body, created_at, read_at) "
-           "SELECT id, user_id, dossier_code, kind, title, body, created_at, read_at FROM notifications;"
-           "DROP TABLE notifications;"
-           "ALTER TABLE notifications_rowid RENAME TO notifications;"
-           "CREATE INDEX notifications_user ON notifications (user_id, id);",
+           storage::RebuildTableSql("notifications",
+                                    "id INTEGER PRIMARY KEY, user_id BIGINT NOT NULL, dossier_code TEXT, "
+                                    "kind TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, "
+                                    "created_at BIGINT NOT NULL, read_at BIGINT",
+                                    "id, user_id, dossier_code, kind, title, body, created_at, read_at") +
+               "CREATE INDEX notifications_user ON notifications (user_id, id);",
            storage::Dialect::kSqlite}};
 }
 

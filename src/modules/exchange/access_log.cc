@@ -99,29 +99,30 @@ std::vector<storage::Migration> AccessLog::Migrations() {
            "CREATE TABLE data_access_reports_kept AS SELECT * FROM data_access_reports;"
            "CREATE TABLE data_access_reports_counter AS SELECT seq FROM sqlite_sequence "
            "WHERE name = 'data_access_reports';"
-           "DROP TABLE data_access_reports;"
-           "CREATE TABLE data_access_log_rowid (seq INTEGER PRIMARY KEY, at BIGINT NOT NULL, "
-           "personal_id BIGINT NOT NULL, consumer_agency TEXT NOT NULL, official TEXT NOT NULL, service TEXT NOT NULL, "
-           "fields TEXT NOT NULL, purpose TEXT NOT NULL, legal_basis TEXT NOT NULL, dossier_code TEXT NOT NULL, "
-           "request_id TEXT NOT NULL, hash TEXT NOT NULL, tax_code TEXT NOT NULL DEFAULT '');"
-           "INSERT INTO data_access_log_rowid (seq, at, personal_id, consumer_agency, official, service, fields, purpose, "
-           "legal_basis, dossier_code, request_id, hash, tax_code) SELECT seq, at, personal_id, consumer_agency, "
-           "official, service, fields, purpose, legal_basis, dossier_code, request_id, hash, tax_code "
-           "FROM data_access_log;"
-           "DROP TABLE data_access_log;"
-           "ALTER TABLE data_access_log_rowid RENAME TO data_access_log;"
-           "CREATE INDEX data_access_log_person ON data_access_log (personal_id, seq);"
-           "CREATE INDEX data_access_log_organisation ON data_access_log (tax_code, seq) WHERE tax_code <> '';"
-           "CREATE TABLE data_access_reports (id {{ID}}, seq BIGINT NOT NULL UNIQUE REFERENCES data_access_log(seq), "
-           "personal_id BIGINT NOT NULL, reason TEXT NOT NULL, reporter TEXT NOT NULL, created_at BIGINT NOT NULL, "
-           "resolution TEXT, resolved_by TEXT, resolved_at BIGINT);"
-           "INSERT INTO data_access_reports (id, seq, personal_id, reason, reporter, created_at, resolution, "
-           "resolved_by, resolved_at) SELECT id, seq, personal_id, reason, reporter, created_at, resolution, "
-           "resolved_by, resolved_at FROM data_access_reports_kept;"
-           "DELETE FROM sqlite_sequence WHERE name = 'data_access_reports';"
-           "INSERT INTO sqlite_sequence (name, seq) SELECT 'data_access_reports', seq FROM data_access_reports_counter;"
-           "DROP TABLE data_access_reports_kept;"
-           "DROP TABLE data_access_reports_counter;",
+           "DROP TABLE data_access_reports;" +
+               storage::RebuildTableSql(
+                   "data_access_log",
+                   "seq INTEGER PRIMARY KEY, at BIGINT NOT NULL, personal_id BIGINT NOT NULL, "
+                   "consumer_agency TEXT NOT NULL, official TEXT NOT NULL, service TEXT NOT NULL, "
+                   "fields TEXT NOT NULL, purpose TEXT NOT NULL, legal_basis TEXT NOT NULL, "
+                   "dossier_code TEXT NOT NULL, request_id TEXT NOT NULL, hash TEXT NOT NULL, "
+                   "tax_code TEXT NOT NULL DEFAULT ''",
+                   "seq, at, personal_id, consumer_agency, official, service, fields, purpose, legal_basis, "
+                   "dossier_code, request_id, hash, tax_code") +
+               "CREATE INDEX data_access_log_person ON data_access_log (personal_id, seq);"
+               "CREATE INDEX data_access_log_organisation ON data_access_log (tax_code, seq) WHERE tax_code <> '';"
+               "CREATE TABLE data_access_reports (id {{ID}}, seq BIGINT NOT NULL UNIQUE "
+               "REFERENCES data_access_log(seq), personal_id BIGINT NOT NULL, reason TEXT NOT NULL, "
+               "reporter TEXT NOT NULL, created_at BIGINT NOT NULL, resolution TEXT, resolved_by TEXT, "
+               "resolved_at BIGINT);"
+               "INSERT INTO data_access_reports (id, seq, personal_id, reason, reporter, created_at, resolution, "
+               "resolved_by, resolved_at) SELECT id, seq, personal_id, reason, reporter, created_at, resolution, "
+               "resolved_by, resolved_at FROM data_access_reports_kept;"
+               "DELETE FROM sqlite_sequence WHERE name = 'data_access_reports';"
+               "INSERT INTO sqlite_sequence (name, seq) SELECT 'data_access_reports', seq "
+               "FROM data_access_reports_counter;"
+               "DROP TABLE data_access_reports_kept;"
+               "DROP TABLE data_access_reports_counter;",
            storage::Dialect::kSqlite}};
 }
 

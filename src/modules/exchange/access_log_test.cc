@@ -82,10 +82,7 @@ TEST_P(AccessLogTest, ALogWrittenBeforeTheRowidMigrationKeepsItsEntriesChainAndR
   auto db = old_store.Open();
   ASSERT_NE(db, nullptr);
   auto all = AccessLog::Migrations();
-  std::vector<storage::Migration> before;
-  for (const auto& m : all) {
-    if (m.version <= 714) before.push_back(m);
-  }
+  auto before = testing::MigrationsBefore(all, 715);
   ASSERT_LT(before.size(), all.size());
   ASSERT_TRUE(storage::ApplyMigrations(*db, before).ok());
   AccessLog log(db.get(), &clock_);
