@@ -512,6 +512,31 @@ std::string DumpStored(const json& doc) {
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+namespace {
+
+// What AppendAttributes needs of a stored attribute that the fragment's one instance replaces whole:
+// when `stored_text` is one instance without a datasetId (a compact object) and `replacing` is one
+// instance without a datasetId, the merge keeps only the stored `createdAt` (Stamp) and drops the rest,
+// so an object holding just that stands in for the parsed attribute (a sensor's measurement, mostly).
+// nullopt otherwise: then the stored attribute is parsed whole.
+std::optional<json> ReplacedInstanceStandIn(std::string_view stored_text, const json& replacing) {
+  if (!replacing.is_object() || replacing.contains("datasetId")) return std::nullopt;
+  auto members = ScanCompactJsonObject(stored_text);
+  if (!members) return std::nullopt;
+  json stand_in = json::object();
+  for (const RawJsonMember& m : *members) {
+    if (m.key == "datasetId") return std::nullopt;
+    if (m.key == "createdAt") {
+      json created = ParseJson(m.value);
+      if (created.is_discarded()) return std::nullopt;
+      stand_in["createdAt"] = std::move(created);
+    }
+  }
+  return stand_in;
+}
+
+}  // namespace
+
 std::optional<TextAppend> AppendAttributesToText(std::string_view stored, const json& fragment,
                                                  const std::string& now) {
   if (!fragment.is_object()) return std::nullopt;
@@ -524,10 +549,18 @@ std::optional<TextAppend> AppendAttributesToText(std::string_view stored, const 
   };
   TextAppend out;
   out.members = json::object();
+  const std::string location_name(kLocationIri);
   // Parses the stored member `name` into out.members (nothing when the entity has none).
   auto take = [&](const std::string& name) -> bool {
     const RawJsonMember* raw = raw_of(name);
     if (raw == nullptr) return true;
+    if (auto replacing = fragment.find(name);
+        replacing != fragment.end() && !IsEntityMember(name) && name != location_name) {
+      if (auto stand_in = ReplacedInstanceStandIn(raw->value, *replacing)) {
+        out.members[name] = std::move(*stand_in);
+        return true;
+      }
+    }
     json value = ParseJson(raw->value);
     if (value.is_discarded()) return false;
     out.members[name] = std::move(value);
@@ -539,7 +572,6 @@ std::optional<TextAppend> AppendAttributesToText(std::string_view stored, const 
     if (!take(name)) return std::nullopt;
   }
   std::optional<json> location_before;
-  const std::string location_name(kLocationIri);
   if (fragment.contains(location_name)) {
     auto it = out.members.find(location_name);
     location_before = it == out.members.end() ? json() : *it;
