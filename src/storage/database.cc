@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -21,6 +22,44 @@ int64_t Row::Int(size_t i) const {
 double Row::Double(size_t i) const {
   const auto& c = cells_.at(i);
   return c ? std::strtod(c->c_str(), nullptr) : 0.0;
+}
+
+const TransactionCache::Value* TransactionCache::Find(const std::string& key) const {
+  for (const auto& [k, slot] : slots_) {
+    if (k == key) return &slot.value;
+  }
+  return nullptr;
+}
+
+void TransactionCache::Set(const std::string& key, Value value, FlushFn flush) {
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), key,
+                             [](const auto& slot, const std::string& k) { return slot.first < k; });
+  if (it != slots_.end() && it->first == key) {
+    undo_.emplace_back(key, it->second);
+    it->second.value = std::move(value);
+    return;
+  }
+  undo_.emplace_back(key, std::nullopt);
+  slots_.insert(it, {key, Slot{std::move(value), std::move(flush)}});
+}
+
+void TransactionCache::DropFrom(size_t mark) {
+  while (undo_.size() > mark) {
+    auto [key, before] = std::move(undo_.back());
+    undo_.pop_back();
+    auto it = std::find_if(slots_.begin(), slots_.end(), [&](const auto& slot) { return slot.first == key; });
+    if (it == slots_.end()) continue;
+    if (before) {
+      it->second = std::move(*before);
+    } else {
+      slots_.erase(it);
+    }
+  }
+}
+
+Status TransactionCache::Flush(Session& s) const {
+  for (const auto& [key, slot] : slots_) TL_RETURN_IF_ERROR(slot.flush(s, slot.value));
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Database>> Open(const std::string& database_url, const std::string& data_dir, int pool_size,

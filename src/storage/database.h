@@ -64,6 +64,45 @@ struct ResultSet {
   bool empty() const { return rows.empty(); }
 };
 
+class Session;
+
+// Values a transaction's works share and write once, at its end: a group commit (SQLite) runs many
+// works in one transaction, and a row each of them would read and rewrite (a hash chain's head) is
+// then read by the first and written back once, with the last value, just before the COMMIT. Find
+// gives what an earlier work of the transaction set under `key`; Set replaces it and, the first time
+// per key, keeps `flush`, which Flush() runs with the last value. A work whose savepoint rolls back
+// takes its Sets back (Mark / DropFrom, like CommitCallbacks). Empty at each transaction's start:
+// another process may write the row between two transactions.
+//
+// Thread-safety: none; it belongs to the one connection whose transaction it serves.
+class TransactionCache {
+ public:
+  struct Value {
+    int64_t number = 0;
+    std::string text;
+  };
+  using FlushFn = std::function<Status(Session&, const Value&)>;
+
+  const Value* Find(const std::string& key) const;
+  void Set(const std::string& key, Value value, FlushFn flush);
+  size_t Mark() const { return undo_.size(); }
+  void DropFrom(size_t mark);  // a work's savepoint rolled back: its Sets are undone, latest first
+  // Writes each key's last value (in key order); the first failure stops and is returned.
+  Status Flush(Session& s) const;
+  void Clear() {
+    slots_.clear();
+    undo_.clear();
+  }
+
+ private:
+  struct Slot {
+    Value value;
+    FlushFn flush;
+  };
+  std::vector<std::pair<std::string, Slot>> slots_;                // few keys: a vector, in key order
+  std::vector<std::pair<std::string, std::optional<Slot>>> undo_;  // each Set's previous slot
+};
+
 class Session {
  public:
   virtual ~Session() = default;
@@ -80,6 +119,10 @@ class Session {
   // transaction rolls back; in a Read, when the read ends. For caches of what a work wrote: an id is
   // only remembered once no rollback can give it to something else.
   virtual void AfterCommit(std::function<void()> fn) = 0;
+  // The transaction's shared values (TransactionCache), where the backend runs several works in one
+  // transaction (SQLite's writer); nullptr elsewhere (PostgreSQL, reads), where the caller reads and
+  // writes the row itself.
+  virtual TransactionCache* transaction_cache() { return nullptr; }
 };
 
 // The callbacks a connection holds for Session::AfterCommit (the backends' shared bookkeeping).

@@ -25,7 +25,7 @@ struct Migration {
   int version;
   std::string name;
   std::string sql;
-  std::optional<Dialect> only;  // the one dialect the script is for; the others record it and skip it
+  std::optional<Dialect> only = std::nullopt;  // the one dialect the script is for; the others record it and skip it
 };
 
 std::string RenderForDialect(const std::string& sql, Dialect dialect);

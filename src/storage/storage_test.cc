@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -236,6 +237,158 @@ TEST_P(StorageTest, AfterCommitCallbacksRunOnlyForWhatCommitted) {
     return s.Query("SELECT COUNT(*) FROM items").status();
   }).ok());
   EXPECT_TRUE(after_read);
+}
+
+// A head row every work of a group commit would read and rewrite (a hash chain's): on SQLite the
+// works of one transaction share it through the transaction cache and it is written once, before
+// the COMMIT; a failed work's change is undone with its savepoint. PostgreSQL has no such cache (each
+// transaction is one work there), and the callers read and write the row themselves.
+TEST_P(StorageTest, ATransactionsWorksShareCachedValuesWrittenOnceBeforeTheCommit) {
+  auto m = ApplyMigrations(*db_, {{1, "items", ""},
+                                  {2, "head",
+                                   "CREATE TABLE head (id INTEGER PRIMARY KEY, n BIGINT NOT NULL);"
+                                   "INSERT INTO head (id, n) VALUES (1, 10)"}});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  if (db_->dialect() == Dialect::kPostgres) {
+    ASSERT_TRUE(db_->Write([](Session& s) -> Status {
+                     EXPECT_EQ(s.transaction_cache(), nullptr);
+                     return Status::Ok();
+                   })
+                    .ok());
+    return;
+  }
+  std::atomic<int> flushes{0};
+  // Adds one to the head as the transaction sees it; `fail` refuses after doing so.
+  auto bump = [&flushes](bool fail, std::vector<int64_t>* seen) {
+    return [&flushes, fail, seen](Session& s) -> Status {
+      TransactionCache* cache = s.transaction_cache();
+      if (cache == nullptr) return Internal("no transaction cache on the writer");
+      int64_t n = 0;
+      if (const auto* v = cache->Find("head")) {
+        n = v->number;
+      } else {
+        TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT n FROM head WHERE id = 1"));
+        n = rs.rows[0].Int(0);
+      }
+      seen->push_back(n);
+      cache->Set("head", {n + 1, "after " + std::to_string(n)}, [&flushes](Session& session, const auto& v) {
+        flushes++;
+        return session.Exec("UPDATE head SET n = ? WHERE id = 1", {v.number}).status();
+      });
+      return fail ? InvalidArgument("refused after moving the head", "x") : Status::Ok();
+    };
+  };
+  // The first work holds the writer until the next four are queued: those four share a transaction.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool started = false, release = false;
+  int done = 0;
+  std::vector<Status> outcomes(5);
+  std::vector<int64_t> seen;
+  auto finish = [&](int i) {
+    return [&, i](Status st) {
+      std::lock_guard lock(mu);
+      outcomes[i] = std::move(st);
+      done++;
+      cv.notify_all();
+    };
+  };
+  db_->WriteAsync(
+      [&](Session& s) -> Status {
+        std::unique_lock lock(mu);
+        started = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        lock.unlock();
+        return bump(false, &seen)(s);
+      },
+      finish(0));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return started; }));
+  }
+  for (int i = 1; i <= 4; ++i) db_->WriteAsync(bump(i == 3, &seen), finish(i));
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done == 5; }));
+  for (int i : {0, 1, 2, 4}) EXPECT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i].ToString();
+  EXPECT_FALSE(outcomes[3].ok());
+  // Work 3 saw 13 and failed; work 4 saw 13 again, not 14.
+  EXPECT_EQ(seen, (std::vector<int64_t>{10, 11, 12, 13, 13}));
+  EXPECT_EQ(flushes.load(), 2);  // once for the first transaction, once for the four
+  lock.unlock();
+  ASSERT_TRUE(db_->Read([](Session& s) -> Status {
+                   TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT n FROM head WHERE id = 1"));
+                   EXPECT_EQ(rs.rows[0].Int(0), 14);
+                   EXPECT_EQ(s.transaction_cache(), nullptr);  // reads have none
+                   return Status::Ok();
+                 })
+                  .ok());
+  // The next transaction starts with nothing cached: the row may have been written by another process.
+  ASSERT_TRUE(db_->Write([](Session& s) -> Status {
+                   EXPECT_NE(s.transaction_cache(), nullptr);
+                   EXPECT_EQ(s.transaction_cache()->Find("head"), nullptr);
+                   return Status::Ok();
+                 })
+                  .ok());
+  // A flush that fails fails the whole transaction: nothing of it is committed.
+  Status st = db_->Write([](Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO items (name) VALUES ('flush-fails')"));
+    (void)n;
+    s.transaction_cache()->Set("bad", {1, ""}, [](Session& session, const auto&) {
+      return session.Exec("UPDATE no_such_table SET n = 1").status();
+    });
+    return Status::Ok();
+  });
+  EXPECT_FALSE(st.ok());
+  ASSERT_TRUE(db_->Read([](Session& s) -> Status {
+                   TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM items WHERE name = 'flush-fails'"));
+                   EXPECT_EQ(rs.rows[0].Int(0), 0);
+                   return Status::Ok();
+                 })
+                  .ok());
+}
+
+TEST(TransactionCacheTest, SetsAreUndoneToAMarkAndFlushedInKeyOrder) {
+  TransactionCache cache;
+  std::vector<std::string> flushed;
+  auto record = [&flushed](const std::string& key) {
+    return [&flushed, key](Session&, const TransactionCache::Value& v) {
+      flushed.push_back(key + "=" + std::to_string(v.number) + v.text);
+      return Status::Ok();
+    };
+  };
+  cache.Set("b", {1, "x"}, record("b"));
+  const size_t mark = cache.Mark();
+  cache.Set("b", {2, "y"}, record("b"));
+  cache.Set("a", {7, "z"}, record("a"));
+  ASSERT_NE(cache.Find("a"), nullptr);
+  EXPECT_EQ(cache.Find("b")->number, 2);
+  cache.DropFrom(mark);
+  EXPECT_EQ(cache.Find("a"), nullptr);
+  ASSERT_NE(cache.Find("b"), nullptr);
+  EXPECT_EQ(cache.Find("b")->number, 1);
+  EXPECT_EQ(cache.Find("b")->text, "x");
+  cache.Set("a", {3, "w"}, record("a"));
+  // Flush needs a session only to hand it on; these flushes do not use it.
+  class NoSession final : public Session {
+   public:
+    Dialect dialect() const override { return Dialect::kSqlite; }
+    Result<ResultSet> Query(std::string_view, std::initializer_list<Value>) override { return ResultSet{}; }
+    Result<ResultSet> QueryV(std::string_view, const std::vector<Value>&) override { return ResultSet{}; }
+    Result<int64_t> Exec(std::string_view, std::initializer_list<Value>) override { return int64_t{0}; }
+    Result<int64_t> ExecV(std::string_view, const std::vector<Value>&) override { return int64_t{0}; }
+    Status ExecScript(std::string_view) override { return Status::Ok(); }
+    void AfterCommit(std::function<void()>) override {}
+  } session;
+  ASSERT_TRUE(cache.Flush(session).ok());
+  EXPECT_EQ(flushed, (std::vector<std::string>{"a=3w", "b=1x"}));
+  cache.Clear();
+  EXPECT_EQ(cache.Find("b"), nullptr);
 }
 
 TEST_P(StorageTest, BlobsRoundTripEveryByte) {

@@ -28,11 +28,19 @@ std::string CreateHeadSql(const std::string& head_table) {
          "INSERT INTO " + head_table + " (id, last_seq, last_hash) VALUES (1, 0, '" + kGenesis + "');";
 }
 
+Result<std::pair<int64_t, std::string>> Head(storage::Session& s, const std::string& head_table) {
+  if (const storage::TransactionCache* cache = s.transaction_cache()) {
+    if (const auto* head = cache->Find(head_table)) return std::make_pair(head->number, head->text);
+  }
+  TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM " + head_table + " WHERE id = 1"));
+  if (head.empty()) return Internal("the head row of " + head_table + " is missing");
+  return std::make_pair(head.rows[0].Int(0), head.rows[0].Text(1));
+}
+
 Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table, int64_t count) {
   if (s.dialect() == storage::Dialect::kSqlite) {
-    TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM " + head_table + " WHERE id = 1"));
-    if (head.empty()) return Internal("the head row of " + head_table + " is missing");
-    return std::make_pair(head.rows[0].Int(0) + 1, head.rows[0].Text(1));
+    TL_ASSIGN_OR_RETURN(auto head, Head(s, head_table));
+    return std::make_pair(head.first + 1, std::move(head.second));
   }
   // PostgreSQL: the UPDATE takes the head row's lock, so concurrent appenders queue here.
   TL_ASSIGN_OR_RETURN(auto head, s.Query("UPDATE " + head_table +
@@ -43,6 +51,14 @@ Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::str
 }
 
 Status SetHead(storage::Session& s, const std::string& head_table, int64_t last_seq, const std::string& hash) {
+  if (storage::TransactionCache* cache = s.transaction_cache()) {
+    cache->Set(head_table, {last_seq, hash}, [head_table](storage::Session& session, const auto& head) {
+      return session
+          .Exec("UPDATE " + head_table + " SET last_seq = ?, last_hash = ? WHERE id = 1", {head.number, head.text})
+          .status();
+    });
+    return Status::Ok();
+  }
   return s.Exec("UPDATE " + head_table + " SET last_seq = ?, last_hash = ? WHERE id = 1", {last_seq, hash}).status();
 }
 

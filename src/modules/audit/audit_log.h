@@ -59,13 +59,18 @@ namespace chain {
 inline constexpr char kGenesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
 // The head row's initial content, for a migration creating `head_table`.
 std::string CreateHeadSql(const std::string& head_table);
+// The last entry's seq and hash: the head row, or what this transaction's earlier works made it
+// (storage::TransactionCache).
+Result<std::pair<int64_t, std::string>> Head(storage::Session& s, const std::string& head_table);
 // The first of the next `count` sequence numbers and the hash of the entry before it; the appender
 // then inserts its entries and moves the head with SetHead in the same transaction. On PostgreSQL it
 // reserves the numbers at once (an UPDATE: the head's row stays locked until the commit). On SQLite,
 // whose writers are serialised by the file's write lock, it only reads the head: an UPDATE with
 // RETURNING costs SQLite a temporary table, which was ~11% of an official's look-up on the writer.
 Result<std::pair<int64_t, std::string>> Next(storage::Session& s, const std::string& head_table, int64_t count = 1);
-// Moves the head to the last entry appended: its seq and hash.
+// Moves the head to the last entry appended: its seq and hash. Where the session has a transaction
+// cache (SQLite's group commit), the head row is written once, with the batch's last head, just
+// before the COMMIT; the works in between read it from the cache (Head, Next).
 Status SetHead(storage::Session& s, const std::string& head_table, int64_t last_seq, const std::string& hash);
 // Recomputes the chain: `select` is "SELECT seq, ..., hash FROM table" (seq first, hash last),
 // `hash_of(row, prev)` the hash the row should carry. Reports the first missing or altered entry, or a

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "tests/support/scratch_store.h"
@@ -109,6 +111,74 @@ TEST_P(AuditLogTest, AnEntryWrittenInARolledBackTransactionDisappearsWithIt) {
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->intact);
   EXPECT_EQ(report->entries, 0);
+}
+
+TEST_P(AuditLogTest, TheWorksOfOneGroupCommitChainInTurnAndAFailedWorkLeavesNoGap) {
+  // On SQLite the works of a batch share the head through the transaction cache and it is written
+  // once, before the COMMIT; the first work holds the writer until the others are queued, so those
+  // share one transaction. The fourth fails after appending: its entries go, the chain runs on.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool started = false, release = false;
+  int done = 0, ok = 0;
+  const bool hold = db_->dialect() == storage::Dialect::kSqlite;  // elsewhere WriteAsync runs in place
+  auto append = [this](int work, bool fail) {
+    return [this, work, fail](storage::Session& s) -> Status {
+      for (int i = 0; i < 2; ++i) {
+        TL_RETURN_IF_ERROR(
+            log_->Append(s, {"bình", "read", "/w/" + std::to_string(work) + "/" + std::to_string(i), "", "", ""}));
+      }
+      return fail ? InvalidArgument("refused after auditing", "x") : Status::Ok();
+    };
+  };
+  auto finish = [&](Status st) {
+    std::lock_guard lock(mu);
+    done++;
+    if (st.ok()) ok++;
+    cv.notify_all();
+  };
+  db_->WriteAsync(
+      [&, first = append(0, false)](storage::Session& s) -> Status {
+        if (hold) {
+          std::unique_lock lock(mu);
+          started = true;
+          cv.notify_all();
+          cv.wait(lock, [&] { return release; });
+        }
+        return first(s);
+      },
+      finish);
+  if (hold) {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return started; }));
+  }
+  for (int w = 1; w <= 6; ++w) db_->WriteAsync(append(w, w == 3), finish);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done == 7; }));
+    EXPECT_EQ(ok, 6);
+  }
+  auto report = log_->Verify();  // the head row matches the last entry, so it was written
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->intact) << report->problem;
+  EXPECT_EQ(report->entries, 12);
+  auto listed = log_->List(0, 20);
+  ASSERT_TRUE(listed.ok());
+  std::vector<std::string> resources;
+  for (auto it = listed->rbegin(); it != listed->rend(); ++it) resources.push_back(it->resource);
+  EXPECT_EQ(resources, (std::vector<std::string>{"/w/0/0", "/w/0/1", "/w/1/0", "/w/1/1", "/w/2/0", "/w/2/1", "/w/4/0",
+                                                 "/w/4/1", "/w/5/0", "/w/5/1", "/w/6/0", "/w/6/1"}));
+  // And the next append, in a transaction of its own, reads the head row the batch left.
+  ASSERT_TRUE(log_->AppendStandalone({"bình", "read", "/after", "", "", ""}).ok());
+  report = log_->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->intact) << report->problem;
+  EXPECT_EQ(report->entries, 13);
 }
 
 TEST_P(AuditLogTest, ConcurrentAppendsKeepTheChainIntact) {

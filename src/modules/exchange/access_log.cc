@@ -286,14 +286,13 @@ Result<int64_t> AccessLog::Seal() const {
   if (!signer_) return FailedPrecondition("no signer for the data access log's seals");
   int64_t sealed = 0;
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto head, s.Query("SELECT last_seq, last_hash FROM data_access_head WHERE id = 1"));
-    if (head.empty()) return Internal("the data access log's head row is missing");
-    int64_t seq = head.rows[0].Int(0);
+    TL_ASSIGN_OR_RETURN(auto head, audit::chain::Head(s, "data_access_head"));
+    const int64_t seq = head.first;
     if (seq == 0) return Status::Ok();
     TL_ASSIGN_OR_RETURN(auto last, s.Query("SELECT MAX(upto_seq) FROM data_access_seals"));
     if (!last.empty() && last.rows[0].Int(0) >= seq) return Status::Ok();
     int64_t at = clock_->NowMillis();
-    const std::string& hash = head.rows[0].Text(1);
+    const std::string& hash = head.second;
     TL_ASSIGN_OR_RETURN(auto signed_by, signer_->Sign(s, SealText(seq, hash, at)));
     TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO data_access_seals (upto_seq, hash, sealed_at, key_id, signature) "
                                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (upto_seq) DO NOTHING",

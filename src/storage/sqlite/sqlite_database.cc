@@ -89,6 +89,10 @@ class SqliteConnection final : public Session {
 
   void AfterCommit(std::function<void()> fn) override { after_commit_.Add(std::move(fn)); }
   CommitCallbacks& after_commit() { return after_commit_; }
+  TransactionCache* transaction_cache() override { return caching_ ? &transaction_cache_ : nullptr; }
+  // The writer's batches share their values through the cache (RunBatch turns it on for each).
+  TransactionCache& batch_cache() { return transaction_cache_; }
+  void set_caching(bool on) { caching_ = on; }
   sqlite3* handle() const { return db_; }
 
   // A reader's read transaction, kept open between works while nothing was committed (see
@@ -213,6 +217,8 @@ class SqliteConnection final : public Session {
   };
   std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
   CommitCallbacks after_commit_;
+  TransactionCache transaction_cache_;
+  bool caching_ = false;
   const volatile uint32_t* wal_index_ = nullptr;  // region 0 of the file's WAL index, once mapped
   uint32_t header_at_begin_[kWalHeaderBytes / 4] = {};
   bool read_open_ = false;
@@ -621,6 +627,16 @@ class SqliteDatabase final : public Database {
     int succeeded = 0;
     CommitCallbacks& after_commit = writer_->after_commit();
     after_commit.Clear();
+    TransactionCache& cache = writer_->batch_cache();
+    cache.Clear();
+    writer_->set_caching(true);
+    struct CachingOff {
+      SqliteConnection* c;
+      ~CachingOff() {
+        c->batch_cache().Clear();
+        c->set_caching(false);
+      }
+    } caching_off{writer_.get()};
     // A work alone in its transaction (always so for WriteLarge) needs no savepoint: when it fails,
     // the whole transaction is rolled back.
     const bool alone = batch.size() == 1;
@@ -632,6 +648,7 @@ class SqliteDatabase final : public Database {
       }
       Status st;
       const size_t mark = after_commit.Mark();
+      const size_t cache_mark = cache.Mark();
       try {
         st = p.work(*writer_);
       } catch (const std::exception& e) {
@@ -642,6 +659,7 @@ class SqliteDatabase final : public Database {
         if (st.ok()) succeeded++;
       } else if (!alone) {
         after_commit.DropFrom(mark);
+        cache.DropFrom(cache_mark);
         writer_->Simple("ROLLBACK TO work").IgnoreError();
         writer_->Simple("RELEASE work").IgnoreError();
         rolled_back_++;
@@ -655,7 +673,9 @@ class SqliteDatabase final : public Database {
       in_use_--;
       return false;
     }
-    Status commit = writer_->Simple("COMMIT");
+    // The values the works shared are written once, inside the transaction, before it commits.
+    Status commit = cache.Flush(*writer_);
+    if (commit.ok()) commit = writer_->Simple("COMMIT");
     if (!commit.ok()) {
       after_commit.Clear();
       writer_->Simple("ROLLBACK").IgnoreError();
