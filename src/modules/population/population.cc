@@ -1,6 +1,7 @@
 #include "modules/population/population.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <istream>
@@ -859,33 +860,70 @@ void WriteBrief(JsonWriter& w, const storage::Row& r, bool with_role) {
   w.EndObject();
 }
 
-// The person's document cut to the granted field groups, serialised; nullopt for an unknown number.
-Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, const std::set<std::string>& groups) {
-  enum : size_t {
-    kId,
-    kName,
-    kBirthDate,
-    kSex,
-    kBirthPlace,
-    kStatus,
-    kDiedOn,
-    kPermanentUnit,
-    kPermanentAddress,
-    kTemporaryUnit,
-    kTemporaryAddress,
-    kFather,
-    kMother,
-    kSpouse,
-    kHousehold,
-    kHouseholdRole
-  };
-  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT personal_id, full_name, birth_date, sex, birth_place, status, died_on, "
-                                       "permanent_unit, permanent_address, temporary_unit, temporary_address, "
-                                       "father_id, mother_id, spouse_id, household_id, household_role "
-                                       "FROM people WHERE personal_id = ?",
-                                       {id}));
-  if (rs.empty()) return std::optional<std::string>();
-  const storage::Row& p = rs.rows[0];
+// The columns of the person's row the look-up reads (kPersonSql).
+enum PersonColumn : size_t {
+  kId,
+  kName,
+  kBirthDate,
+  kSex,
+  kBirthPlace,
+  kStatus,
+  kDiedOn,
+  kPermanentUnit,
+  kPermanentAddress,
+  kTemporaryUnit,
+  kTemporaryAddress,
+  kFather,
+  kMother,
+  kSpouse,
+  kHousehold,
+  kHouseholdRole
+};
+constexpr char kPersonSql[] =
+    "SELECT personal_id, full_name, birth_date, sex, birth_place, status, died_on, permanent_unit, permanent_address, "
+    "temporary_unit, temporary_address, father_id, mother_id, spouse_id, household_id, household_role "
+    "FROM people WHERE personal_id = ?";
+
+// What a look-up read for the granted field groups, as rows: the statements run inside the look-up's
+// work (on SQLite the writer's), the document is written from them afterwards (RenderGranted), off
+// the single writer.
+struct GrantedRows {
+  std::set<std::string> groups;
+  storage::Row person;
+  std::array<std::optional<storage::ResultSet>, 3> relatives;  // father, mother, spouse; nullopt when NULL
+  storage::ResultSet children;
+  storage::ResultSet household;
+};
+
+// Reads the person and, per granted group, the relatives, children and household; nullopt for an
+// unknown number.
+Result<std::optional<GrantedRows>> FetchGranted(storage::Session& s, int64_t id, const std::set<std::string>& groups) {
+  TL_ASSIGN_OR_RETURN(auto rs, s.Query(kPersonSql, {id}));
+  if (rs.empty()) return std::optional<GrantedRows>();
+  GrantedRows out;
+  out.groups = groups;
+  out.person = std::move(rs.rows[0]);
+  const storage::Row& p = out.person;
+  if (groups.count("relations")) {
+    size_t i = 0;
+    for (size_t col : {kFather, kMother, kSpouse}) {
+      if (!p.IsNull(col)) {
+        TL_ASSIGN_OR_RETURN(out.relatives[i], s.Query(kRelativeSql, {p.Int(col)}));
+      }
+      ++i;
+    }
+    TL_ASSIGN_OR_RETURN(out.children,
+                        s.Query(p.Text(kSex) == "female" ? kChildrenOfMotherSql : kChildrenOfFatherSql, {p.Int(kId)}));
+  }
+  if (groups.count("household") && !p.IsNull(kHousehold)) {
+    TL_ASSIGN_OR_RETURN(out.household, s.Query(kHouseholdSql, {p.Int(kHousehold)}));
+  }
+  return std::optional<GrantedRows>(std::move(out));
+}
+
+// The person's document cut to the granted field groups, serialised.
+std::string RenderGranted(const GrantedRows& g) {
+  const storage::Row& p = g.person;
   JsonWriter w;
   w.BeginObject();
   auto text = [&](const char* key, size_t col) {
@@ -897,14 +935,12 @@ Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, 
     WriteIdOrNull(w, p, col);
   };
   // A list of brief people, oldest first (at most 50, as ReadFull).
-  auto list = [&](const char* sql, int64_t value, bool with_role) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rows, s.Query(sql, {value}));
+  auto list = [&](const storage::ResultSet& rows, bool with_role) {
     w.BeginArray();
     for (const auto& r : rows.rows) WriteBrief(w, r, with_role);
     w.EndArray();
-    return Status::Ok();
   };
-  if (groups.count("basic")) {
+  if (g.groups.count("basic")) {
     w.Key("personal_id").String(FormatPersonalId(p.Int(kId)));
     text("full_name", kName);
     text("birth_date", kBirthDate);
@@ -913,39 +949,37 @@ Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, 
     text("status", kStatus);
     text("died_on", kDiedOn);
   }
-  if (groups.count("residence")) {
+  if (g.groups.count("residence")) {
     text("permanent_unit", kPermanentUnit);
     text("permanent_address", kPermanentAddress);
     text("temporary_unit", kTemporaryUnit);
     text("temporary_address", kTemporaryAddress);
   }
-  if (groups.count("relations")) {
+  if (g.groups.count("relations")) {
     person_id("father_id", kFather);
     person_id("mother_id", kMother);
     person_id("spouse_id", kSpouse);
+    size_t i = 0;
     for (auto [key, col] : {std::pair{"father", kFather}, std::pair{"mother", kMother}, std::pair{"spouse", kSpouse}}) {
+      const auto& rel = g.relatives[i++];
       w.Key(key);
       if (p.IsNull(col)) {
         w.Null();
-        continue;
-      }
-      const int64_t relative = p.Int(col);
-      TL_ASSIGN_OR_RETURN(auto rel, s.Query(kRelativeSql, {relative}));
-      if (!rel.empty()) {
-        WriteBrief(w, rel.rows[0], false);
+      } else if (rel && !rel->empty()) {
+        WriteBrief(w, rel->rows[0], false);
       } else {
         w.BeginObject()
             .Key("personal_id")
-            .String(FormatPersonalId(relative))
+            .String(FormatPersonalId(p.Int(col)))
             .Key("in_registry")
             .Bool(false)
             .EndObject();
       }
     }
     w.Key("children");
-    TL_RETURN_IF_ERROR(list(p.Text(kSex) == "female" ? kChildrenOfMotherSql : kChildrenOfFatherSql, p.Int(kId), false));
+    list(g.children, false);
   }
-  if (groups.count("household")) {
+  if (g.groups.count("household")) {
     person_id("household_id", kHousehold);
     text("household_role", kHouseholdRole);
     w.Key("household");
@@ -953,23 +987,23 @@ Result<std::optional<std::string>> ReadGranted(storage::Session& s, int64_t id, 
       w.Null();
     } else {
       w.BeginObject().Key("id").String(FormatPersonalId(p.Int(kHousehold))).Key("members");
-      TL_RETURN_IF_ERROR(list(kHouseholdSql, p.Int(kHousehold), true));
+      list(g.household, true);
       w.EndObject();
     }
   }
   w.EndObject();
-  return std::optional<std::string>(w.Take());
+  return w.Take();
 }
 
 }  // namespace
 
 namespace {
 
-// What a look-up read: the answer's body and the field groups it carries, or why there is none.
+// What a look-up read: the rows of the answer and the field groups it carries, or why there is none.
 struct LookUpRead {
   Status refused;      // PermissionDenied (no live grant for the agency) or NotFound
   std::string fields;  // the granted groups, comma-separated
-  std::string body;
+  GrantedRows rows;    // written into the answer by RenderGranted
 };
 
 // Deny by default: the official's agency needs a live grant for the data service.
@@ -983,12 +1017,12 @@ Result<LookUpRead> ReadForLookUp(storage::Session& s, const exchange::Grants& gr
     return out;
   }
   for (const auto& group : *granted) out.fields += (out.fields.empty() ? "" : ",") + group;
-  TL_ASSIGN_OR_RETURN(auto found, ReadGranted(s, personal_id, *granted));
+  TL_ASSIGN_OR_RETURN(auto found, FetchGranted(s, personal_id, *granted));
   if (!found) {
     out.refused = NotFound("no person with this personal identification number");
     return out;
   }
-  out.body = std::move(*found);
+  out.rows = std::move(*found);
   return out;
 }
 
@@ -1022,7 +1056,8 @@ void PopulationRegistry::LookUpAsync(const http::Principal& who, int64_t persona
   if (db_->dialect() == storage::Dialect::kPostgres) return LookUpBatched(who, personal_id, why, request_id, std::move(done));
   // SQLite: the grant check, the read and its log entry are one work on the writer connection, whose
   // page cache stays warm, and no thread waits for it: the group commit calls `done`. The answer
-  // leaves only after its record is committed, and a failed log write fails the read.
+  // leaves only after its record is committed, and a failed log write fails the read. The document
+  // is written from the rows in `done` (the syncer's thread), not on the single writer.
   auto outcome = std::make_shared<LookUpRead>();
   db_->WriteAsync(
       [this, who, personal_id, why, request_id, outcome](storage::Session& s) -> Status {
@@ -1036,7 +1071,7 @@ void PopulationRegistry::LookUpAsync(const http::Principal& who, int64_t persona
       [outcome, done = std::move(done)](Status committed) {
         if (!committed.ok()) return done(committed);
         if (!outcome->refused.ok()) return done(outcome->refused);
-        done(std::move(outcome->body));
+        done(RenderGranted(outcome->rows));
       });
 }
 
@@ -1055,7 +1090,7 @@ void PopulationRegistry::LookUpBatched(const http::Principal& who, int64_t perso
     return done(logged.ok() ? read.refused : logged);
   }
   if (!read.refused.ok()) return done(read.refused);
-  auto answer = std::make_shared<std::string>(std::move(read.body));
+  auto answer = std::make_shared<std::string>(RenderGranted(read.rows));
   access_log_->RecordAsync(RecordOf(who, personal_id, why, request_id, std::move(read.fields)),
                            [answer, done = std::move(done)](Status committed) {
                              if (!committed.ok()) return done(committed);
