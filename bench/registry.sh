@@ -215,9 +215,11 @@ Notes:
   in transactions of 20,000 and moves them into the registry in one sorted \`INSERT ... SELECT\`
   (random personal numbers inserted directly would dirty pages all over the table in every
   transaction), then rebuilds the household and parent indexes.
-- Every official's read is also a write: the grant check, the person's document (written from its rows with \`core/json_writer.h\`, one JSON1 statement before 2026-11-24)
-  and its access-log entry (hash chain head update + row) are one work on the store's writer thread,
-  and the answer leaves once the syncer thread has flushed the WAL holding the entry (a deferred
+- Every official's read is also a write: the grant check, the reads of the person's rows and its
+  access-log entry (a row; the chain's head moves once per group commit) are one work on the
+  store's writer thread. The answer is written from those rows with \`core/json_writer.h\` after the
+  commit (on the writer itself before 2026-11-25, one JSON1 statement before 2026-11-24), and it
+  leaves once the syncer thread has flushed the WAL holding the entry (a deferred
   response: no thread waits). A read without its record is not allowed. Since 2026-11-23 the flush
   no longer stalls the writer (it runs the next batch meanwhile), and what bounds the rate at 64
   connections is the flush itself: each entry dirties one random page of the log's per-person index,
