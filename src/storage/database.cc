@@ -35,22 +35,37 @@ void TransactionCache::Set(const std::string& key, Value value, FlushFn flush) {
   auto it = std::lower_bound(slots_.begin(), slots_.end(), key,
                              [](const auto& slot, const std::string& k) { return slot.first < k; });
   if (it != slots_.end() && it->first == key) {
-    undo_.emplace_back(key, it->second);
+    undo_.push_back({key, it->second, false});
     it->second.value = std::move(value);
     return;
   }
-  undo_.emplace_back(key, std::nullopt);
+  undo_.push_back({key, std::nullopt, false});
   slots_.insert(it, {key, Slot{std::move(value), std::move(flush)}});
+}
+
+void TransactionCache::AddRow(const std::string& key, Row row, RowsFlushFn flush) {
+  auto it = std::lower_bound(rows_.begin(), rows_.end(), key,
+                             [](const auto& rows, const std::string& k) { return rows.first < k; });
+  if (it == rows_.end() || it->first != key) it = rows_.insert(it, {key, Rows{{}, std::move(flush)}});
+  it->second.rows.push_back(std::move(row));
+  undo_.push_back({key, std::nullopt, true});
 }
 
 void TransactionCache::DropFrom(size_t mark) {
   while (undo_.size() > mark) {
-    auto [key, before] = std::move(undo_.back());
+    Undo u = std::move(undo_.back());
     undo_.pop_back();
-    auto it = std::find_if(slots_.begin(), slots_.end(), [&](const auto& slot) { return slot.first == key; });
+    if (u.row) {
+      auto it = std::find_if(rows_.begin(), rows_.end(), [&](const auto& rows) { return rows.first == u.key; });
+      if (it == rows_.end()) continue;
+      it->second.rows.pop_back();
+      if (it->second.rows.empty()) rows_.erase(it);
+      continue;
+    }
+    auto it = std::find_if(slots_.begin(), slots_.end(), [&](const auto& slot) { return slot.first == u.key; });
     if (it == slots_.end()) continue;
-    if (before) {
-      it->second = std::move(*before);
+    if (u.before) {
+      it->second = std::move(*u.before);
     } else {
       slots_.erase(it);
     }
@@ -59,6 +74,30 @@ void TransactionCache::DropFrom(size_t mark) {
 
 Status TransactionCache::Flush(Session& s) const {
   for (const auto& [key, slot] : slots_) TL_RETURN_IF_ERROR(slot.flush(s, slot.value));
+  for (const auto& [key, rows] : rows_) TL_RETURN_IF_ERROR(rows.flush(s, rows.rows));
+  return Status::Ok();
+}
+
+Status InsertRows(Session& s, const std::string& insert_prefix, size_t columns,
+                  const std::vector<TransactionCache::Row>& rows) {
+  constexpr size_t kPerStatement = 100;
+  std::string one = "(";
+  for (size_t c = 0; c < columns; ++c) one += c ? ", ?" : "?";
+  one += ")";
+  for (size_t first = 0; first < rows.size(); first += kPerStatement) {
+    const size_t end = std::min(rows.size(), first + kPerStatement);
+    std::string sql = insert_prefix;
+    std::vector<Value> params;
+    params.reserve((end - first) * columns);
+    for (size_t r = first; r < end; ++r) {
+      if (rows[r].size() != columns)
+        return Internal("a row of " + std::to_string(rows[r].size()) + " values, not " + std::to_string(columns) +
+                        ", for: " + insert_prefix);
+      sql += r == first ? one : ", " + one;
+      params.insert(params.end(), rows[r].begin(), rows[r].end());
+    }
+    TL_RETURN_IF_ERROR(s.ExecV(sql, params).status());
+  }
   return Status::Ok();
 }
 

@@ -70,9 +70,11 @@ class Session;
 // works in one transaction, and a row each of them would read and rewrite (a hash chain's head) is
 // then read by the first and written back once, with the last value, just before the COMMIT. Find
 // gives what an earlier work of the transaction set under `key`; Set replaces it and, the first time
-// per key, keeps `flush`, which Flush() runs with the last value. A work whose savepoint rolls back
-// takes its Sets back (Mark / DropFrom, like CommitCallbacks). Empty at each transaction's start:
-// another process may write the row between two transactions.
+// per key, keeps `flush`, which Flush() runs with the last value. Rows each work would insert into
+// the same table (AddRow) are likewise inserted together at the end; they are not visible to the
+// transaction's statements before. A work whose savepoint rolls back takes its Sets and rows back
+// (Mark / DropFrom, like CommitCallbacks). Empty at each transaction's start: another process may
+// write the row between two transactions.
 //
 // Thread-safety: none; it belongs to the one connection whose transaction it serves.
 class TransactionCache {
@@ -82,15 +84,23 @@ class TransactionCache {
     std::string text;
   };
   using FlushFn = std::function<Status(Session&, const Value&)>;
+  using Row = std::vector<::tl::storage::Value>;
+  using RowsFlushFn = std::function<Status(Session&, const std::vector<Row>&)>;
 
   const Value* Find(const std::string& key) const;
   void Set(const std::string& key, Value value, FlushFn flush);
+  // Appends a row to write with the others of `key` (an append-only log's entries: one INSERT for the
+  // batch's rows instead of one per work); the first time per key keeps `flush`, which Flush() runs
+  // with the rows in the order they were added.
+  void AddRow(const std::string& key, Row row, RowsFlushFn flush);
   size_t Mark() const { return undo_.size(); }
-  void DropFrom(size_t mark);  // a work's savepoint rolled back: its Sets are undone, latest first
-  // Writes each key's last value (in key order); the first failure stops and is returned.
+  void DropFrom(size_t mark);  // a work's savepoint rolled back: its Sets and rows are undone, latest first
+  // Writes each key's last value, then each key's rows (each in key order); the first failure stops
+  // and is returned.
   Status Flush(Session& s) const;
   void Clear() {
     slots_.clear();
+    rows_.clear();
     undo_.clear();
   }
 
@@ -99,9 +109,24 @@ class TransactionCache {
     Value value;
     FlushFn flush;
   };
-  std::vector<std::pair<std::string, Slot>> slots_;                // few keys: a vector, in key order
-  std::vector<std::pair<std::string, std::optional<Slot>>> undo_;  // each Set's previous slot
+  struct Rows {
+    std::vector<Row> rows;
+    RowsFlushFn flush;
+  };
+  struct Undo {
+    std::string key;
+    std::optional<Slot> before;  // a Set's previous slot
+    bool row = false;            // an AddRow: its row is the key's last
+  };
+  std::vector<std::pair<std::string, Slot>> slots_;  // few keys: a vector, in key order
+  std::vector<std::pair<std::string, Rows>> rows_;   // likewise
+  std::vector<Undo> undo_;
 };
+
+// Inserts `rows` (each of `columns` values) with statements "<insert_prefix>(?, ...), (?, ...)" of at
+// most 100 rows each; insert_prefix is "INSERT INTO table (a, b, ...) VALUES ".
+Status InsertRows(Session& s, const std::string& insert_prefix, size_t columns,
+                  const std::vector<TransactionCache::Row>& rows);
 
 class Session {
  public:

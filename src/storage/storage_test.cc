@@ -385,10 +385,56 @@ TEST(TransactionCacheTest, SetsAreUndoneToAMarkAndFlushedInKeyOrder) {
     Status ExecScript(std::string_view) override { return Status::Ok(); }
     void AfterCommit(std::function<void()>) override {}
   } session;
+  // Rows: kept in the order added, a rolled-back work's taken back, flushed after the values.
+  std::vector<std::string> rows_flushed;
+  auto rows_of = [&rows_flushed](const std::string& key) {
+    return [&rows_flushed, key](Session&, const std::vector<TransactionCache::Row>& rows) {
+      for (const auto& r : rows) rows_flushed.push_back(key + ":" + std::to_string(std::get<int64_t>(r[0])));
+      return Status::Ok();
+    };
+  };
+  cache.AddRow("log", {int64_t{1}}, rows_of("log"));
+  const size_t before_rows = cache.Mark();
+  cache.AddRow("log", {int64_t{2}}, rows_of("log"));
+  cache.AddRow("other", {int64_t{9}}, rows_of("other"));
+  cache.Set("a", {4, "v"}, record("a"));
+  cache.DropFrom(before_rows);
+  cache.AddRow("log", {int64_t{3}}, rows_of("log"));
+  flushed.clear();
   ASSERT_TRUE(cache.Flush(session).ok());
   EXPECT_EQ(flushed, (std::vector<std::string>{"a=3w", "b=1x"}));
+  EXPECT_EQ(rows_flushed, (std::vector<std::string>{"log:1", "log:3"}));
   cache.Clear();
   EXPECT_EQ(cache.Find("b"), nullptr);
+  rows_flushed.clear();
+  ASSERT_TRUE(cache.Flush(session).ok());
+  EXPECT_TRUE(rows_flushed.empty());
+}
+
+TEST_P(StorageTest, InsertRowsWritesEveryRowInStatementsOfAHundred) {
+  std::vector<TransactionCache::Row> rows;
+  for (int i = 0; i < 250; ++i) rows.push_back({std::string("row-") + std::to_string(i), int64_t{i}});
+  ASSERT_TRUE(
+      db_->Write([&](Session& s) { return InsertRows(s, "INSERT INTO items (name, qty) VALUES ", 2, rows); }).ok());
+  ASSERT_TRUE(db_->Read([](Session& s) -> Status {
+                   TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*), SUM(qty), MIN(name) FROM items"));
+                   EXPECT_EQ(rs.rows[0].Int(0), 250);
+                   EXPECT_EQ(rs.rows[0].Int(1), 249 * 250 / 2);
+                   EXPECT_EQ(rs.rows[0].Text(2), "row-0");
+                   return Status::Ok();
+                 })
+                  .ok());
+  // A row of the wrong width is refused, and nothing of that write stays.
+  Status st = db_->Write([](Session& s) {
+    return InsertRows(s, "INSERT INTO items (name, qty) VALUES ", 2, {{std::string("ok"), int64_t{1}}, {int64_t{2}}});
+  });
+  EXPECT_FALSE(st.ok());
+  ASSERT_TRUE(db_->Read([](Session& s) -> Status {
+                   TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT COUNT(*) FROM items"));
+                   EXPECT_EQ(rs.rows[0].Int(0), 250);
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 TEST_P(StorageTest, BlobsRoundTripEveryByte) {

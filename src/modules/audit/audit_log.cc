@@ -140,6 +140,22 @@ namespace {
 Status AppendChained(storage::Session& s, const std::vector<std::pair<Entry, std::string>>& entries) {
   TL_ASSIGN_OR_RETURN(auto next, chain::Next(s, "audit_head", static_cast<int64_t>(entries.size())));
   auto [seq, hash] = std::move(next);
+  if (storage::TransactionCache* cache = s.transaction_cache()) {
+    // A group commit (SQLite): the entries are chained now and inserted with the batch's others just
+    // before its COMMIT, one statement for all of them.
+    for (const auto& [e, at] : entries) {
+      hash = ChainHash(hash, seq, at, e);
+      cache->AddRow("audit_log", {seq, at, e.actor, e.action, e.resource, e.client_ip, e.request_id, e.detail, hash},
+                    [](storage::Session& session, const std::vector<storage::TransactionCache::Row>& rows) {
+                      return storage::InsertRows(session,
+                                                 "INSERT INTO audit_log (seq, at, actor, action, resource, "
+                                                 "client_ip, request_id, detail, hash) VALUES ",
+                                                 9, rows);
+                    });
+      ++seq;
+    }
+    return chain::SetHead(s, "audit_head", seq - 1, hash);
+  }
   std::string sql =
       "INSERT INTO audit_log (seq, at, actor, action, resource, client_ip, request_id, detail, hash) VALUES ";
   std::vector<storage::Value> params;

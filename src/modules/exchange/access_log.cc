@@ -141,6 +141,23 @@ Status AppendEntries(storage::Session& s, const std::vector<Timed>& entries) {
   TL_ASSIGN_OR_RETURN(auto next, audit::chain::Next(s, "data_access_head", n));
   auto [first, hash] = std::move(next);
   int64_t seq = first - 1;
+  if (storage::TransactionCache* cache = s.transaction_cache()) {
+    // A group commit (SQLite): chained now, inserted with the batch's other entries just before its
+    // COMMIT, one statement for all of them.
+    for (const auto& [record, at] : entries) {
+      const AccessRecord& r = *record;
+      ++seq;
+      hash = ChainHash(hash, seq, at, r);
+      cache->AddRow("data_access_log",
+                    {seq, at, r.personal_id, r.consumer_agency, r.official, r.service, r.fields, r.purpose,
+                     r.legal_basis, r.dossier_code, r.request_id, r.tax_code, hash},
+                    [](storage::Session& session, const std::vector<storage::TransactionCache::Row>& rows) {
+                      return storage::InsertRows(
+                          session, std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ", 13, rows);
+                    });
+    }
+    return audit::chain::SetHead(s, "data_access_head", seq, hash);
+  }
   std::string sql = std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ";
   std::vector<storage::Value> params;
   params.reserve(entries.size() * 13);
