@@ -6,8 +6,10 @@
 // table holds the last sequence number and hash. Verify() recomputes the chain: an edited entry, a
 // deleted entry (a gap, or a missing tail) or a forged head is reported with the first bad sequence
 // number. Append() runs inside the caller's write transaction, so an audited write and its entry
-// commit or roll back together. On SQLite the entry is chained there and then; on PostgreSQL it waits
-// in audit_pending until ChainPending() chains it (see AuditLog below).
+// commit or roll back together. On SQLite the entry is chained there and then, and inserted with the
+// other entries of the writer's group commit just before it commits (storage::TransactionCache: not
+// visible to the transaction's own statements before); on PostgreSQL it waits in audit_pending until
+// ChainPending() chains it (see AuditLog below).
 //
 // Thread-safety: safe to share; all state is in the database (the chainer's thread only runs
 // ChainPending, which is safe from any number of threads and processes).
