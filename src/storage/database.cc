@@ -101,6 +101,19 @@ Status InsertRows(Session& s, const std::string& insert_prefix, size_t columns,
   return Status::Ok();
 }
 
+Status AppendRows(Session& s, const std::string& insert_prefix, size_t columns,
+                  std::vector<TransactionCache::Row> rows) {
+  TransactionCache* cache = s.transaction_cache();
+  if (cache == nullptr) return InsertRows(s, insert_prefix, columns, rows);
+  for (auto& row : rows) {
+    cache->AddRow(insert_prefix, std::move(row),
+                  [insert_prefix, columns](Session& session, const std::vector<TransactionCache::Row>& all) {
+                    return InsertRows(session, insert_prefix, columns, all);
+                  });
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Database>> Open(const std::string& database_url, const std::string& data_dir, int pool_size,
                                        SqliteCacheSizes caches) {
   if (database_url.rfind("postgresql://", 0) == 0 || database_url.rfind("postgres://", 0) == 0) {

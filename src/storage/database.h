@@ -127,6 +127,11 @@ class TransactionCache {
 // most 100 rows each; insert_prefix is "INSERT INTO table (a, b, ...) VALUES ".
 Status InsertRows(Session& s, const std::string& insert_prefix, size_t columns,
                   const std::vector<TransactionCache::Row>& rows);
+// Appends `rows` to an append-only table (a log): where the session has a transaction cache they go
+// in with the other works' rows at the transaction's end (TransactionCache::AddRow, keyed by
+// insert_prefix), elsewhere at once (InsertRows).
+Status AppendRows(Session& s, const std::string& insert_prefix, size_t columns,
+                  std::vector<TransactionCache::Row> rows);
 
 class Session {
  public:

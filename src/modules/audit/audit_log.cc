@@ -135,42 +135,22 @@ std::vector<storage::Migration> AuditLog::Migrations() {
 
 namespace {
 
-// Chains `entries` (each with its time) after the head and inserts them in one statement: the inline
+// Chains `entries` (each with its time) after the head and inserts them together: the inline
 // append (SQLite) and the pending entries' chainer (PostgreSQL) both come through here.
 Status AppendChained(storage::Session& s, const std::vector<std::pair<Entry, std::string>>& entries) {
   TL_ASSIGN_OR_RETURN(auto next, chain::Next(s, "audit_head", static_cast<int64_t>(entries.size())));
   auto [seq, hash] = std::move(next);
-  if (storage::TransactionCache* cache = s.transaction_cache()) {
-    // A group commit (SQLite): the entries are chained now and inserted with the batch's others just
-    // before its COMMIT, one statement for all of them.
-    for (const auto& [e, at] : entries) {
-      hash = ChainHash(hash, seq, at, e);
-      cache->AddRow("audit_log", {seq, at, e.actor, e.action, e.resource, e.client_ip, e.request_id, e.detail, hash},
-                    [](storage::Session& session, const std::vector<storage::TransactionCache::Row>& rows) {
-                      return storage::InsertRows(session,
-                                                 "INSERT INTO audit_log (seq, at, actor, action, resource, "
-                                                 "client_ip, request_id, detail, hash) VALUES ",
-                                                 9, rows);
-                    });
-      ++seq;
-    }
-    return chain::SetHead(s, "audit_head", seq - 1, hash);
-  }
-  std::string sql =
-      "INSERT INTO audit_log (seq, at, actor, action, resource, client_ip, request_id, detail, hash) VALUES ";
-  std::vector<storage::Value> params;
-  params.reserve(entries.size() * 9);
+  // On SQLite's group commit the rows go in with the batch's others at its end (storage::AppendRows).
+  std::vector<storage::TransactionCache::Row> rows;
+  rows.reserve(entries.size());
   for (const auto& [e, at] : entries) {
     hash = ChainHash(hash, seq, at, e);
-    sql += params.empty() ? "(?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    for (storage::Value v : {storage::Value(seq), storage::Value(at), storage::Value(e.actor), storage::Value(e.action),
-                             storage::Value(e.resource), storage::Value(e.client_ip), storage::Value(e.request_id),
-                             storage::Value(e.detail), storage::Value(hash)}) {
-      params.push_back(std::move(v));
-    }
+    rows.push_back({seq, at, e.actor, e.action, e.resource, e.client_ip, e.request_id, e.detail, hash});
     ++seq;
   }
-  TL_RETURN_IF_ERROR(s.ExecV(sql, params).status());
+  TL_RETURN_IF_ERROR(storage::AppendRows(
+      s, "INSERT INTO audit_log (seq, at, actor, action, resource, client_ip, request_id, detail, hash) VALUES ", 9,
+      std::move(rows)));
   return chain::SetHead(s, "audit_head", seq - 1, hash);
 }
 

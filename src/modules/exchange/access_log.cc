@@ -135,48 +135,24 @@ struct Timed {
 };
 
 // Appends `entries` in order in the caller's transaction: the head moves once for all of them (its
-// row lock is taken once) and they go in with one INSERT.
+// row lock is taken once) and they go in together (storage::AppendRows).
 Status AppendEntries(storage::Session& s, const std::vector<Timed>& entries) {
   const auto n = static_cast<int64_t>(entries.size());
   TL_ASSIGN_OR_RETURN(auto next, audit::chain::Next(s, "data_access_head", n));
   auto [first, hash] = std::move(next);
   int64_t seq = first - 1;
-  if (storage::TransactionCache* cache = s.transaction_cache()) {
-    // A group commit (SQLite): chained now, inserted with the batch's other entries just before its
-    // COMMIT, one statement for all of them.
-    for (const auto& [record, at] : entries) {
-      const AccessRecord& r = *record;
-      ++seq;
-      hash = ChainHash(hash, seq, at, r);
-      cache->AddRow("data_access_log",
-                    {seq, at, r.personal_id, r.consumer_agency, r.official, r.service, r.fields, r.purpose,
-                     r.legal_basis, r.dossier_code, r.request_id, r.tax_code, hash},
-                    [](storage::Session& session, const std::vector<storage::TransactionCache::Row>& rows) {
-                      return storage::InsertRows(
-                          session, std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ", 13, rows);
-                    });
-    }
-    return audit::chain::SetHead(s, "data_access_head", seq, hash);
-  }
-  std::string sql = std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ";
-  std::vector<storage::Value> params;
-  params.reserve(entries.size() * 13);
+  // On SQLite's group commit the rows go in with the batch's others at its end (storage::AppendRows).
+  std::vector<storage::TransactionCache::Row> rows;
+  rows.reserve(entries.size());
   for (const auto& [record, at] : entries) {
     const AccessRecord& r = *record;
     ++seq;
     hash = ChainHash(hash, seq, at, r);
-    sql += (params.empty() ? "" : ", ");
-    sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    for (storage::Value v : {storage::Value(seq), storage::Value(at), storage::Value(r.personal_id),
-                             storage::Value(r.consumer_agency), storage::Value(r.official), storage::Value(r.service),
-                             storage::Value(r.fields), storage::Value(r.purpose), storage::Value(r.legal_basis),
-                             storage::Value(r.dossier_code), storage::Value(r.request_id), storage::Value(r.tax_code),
-                             storage::Value(hash)}) {
-      params.push_back(std::move(v));
-    }
+    rows.push_back({seq, at, r.personal_id, r.consumer_agency, r.official, r.service, r.fields, r.purpose,
+                    r.legal_basis, r.dossier_code, r.request_id, r.tax_code, hash});
   }
-  TL_ASSIGN_OR_RETURN(auto inserted, s.ExecV(sql, params));
-  (void)inserted;
+  TL_RETURN_IF_ERROR(storage::AppendRows(s, std::string("INSERT INTO data_access_log (") + kColumns + ") VALUES ", 13,
+                                         std::move(rows)));
   return audit::chain::SetHead(s, "data_access_head", seq, hash);
 }
 
