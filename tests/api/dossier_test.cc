@@ -54,7 +54,9 @@ class DossierTest : public ::testing::TestWithParam<std::string> {
       // The answer is built from what the action wrote, not read back: it must be what a fresh read
       // gives (the clock is the test's own, so nothing time-dependent moves in between).
       auto fresh = app_->Get("/api/v1/dossiers/" + d["code"].get<std::string>(), token);
-      if (fresh.status == 200) EXPECT_EQ(answer, Json(fresh)) << action;
+      if (fresh.status == 200) {
+        EXPECT_EQ(answer, Json(fresh)) << action;
+      }
     }
     return answer;
   }
@@ -325,6 +327,46 @@ TEST_P(DossierTest, ConcurrentActionsOnOneDossierExactlyOneWins) {
   EXPECT_EQ(other.load(), 0);
   auto final_state = Json(app_->Get("/api/v1/dossiers/" + d["code"].get<std::string>(), desk_));
   EXPECT_EQ(final_state["timeline"].size(), 3u);  // submit, receive, one assign
+}
+
+// The service keeps what it committed for a dossier, at that version, for the next action
+// (dossier_cache.h). Another server process over the same store writes past it: here a write made
+// beside the service, as that process's assign would be (the row at the next version, the event).
+TEST_P(DossierTest, AnActionSeesWhatAnotherProcessWroteSinceThisOnesLastAction) {
+  json d = Act(desk_, Submit(), "receive");
+  const std::string code = d["code"];
+  const int64_t v = d["version"];
+  const int64_t at = app_->clock().NowMillis();
+  Status written = app_->app().db().Write([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE dossiers SET version = version + 1, status = 'in_progress', "
+                                       "assignee = 'specialist', updated_at = ? WHERE code = ? AND version = ?",
+                                       {at, code, v}));
+    if (n != 1) return Internal("the dossier was not at the version the answer gave");
+    TL_ASSIGN_OR_RETURN(auto e, s.Exec("INSERT INTO dossier_events (dossier_code, seq, action, from_status, to_status, "
+                                       "actor, actor_role, agency, at, note, detail) VALUES (?, 3, 'assign', "
+                                       "'received', 'in_progress', 'desk', 'desk_officer', 'UBND00004', ?, "
+                                       "'từ tiến trình khác', '{\"assignee\":\"specialist\"}')",
+                                       {code, at}));
+    (void)e;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(written.ok()) << written.message();
+  // The version this process last saw is stale: 409, not an action on what it remembers.
+  auto stale = app_->Post("/api/v1/dossiers/" + code + "/actions/assign",
+                          json{{"version", v}, {"assignee", "specialist"}}.dump(), desk_);
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  // At the version the other process left, the action builds on its row and timeline (Act compares
+  // the answer with a fresh read).
+  json now = Json(app_->Get("/api/v1/dossiers/" + code, specialist_));
+  ASSERT_EQ(now["version"], v + 1);
+  d = Act(specialist_, now, "propose", {{"note", "Đề nghị phê duyệt"}});
+  EXPECT_EQ(d["status"], "awaiting_approval");
+  EXPECT_EQ(d["assignee"], "specialist");
+  ASSERT_EQ(d["timeline"].size(), 4u);
+  EXPECT_EQ(d["timeline"][2]["note"], "từ tiến trình khác");
+  EXPECT_EQ(d["timeline"][3]["seq"], 4);
+  d = Act(leader_, d, "approve");  // and on from what this process wrote itself
+  EXPECT_EQ(d["timeline"].size(), 5u);
 }
 
 TEST_P(DossierTest, DeskSubmissionStartsTheClockAtOnce) {

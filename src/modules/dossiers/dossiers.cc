@@ -472,6 +472,7 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
     TL_RETURN_IF_ERROR(Fetch(s, code, view));
     return AddCountsAndAudit(s, unit, daily::DayOf(now), daily::Of(facts), e);
   }));
+  Remember(view, due.value_or(kNoDue));  // the queue_key the INSERT stored
   return view;
 }
 
@@ -934,6 +935,24 @@ Result<std::shared_ptr<DossierService::ActCall>> DossierService::PrepareAct(cons
 }
 
 Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
+  bool updated = false;
+  // What this process committed at the version the caller names, if it is still here: the row, the
+  // timeline and the attachments need no read. The UPDATE's version check proves the entry current;
+  // anything that fails before it is tried again on the row as read.
+  if (auto cached = cache_->Find(call.code, call.req.version)) {
+    Status st = ActOn(s, call, cached->dossier, cached->queue_key, cached.get(), updated);
+    if (st.ok() || updated) return st;
+    call.view = DossierRows();
+  }
+  TL_ASSIGN_OR_RETURN(
+      auto rs, s.Query(std::string("SELECT ") + kColumns + ", queue_key FROM dossiers WHERE code = ?", {call.code}));
+  if (rs.empty()) return NotFound("no dossier " + call.code + " that you may see");
+  constexpr int kQueueKeyCol = kReusedDocuments + 1;  // the column after kColumns in this statement
+  return ActOn(s, call, rs.rows[0], rs.rows[0].Int(kQueueKeyCol), nullptr, updated);
+}
+
+Status DossierService::ActOn(storage::Session& s, ActCall& call, const storage::Row& r, int64_t stored_queue_key,
+                             const DossierCache::Entry* cached, bool& updated) const {
   const http::Principal& who = call.who;
   const std::string& code = call.code;
   const std::string& action = call.action;
@@ -943,11 +962,7 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   const int64_t now = call.now;
   const std::optional<int64_t>& new_due = call.new_due;
   DossierRows& view = call.view;
-  TL_ASSIGN_OR_RETURN(auto rs,
-                      s.Query(std::string("SELECT ") + kColumns + ", queue_key FROM dossiers WHERE code = ?", {code}));
-  if (rs.empty() || !MayView(who, rs.rows[0])) return NotFound("no dossier " + code + " that you may see");
-  const auto& r = rs.rows[0];
-  constexpr int kQueueKeyCol = kReusedDocuments + 1;  // the column after kColumns in this statement
+  if (!MayView(who, r)) return NotFound("no dossier " + code + " that you may see");
   std::string from = r.Text(kStatus);
   bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;
   bool by_role = rule->AllowsRole(who.role) &&
@@ -990,26 +1005,26 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   // Only the columns the action changed: SQLite rewrites the entries of every index on a column
   // named in SET, changed or not (five of the table's indexes are on these columns), and each
   // index page touched is another page in the WAL.
-  // `updated` is the row as the UPDATE leaves it, the action's answer: the columns of kColumns as read,
+  // `after_row` is the row as the UPDATE leaves it, the action's answer: the columns of kColumns as read,
   // with what SET changes.
   std::string set = "version = version + 1, updated_at = ?";
   std::vector<storage::Value> params{now};
-  std::vector<std::optional<std::string>> updated;
-  updated.reserve(kReusedDocuments + 1);
-  for (int col = 0; col <= kReusedDocuments; ++col) updated.push_back(r.OptText(col));
-  updated[kVersion] = std::to_string(r.Int(kVersion) + 1);
-  updated[kUpdatedAt] = std::to_string(now);
+  std::vector<std::optional<std::string>> after_row;
+  after_row.reserve(kReusedDocuments + 1);
+  for (int col = 0; col <= kReusedDocuments; ++col) after_row.push_back(r.OptText(col));
+  after_row[kVersion] = std::to_string(r.Int(kVersion) + 1);
+  after_row[kUpdatedAt] = std::to_string(now);
   auto set_text = [&](const char* column, int col, const std::optional<std::string>& value) {
     if ((r.IsNull(col) ? std::nullopt : std::optional<std::string>(r.Text(col))) == value) return;
     set.append(", ").append(column).append(" = ?");
     params.push_back(storage::OptText(value));
-    if (col <= kReusedDocuments) updated[col] = value;
+    if (col <= kReusedDocuments) after_row[col] = value;
   };
   auto set_int = [&](const char* column, int col, const std::optional<int64_t>& value) {
     if ((r.IsNull(col) ? std::nullopt : std::optional<int64_t>(r.Int(col))) == value) return;
     set.append(", ").append(column).append(" = ?");
     params.push_back(storage::OptInt(value));
-    if (col <= kReusedDocuments) updated[col] = value ? std::optional(std::to_string(*value)) : std::nullopt;
+    if (col <= kReusedDocuments) after_row[col] = value ? std::optional(std::to_string(*value)) : std::nullopt;
   };
   set_text("status", kStatus, to);
   set_text("handling_agency", kHandling, st.handling);
@@ -1021,18 +1036,27 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   set_int("returned_at", kReturnedAt, st.returned);
   set_int("on_time", kOnTime, st.on_time);
   set_int("apologies", kApologies, st.apologies);
-  set_int("queue_key", kQueueKeyCol, queue_key);
+  if (queue_key != stored_queue_key) {
+    set.append(", queue_key = ?");
+    params.push_back(queue_key);
+  }
+  call.queue_key = queue_key;
   params.push_back(code);
   params.push_back(req.version);
   TL_ASSIGN_OR_RETURN(auto n, s.ExecV("UPDATE dossiers SET " + set + " WHERE code = ? AND version = ?", params));
   if (n != 1) return Conflict("the dossier changed meanwhile; reload and try again");
+  updated = true;
   daily::Facts after = FactsOf(r);
   after.status = to;
   after.finished = st.finished.has_value();
   after.on_time = st.on_time;
   after.apologies = st.apologies;
   // The timeline as it was, for the answer (the new event is added to it below) and the next number.
-  TL_ASSIGN_OR_RETURN(view.events, s.Query(kTimelineSql, {code}));
+  if (cached) {
+    view.events = cached->events;
+  } else {
+    TL_ASSIGN_OR_RETURN(view.events, s.Query(kTimelineSql, {code}));
+  }
   const int64_t seq = view.events.empty() ? 1 : view.events.rows.back().Int(0) + 1;
   const std::string actor_role = is_applicant && by_applicant && !by_role ? std::string("applicant") : who.role;
   const std::string detail_text = detail.dump();
@@ -1079,16 +1103,34 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   // The answer is the state this action produced: the row as the UPDATE left it (nothing else in the
   // transaction writes the dossier's row or its timeline), and its attachments read on the writer's
   // connection, where their pages are warm.
-  view.dossier = storage::Row(std::move(updated));
-  TL_RETURN_IF_ERROR(FetchAttachments(s, code, view));
+  view.dossier = storage::Row(std::move(after_row));
+  if (cached) {
+    view.files = cached->files;
+    view.wallet_documents = cached->wallet_documents;
+  } else {
+    TL_RETURN_IF_ERROR(FetchAttachments(s, code, view));
+  }
   return AddCountsAndAudit(s, r.Text(kUnit), daily::DayOf(r.Int(kSubmittedAt)),
                            daily::Minus(daily::Of(after), daily::Of(FactsOf(r))), e);
+}
+
+void DossierService::Remember(const DossierRows& view, int64_t queue_key) const {
+  if (!view.dossier) return;
+  auto e = std::make_shared<DossierCache::Entry>();
+  e->version = view.dossier->Int(kVersion);
+  e->dossier = *view.dossier;
+  e->queue_key = queue_key;
+  e->events = view.events;
+  e->files = view.files;
+  e->wallet_documents = view.wallet_documents;
+  cache_->Put(view.dossier->Text(kCode), std::move(e));
 }
 
 Result<json> DossierService::Act(const http::Principal& who, const std::string& code, const std::string& action,
                                  const ActionRequest& req, const audit::Entry& ctx) {
   TL_ASSIGN_OR_RETURN(auto call, PrepareAct(who, code, action, req, ctx));
   TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) { return ActIn(s, *call); }));
+  Remember(call->view, call->queue_key);
   // The caller sees the outcome of their own action, even when it sent the dossier out of their reach.
   return Render(who, call->view);
 }
@@ -1102,6 +1144,7 @@ void DossierService::ActAsync(const http::Principal& who, const std::string& cod
   db_->WriteAsync([this, c](storage::Session& s) { return ActIn(s, *c); },
                   [this, c, done = std::move(done)](Status committed) {
                     if (!committed.ok()) return done(committed);
+                    Remember(c->view, c->queue_key);  // before the answer, which lets the next action come
                     done(RenderText(c->who, c->view));
                   });
 }

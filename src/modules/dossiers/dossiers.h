@@ -20,8 +20,13 @@
 // verifies as valid and can stand for the component, and records the reference, which counts in the
 // service index as reuse of digitised results.
 //
-// Thread-safety: stateless over the database; safe to share. EnableOnceOnly() is called once while
-// wiring, before serving.
+// The single writer does not read back what this process committed itself: each dossier's row,
+// timeline and attachments after its last submission or action here wait in a DossierCache, keyed by
+// the version they are at (dossier_cache.h), for the next action. For this to hold, every change to a
+// dossier's row, timeline or attachments bumps its version (actions and the rating do).
+//
+// Thread-safety: safe to share; the only state besides the database is that cache, which locks
+// itself. EnableOnceOnly() is called once while wiring, before serving.
 #pragma once
 
 #include <functional>
@@ -36,6 +41,7 @@
 #include "modules/admin_units/admin_units.h"
 #include "modules/audit/audit_log.h"
 #include "modules/dossiers/daily_counts.h"
+#include "modules/dossiers/dossier_cache.h"
 #include "modules/dossiers/lifecycle_rules.h"
 #include "modules/dossiers/once_only.h"
 #include "modules/mail/mail.h"
@@ -186,10 +192,17 @@ class DossierService {
   }
   DossierService(storage::Database* db, const Clock* clock, const audit::AuditLog* audit,
                  procedures::ProcedureService* procedures, const admin_units::AdminUnitService* units,
-                 const LifecycleRules* rules, const Deadlines* deadlines, RoutingRules routing,
-                 MailOptions mail = {})
-      : db_(db), clock_(clock), audit_(audit), procedures_(procedures), units_(units), rules_(rules),
-        deadlines_(deadlines), routing_(std::move(routing)), mail_(std::move(mail)) {}
+                 const LifecycleRules* rules, const Deadlines* deadlines, RoutingRules routing, MailOptions mail = {})
+      : db_(db),
+        clock_(clock),
+        audit_(audit),
+        procedures_(procedures),
+        units_(units),
+        rules_(rules),
+        deadlines_(deadlines),
+        routing_(std::move(routing)),
+        mail_(std::move(mail)),
+        cache_(std::make_unique<DossierCache>(kCachedDossiers)) {}
 
   static std::vector<storage::Migration> Migrations();
 
@@ -320,11 +333,19 @@ class DossierService {
     int64_t now = 0;
     std::optional<int64_t> new_due;
     DossierRows view;
+    int64_t queue_key = 0;  // the stored queue_key after the action
   };
   Result<std::shared_ptr<ActCall>> PrepareAct(const http::Principal& who, const std::string& code,
                                               const std::string& action, const ActionRequest& req,
                                               const audit::Entry& ctx) const;
   Status ActIn(storage::Session& s, ActCall& call) const;
+  // ActIn on the dossier row `r` (kColumns) whose stored queue_key is `stored_queue_key`; with
+  // `cached`, its timeline and attachments come from there instead of being read. `updated` is set
+  // once the row's UPDATE has succeeded (a failure before that, with `cached`, may be a stale entry).
+  Status ActOn(storage::Session& s, ActCall& call, const storage::Row& r, int64_t stored_queue_key,
+               const DossierCache::Entry* cached, bool& updated) const;
+  // Keeps what `view` shows (committed at its version) for the next action.
+  void Remember(const DossierRows& view, int64_t queue_key) const;
 
   storage::Database* db_;
   const Clock* clock_;
@@ -335,6 +356,10 @@ class DossierService {
   const Deadlines* deadlines_;
   RoutingRules routing_;
   MailOptions mail_;
+  // Enough for every dossier in flight at the desks of a busy city many times over; an entry is a
+  // few kilobytes (the form and the timeline).
+  static constexpr size_t kCachedDossiers = 4096;
+  std::unique_ptr<DossierCache> cache_;
 
   // Queues the e-mail twin of an applicant's notification inside transaction `s`. Nothing without an
   // outbox or an address; an address the outbox cannot use is skipped rather than failing the action.
