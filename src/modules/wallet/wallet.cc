@@ -97,7 +97,12 @@ std::vector<storage::Migration> WalletService::Migrations() {
            "CREATE TABLE wallet_renditions (document_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, key_id TEXT NOT NULL, "
            "signature TEXT NOT NULL, created_at BIGINT NOT NULL);"
            "CREATE INDEX wallet_renditions_file ON wallet_renditions (sha256);"
-           "CREATE INDEX wallet_documents_source ON wallet_documents (source);"}};
+           "CREATE INDEX wallet_documents_source ON wallet_documents (source);"},
+          // The active key of an agency is its newest: found in the index's order, not sorted apart
+          // (SQLite built a temporary B-tree for the ORDER BY on every document issued).
+          {1110, "signing keys by agency, status and start",
+           "DROP INDEX signing_keys_agency;"
+           "CREATE INDEX signing_keys_agency ON signing_keys (agency_code, status, valid_from);"}};
 }
 
 Result<std::string> WalletService::RootPrivateKey(storage::Session& s) const {
