@@ -559,6 +559,10 @@ Status Application::StartServer() {
   metrics_->AddExternal({"thanglong_storage_write_batches_total",
                          "Embedded store: batches of writes committed together (group commit)", "counter",
                          stat(&storage::PoolStats::write_batches)});
+  metrics_->AddExternal(
+      {"thanglong_storage_write_batch_reruns_total",
+       "Embedded store: batches of rerunnable writes run again, each in a savepoint, after one failed", "counter",
+       stat(&storage::PoolStats::write_batch_reruns)});
   metrics_->AddExternal({"thanglong_storage_flushes_total",
                          "Embedded store: flushes of the WAL to disk, each covering the batches committed since the last",
                          "counter", stat(&storage::PoolStats::flushes)});

@@ -182,6 +182,9 @@ struct PoolStats {
   // covers every batch committed since the previous one). PostgreSQL: 0 (its server flushes).
   int64_t write_batches = 0;
   int64_t flushes = 0;
+  // SQLite: batches of rerunnable works rolled back and run again, each work in a savepoint, because
+  // one of them failed (Database::WriteRerunnable). PostgreSQL: 0.
+  int64_t write_batch_reruns = 0;
   // SQLite: reads that ran in the read transaction their connection kept open, nothing having been
   // committed since it began (no BEGIN, no lock). PostgreSQL: 0.
   int64_t read_snapshots_reused = 0;
@@ -206,6 +209,16 @@ class Database {
   // savepoint journals every page the work changes, and SQLite truncates an in-memory journal by
   // walking it after each statement: quadratic in a large work). The default is Write.
   virtual Status WriteLarge(const Work& work) { return Write(work); }
+  // Write and WriteAsync for a work that may run again from its start after its transaction was
+  // rolled back: it takes nothing out of what it captured (no std::move from it), sets what it leaves
+  // for its caller afresh on every run, and does nothing outside the transaction (its effects after
+  // the commit go through Session::AfterCommit). On SQLite a group commit of such works alone runs
+  // without a savepoint per work; when one fails, the transaction is rolled back and the works run
+  // again, each in its savepoint. The defaults are Write and WriteAsync.
+  virtual Status WriteRerunnable(const Work& work) { return Write(work); }
+  virtual void WriteAsyncRerunnable(Work work, std::function<void(Status)> done) {
+    WriteAsync(std::move(work), std::move(done));
+  }
   virtual Status Read(const Work& work) = 0;
   virtual Status Ping() = 0;
   virtual PoolStats Stats() const = 0;

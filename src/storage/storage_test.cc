@@ -239,6 +239,98 @@ TEST_P(StorageTest, AfterCommitCallbacksRunOnlyForWhatCommitted) {
   EXPECT_TRUE(after_read);
 }
 
+// Rerunnable works (Database::WriteAsyncRerunnable): on SQLite a batch of them runs without
+// savepoints; when one fails, everything is rolled back and the batch runs again with them. Each work
+// still stands or falls alone, and its after-commit callbacks run once, for what committed.
+TEST_P(StorageTest, RerunnableWorksOfOneBatchStandOrFallAloneAndRunAgainAfterAFailure) {
+  const bool sqlite = db_->dialect() == Dialect::kSqlite;
+  for (int failing : {-1, 5}) {
+    SCOPED_TRACE("failing work " + std::to_string(failing));
+    const int64_t reruns_before = db_->Stats().write_batch_reruns;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool started = false, release = false;
+    int callbacks = 0, ok = 0, after_commit = 0;
+    std::vector<int> runs(10, 0);
+    std::vector<Status> results(10);
+    // On SQLite a first work holds the writer, so that the ten queue up behind it and are taken as
+    // one batch. (PostgreSQL runs each work on the caller's thread: nothing to hold.)
+    std::thread holder;
+    if (sqlite) {
+      holder = std::thread([&] {
+        db_->WriteAsync(
+            [&](Session&) -> Status {
+              std::unique_lock lock(mu);
+              started = true;
+              cv.notify_all();
+              cv.wait(lock, [&] { return release; });
+              return Status::Ok();
+            },
+            [](Status) {});
+      });
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return started; });
+    }
+    for (int i = 0; i < 10; ++i) {
+      std::string name = "rerun" + std::to_string(failing) + ":" + std::to_string(i);
+      db_->WriteAsyncRerunnable(
+          [&, i, name, failing](Session& s) -> Status {
+            {
+              std::lock_guard lock(mu);
+              runs[i]++;
+            }
+            TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO items (name, qty) VALUES (?, ?)", {name, int64_t{i}}));
+            (void)n;
+            s.AfterCommit([&] {
+              std::lock_guard lock(mu);
+              after_commit++;
+            });
+            return i == failing ? InvalidArgument("refused after writing", "qty") : Status::Ok();
+          },
+          [&, i](Status st) {
+            std::lock_guard lock(mu);
+            results[i] = st;
+            callbacks++;
+            if (st.ok()) ok++;
+            cv.notify_all();
+          });
+    }
+    {
+      std::unique_lock lock(mu);
+      release = true;
+      cv.notify_all();
+      ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return callbacks == 10; }));
+    }
+    if (holder.joinable()) holder.join();
+    EXPECT_EQ(ok, failing < 0 ? 10 : 9);
+    EXPECT_EQ(after_commit, ok);
+    if (failing >= 0) {
+      EXPECT_EQ(results[failing].field(), "qty");
+    }
+    ASSERT_TRUE(db_->Read([&](Session& s) -> Status {
+                     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT qty FROM items WHERE name LIKE ? ORDER BY qty",
+                                                          {"rerun" + std::to_string(failing) + ":%"}));
+                     std::vector<int64_t> got;
+                     for (const auto& r : rs.rows) got.push_back(r.Int(0));
+                     std::vector<int64_t> want;
+                     for (int i = 0; i < 10; ++i) {
+                       if (i != failing) want.push_back(i);
+                     }
+                     EXPECT_EQ(got, want);
+                     return Status::Ok();
+                   })
+                    .ok());
+    if (sqlite) {
+      // Without a failure every work ran once; with one, the works up to it ran twice.
+      EXPECT_EQ(db_->Stats().write_batch_reruns - reruns_before, failing < 0 ? 0 : 1);
+      for (int i = 0; i < 10; ++i) EXPECT_EQ(runs[i], i <= failing ? 2 : 1) << i;
+    } else {
+      EXPECT_EQ(db_->Stats().write_batch_reruns, 0);
+      for (int i = 0; i < 10; ++i) EXPECT_EQ(runs[i], 1) << i;
+    }
+  }
+}
+
 // A head row every work of a group commit would read and rewrite (a hash chain's): on SQLite the
 // works of one transaction share it through the transaction cache and it is written once, before
 // the COMMIT; a failed work's change is undone with its savepoint. PostgreSQL has no such cache (each

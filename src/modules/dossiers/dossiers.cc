@@ -356,7 +356,8 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
     }));
   }
 
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) -> Status {
+  // Rerunnable (storage/database.h): what it leaves for after the commit, `view`, it sets afresh.
+  TL_RETURN_IF_ERROR(db_->WriteRerunnable([&](storage::Session& s) -> Status {
     // Each referenced document: the applicant's own (someone else's answers like a missing one), signed
     // and verifying as valid now, of a type that can stand for its component, and in date.
     std::vector<HeldDocument> referenced;
@@ -935,6 +936,8 @@ Result<std::shared_ptr<DossierService::ActCall>> DossierService::PrepareAct(cons
 }
 
 Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
+  // A rerunnable work (storage/database.h): it may run again after a rollback, from a clean view.
+  call.view = DossierRows();
   bool updated = false;
   // What this process committed at the version the caller names, if it is still here: the row, the
   // timeline and the attachments need no read. The UPDATE's version check proves the entry current;
@@ -1129,7 +1132,7 @@ void DossierService::Remember(const DossierRows& view, int64_t queue_key) const 
 Result<json> DossierService::Act(const http::Principal& who, const std::string& code, const std::string& action,
                                  const ActionRequest& req, const audit::Entry& ctx) {
   TL_ASSIGN_OR_RETURN(auto call, PrepareAct(who, code, action, req, ctx));
-  TL_RETURN_IF_ERROR(db_->Write([&](storage::Session& s) { return ActIn(s, *call); }));
+  TL_RETURN_IF_ERROR(db_->WriteRerunnable([&](storage::Session& s) { return ActIn(s, *call); }));
   Remember(call->view, call->queue_key);
   // The caller sees the outcome of their own action, even when it sent the dossier out of their reach.
   return Render(who, call->view);
@@ -1141,12 +1144,12 @@ void DossierService::ActAsync(const http::Principal& who, const std::string& cod
   auto call = PrepareAct(who, code, action, req, ctx);
   if (!call.ok()) return done(call.status());
   std::shared_ptr<ActCall> c = std::move(*call);
-  db_->WriteAsync([this, c](storage::Session& s) { return ActIn(s, *c); },
-                  [this, c, done = std::move(done)](Status committed) {
-                    if (!committed.ok()) return done(committed);
-                    Remember(c->view, c->queue_key);  // before the answer, which lets the next action come
-                    done(RenderText(c->who, c->view));
-                  });
+  db_->WriteAsyncRerunnable([this, c](storage::Session& s) { return ActIn(s, *c); },
+                            [this, c, done = std::move(done)](Status committed) {
+                              if (!committed.ok()) return done(committed);
+                              Remember(c->view, c->queue_key);  // before the answer, which lets the next action come
+                              done(RenderText(c->who, c->view));
+                            });
 }
 
 Result<json> DossierService::Queue(const http::Principal& who, const QueueQuery& q) {

@@ -1057,9 +1057,10 @@ void PopulationRegistry::LookUpAsync(const http::Principal& who, int64_t persona
   // SQLite: the grant check, the read and its log entry are one work on the writer connection, whose
   // page cache stays warm, and no thread waits for it: the group commit calls `done`. The answer
   // leaves only after its record is committed, and a failed log write fails the read. The document
-  // is written from the rows in `done` (the syncer's thread), not on the single writer.
+  // is written from the rows in `done` (the syncer's thread), not on the single writer. Rerunnable
+  // (storage/database.h): the work sets `outcome` afresh.
   auto outcome = std::make_shared<LookUpRead>();
-  db_->WriteAsync(
+  db_->WriteAsyncRerunnable(
       [this, who, personal_id, why, request_id, outcome](storage::Session& s) -> Status {
         TL_ASSIGN_OR_RETURN(*outcome, ReadForLookUp(s, *grants_, who, personal_id));
         if (outcome->refused.code() == StatusCode::kPermissionDenied) {

@@ -289,10 +289,16 @@ class SqliteDatabase final : public Database {
   // What this allows: another connection may read a committed write a millisecond or two before it
   // is on disk (after a power cut such a write is gone, and its writer was never told it succeeded);
   // a kill -9 loses nothing committed, since the operating system holds the written frames.
-  Status Write(const Work& work) override { return WriteAndWait(work, false); }
-  Status WriteLarge(const Work& work) override { return WriteAndWait(work, true); }
+  //
+  // A savepoint per work costs the writer two statements and journals every page the work changes.
+  // A batch whose works are all rerunnable (WriteRerunnable, WriteAsyncRerunnable) runs without them:
+  // when one of its works fails, the whole transaction is rolled back and the batch runs again, each
+  // work in its savepoint, so the failure still stays the failing work's own.
+  Status Write(const Work& work) override { return WriteAndWait(work, false, false); }
+  Status WriteLarge(const Work& work) override { return WriteAndWait(work, true, false); }
+  Status WriteRerunnable(const Work& work) override { return WriteAndWait(work, false, true); }
 
-  Status WriteAndWait(const Work& work, bool alone) {
+  Status WriteAndWait(const Work& work, bool alone, bool rerunnable) {
     struct Waiter {
       std::mutex mu;
       std::condition_variable cv;
@@ -306,7 +312,7 @@ class SqliteDatabase final : public Database {
               waiter.done = true;
               waiter.cv.notify_one();  // under the lock: `waiter` lives on the caller's stack
             },
-            alone);
+            alone, rerunnable);
     std::unique_lock lock(waiter.mu);
     waiter.cv.wait(lock, [&] { return waiter.done; });
     return std::move(waiter.result);
@@ -314,6 +320,9 @@ class SqliteDatabase final : public Database {
 
   void WriteAsync(Work work, std::function<void(Status)> done) override {
     Enqueue(std::move(work), std::move(done));
+  }
+  void WriteAsyncRerunnable(Work work, std::function<void(Status)> done) override {
+    Enqueue(std::move(work), std::move(done), false, true);
   }
 
   ~SqliteDatabase() override {
@@ -507,6 +516,7 @@ class SqliteDatabase final : public Database {
     st.transactions_rolled_back = rolled_back_.load();
     st.waits_for_connection = waits_.load();
     st.write_batches = batches_.load();
+    st.write_batch_reruns = reruns_.load();
     st.flushes = flushes_.load();
     st.read_snapshots_reused = snapshots_reused_.load();
     return st;
@@ -517,11 +527,12 @@ class SqliteDatabase final : public Database {
     Work work;
     std::function<void(Status)> done;
     Status result;
-    bool alone = false;  // runs in a transaction of its own (WriteLarge)
+    bool alone = false;       // runs in a transaction of its own (WriteLarge)
+    bool rerunnable = false;  // may run again after a rollback (WriteRerunnable, WriteAsyncRerunnable)
   };
   static constexpr size_t kMaxBatch = 512;
 
-  void Enqueue(Work work, std::function<void(Status)> done, bool alone = false) {
+  void Enqueue(Work work, std::function<void(Status)> done, bool alone = false, bool rerunnable = false) {
     bool wake;
     {
       std::lock_guard lock(queue_mu_);
@@ -530,7 +541,7 @@ class SqliteDatabase final : public Database {
         return;
       }
       wake = queue_.empty();
-      queue_.push_back(Pending{std::move(work), std::move(done), Status::Ok(), alone});
+      queue_.push_back(Pending{std::move(work), std::move(done), Status::Ok(), alone, rerunnable});
     }
     if (wake) queue_cv_.notify_one();
   }
@@ -640,20 +651,49 @@ class SqliteDatabase final : public Database {
     // A work alone in its transaction (always so for WriteLarge) needs no savepoint: when it fails,
     // the whole transaction is rolled back.
     const bool alone = batch.size() == 1;
+    auto run = [](Pending& p, Session& s) -> Status {
+      try {
+        return p.work(s);
+      } catch (const std::exception& e) {
+        return Internal(std::string("storage work threw: ") + e.what());
+      }
+    };
+    // Rerunnable works together: no savepoints unless one fails (Write's comment).
+    bool savepoints = !alone;
+    if (savepoints && std::all_of(batch.begin(), batch.end(), [](const Pending& p) { return p.rerunnable; })) {
+      savepoints = false;
+      for (Pending& p : batch) {
+        p.result = run(p, *writer_);
+        if (p.result.ok()) {
+          succeeded++;
+          continue;
+        }
+        // Its statements so far cannot be taken back alone: everything is, and the batch runs again.
+        savepoints = true;
+        succeeded = 0;
+        reruns_++;
+        after_commit.Clear();
+        cache.Clear();
+        writer_->Simple("ROLLBACK").IgnoreError();
+        Status again = writer_->Simple("BEGIN IMMEDIATE");
+        if (!again.ok()) {
+          for (Pending& q : batch) q.result = again;
+          in_use_--;
+          return false;
+        }
+        break;
+      }
+    }
     for (Pending& p : batch) {
+      if (!savepoints && !alone) break;  // ran above, every work succeeded
       Status sp = alone ? Status::Ok() : writer_->Simple("SAVEPOINT work");
       if (!sp.ok()) {
         p.result = sp;
         continue;
       }
-      Status st;
       const size_t mark = after_commit.Mark();
       const size_t cache_mark = cache.Mark();
-      try {
-        st = p.work(*writer_);
-      } catch (const std::exception& e) {
-        st = Internal(std::string("storage work threw: ") + e.what());
-      }
+      Status st = run(p, *writer_);
       if (st.ok()) {
         if (!alone) st = writer_->Simple("RELEASE work");
         if (st.ok()) succeeded++;
@@ -721,7 +761,7 @@ class SqliteDatabase final : public Database {
   std::thread syncer_thread_;
   int wal_fd_ = -1;  // the syncer thread's alone
   std::atomic<int64_t> flushes_{0};
-  std::atomic<int64_t> batches_{0};
+  std::atomic<int64_t> batches_{0}, reruns_{0};
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<SqliteConnection*> idle_;
