@@ -659,8 +659,12 @@ class SqliteDatabase final : public Database {
       }
     };
     // Rerunnable works together: no savepoints unless one fails (Write's comment).
+    // After a rerun the next batches keep their savepoints: when works fail often (a client sending
+    // stale versions over and over), each failure would otherwise run a whole batch twice.
     bool savepoints = !alone;
-    if (savepoints && std::all_of(batch.begin(), batch.end(), [](const Pending& p) { return p.rerunnable; })) {
+    if (savepoints && savepoint_batches_left_ > 0) {
+      savepoint_batches_left_--;
+    } else if (savepoints && std::all_of(batch.begin(), batch.end(), [](const Pending& p) { return p.rerunnable; })) {
       savepoints = false;
       for (Pending& p : batch) {
         p.result = run(p, *writer_);
@@ -672,6 +676,7 @@ class SqliteDatabase final : public Database {
         savepoints = true;
         succeeded = 0;
         reruns_++;
+        savepoint_batches_left_ = kSavepointBatchesAfterRerun;
         after_commit.Clear();
         cache.Clear();
         writer_->Simple("ROLLBACK").IgnoreError();
@@ -745,6 +750,8 @@ class SqliteDatabase final : public Database {
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::unique_ptr<SqliteConnection> checkpointer_;
   PeriodicTask checkpointing_;  // stopped in the destructor, before the connections close
+  static constexpr int kSavepointBatchesAfterRerun = 16;
+  int savepoint_batches_left_ = 0;                        // the writer thread's alone (RunBatch)
   int next_inline_checkpoint_ = kRestartPages;            // the writer thread's alone (its WAL hook)
   int last_wal_pages_ = 0;                                // likewise
   std::atomic<int> copied_frames_{0};                    // by the checkpointer's last pass
