@@ -524,6 +524,30 @@ TEST_P(RegistryApiTest, ABirthRegistrationAddsTheChildLinkedToBothParentsInOneTr
   auto wallet = Json(app_->Get("/api/v1/me/wallet", app_->Login("citizen")));
   ASSERT_EQ(wallet["items"].size(), 1u);
   EXPECT_EQ(wallet["items"][0]["title"], "Giấy khai sinh: Nguyễn Minh Anh (" + id + ")");
+  // A second child, now that the agency has its signing key: the result is signed ahead of the
+  // transaction, for the personal id picked ahead (dossiers.h, ResultListener::Prepare), and is the
+  // same valid document naming the id the registry gave.
+  form["child"]["full_name"] = "Nguyễn Minh Châu";
+  d = CarryToResult(*app_, "1.001193",
+                    {{"full_name", "Nguyễn Văn An"}, {"personal_id", "001090012345"}, {"phone", "0912345678"}}, form,
+                    {"Tờ khai đăng ký khai sinh", "Giấy chứng sinh"});
+  ASSERT_EQ(d["status"], "result_issued");
+  own = Json(app_->Get("/api/v1/me/registry", app_->Login("citizen")));
+  std::string chau;
+  for (const auto& c : own["children"]) {
+    if (c["full_name"] == "Nguyễn Minh Châu") chau = c["personal_id"];
+  }
+  ASSERT_EQ(chau.substr(0, 6), "001326");
+  wallet = Json(app_->Get("/api/v1/me/wallet", app_->Login("citizen")));
+  ASSERT_EQ(wallet["items"].size(), 2u);
+  json second;
+  for (const auto& item : wallet["items"]) {
+    if (item["number"] == d["code"]) second = item;
+  }
+  ASSERT_TRUE(second.is_object()) << wallet.dump();
+  EXPECT_EQ(second["title"], "Giấy khai sinh: Nguyễn Minh Châu (" + chau + ")");
+  auto verified = app_->Post("/api/v1/documents/verify", json{{"document_id", second["id"]}}.dump());
+  EXPECT_EQ(Json(verified)["status"], "valid") << verified.body;
 }
 
 TEST_P(RegistryApiTest, AMarriageLinksTheSpousesAndAContradictionRefusesTheResult) {

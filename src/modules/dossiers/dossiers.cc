@@ -1087,17 +1087,7 @@ Status DossierService::ActOn(storage::Session& s, ActCall& call, const storage::
                                                 "return",  "stop",   "apologise",          "withdraw"};
   if (kMailed.count(action)) TL_RETURN_IF_ERROR(MailApplicant(s, r.OptText(kApplicantEmail), code, title, body));
   if (action == "issue-result" && result_listener_) {
-    IssuedResult issued{code,
-                        r.Text(kProcCode),
-                        r.Text(kProcName),
-                        r.IsNull(kHandling) ? r.Text(kCompetent) : r.Text(kHandling),
-                        r.Text(kUnit),
-                        r.Text(kApplicantName),
-                        r.Text(kApplicantId),
-                        r.Text(kForm),
-                        who.username,
-                        now};
-    TL_RETURN_IF_ERROR(result_listener_->OnResultIssued(s, issued));
+    TL_RETURN_IF_ERROR(result_listener_->OnResultIssued(s, IssuedOf(r, who.username, now), call.prepared.get()));
   }
   audit::Entry e = ctx;
   e.action = "dossier." + action;
@@ -1117,6 +1107,32 @@ Status DossierService::ActOn(storage::Session& s, ActCall& call, const storage::
                            daily::Minus(daily::Of(after), daily::Of(FactsOf(r))), e);
 }
 
+IssuedResult DossierService::IssuedOf(const storage::Row& r, const std::string& actor, int64_t at_ms) {
+  return IssuedResult{r.Text(kCode),
+                      r.Text(kProcCode),
+                      r.Text(kProcName),
+                      r.IsNull(kHandling) ? r.Text(kCompetent) : r.Text(kHandling),
+                      r.Text(kUnit),
+                      r.Text(kApplicantName),
+                      r.Text(kApplicantId),
+                      r.Text(kForm),
+                      actor,
+                      at_ms};
+}
+
+void DossierService::PrepareResult(ActCall& call) const {
+  if (call.action != "issue-result" || !result_listener_) return;
+  auto cached = cache_->Find(call.code, call.req.version);
+  if (!cached) return;
+  const storage::Row& r = cached->dossier;
+  // Only for a caller the action would let through (no work done ahead for anyone else).
+  if (!call.rule->AllowsRole(call.who.role) || !call.who.CoversAgency(r.Text(kHandling)) ||
+      !call.rule->AllowsFrom(r.Text(kStatus))) {
+    return;
+  }
+  call.prepared = result_listener_->Prepare(IssuedOf(r, call.who.username, call.now));
+}
+
 void DossierService::Remember(const DossierRows& view, int64_t queue_key) const {
   if (!view.dossier) return;
   auto e = std::make_shared<DossierCache::Entry>();
@@ -1132,6 +1148,7 @@ void DossierService::Remember(const DossierRows& view, int64_t queue_key) const 
 Result<json> DossierService::Act(const http::Principal& who, const std::string& code, const std::string& action,
                                  const ActionRequest& req, const audit::Entry& ctx) {
   TL_ASSIGN_OR_RETURN(auto call, PrepareAct(who, code, action, req, ctx));
+  PrepareResult(*call);
   TL_RETURN_IF_ERROR(db_->WriteRerunnable([&](storage::Session& s) { return ActIn(s, *call); }));
   Remember(call->view, call->queue_key);
   // The caller sees the outcome of their own action, even when it sent the dossier out of their reach.
@@ -1144,6 +1161,7 @@ void DossierService::ActAsync(const http::Principal& who, const std::string& cod
   auto call = PrepareAct(who, code, action, req, ctx);
   if (!call.ok()) return done(call.status());
   std::shared_ptr<ActCall> c = std::move(*call);
+  PrepareResult(*c);
   db_->WriteAsyncRerunnable([this, c](storage::Session& s) { return ActIn(s, *c); },
                             [this, c, done = std::move(done)](Status committed) {
                               if (!committed.ok()) return done(committed);

@@ -175,10 +175,24 @@ struct IssuedResult {
 
 // Called inside the issue-result transaction (set up by src/app): an error rolls the action back, so
 // a result and everything it writes elsewhere commit together.
+//
+// Prepare runs before it, outside any transaction (on the caller's thread, not the single writer),
+// for the result as the dossier last committed by this process shows it, when the action names that
+// version: work that needs no transaction, such as signing the result the listener expects to write.
+// OnResultIssued gets it back and must check that it still fits what it writes (the action may find
+// the dossier changed, or the listener's own data may have moved on); it is an optimisation only.
 class ResultListener {
  public:
+  struct Prepared {
+    virtual ~Prepared() = default;
+  };
   virtual ~ResultListener() = default;
-  virtual Status OnResultIssued(storage::Session& s, const IssuedResult& r) = 0;
+  virtual std::shared_ptr<const Prepared> Prepare(const IssuedResult& r) const {
+    (void)r;
+    return nullptr;
+  }
+  // `prepared` is what Prepare returned for this action, or null.
+  virtual Status OnResultIssued(storage::Session& s, const IssuedResult& r, const Prepared* prepared) = 0;
 };
 
 class DossierService {
@@ -334,6 +348,7 @@ class DossierService {
     std::optional<int64_t> new_due;
     DossierRows view;
     int64_t queue_key = 0;  // the stored queue_key after the action
+    std::shared_ptr<const ResultListener::Prepared> prepared;  // issue-result: ResultListener::Prepare's
   };
   Result<std::shared_ptr<ActCall>> PrepareAct(const http::Principal& who, const std::string& code,
                                               const std::string& action, const ActionRequest& req,
@@ -344,6 +359,11 @@ class DossierService {
   // once the row's UPDATE has succeeded (a failure before that, with `cached`, may be a stale entry).
   Status ActOn(storage::Session& s, ActCall& call, const storage::Row& r, int64_t stored_queue_key,
                const DossierCache::Entry* cached, bool& updated) const;
+  // The result an issue-result action on the dossier in row `r` (kColumns) issues.
+  static IssuedResult IssuedOf(const storage::Row& r, const std::string& actor, int64_t at_ms);
+  // For an issue-result whose version this process last committed: the result listener's
+  // preparation, on the calling thread, when the caller may act on the dossier.
+  void PrepareResult(ActCall& call) const;
   // Keeps what `view` shows (committed at its version) for the next action.
   void Remember(const DossierRows& view, int64_t queue_key) const;
 

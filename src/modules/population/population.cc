@@ -628,6 +628,29 @@ Result<std::optional<Person>> PopulationRegistry::GetIn(storage::Session& s, int
   return std::optional<Person>(FromRow(rs.rows[0]));
 }
 
+namespace {
+
+// Province 001 (registered in Hà Nội), the century/sex digit, the year: the first 6 digits of a
+// newborn's personal id.
+int64_t ChildIdPrefix(int year, Sex sex) {
+  int century = year < 2000 ? 0 : (year < 2100 ? 2 : 4);
+  return (1 * 10 + century + (sex == Sex::kFemale ? 1 : 0)) * 100 + year % 100;
+}
+
+int64_t RandomSixDigits() {
+  std::string r = crypto::RandomToken(8);
+  uint64_t n = 0;
+  for (char c : r) n = n * 131 + static_cast<unsigned char>(c);
+  return static_cast<int64_t>(n % 1000000);
+}
+
+}  // namespace
+
+Result<int64_t> PopulationRegistry::CandidateChildId(const Birth& b) {
+  TL_ASSIGN_OR_RETURN(auto born, ParseCivilDate(b.birth_date, "child.date_of_birth"));
+  return ChildIdPrefix(born.year, b.sex) * 1000000 + RandomSixDigits();
+}
+
 Result<int64_t> PopulationRegistry::RegisterBirth(storage::Session& s, const Birth& b, const std::string& actor,
                                                   const std::string& source) const {
   TL_ASSIGN_OR_RETURN(auto born, ParseCivilDate(b.birth_date, "child.date_of_birth"));
@@ -649,15 +672,12 @@ Result<int64_t> PopulationRegistry::RegisterBirth(storage::Session& s, const Bir
   }
   const Person* home = father ? &*father : (mother ? &*mother : nullptr);
   if (!home) return NotFound("neither parent is in the population registry");
-  // Province 001 (registered in Hà Nội), the century/sex digit, the year, 6 digits not yet used.
-  int century = born.year < 2000 ? 0 : (born.year < 2100 ? 2 : 4);
-  int64_t prefix = (1 * 10 + century + (b.sex == Sex::kFemale ? 1 : 0)) * 100 + born.year % 100;
+  const int64_t prefix = ChildIdPrefix(born.year, b.sex);
   int64_t child_id = 0;
   for (int attempt = 0; attempt < 50 && child_id == 0; ++attempt) {
-    std::string r = crypto::RandomToken(8);
-    uint64_t n = 0;
-    for (char c : r) n = n * 131 + static_cast<unsigned char>(c);
-    int64_t candidate = prefix * 1000000 + static_cast<int64_t>(n % 1000000);
+    int64_t candidate = attempt == 0 && b.candidate_id && *b.candidate_id / 1000000 == prefix
+                            ? *b.candidate_id
+                            : prefix * 1000000 + RandomSixDigits();
     TL_ASSIGN_OR_RETURN(auto existing, GetIn(s, candidate));
     if (!existing) child_id = candidate;
   }

@@ -142,12 +142,17 @@ class PopulationRegistry {
     std::string full_name, birth_date, birth_place;
     Sex sex = Sex::kMale;
     std::optional<int64_t> father_id, mother_id;  // known parents (either may be missing)
+    // A personal id picked ahead (CandidateChildId), taken when it is still free.
+    std::optional<int64_t> candidate_id;
   };
   // Registers a newborn: a new personal id (province 001, century/sex digit, year, 6 unique digits),
   // linked to the parents, in the household and residence of the first known parent. The other
   // parent defaults to that parent's spouse of the opposite sex. Returns the child's id.
   Result<int64_t> RegisterBirth(storage::Session& s, const Birth& b, const std::string& actor,
                                 const std::string& source) const;
+  // A random personal id of the form RegisterBirth gives the child of `b` (whether it is free is
+  // RegisterBirth's to check), so that what names the child can be prepared before the transaction.
+  static Result<int64_t> CandidateChildId(const Birth& b);
   Status RegisterMarriage(storage::Session& s, int64_t husband, int64_t wife, const std::string& actor,
                           const std::string& source) const;
   // A new permanent residence; with a head of household, the person joins that household.

@@ -117,10 +117,12 @@ Result<std::string> WalletService::RootPrivateKey(storage::Session& s) const {
   return root.private_key;
 }
 
-Result<WalletService::AgencyKey> WalletService::ActiveKey(storage::Session& s, const std::string& agency) const {
+Result<WalletService::AgencyKey> WalletService::ActiveKey(storage::Session& s, const std::string& agency,
+                                                          bool open_private) const {
   TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT key_id, sealed_private_key FROM signing_keys "
                                        "WHERE agency_code = ? AND status = 'active' ORDER BY valid_from DESC LIMIT 1",
                                        {agency}));
+  if (!rs.empty() && !open_private) return AgencyKey{rs.rows[0].Text(0), ""};
   if (!rs.empty()) {
     TL_ASSIGN_OR_RETURN(auto priv, signing::OpenPrivateKey(rs.rows[0].Text(1), rs.rows[0].Text(0), master_key_));
     return AgencyKey{rs.rows[0].Text(0), std::move(priv)};
@@ -144,19 +146,60 @@ Result<WalletService::AgencyKey> WalletService::ActiveKey(storage::Session& s, c
   return AgencyKey{cert.key_id, kp.private_key};
 }
 
-Result<std::string> WalletService::Issue(storage::Session& s, const NewDocument& d, const std::string& actor) const {
+namespace {
+
+Status CheckIssued(const NewDocument& d) {
   TL_RETURN_IF_ERROR(CheckNewDocument(d));
   if (d.issuer_agency.empty()) return InvalidArgument("is required", "issuer_agency");
   if (!d.id.empty() && (d.id.size() > 64 || d.id.find_first_not_of(
                              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)) {
     return InvalidArgument("must be 1-64 letters, digits, - or _", "id");
   }
-  TL_ASSIGN_OR_RETURN(auto key, ActiveKey(s, d.issuer_agency));
-  std::string id = d.id.empty() ? crypto::RandomToken(16) : d.id;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<WalletService::Presigned> WalletService::Presign(const NewDocument& d) const {
+  TL_RETURN_IF_ERROR(CheckIssued(d));
+  Presigned p;
+  p.id = d.id.empty() ? crypto::RandomToken(16) : d.id;
+  std::string sealed;
+  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT key_id, sealed_private_key FROM signing_keys "
+                                         "WHERE agency_code = ? AND status = 'active' ORDER BY valid_from DESC LIMIT 1",
+                                         {d.issuer_agency}));
+    if (rs.empty()) return NotFound("the agency has no signing key yet");
+    p.key_id = rs.rows[0].Text(0);
+    sealed = rs.rows[0].Text(1);
+    return Status::Ok();
+  }));
+  TL_ASSIGN_OR_RETURN(auto private_key, signing::OpenPrivateKey(sealed, p.key_id, master_key_));
+  std::string file_sha = d.file.empty() ? "" : crypto::Sha256Hex(d.file);
+  TL_ASSIGN_OR_RETURN(p.digest, Digest(p.id, d.holder, d.type, d.number, d.title, d.issuer_agency, d.issued_on,
+                                       d.valid_until, d.source, file_sha, p.key_id));
+  TL_ASSIGN_OR_RETURN(p.signature, signing::Sign(p.digest, private_key));
+  return p;
+}
+
+Result<std::string> WalletService::Issue(storage::Session& s, const NewDocument& d, const std::string& actor,
+                                         const Presigned* presigned) const {
+  TL_RETURN_IF_ERROR(CheckIssued(d));
+  // With a signature made ahead, the private key is opened only if it does not fit.
+  TL_ASSIGN_OR_RETURN(auto key, ActiveKey(s, d.issuer_agency, /*open_private=*/presigned == nullptr));
+  std::string id = presigned ? presigned->id : d.id.empty() ? crypto::RandomToken(16) : d.id;
   std::string file_sha = d.file.empty() ? "" : crypto::Sha256Hex(d.file);
   TL_ASSIGN_OR_RETURN(auto digest, Digest(id, d.holder, d.type, d.number, d.title, d.issuer_agency, d.issued_on,
                                           d.valid_until, d.source, file_sha, key.key_id));
-  TL_ASSIGN_OR_RETURN(auto signature, signing::Sign(digest, key.private_key));
+  std::string signature;
+  if (presigned && presigned->key_id == key.key_id && presigned->digest == digest) {
+    signature = presigned->signature;
+  } else {
+    if (key.private_key.empty()) {
+      TL_ASSIGN_OR_RETURN(key, ActiveKey(s, d.issuer_agency));
+    }
+    TL_ASSIGN_OR_RETURN(signature, signing::Sign(digest, key.private_key));
+  }
   if (!d.file.empty()) {
     TL_ASSIGN_OR_RETURN(auto f, s.Exec("INSERT INTO wallet_files (sha256, content_type, data) VALUES (?, ?, ?) "
                                        "ON CONFLICT (sha256) DO NOTHING",

@@ -67,7 +67,18 @@ class WalletService {
 
   // Signs and stores an issued document in the caller's transaction (creating the root and the
   // agency's key on first use). Returns the document id.
-  Result<std::string> Issue(storage::Session& s, const NewDocument& d, const std::string& actor) const;
+  // A signature made ahead of the transaction that issues the document, off the single writer: the
+  // document's id, the agency key it was signed with, the digest and the signature.
+  struct Presigned {
+    std::string id, key_id, digest, signature;
+  };
+  // Signs `d` (a fresh id unless it has one) with its agency's active key as read now. An error (no
+  // key yet, say) only means nothing was signed ahead.
+  Result<Presigned> Presign(const NewDocument& d) const;
+  // With `presigned`, its id is the document's, and its signature is used when the document Issue
+  // writes has exactly its digest (same fields, same active key); otherwise Issue signs.
+  Result<std::string> Issue(storage::Session& s, const NewDocument& d, const std::string& actor,
+                            const Presigned* presigned = nullptr) const;
   // A holder's own scan: stored unsigned ("unverified").
   Result<std::string> AddScan(const http::Principal& who, NewDocument d, const audit::Entry& ctx) const;
   // An official certifies a scan as a true copy: the agency signs it.
@@ -131,7 +142,9 @@ class WalletService {
     std::string key_id;
     std::string private_key;
   };
-  Result<AgencyKey> ActiveKey(storage::Session& s, const std::string& agency) const;
+  // The agency's active key, made (and certified by the root key) when it has none. Without
+  // `open_private`, an existing key comes back with its id only (private_key empty).
+  Result<AgencyKey> ActiveKey(storage::Session& s, const std::string& agency, bool open_private = true) const;
   Result<std::string> RootPrivateKey(storage::Session& s) const;
   Result<nlohmann::json> VerifyIn(storage::Session& s, const std::string& id) const;
   Result<nlohmann::json> VerifyRow(storage::Session& s, const storage::Row& r) const;

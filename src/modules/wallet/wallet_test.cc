@@ -193,6 +193,65 @@ TEST_P(WalletTest, RotationKeepsOldDocumentsValidAndRevocationRevokesWhatAKeySig
   EXPECT_EQ(StatusOf(new_doc), "tampered");
 }
 
+// A signature made ahead of the issuing transaction is used only when the document comes out the
+// same under the same active key; otherwise Issue signs, and the document verifies either way.
+TEST_P(WalletTest, ASignatureMadeAheadIsUsedOnlyWhenTheDocumentIsTheOneItSigned) {
+  NewDocument d;
+  d.holder = "001090012345";
+  d.type = "1.001193";
+  d.number = "UBND00004-261118-0002";
+  d.title = "Giấy khai sinh: Nguyễn Minh Khôi (001226123456)";
+  d.issuer_agency = "UBND00004";
+  d.issued_on = "2026-11-18";
+  d.source = "dossier:UBND00004-261118-0002";
+  EXPECT_EQ(wallet_->Presign(d).status().code(), StatusCode::kNotFound);  // the agency has no key yet
+  IssueOne("UBND00004");                                                  // now it has
+  auto issue = [&](const NewDocument& doc, const WalletService::Presigned& ahead) {
+    std::string id;
+    Status st = db_->Write([&](storage::Session& s) -> Status {
+      TL_ASSIGN_OR_RETURN(id, wallet_->Issue(s, doc, "leader", &ahead));
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return id;
+  };
+  auto stored_signature = [&](const std::string& id) {
+    std::string sig;
+    EXPECT_TRUE(db_->Read([&](storage::Session& s) -> Status {
+                     TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT signature FROM wallet_documents WHERE id = ?", {id}));
+                     if (!rs.empty()) sig = rs.rows[0].Text(0);
+                     return Status::Ok();
+                   })
+                    .ok());
+    return sig;
+  };
+  // The same document: the signature made ahead is the one stored.
+  auto ahead = wallet_->Presign(d);
+  ASSERT_TRUE(ahead.ok()) << ahead.status().message();
+  std::string same = issue(d, *ahead);
+  EXPECT_EQ(same, ahead->id);
+  EXPECT_EQ(stored_signature(same), ahead->signature);
+  EXPECT_EQ(StatusOf(same), "valid");
+  // The registration gave the child another id, so the title differs: signed anew, still valid.
+  auto ahead2 = wallet_->Presign(d);
+  ASSERT_TRUE(ahead2.ok());
+  NewDocument other = d;
+  other.title = "Giấy khai sinh: Nguyễn Minh Khôi (001226654321)";
+  std::string resigned = issue(other, *ahead2);
+  EXPECT_EQ(resigned, ahead2->id);
+  EXPECT_NE(stored_signature(resigned), ahead2->signature);
+  EXPECT_EQ(StatusOf(resigned), "valid");
+  // Signed ahead with a key rotated out since: signed anew with the active key.
+  auto ahead3 = wallet_->Presign(d);
+  ASSERT_TRUE(ahead3.ok());
+  auto rotated = wallet_->RotateKey("UBND00004", {"admin", "", "", "", "", ""});
+  ASSERT_TRUE(rotated.ok()) << rotated.status().message();
+  std::string after_rotation = issue(d, *ahead3);
+  EXPECT_NE(stored_signature(after_rotation), ahead3->signature);
+  EXPECT_EQ(StatusOf(after_rotation), "valid");
+  EXPECT_EQ((*wallet_->VerifyId(after_rotation))["key_id"], (*rotated)["key_id"]);
+}
+
 TEST_P(WalletTest, AScanStaysUnverifiedUntilAnOfficialCertifiesIt) {
   NewDocument d;
   d.title = "Bằng tốt nghiệp THPT";
