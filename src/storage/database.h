@@ -199,8 +199,8 @@ class Database {
   virtual Status Write(const Work& work) = 0;
   // Runs `work` in a read-write transaction like Write, without blocking the caller: `done` gets the
   // outcome once the transaction is durable (or rolled back). On SQLite, `work` runs on the store's
-  // writer thread and `done` on its syncer thread (after the flush, every caller's in turn), so `done`
-  // must be short and must not call Write itself; this is how a
+  // writer thread and `done` on its acknowledger thread (after the flush, every caller's in turn), so
+  // `done` must be short and must not call Write itself; this is how a
   // server thread answers after a durable commit without waiting for it. The default runs both on
   // the calling thread.
   virtual void WriteAsync(Work work, std::function<void(Status)> done) { done(Write(work)); }

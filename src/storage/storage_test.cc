@@ -628,6 +628,58 @@ TEST(SqliteSettingsTest, TheWriterGetsTheLargePageCacheAndEachReaderTheSmallOne)
   EXPECT_EQ(reader, -8 * 1024);
 }
 
+TEST(SqliteSettingsTest, TheNextFlushDoesNotWaitForTheCallbacksOfTheLast) {
+  // Callbacks run on the acknowledger thread: while one of them is busy, the syncer already flushes
+  // the batches committed after its own (on the syncer's thread it held them back).
+  testing::ScratchStore store("sqlite");
+  auto db = Open("", store.data_dir(), 2);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  ASSERT_TRUE(ApplyMigrations(**db, {{1, "texts", "CREATE TABLE texts (id {{ID}}, t TEXT)"}}).ok());
+  auto insert = [](Session& s) { return s.Exec("INSERT INTO texts (t) VALUES ('x')").status(); };
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_callback = false, release = false, second_done = false;
+  struct ReleaseAtExit {  // so that a failed assertion does not leave the callback (and the store) waiting
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& release;
+    ~ReleaseAtExit() {
+      std::lock_guard lock(mu);
+      release = true;
+      cv.notify_all();
+    }
+  } release_at_exit{mu, cv, release};
+  (*db)->WriteAsync(insert, [&](Status st) {
+    EXPECT_TRUE(st.ok());
+    std::unique_lock lock(mu);
+    in_callback = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return in_callback; }));
+  }
+  const int64_t flushes = (*db)->Stats().flushes;
+  (*db)->WriteAsync(insert, [&](Status st) {
+    EXPECT_TRUE(st.ok());
+    std::lock_guard lock(mu);
+    second_done = true;
+    cv.notify_all();
+  });
+  // The second write is flushed while the first callback still runs; its own callback waits its turn.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((*db)->Stats().flushes == flushes && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GT((*db)->Stats().flushes, flushes);
+  std::unique_lock lock(mu);
+  EXPECT_FALSE(second_done);
+  release = true;
+  cv.notify_all();
+  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return second_done; }));
+}
+
 TEST(SqliteSettingsTest, WritesAreAcknowledgedOnlyAfterTheSyncerFlushedTheWal) {
   // The writer commits without syncing (synchronous=NORMAL, readers keep FULL) and the syncer thread
   // flushes the WAL before anyone is told: every acknowledgement comes after at least one flush, and

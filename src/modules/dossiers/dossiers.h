@@ -234,8 +234,8 @@ class DossierService {
   Result<nlohmann::json> Act(const http::Principal& who, const std::string& code, const std::string& action,
                              const ActionRequest& req, const audit::Entry& ctx);
   // Act without holding the calling thread: `done` gets the serialised dossier (or the refusal) once
-  // the action is durable. On SQLite it is called on the store's syncer thread (storage::Database::
-  // WriteAsync), so it must be short; on PostgreSQL, before ActAsync returns.
+  // the action is durable. On SQLite it is called on the store's acknowledger thread (storage::
+  // Database::WriteAsync), so it must be short; on PostgreSQL, before ActAsync returns.
   void ActAsync(const http::Principal& who, const std::string& code, const std::string& action,
                 const ActionRequest& req, const audit::Entry& ctx, std::function<void(Result<std::string>)> done);
   Result<nlohmann::json> Queue(const http::Principal& who, const QueueQuery& q);

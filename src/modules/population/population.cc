@@ -1077,7 +1077,7 @@ void PopulationRegistry::LookUpAsync(const http::Principal& who, int64_t persona
   // SQLite: the grant check, the read and its log entry are one work on the writer connection, whose
   // page cache stays warm, and no thread waits for it: the group commit calls `done`. The answer
   // leaves only after its record is committed, and a failed log write fails the read. The document
-  // is written from the rows in `done` (the syncer's thread), not on the single writer. Rerunnable
+  // is written from the rows in `done` (the store's acknowledger thread), not on the single writer. Rerunnable
   // (storage/database.h): the work sets `outcome` afresh.
   auto outcome = std::make_shared<LookUpRead>();
   db_->WriteAsyncRerunnable(

@@ -189,9 +189,12 @@ TEST_P(EntityHistoryTest, ABatchWriteAppendsItsMeasurementsOnceNotOncePerEntity)
   std::vector<ngsild::BatchItem> items;
   for (int i = 0; i < 200; ++i) {
     std::string id = "urn:ngsi-ld:Sensor:batch-" + std::to_string(i);
-    items.push_back({id, Expand(R"({"id": ")" + id + R"(", "type": "Sensor",
-      "temperature": {"type": "Property", "value": )" + std::to_string(i) + R"(},
-      "humidity": {"type": "Property", "value": 50}})")});
+    items.push_back({id,
+                     Expand(R"({"id": ")" + id + R"(", "type": "Sensor",
+      "temperature": {"type": "Property", "value": )" +
+                            std::to_string(i) + R"(},
+      "humidity": {"type": "Property", "value": 50}})"),
+                     Status::Ok()});
   }
   auto written = entities_->BatchUpsert("", std::move(items), ngsild::UpsertMode::kUpdate);
   ASSERT_TRUE(written.ok()) << written.status().ToString();

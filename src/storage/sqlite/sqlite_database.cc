@@ -284,7 +284,8 @@ class SqliteDatabase final : public Database {
   // commits with synchronous=NORMAL (in WAL mode: the frames are written, not synced) and hands the
   // batch to the syncer thread, which fdatasyncs the WAL file — one flush for every batch committed
   // since its last one — while the writer already runs the next batch. Only then does each writer
-  // learn its outcome: Write returns (its caller alone is woken), WriteAsync's callback runs. So an
+  // learn its outcome, from the acknowledger thread while the syncer flushes the next batches: Write
+  // returns (its caller alone is woken), WriteAsync's callback runs. So an
   // acknowledged write is on disk, as with synchronous=FULL, but the writer never waits for the disk.
   // What this allows: another connection may read a committed write a millisecond or two before it
   // is on disk (after a power cut such a write is gone, and its writer was never told it succeeded);
@@ -338,6 +339,12 @@ class SqliteDatabase final : public Database {
     }
     sync_cv_.notify_one();
     if (syncer_thread_.joinable()) syncer_thread_.join();
+    {
+      std::lock_guard lock(ack_mu_);
+      ack_stopping_ = true;  // after the syncer: it has handed over its last flushed batches
+    }
+    ack_cv_.notify_one();
+    if (acknowledger_thread_.joinable()) acknowledger_thread_.join();
     if (wal_fd_ >= 0) ::close(wal_fd_);
     checkpointing_.Stop();
   }
@@ -363,6 +370,10 @@ class SqliteDatabase final : public Database {
     sqlite3_wal_hook(writer_->handle(), &SqliteDatabase::OnWalCommit, this);
     checkpointing_.Start(
         std::chrono::seconds(1), [this] { Checkpoint(); }, false, "tl-db-checkpt");
+    acknowledger_thread_ = std::thread([this] {
+      NameThisThread("tl-db-ack");
+      AcknowledgerLoop();
+    });
     syncer_thread_ = std::thread([this] {
       NameThisThread("tl-db-syncer");
       SyncerLoop();
@@ -584,18 +595,39 @@ class SqliteDatabase final : public Database {
     }
   }
 
+  // Flushes back to back: the acknowledgements of what a flush covered (the callbacks, which render
+  // answers, and the end of stale reads) run on the acknowledger's thread while the next flush is
+  // under way. On the syncer's own thread they held back the next flush (a lifecycle run spent ~2 ms
+  // between flushes of ~1.7 ms each, its callbacks and the other threads sharing two cores).
   void SyncerLoop() {
     while (true) {
       std::deque<std::vector<Pending>> batches;
       {
         std::unique_lock lock(sync_mu_);
         sync_cv_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
-        if (to_sync_.empty()) return;  // stopping, and every committed batch was acknowledged
+        if (to_sync_.empty()) return;  // stopping, and every committed batch was handed on
         batches.swap(to_sync_);
       }
       // Every frame of these batches was written before this call, so one flush covers them all.
       Status durable = SyncWal();
-      for (auto& batch : batches) Acknowledge(batch, durable);
+      {
+        std::lock_guard lock(ack_mu_);
+        for (auto& batch : batches) to_ack_.emplace_back(std::move(batch), durable);
+      }
+      ack_cv_.notify_one();
+    }
+  }
+
+  void AcknowledgerLoop() {
+    while (true) {
+      std::deque<std::pair<std::vector<Pending>, Status>> flushed;
+      {
+        std::unique_lock lock(ack_mu_);
+        ack_cv_.wait(lock, [&] { return ack_stopping_ || !to_ack_.empty(); });
+        if (to_ack_.empty()) return;  // stopping, and every flushed batch was acknowledged
+        flushed.swap(to_ack_);
+      }
+      for (auto& [batch, durable] : flushed) Acknowledge(batch, durable);
       // These commits made every idle reader's kept snapshot stale; let go of them now rather than at
       // the checkpointer's next pass (after the acknowledgements, which must not wait on it).
       SweepIdleReads(/*stale_only=*/true);
@@ -766,6 +798,12 @@ class SqliteDatabase final : public Database {
   std::deque<std::vector<Pending>> to_sync_;
   bool sync_stopping_ = false;
   std::thread syncer_thread_;
+  // The flushed batches (with the flush's outcome) waiting for their callbacks, in commit order.
+  std::mutex ack_mu_;
+  std::condition_variable ack_cv_;
+  std::deque<std::pair<std::vector<Pending>, Status>> to_ack_;
+  bool ack_stopping_ = false;
+  std::thread acknowledger_thread_;
   int wal_fd_ = -1;  // the syncer thread's alone
   std::atomic<int64_t> flushes_{0};
   std::atomic<int64_t> batches_{0}, reruns_{0};
