@@ -1094,8 +1094,9 @@ Status DossierService::ActOn(storage::Session& s, ActCall& call, const storage::
   e.resource = "dossier:" + code;
   e.detail = json{{"from", from}, {"to", to}}.dump();
   // The answer is the state this action produced: the row as the UPDATE left it (nothing else in the
-  // transaction writes the dossier's row or its timeline), and its attachments read on the writer's
-  // connection, where their pages are warm.
+  // transaction writes the dossier's row or its timeline), and its attachments as this process last
+  // committed them (the cache entry the UPDATE proved current) or read on the writer's connection,
+  // where their pages are warm.
   view.dossier = storage::Row(std::move(after_row));
   if (cached) {
     view.files = cached->files;

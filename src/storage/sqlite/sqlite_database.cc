@@ -690,9 +690,9 @@ class SqliteDatabase final : public Database {
         return Internal(std::string("storage work threw: ") + e.what());
       }
     };
-    // Rerunnable works together: no savepoints unless one fails (Write's comment).
-    // After a rerun the next batches keep their savepoints: when works fail often (a client sending
-    // stale versions over and over), each failure would otherwise run a whole batch twice.
+    // Rerunnable works together: no savepoints unless one fails (Write's comment). After a rerun the
+    // next batches keep their savepoints: when works fail often (a client sending stale versions over
+    // and over), each failure would otherwise run a whole batch twice.
     bool savepoints = !alone;
     if (savepoints && savepoint_batches_left_ > 0) {
       savepoint_batches_left_--;
