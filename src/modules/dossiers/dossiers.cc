@@ -936,8 +936,6 @@ Result<std::shared_ptr<DossierService::ActCall>> DossierService::PrepareAct(cons
 }
 
 Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
-  // A rerunnable work (storage/database.h): it may run again after a rollback, from a clean view.
-  call.view = DossierRows();
   bool updated = false;
   // What this process committed at the version the caller names, if it is still here: the row, the
   // timeline and the attachments need no read. The UPDATE's version check proves the entry current;
@@ -945,7 +943,6 @@ Status DossierService::ActIn(storage::Session& s, ActCall& call) const {
   if (auto cached = cache_->Find(call.code, call.req.version)) {
     Status st = ActOn(s, call, cached->dossier, cached->queue_key, cached.get(), updated);
     if (st.ok() || updated) return st;
-    call.view = DossierRows();
   }
   TL_ASSIGN_OR_RETURN(
       auto rs, s.Query(std::string("SELECT ") + kColumns + ", queue_key FROM dossiers WHERE code = ?", {call.code}));
@@ -965,6 +962,9 @@ Status DossierService::ActOn(storage::Session& s, ActCall& call, const storage::
   const int64_t now = call.now;
   const std::optional<int64_t>& new_due = call.new_due;
   DossierRows& view = call.view;
+  // From a clean view: after a failed try on a cache entry, and when the work runs again after a
+  // rollback (it is rerunnable, storage/database.h).
+  view = DossierRows();
   if (!MayView(who, r)) return NotFound("no dossier " + code + " that you may see");
   std::string from = r.Text(kStatus);
   bool is_applicant = !r.IsNull(kApplicantUser) && r.Int(kApplicantUser) == who.user_id;

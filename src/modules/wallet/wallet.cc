@@ -117,11 +117,28 @@ Result<std::string> WalletService::RootPrivateKey(storage::Session& s) const {
   return root.private_key;
 }
 
+namespace {
+
+// The agency's active key as stored: key_id, sealed_private_key (no row when it has none).
+Result<storage::ResultSet> ActiveKeyRow(storage::Session& s, const std::string& agency) {
+  return s.Query(
+      "SELECT key_id, sealed_private_key FROM signing_keys "
+      "WHERE agency_code = ? AND status = 'active' ORDER BY valid_from DESC LIMIT 1",
+      {agency});
+}
+
+// What Issue signs: the new document `d` as document `id`, its file's SHA-256, under `key_id`.
+Result<std::string> DigestOfNew(const NewDocument& d, const std::string& id, const std::string& file_sha,
+                                const std::string& key_id) {
+  return Digest(id, d.holder, d.type, d.number, d.title, d.issuer_agency, d.issued_on, d.valid_until, d.source,
+                file_sha, key_id);
+}
+
+}  // namespace
+
 Result<WalletService::AgencyKey> WalletService::ActiveKey(storage::Session& s, const std::string& agency,
                                                           bool open_private) const {
-  TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT key_id, sealed_private_key FROM signing_keys "
-                                       "WHERE agency_code = ? AND status = 'active' ORDER BY valid_from DESC LIMIT 1",
-                                       {agency}));
+  TL_ASSIGN_OR_RETURN(auto rs, ActiveKeyRow(s, agency));
   if (!rs.empty() && !open_private) return AgencyKey{rs.rows[0].Text(0), ""};
   if (!rs.empty()) {
     TL_ASSIGN_OR_RETURN(auto priv, signing::OpenPrivateKey(rs.rows[0].Text(1), rs.rows[0].Text(0), master_key_));
@@ -166,18 +183,14 @@ Result<WalletService::Presigned> WalletService::Presign(const NewDocument& d) co
   p.id = d.id.empty() ? crypto::RandomToken(16) : d.id;
   std::string sealed;
   TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rs, s.Query("SELECT key_id, sealed_private_key FROM signing_keys "
-                                         "WHERE agency_code = ? AND status = 'active' ORDER BY valid_from DESC LIMIT 1",
-                                         {d.issuer_agency}));
+    TL_ASSIGN_OR_RETURN(auto rs, ActiveKeyRow(s, d.issuer_agency));
     if (rs.empty()) return NotFound("the agency has no signing key yet");
     p.key_id = rs.rows[0].Text(0);
     sealed = rs.rows[0].Text(1);
     return Status::Ok();
   }));
   TL_ASSIGN_OR_RETURN(auto private_key, signing::OpenPrivateKey(sealed, p.key_id, master_key_));
-  std::string file_sha = d.file.empty() ? "" : crypto::Sha256Hex(d.file);
-  TL_ASSIGN_OR_RETURN(p.digest, Digest(p.id, d.holder, d.type, d.number, d.title, d.issuer_agency, d.issued_on,
-                                       d.valid_until, d.source, file_sha, p.key_id));
+  TL_ASSIGN_OR_RETURN(p.digest, DigestOfNew(d, p.id, d.file.empty() ? "" : crypto::Sha256Hex(d.file), p.key_id));
   TL_ASSIGN_OR_RETURN(p.signature, signing::Sign(p.digest, private_key));
   return p;
 }
@@ -189,8 +202,7 @@ Result<std::string> WalletService::Issue(storage::Session& s, const NewDocument&
   TL_ASSIGN_OR_RETURN(auto key, ActiveKey(s, d.issuer_agency, /*open_private=*/presigned == nullptr));
   std::string id = presigned ? presigned->id : d.id.empty() ? crypto::RandomToken(16) : d.id;
   std::string file_sha = d.file.empty() ? "" : crypto::Sha256Hex(d.file);
-  TL_ASSIGN_OR_RETURN(auto digest, Digest(id, d.holder, d.type, d.number, d.title, d.issuer_agency, d.issued_on,
-                                          d.valid_until, d.source, file_sha, key.key_id));
+  TL_ASSIGN_OR_RETURN(auto digest, DigestOfNew(d, id, file_sha, key.key_id));
   std::string signature;
   if (presigned && presigned->key_id == key.key_id && presigned->digest == digest) {
     signature = presigned->signature;

@@ -32,16 +32,22 @@ class WalletTest : public ::testing::TestWithParam<std::string> {
     official_.role = "desk_officer";
     official_.agency = "UBND00004";
   }
-  std::string IssueOne(const std::string& agency, const std::string& file = "", const std::string& id = "") {
+  // A birth certificate issued by `agency` for dossier `number`, titled `title`.
+  static NewDocument BirthCertificate(const std::string& agency, const std::string& number = "UBND00004-261118-0001",
+                                      const std::string& title = "Giấy khai sinh") {
     NewDocument d;
-    d.id = id;
     d.holder = "001090012345";
     d.type = "1.001193";
-    d.number = "UBND00004-261118-0001";
-    d.title = "Giấy khai sinh";
+    d.number = number;
+    d.title = title;
     d.issuer_agency = agency;
     d.issued_on = "2026-11-18";
-    d.source = "dossier:UBND00004-261118-0001";
+    d.source = "dossier:" + number;
+    return d;
+  }
+  std::string IssueOne(const std::string& agency, const std::string& file = "", const std::string& id = "") {
+    NewDocument d = BirthCertificate(agency);
+    d.id = id;
     d.content_type = file.empty() ? "" : "application/pdf";
     d.file = file;
     std::string out;
@@ -196,14 +202,8 @@ TEST_P(WalletTest, RotationKeepsOldDocumentsValidAndRevocationRevokesWhatAKeySig
 // A signature made ahead of the issuing transaction is used only when the document comes out the
 // same under the same active key; otherwise Issue signs, and the document verifies either way.
 TEST_P(WalletTest, ASignatureMadeAheadIsUsedOnlyWhenTheDocumentIsTheOneItSigned) {
-  NewDocument d;
-  d.holder = "001090012345";
-  d.type = "1.001193";
-  d.number = "UBND00004-261118-0002";
-  d.title = "Giấy khai sinh: Nguyễn Minh Khôi (001226123456)";
-  d.issuer_agency = "UBND00004";
-  d.issued_on = "2026-11-18";
-  d.source = "dossier:UBND00004-261118-0002";
+  const NewDocument d =
+      BirthCertificate("UBND00004", "UBND00004-261118-0002", "Giấy khai sinh: Nguyễn Minh Khôi (001226123456)");
   EXPECT_EQ(wallet_->Presign(d).status().code(), StatusCode::kNotFound);  // the agency has no key yet
   IssueOne("UBND00004");                                                  // now it has
   auto issue = [&](const NewDocument& doc, const WalletService::Presigned& ahead) {
