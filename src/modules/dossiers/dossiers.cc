@@ -1,6 +1,7 @@
 #include "modules/dossiers/dossiers.h"
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -37,6 +38,14 @@ enum Col {
   kComponents, kAssignee, kWorkingDays, kSubmittedAt, kReceivedAt, kDueAt, kPausedAt, kFinishedAt, kReturnedAt,
   kOnTime, kApologies, kRating, kUpdatedAt, kReusedDocuments
 };
+
+// A double as text that reads back as the same double (storage::Row::Double parses it).
+std::string RoundTrip(double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  (void)ec;
+  return std::string(buf, end);
+}
 
 json OptTime(const storage::Row& r, int col) {
   return r.IsNull(col) ? json(nullptr) : json(FormatRfc3339(r.Int(col)));
@@ -342,6 +351,24 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
   // refused after that leaves its number unused. SQLite's single writer has nobody to queue behind.
   const std::string day = HanoiYymmdd(now);
   auto next_number = [&](storage::Session& s) -> Result<int64_t> {
+    if (db_->dialect() == storage::Dialect::kSqlite) {
+      // Read, then write: inside the single writer's transaction nobody comes between, and the two
+      // plain statements cost a fifth of the upsert with RETURNING (~25 µs, which SQLite runs through
+      // a temporary table).
+      TL_ASSIGN_OR_RETURN(auto last, s.Query("SELECT last_value FROM dossier_sequences WHERE agency_code = ? AND day = ?",
+                                             {receiving, day}));
+      if (last.empty()) {
+        TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, 1)",
+                                           {receiving, day}));
+        (void)n;
+        return int64_t{1};
+      }
+      const int64_t next = last.rows[0].Int(0) + 1;
+      TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE dossier_sequences SET last_value = ? WHERE agency_code = ? AND day = ?",
+                                         {next, receiving, day}));
+      (void)n;
+      return next;
+    }
     TL_ASSIGN_OR_RETURN(auto seq, s.Query("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, 1) "
                                           "ON CONFLICT (agency_code, day) DO UPDATE SET last_value = "
                                           "dossier_sequences.last_value + 1 RETURNING last_value",
@@ -470,7 +497,35 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
       audited["wallet_documents"] = std::move(ids);
     }
     e.detail = audited.dump();
-    TL_RETURN_IF_ERROR(Fetch(s, code, view));
+    // The answer is the row and the first event as inserted (kColumns' order; `v` is the INSERT's,
+    // which has applicant_name_folded and queue_key besides), not read back. Attachments and wallet
+    // documents are read: their answer joins the stored files.
+    auto text_of = [](const storage::Value& value) -> std::optional<std::string> {
+      if (const auto* t = std::get_if<std::string>(&value)) return *t;
+      if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
+      return std::nullopt;
+    };
+    std::vector<std::optional<std::string>> row;
+    row.reserve(kReusedDocuments + 1);
+    for (size_t i = 0; i <= 12; ++i) row.push_back(text_of(v[i]));    // code .. applicant_name
+    for (size_t i = 14; i <= 19; ++i) row.push_back(text_of(v[i]));   // applicant_id_number .. components
+    row.emplace_back(std::nullopt);                                   // assignee
+    row.emplace_back(RoundTrip(working_days));                        // working_days
+    for (size_t i = 21; i <= 23; ++i) row.push_back(text_of(v[i]));   // submitted_at, received_at, due_at
+    row.insert(row.end(), 4, std::nullopt);                           // paused, finished, returned, on_time
+    row.emplace_back("0");                                            // apologies
+    row.emplace_back(std::nullopt);                                   // rating
+    row.push_back(text_of(v[25]));                                    // updated_at
+    row.push_back(text_of(v[26]));                                    // reused_documents
+    view.dossier = storage::Row(std::move(row));
+    view.events.rows.clear();
+    view.events.rows.emplace_back(std::vector<std::optional<std::string>>{
+        "1", std::string(received_now ? "receive" : "submit"), std::nullopt, status, who.username,
+        applicant_self ? std::string("applicant") : who.role, who.agency, std::to_string(now), std::string(),
+        detail.dump()});
+    view.files = {};
+    view.wallet_documents = {};
+    if (!req.attachments.empty() || !referenced.empty()) TL_RETURN_IF_ERROR(FetchAttachments(s, code, view));
     return AddCountsAndAudit(s, unit, daily::DayOf(now), daily::Of(facts), e);
   }));
   Remember(view, due.value_or(kNoDue));  // the queue_key the INSERT stored
@@ -1134,16 +1189,17 @@ void DossierService::PrepareResult(ActCall& call) const {
   call.prepared = result_listener_->Prepare(IssuedOf(r, call.who.username, call.now));
 }
 
-void DossierService::Remember(const DossierRows& view, int64_t queue_key) const {
+void DossierService::Remember(DossierRows view, int64_t queue_key) const {
   if (!view.dossier) return;
   auto e = std::make_shared<DossierCache::Entry>();
   e->version = view.dossier->Int(kVersion);
-  e->dossier = *view.dossier;
+  std::string code = view.dossier->Text(kCode);
+  e->dossier = *std::move(view.dossier);
   e->queue_key = queue_key;
-  e->events = view.events;
-  e->files = view.files;
-  e->wallet_documents = view.wallet_documents;
-  cache_->Put(view.dossier->Text(kCode), std::move(e));
+  e->events = std::move(view.events);
+  e->files = std::move(view.files);
+  e->wallet_documents = std::move(view.wallet_documents);
+  cache_->Put(code, std::move(e));
 }
 
 Result<json> DossierService::Act(const http::Principal& who, const std::string& code, const std::string& action,
@@ -1151,9 +1207,10 @@ Result<json> DossierService::Act(const http::Principal& who, const std::string& 
   TL_ASSIGN_OR_RETURN(auto call, PrepareAct(who, code, action, req, ctx));
   PrepareResult(*call);
   TL_RETURN_IF_ERROR(db_->WriteRerunnable([&](storage::Session& s) { return ActIn(s, *call); }));
-  Remember(call->view, call->queue_key);
   // The caller sees the outcome of their own action, even when it sent the dossier out of their reach.
-  return Render(who, call->view);
+  json answer = Render(who, call->view);
+  Remember(std::move(call->view), call->queue_key);  // rendered first: the view moves into the cache
+  return answer;
 }
 
 void DossierService::ActAsync(const http::Principal& who, const std::string& code, const std::string& action,
@@ -1166,8 +1223,11 @@ void DossierService::ActAsync(const http::Principal& who, const std::string& cod
   db_->WriteAsyncRerunnable([this, c](storage::Session& s) { return ActIn(s, *c); },
                             [this, c, done = std::move(done)](Status committed) {
                               if (!committed.ok()) return done(committed);
-                              Remember(c->view, c->queue_key);  // before the answer, which lets the next action come
-                              done(RenderText(c->who, c->view));
+                              // Rendered first, so that the view moves into the cache; remembered
+                              // before the answer leaves, which lets the next action come.
+                              Result<std::string> answer = RenderText(c->who, c->view);
+                              Remember(std::move(c->view), c->queue_key);
+                              done(std::move(answer));
                             });
 }
 

@@ -365,7 +365,7 @@ class DossierService {
   // preparation, on the calling thread, when the caller may act on the dossier.
   void PrepareResult(ActCall& call) const;
   // Keeps what `view` shows (committed at its version) for the next action.
-  void Remember(const DossierRows& view, int64_t queue_key) const;
+  void Remember(DossierRows view, int64_t queue_key) const;
 
   storage::Database* db_;
   const Clock* clock_;
