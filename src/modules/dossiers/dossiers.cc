@@ -355,17 +355,20 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
       // Read, then write: inside the single writer's transaction nobody comes between, and the two
       // plain statements cost a fifth of the upsert with RETURNING (~25 µs, which SQLite runs through
       // a temporary table).
-      TL_ASSIGN_OR_RETURN(auto last, s.Query("SELECT last_value FROM dossier_sequences WHERE agency_code = ? AND day = ?",
-                                             {receiving, day}));
+      TL_ASSIGN_OR_RETURN(
+          auto last,
+          s.Query("SELECT last_value FROM dossier_sequences WHERE agency_code = ? AND day = ?", {receiving, day}));
       if (last.empty()) {
-        TL_ASSIGN_OR_RETURN(auto n, s.Exec("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, 1)",
-                                           {receiving, day}));
+        TL_ASSIGN_OR_RETURN(
+            auto n,
+            s.Exec("INSERT INTO dossier_sequences (agency_code, day, last_value) VALUES (?, ?, 1)", {receiving, day}));
         (void)n;
         return int64_t{1};
       }
       const int64_t next = last.rows[0].Int(0) + 1;
-      TL_ASSIGN_OR_RETURN(auto n, s.Exec("UPDATE dossier_sequences SET last_value = ? WHERE agency_code = ? AND day = ?",
-                                         {next, receiving, day}));
+      TL_ASSIGN_OR_RETURN(auto n,
+                          s.Exec("UPDATE dossier_sequences SET last_value = ? WHERE agency_code = ? AND day = ?",
+                                 {next, receiving, day}));
       (void)n;
       return next;
     }
@@ -507,16 +510,16 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
     };
     std::vector<std::optional<std::string>> row;
     row.reserve(kReusedDocuments + 1);
-    for (size_t i = 0; i <= 12; ++i) row.push_back(text_of(v[i]));    // code .. applicant_name
-    for (size_t i = 14; i <= 19; ++i) row.push_back(text_of(v[i]));   // applicant_id_number .. components
-    row.emplace_back(std::nullopt);                                   // assignee
-    row.emplace_back(RoundTrip(working_days));                        // working_days
-    for (size_t i = 21; i <= 23; ++i) row.push_back(text_of(v[i]));   // submitted_at, received_at, due_at
-    row.insert(row.end(), 4, std::nullopt);                           // paused, finished, returned, on_time
-    row.emplace_back("0");                                            // apologies
-    row.emplace_back(std::nullopt);                                   // rating
-    row.push_back(text_of(v[25]));                                    // updated_at
-    row.push_back(text_of(v[26]));                                    // reused_documents
+    for (size_t i = 0; i <= 12; ++i) row.push_back(text_of(v[i]));   // code .. applicant_name
+    for (size_t i = 14; i <= 19; ++i) row.push_back(text_of(v[i]));  // applicant_id_number .. components
+    row.emplace_back(std::nullopt);                                  // assignee
+    row.emplace_back(RoundTrip(working_days));                       // working_days
+    for (size_t i = 21; i <= 23; ++i) row.push_back(text_of(v[i]));  // submitted_at, received_at, due_at
+    row.insert(row.end(), 4, std::nullopt);                          // paused, finished, returned, on_time
+    row.emplace_back("0");                                           // apologies
+    row.emplace_back(std::nullopt);                                  // rating
+    row.push_back(text_of(v[25]));                                   // updated_at
+    row.push_back(text_of(v[26]));                                   // reused_documents
     view.dossier = storage::Row(std::move(row));
     view.events.rows.clear();
     view.events.rows.emplace_back(std::vector<std::optional<std::string>>{
