@@ -39,12 +39,50 @@ enum Col {
   kOnTime, kApologies, kRating, kUpdatedAt, kReusedDocuments
 };
 
-// A double as text that reads back as the same double (storage::Row::Double parses it).
-std::string RoundTrip(double d) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  (void)ec;
-  return std::string(buf, end);
+// The columns a submission's INSERT names, in the order of its values.
+constexpr const char* kSubmitColumns =
+    "code, procedure_code, procedure_name, receiving_agency, competent_agency, handling_agency, unit_code, channel, "
+    "delivery, status, version, applicant_user_id, applicant_name, applicant_name_folded, applicant_id_number, "
+    "applicant_phone, applicant_email, applicant_address, form, components, working_days, submitted_at, "
+    "received_at, due_at, queue_key, updated_at, reused_documents";
+
+// The row (kColumns) a submission's INSERT of `values` (kSubmitColumns) leaves, as a read would give
+// it: the values as text (a double as text that reads back as the same double, which is all
+// storage::Row::Double needs), and the columns the INSERT does not name at their defaults.
+storage::Row InsertedRow(const std::vector<storage::Value>& values) {
+  // For each of kColumns, its place among kSubmitColumns, or -1.
+  static const std::vector<int> kPlaces = [] {
+    std::vector<std::string> inserted = text::Split(kSubmitColumns);
+    for (auto& c : inserted) c = std::string(text::Trim(c));
+    std::vector<int> places;
+    for (std::string c : text::Split(kColumns)) {
+      auto at = std::find(inserted.begin(), inserted.end(), text::Trim(c));
+      places.push_back(at == inserted.end() ? -1 : static_cast<int>(at - inserted.begin()));
+    }
+    return places;
+  }();
+  std::vector<std::optional<std::string>> row;
+  row.reserve(kPlaces.size());
+  for (size_t col = 0; col < kPlaces.size(); ++col) {
+    if (kPlaces[col] < 0) {  // assignee, paused_at ... rating: NULL, but apologies (DEFAULT 0)
+      row.push_back(col == kApologies ? std::optional<std::string>("0") : std::nullopt);
+      continue;
+    }
+    const storage::Value& value = values.at(static_cast<size_t>(kPlaces[col]));
+    if (const auto* t = std::get_if<std::string>(&value)) {
+      row.emplace_back(*t);
+    } else if (const auto* i = std::get_if<int64_t>(&value)) {
+      row.emplace_back(std::to_string(*i));
+    } else if (const auto* d = std::get_if<double>(&value)) {
+      char buf[32];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *d);
+      (void)ec;
+      row.emplace_back(std::string(buf, end));
+    } else {
+      row.emplace_back(std::nullopt);
+    }
+  }
+  return storage::Row(std::move(row));
 }
 
 json OptTime(const storage::Row& r, int col) {
@@ -441,13 +479,10 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
         received_now ? storage::Value(now) : storage::Null(), due ? storage::Value(*due) : storage::Null(),
         due.value_or(kNoDue), now, static_cast<int64_t>(referenced.size())};
     TL_ASSIGN_OR_RETURN(
-        auto ins, s.ExecV("INSERT INTO dossiers (code, procedure_code, procedure_name, receiving_agency, competent_agency, "
-                          "handling_agency, unit_code, channel, delivery, status, version, applicant_user_id, "
-                          "applicant_name, applicant_name_folded, applicant_id_number, applicant_phone, applicant_email, "
-                          "applicant_address, form, components, working_days, submitted_at, received_at, due_at, "
-                          "queue_key, updated_at, reused_documents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          v));
+        auto ins,
+        s.ExecV(std::string("INSERT INTO dossiers (") + kSubmitColumns +
+                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                v));
     (void)ins;
     daily::Facts facts{channel, delivery, status, false, std::nullopt, components != json::array(), std::nullopt, 0};
     facts.reusing = !referenced.empty();
@@ -500,27 +535,9 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
       audited["wallet_documents"] = std::move(ids);
     }
     e.detail = audited.dump();
-    // The answer is the row and the first event as inserted (kColumns' order; `v` is the INSERT's,
-    // which has applicant_name_folded and queue_key besides), not read back. Attachments and wallet
+    // The answer is the row and the first event as inserted, not read back. Attachments and wallet
     // documents are read: their answer joins the stored files.
-    auto text_of = [](const storage::Value& value) -> std::optional<std::string> {
-      if (const auto* t = std::get_if<std::string>(&value)) return *t;
-      if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
-      return std::nullopt;
-    };
-    std::vector<std::optional<std::string>> row;
-    row.reserve(kReusedDocuments + 1);
-    for (size_t i = 0; i <= 12; ++i) row.push_back(text_of(v[i]));   // code .. applicant_name
-    for (size_t i = 14; i <= 19; ++i) row.push_back(text_of(v[i]));  // applicant_id_number .. components
-    row.emplace_back(std::nullopt);                                  // assignee
-    row.emplace_back(RoundTrip(working_days));                       // working_days
-    for (size_t i = 21; i <= 23; ++i) row.push_back(text_of(v[i]));  // submitted_at, received_at, due_at
-    row.insert(row.end(), 4, std::nullopt);                          // paused, finished, returned, on_time
-    row.emplace_back("0");                                           // apologies
-    row.emplace_back(std::nullopt);                                  // rating
-    row.push_back(text_of(v[25]));                                   // updated_at
-    row.push_back(text_of(v[26]));                                   // reused_documents
-    view.dossier = storage::Row(std::move(row));
+    view.dossier = InsertedRow(v);
     view.events.rows.clear();
     view.events.rows.emplace_back(std::vector<std::optional<std::string>>{
         "1", std::string(received_now ? "receive" : "submit"), std::nullopt, status, who.username,
