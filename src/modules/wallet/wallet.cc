@@ -181,15 +181,29 @@ Result<WalletService::Presigned> WalletService::Presign(const NewDocument& d) co
   TL_RETURN_IF_ERROR(CheckIssued(d));
   Presigned p;
   p.id = d.id.empty() ? crypto::RandomToken(16) : d.id;
-  std::string sealed;
-  TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
-    TL_ASSIGN_OR_RETURN(auto rs, ActiveKeyRow(s, d.issuer_agency));
-    if (rs.empty()) return NotFound("the agency has no signing key yet");
-    p.key_id = rs.rows[0].Text(0);
-    sealed = rs.rows[0].Text(1);
-    return Status::Ok();
-  }));
-  TL_ASSIGN_OR_RETURN(auto private_key, signing::OpenPrivateKey(sealed, p.key_id, master_key_));
+  std::string private_key;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(presign_keys_mu_);
+    auto it = presign_keys_.find(d.issuer_agency);
+    if (it != presign_keys_.end() && now - it->second.read_at < kPresignKeyTtl) {
+      p.key_id = it->second.key_id;
+      private_key = it->second.private_key;
+    }
+  }
+  if (private_key.empty()) {
+    std::string sealed;
+    TL_RETURN_IF_ERROR(db_->Read([&](storage::Session& s) -> Status {
+      TL_ASSIGN_OR_RETURN(auto rs, ActiveKeyRow(s, d.issuer_agency));
+      if (rs.empty()) return NotFound("the agency has no signing key yet");
+      p.key_id = rs.rows[0].Text(0);
+      sealed = rs.rows[0].Text(1);
+      return Status::Ok();
+    }));
+    TL_ASSIGN_OR_RETURN(private_key, signing::OpenPrivateKey(sealed, p.key_id, master_key_));
+    std::lock_guard lock(presign_keys_mu_);
+    presign_keys_[d.issuer_agency] = PresignKey{p.key_id, private_key, now};
+  }
   TL_ASSIGN_OR_RETURN(p.digest, DigestOfNew(d, p.id, d.file.empty() ? "" : crypto::Sha256Hex(d.file), p.key_id));
   TL_ASSIGN_OR_RETURN(p.signature, signing::Sign(p.digest, private_key));
   return p;
@@ -674,6 +688,11 @@ Result<json> WalletService::Keys() const {
   return items;
 }
 
+void WalletService::ForgetPresignKeys() const {
+  std::lock_guard lock(presign_keys_mu_);
+  presign_keys_.clear();
+}
+
 Result<json> WalletService::RotateKey(const std::string& agency, const audit::Entry& ctx) const {
   if (agency.empty() || agency.size() > 40) return InvalidArgument("is not an agency code", "agency");
   std::string key_id;
@@ -688,6 +707,7 @@ Result<json> WalletService::RotateKey(const std::string& agency, const audit::En
     e.resource = "signing_key:" + key_id;
     return audit_->Append(s, e);
   }));
+  ForgetPresignKeys();
   return json{{"key_id", key_id}, {"agency_code", agency}, {"status", "active"}};
 }
 
@@ -705,6 +725,7 @@ Result<json> WalletService::RevokeKey(const std::string& key_id, const std::stri
     e.detail = json{{"reason", reason}}.dump();
     return audit_->Append(s, e);
   }));
+  ForgetPresignKeys();
   return json{{"key_id", key_id}, {"status", "revoked"}};
 }
 

@@ -12,18 +12,23 @@
 // Verify() answers valid, tampered (the stored fields or the file no longer match the signature),
 // revoked (the document or its key), unverified (a scan nobody certified) or unknown.
 //
-// Thread-safety: safe to share; all state is in the database (the master key is immutable), except a
-// mutex-guarded set of certificates already found valid (a pure function of their fields and the root
-// key, so it is never stale; it halves the cost of verifying a document).
+// Thread-safety: safe to share; all state is in the database (the master key is immutable), except two
+// mutex-guarded caches: the certificates already found valid (a pure function of their fields and the
+// root key, so it is never stale; it halves the cost of verifying a document), and each agency's
+// active key as Presign last opened it, for up to kPresignKeyTtl (dropped at once when this process
+// rotates or revokes a key). A signature made ahead with a key rotated meanwhile elsewhere is only
+// wasted: Issue signs again with the key active in its transaction.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
-#include <unordered_set>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -160,6 +165,17 @@ class WalletService {
   std::string master_key_;
   mutable std::mutex certificates_mu_;
   mutable std::unordered_set<std::string> valid_certificates_;  // CertificateText + signature + root key
+  // After this process rotated or revoked a key: Presign reads the active keys afresh.
+  void ForgetPresignKeys() const;
+  // Presign's keys (see the thread-safety note above): agency -> its active key, opened.
+  struct PresignKey {
+    std::string key_id;
+    std::string private_key;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  static constexpr std::chrono::seconds kPresignKeyTtl{2};
+  mutable std::mutex presign_keys_mu_;
+  mutable std::unordered_map<std::string, PresignKey> presign_keys_;
 };
 
 std::vector<http::Route> Routes(WalletService* wallet);

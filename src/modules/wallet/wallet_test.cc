@@ -257,6 +257,12 @@ TEST_P(WalletTest, ASignatureMadeAheadIsUsedOnlyWhenTheDocumentIsTheOneItSigned)
     if (k["status"] == "active") active = k["key_id"];
   }
   EXPECT_EQ((*wallet_->VerifyId(after_rotation))["key_id"], active);
+  // Presign keeps the active key it opened; a rotation here drops it, so what is signed ahead after
+  // the rotation is signed with the new key and used.
+  EXPECT_EQ((*wallet_->VerifyId(issue_and_check(d, true)))["key_id"], active);
+  auto rotated = wallet_->RotateKey("UBND00004", {"admin", "", "", "", "", ""});
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_EQ((*wallet_->VerifyId(issue_and_check(d, true)))["key_id"], (*rotated)["key_id"]);
 }
 
 TEST_P(WalletTest, AScanStaysUnverifiedUntilAnOfficialCertifiesIt) {
