@@ -46,6 +46,16 @@ constexpr const char* kSubmitColumns =
     "applicant_phone, applicant_email, applicant_address, form, components, working_days, submitted_at, "
     "received_at, due_at, queue_key, updated_at, reused_documents";
 
+// The submission's INSERT, made once: one placeholder for each of kSubmitColumns.
+const std::string& SubmitInsertSql() {
+  static const std::string sql = [] {
+    std::string placeholders;
+    for (size_t i = 0; i < text::Split(kSubmitColumns).size(); ++i) placeholders += i ? ", ?" : "?";
+    return std::string("INSERT INTO dossiers (") + kSubmitColumns + ") VALUES (" + placeholders + ")";
+  }();
+  return sql;
+}
+
 // The row (kColumns) a submission's INSERT of `values` (kSubmitColumns) leaves, as a read would give
 // it: the values as text (a double as text that reads back as the same double, which is all
 // storage::Row::Double needs), and the columns the INSERT does not name at their defaults.
@@ -478,11 +488,7 @@ Result<DossierService::DossierRows> DossierService::SubmitRows(const http::Princ
         req.form.dump(), components.dump(), working_days, now,
         received_now ? storage::Value(now) : storage::Null(), due ? storage::Value(*due) : storage::Null(),
         due.value_or(kNoDue), now, static_cast<int64_t>(referenced.size())};
-    TL_ASSIGN_OR_RETURN(
-        auto ins,
-        s.ExecV(std::string("INSERT INTO dossiers (") + kSubmitColumns +
-                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                v));
+    TL_ASSIGN_OR_RETURN(auto ins, s.ExecV(SubmitInsertSql(), v));
     (void)ins;
     daily::Facts facts{channel, delivery, status, false, std::nullopt, components != json::array(), std::nullopt, 0};
     facts.reusing = !referenced.empty();
